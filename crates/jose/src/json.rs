@@ -1,0 +1,142 @@
+//! Strict JSON: a parser into `serde_json` values that refuses duplicate member names at any
+//! depth (RFC 7515 §4 and RFC 7519 §4 require unique names; parsers that keep the last one
+//! let two components see two different tokens).
+
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value};
+
+use crate::error::{Error, Malformed, Part};
+
+/// The prefix of the serde error message for a duplicate member; [`Error::json`] turns it into
+/// [`Malformed::DuplicateMember`].
+pub(crate) const DUPLICATE_PREFIX: &str = "duplicate member ";
+
+/// A JSON value parsed with duplicate-member detection.
+pub(crate) struct StrictValue(pub(crate) Value);
+
+impl<'de> Deserialize<'de> for StrictValue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(StrictVisitor).map(StrictValue)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
+        while let Some(StrictValue(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
+        visit_strict_map(&mut access).map(Value::Object)
+    }
+}
+
+/// Reads the members of one JSON object, refusing a name seen before.
+pub(crate) fn visit_strict_map<'de, A: MapAccess<'de>>(
+    access: &mut A,
+) -> Result<Map<String, Value>, A::Error> {
+    let mut map = Map::new();
+    while let Some(name) = access.next_key::<String>()? {
+        let StrictValue(value) = access.next_value()?;
+        if map.contains_key(&name) {
+            return Err(de::Error::custom(format_args!(
+                "{DUPLICATE_PREFIX}{name:?}"
+            )));
+        }
+        map.insert(name, value);
+    }
+    Ok(map)
+}
+
+/// Parses `bytes` as one strict JSON object.
+///
+/// # Errors
+/// [`Malformed::Json`], [`Malformed::DuplicateMember`] or [`Malformed::NotObject`] for `part`.
+pub(crate) fn parse_object(bytes: &[u8], part: Part) -> Result<Map<String, Value>, Error> {
+    match serde_json::from_slice::<StrictValue>(bytes) {
+        Ok(StrictValue(Value::Object(map))) => Ok(map),
+        Ok(_) => Err(Error::Malformed(Malformed::NotObject(part))),
+        Err(err) => Err(Error::json(part, &err)),
+    }
+}
+
+/// Parses `bytes` strictly into `T`, after checking that no object in it repeats a member.
+///
+/// # Errors
+/// As [`parse_object`], or a JSON error when the document does not fit `T`.
+pub(crate) fn parse_strict<T: de::DeserializeOwned>(bytes: &[u8], part: Part) -> Result<T, Error> {
+    let map = parse_object(bytes, part)?;
+    T::deserialize(Value::Object(map)).map_err(|err| Error::json(part, &err))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_unique_members() {
+        let map = parse_object(br#"{"a":1,"b":{"c":[1,{"d":2}]}}"#, Part::Payload).expect("valid");
+        assert_eq!(map.len(), 2);
+    }
+
+    #[test]
+    fn refuses_duplicates_at_any_depth() {
+        for doc in [
+            r#"{"a":1,"a":2}"#,
+            r#"{"a":{"b":1,"b":1}}"#,
+            r#"{"a":[{"x":1,"x":2}]}"#,
+            r#"{"exp":1,"\u0065xp":2}"#,
+        ] {
+            let err = parse_object(doc.as_bytes(), Part::Payload).expect_err(doc);
+            assert_eq!(err.code(), "json_duplicate_member", "{doc}");
+        }
+    }
+
+    #[test]
+    fn refuses_non_objects_and_trailing_garbage() {
+        for doc in ["[]", "1", "\"x\"", "{} {}", "{", ""] {
+            assert!(parse_object(doc.as_bytes(), Part::Header).is_err(), "{doc}");
+        }
+    }
+}

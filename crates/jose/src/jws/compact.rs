@@ -1,0 +1,118 @@
+//! The JWS compact serialization: `base64url(header).base64url(payload).base64url(signature)`.
+
+use crate::b64;
+use crate::error::{Error, Malformed, Part};
+use crate::jwk::{Candidates, KeyResolver};
+use crate::jws::Header;
+use crate::key::SigningKey;
+
+/// The default cap on a compact token's length (16 KiB), checked before any other work.
+pub const DEFAULT_MAX_LEN: usize = 16 * 1024;
+
+/// A JWS whose signature has been verified.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Verified {
+    /// The protected header.
+    pub header: Header,
+    /// The decoded payload.
+    pub payload: Vec<u8>,
+}
+
+/// Signs `payload` under `header` with `key`.
+///
+/// # Errors
+/// [`Error::AlgNotAllowed`] when `header.alg` is not the key's algorithm; [`Error::Crypto`].
+pub fn sign(header: &Header, payload: &[u8], key: &SigningKey) -> Result<String, Error> {
+    if header.alg != key.algorithm() {
+        return Err(Error::AlgNotAllowed(header.alg.to_string()));
+    }
+    let header_json = header.to_json();
+    let mut token = String::with_capacity((header_json.len() + payload.len()) * 4 / 3 + 360);
+    b64::encode_into(header_json.as_bytes(), &mut token);
+    token.push('.');
+    b64::encode_into(payload, &mut token);
+    let signature = key.sign(token.as_bytes())?;
+    token.push('.');
+    b64::encode_into(&signature, &mut token);
+    Ok(token)
+}
+
+/// Verifies a compact JWS against `keys` and returns its header and payload.
+///
+/// Order of checks: the length cap, the three-part shape, the header (algorithm, `crit`,
+/// embedded keys), the key choice, then the signature; the payload is decoded only after the
+/// signature holds.
+///
+/// # Errors
+/// Any structural, header, key or signature error.
+pub fn verify(token: &str, keys: &impl KeyResolver, max_len: usize) -> Result<Verified, Error> {
+    verify_with(token, keys, max_len, |_| Ok(()))
+}
+
+/// As [`verify`], running `check_header` on the parsed header before any key is chosen.
+pub(crate) fn verify_with(
+    token: &str,
+    keys: &impl KeyResolver,
+    max_len: usize,
+    check_header: impl FnOnce(&Header) -> Result<(), Error>,
+) -> Result<Verified, Error> {
+    let parts = split(token, max_len)?;
+    let header = decode_header(parts.header)?;
+    check_header(&header)?;
+    let signature = b64::decode(parts.signature.as_bytes())
+        .ok_or(Error::Malformed(Malformed::Base64(Part::Signature)))?;
+    let signed = &token.as_bytes()[..parts.signed_len];
+    match keys.candidates(&header)? {
+        Candidates::One(key) => key.verify(signed, &signature)?,
+        Candidates::Many(list) => {
+            if !list
+                .iter()
+                .any(|key| key.verify(signed, &signature).is_ok())
+            {
+                return Err(Error::Signature);
+            }
+        }
+    }
+    let payload = b64::decode(parts.payload.as_bytes())
+        .ok_or(Error::Malformed(Malformed::Base64(Part::Payload)))?;
+    Ok(Verified { header, payload })
+}
+
+/// The three parts of a compact token.
+pub(crate) struct Parts<'a> {
+    pub(crate) header: &'a str,
+    pub(crate) payload: &'a str,
+    pub(crate) signature: &'a str,
+    /// Length of `header.payload`, the signing input.
+    pub(crate) signed_len: usize,
+}
+
+/// Splits a compact token after checking its length.
+pub(crate) fn split(token: &str, max_len: usize) -> Result<Parts<'_>, Error> {
+    if token.len() > max_len {
+        return Err(Error::TooLarge {
+            len: token.len(),
+            max: max_len,
+        });
+    }
+    let mut pieces = token.split('.');
+    let (Some(header), Some(payload), Some(signature), None) =
+        (pieces.next(), pieces.next(), pieces.next(), pieces.next())
+    else {
+        return Err(Error::Malformed(Malformed::Parts));
+    };
+    Ok(Parts {
+        header,
+        payload,
+        signature,
+        signed_len: header.len() + 1 + payload.len(),
+    })
+}
+
+/// Decodes and parses the header part.
+pub(crate) fn decode_header(part: &str) -> Result<Header, Error> {
+    let bytes =
+        b64::decode(part.as_bytes()).ok_or(Error::Malformed(Malformed::Base64(Part::Header)))?;
+    Header::parse(&bytes)
+}

@@ -1,0 +1,329 @@
+//! Signing and verifying keys, each bound to one algorithm at construction.
+
+mod checks;
+pub(crate) mod material;
+mod pem;
+
+use std::fmt;
+
+use aws_lc_rs::hmac;
+use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+use aws_lc_rs::rsa::KeySize;
+use aws_lc_rs::signature::{EcdsaKeyPair, Ed25519KeyPair, RsaKeyPair};
+use zeroize::Zeroizing;
+
+use crate::alg::{Algorithm, KeyFamily};
+use crate::error::{Error, KeyError};
+use crate::jwk::Jwk;
+use material::{Material, Signer, Verifier};
+
+/// A key that verifies signatures of exactly one algorithm.
+///
+/// Built from a JWK, a PEM public key, or a [`SigningKey`]. A token whose header names any
+/// other algorithm is refused before any cryptography runs.
+pub struct VerifyingKey {
+    alg: Algorithm,
+    kid: String,
+    verifier: Verifier,
+    material: Material,
+}
+
+/// A private key (or shared secret) that signs with exactly one algorithm.
+pub struct SigningKey {
+    alg: Algorithm,
+    kid: String,
+    signer: Signer,
+    material: Material,
+}
+
+impl VerifyingKey {
+    /// Builds a verifying key from a JWK.
+    ///
+    /// The algorithm is the JWK's `alg`, else `alg`, else the key type's default (RS256 for
+    /// RSA, HS256 for `oct`, the curve's algorithm for EC and OKP); when both are given they
+    /// must agree. `use` must be `sig` and `key_ops` must allow `verify` when present.
+    ///
+    /// # Errors
+    /// A [`KeyError`] for an unusable, weak or mismatched key.
+    pub fn from_jwk(jwk: &Jwk, alg: Option<Algorithm>) -> Result<Self, Error> {
+        jwk.check_use("verify")?;
+        // A private JWK is accepted so that one file can serve both roles; only the public
+        // half is kept.
+        let material = jwk.material()?;
+        Self::from_material(
+            material.public_only(),
+            jwk.declared_alg()?,
+            alg,
+            jwk.kid.clone(),
+        )
+    }
+
+    /// Builds a verifying key from a PEM public key (SPKI `PUBLIC KEY` or PKCS#1 `RSA PUBLIC
+    /// KEY`) or the public half of a PEM private key.
+    ///
+    /// # Errors
+    /// [`KeyError::Pem`] for unreadable input, or a key error as for [`Self::from_jwk`].
+    pub fn from_pem(pem: &str, alg: Option<Algorithm>) -> Result<Self, Error> {
+        let material = pem::decode(pem)?;
+        Self::from_material(material.public_only(), None, alg, None)
+    }
+
+    /// Builds an HMAC verifying key from a shared secret.
+    ///
+    /// # Errors
+    /// [`KeyError::TooWeak`] when the secret is shorter than the hash output.
+    pub fn from_secret(secret: &[u8], alg: Algorithm) -> Result<Self, Error> {
+        let material = Material::Oct(Zeroizing::new(secret.to_vec()));
+        Self::from_material(material, None, Some(alg), None)
+    }
+
+    pub(crate) fn from_material(
+        material: Material,
+        declared: Option<Algorithm>,
+        requested: Option<Algorithm>,
+        kid: Option<String>,
+    ) -> Result<Self, Error> {
+        let alg = material.resolve_alg(declared, requested)?;
+        let verifier = material.verifier(alg)?;
+        let kid = kid.unwrap_or_else(|| material.thumbprint());
+        Ok(Self {
+            alg,
+            kid,
+            verifier,
+            material,
+        })
+    }
+
+    /// The one algorithm this key verifies.
+    pub fn algorithm(&self) -> Algorithm {
+        self.alg
+    }
+
+    /// The key id: the JWK's `kid`, or the RFC 7638 thumbprint when it had none.
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    /// The RFC 7638 SHA-256 thumbprint of the key.
+    pub fn thumbprint(&self) -> String {
+        self.material.thumbprint()
+    }
+
+    /// The key as a JWK with `kid`, `alg` and `use: sig`. For HMAC keys this contains the secret.
+    pub fn to_jwk(&self) -> Jwk {
+        Jwk::from_material(&self.material, self.alg, &self.kid)
+    }
+
+    /// The public key as SPKI PEM.
+    ///
+    /// # Errors
+    /// [`KeyError::Unsupported`] for HMAC secrets, which have no public form.
+    pub fn to_pem(&self) -> Result<String, Error> {
+        pem::encode_public(&self.material)
+    }
+
+    /// Checks `signature` over `message` in constant time for HMAC.
+    ///
+    /// # Errors
+    /// [`Error::Signature`] when it does not verify.
+    pub fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), Error> {
+        let ok = match &self.verifier {
+            Verifier::Hmac(key) => hmac::verify(key, message, signature).is_ok(),
+            Verifier::Public(key) => {
+                if let KeyFamily::Ec(curve) = self.alg.family() {
+                    if !checks::ecdsa_signature_well_formed(curve, signature) {
+                        return Err(Error::Signature);
+                    }
+                }
+                key.verify_sig(message, signature).is_ok()
+            }
+        };
+        if ok { Ok(()) } else { Err(Error::Signature) }
+    }
+
+    /// True when the key was loaded with private material (a JWKS must not publish it).
+    pub(crate) fn is_secret(&self) -> bool {
+        matches!(self.material, Material::Oct(_))
+    }
+}
+
+impl SigningKey {
+    /// Generates a new key for `alg` (RSA keys are 2048 bits; see [`Self::generate_rsa`]).
+    ///
+    /// # Errors
+    /// [`Error::Crypto`] if the random source or key generation fails.
+    pub fn generate(alg: Algorithm) -> Result<Self, Error> {
+        let material = match alg.family() {
+            KeyFamily::Hmac => {
+                let mut secret = Zeroizing::new(vec![0u8; alg.hmac_min_key_len()]);
+                SystemRandom::new()
+                    .fill(&mut secret)
+                    .map_err(|_| Error::Crypto)?;
+                Material::Oct(secret)
+            }
+            KeyFamily::Rsa => return Self::generate_rsa(alg, 2048),
+            KeyFamily::Ec(curve) => {
+                let pair = EcdsaKeyPair::generate(material::ecdsa_signing(curve))
+                    .map_err(|_| Error::Crypto)?;
+                Material::from_ec_pair(curve, &pair)?
+            }
+            KeyFamily::Ed25519 => Material::from_ed25519_pair(
+                &Ed25519KeyPair::generate().map_err(|_| Error::Crypto)?,
+            )?,
+        };
+        Self::from_material(material, None, Some(alg), None)
+    }
+
+    /// Generates an RSA key of `bits` (2048, 3072 or 4096) for an RS* or PS* algorithm.
+    ///
+    /// # Errors
+    /// [`KeyError::Unsupported`] for another size or a non-RSA algorithm.
+    pub fn generate_rsa(alg: Algorithm, bits: usize) -> Result<Self, Error> {
+        let size = match bits {
+            2048 => KeySize::Rsa2048,
+            3072 => KeySize::Rsa3072,
+            4096 => KeySize::Rsa4096,
+            _ => {
+                return Err(KeyError::Unsupported(format!(
+                    "RSA size {bits} (use 2048, 3072 or 4096)"
+                ))
+                .into());
+            }
+        };
+        if alg.family() != KeyFamily::Rsa {
+            return Err(KeyError::AlgMismatch {
+                key: "an RSA key".into(),
+                requested: alg.to_string(),
+            }
+            .into());
+        }
+        let pair = RsaKeyPair::generate(size).map_err(|_| Error::Crypto)?;
+        Self::from_material(Material::from_rsa_pair(&pair)?, None, Some(alg), None)
+    }
+
+    /// Builds a signing key from a private JWK (algorithm chosen as for
+    /// [`VerifyingKey::from_jwk`]; `key_ops` must allow `sign`).
+    ///
+    /// # Errors
+    /// A [`KeyError`] for a public, weak, inconsistent or mismatched key.
+    pub fn from_jwk(jwk: &Jwk, alg: Option<Algorithm>) -> Result<Self, Error> {
+        jwk.check_use("sign")?;
+        Self::from_material(jwk.material()?, jwk.declared_alg()?, alg, jwk.kid.clone())
+    }
+
+    /// Builds a signing key from a PEM private key: PKCS#8 `PRIVATE KEY` (RSA, EC, Ed25519),
+    /// PKCS#1 `RSA PRIVATE KEY` or SEC1 `EC PRIVATE KEY`.
+    ///
+    /// # Errors
+    /// [`KeyError::Pem`] for unreadable input, or a key error as for [`Self::from_jwk`].
+    pub fn from_pem(pem: &str, alg: Option<Algorithm>) -> Result<Self, Error> {
+        Self::from_material(pem::decode(pem)?, None, alg, None)
+    }
+
+    /// Builds an HMAC signing key from a shared secret.
+    ///
+    /// # Errors
+    /// [`KeyError::TooWeak`] when the secret is shorter than the hash output.
+    pub fn from_secret(secret: &[u8], alg: Algorithm) -> Result<Self, Error> {
+        let material = Material::Oct(Zeroizing::new(secret.to_vec()));
+        Self::from_material(material, None, Some(alg), None)
+    }
+
+    fn from_material(
+        material: Material,
+        declared: Option<Algorithm>,
+        requested: Option<Algorithm>,
+        kid: Option<String>,
+    ) -> Result<Self, Error> {
+        let alg = material.resolve_alg(declared, requested)?;
+        let signer = material.signer(alg)?;
+        let kid = kid.unwrap_or_else(|| material.thumbprint());
+        Ok(Self {
+            alg,
+            kid,
+            signer,
+            material,
+        })
+    }
+
+    /// Returns the same key with another `kid`.
+    pub fn with_kid(mut self, kid: impl Into<String>) -> Self {
+        self.kid = kid.into();
+        self
+    }
+
+    /// The one algorithm this key signs with.
+    pub fn algorithm(&self) -> Algorithm {
+        self.alg
+    }
+
+    /// The key id put in the header of what it signs (the thumbprint unless set).
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    /// The matching verifying key (the public half, or the same secret for HMAC).
+    ///
+    /// # Errors
+    /// Only if the backend fails to parse a public key it produced.
+    pub fn verifying_key(&self) -> Result<VerifyingKey, Error> {
+        VerifyingKey::from_material(
+            self.material.public_only(),
+            Some(self.alg),
+            None,
+            Some(self.kid.clone()),
+        )
+    }
+
+    /// The private key as a JWK (with `kid`, `alg`, `use: sig`). Handle it as a secret.
+    pub fn to_jwk(&self) -> Jwk {
+        Jwk::from_material(&self.material, self.alg, &self.kid)
+    }
+
+    /// The private key as PKCS#8 PEM. Handle it as a secret.
+    ///
+    /// # Errors
+    /// [`KeyError::Unsupported`] for HMAC secrets, which have no PEM form.
+    pub fn to_pem(&self) -> Result<Zeroizing<String>, Error> {
+        pem::encode_private(&self.signer)
+    }
+
+    /// Signs `message` and returns the raw JWS signature (r||s for ECDSA).
+    ///
+    /// # Errors
+    /// [`Error::Crypto`] if the backend fails.
+    pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, Error> {
+        match &self.signer {
+            Signer::Hmac(key) => Ok(hmac::sign(key, message).as_ref().to_vec()),
+            Signer::Rsa(pair, encoding) => {
+                let mut signature = vec![0u8; pair.public_modulus_len()];
+                pair.sign(*encoding, &SystemRandom::new(), message, &mut signature)
+                    .map_err(|_| Error::Crypto)?;
+                Ok(signature)
+            }
+            Signer::Ec(pair) => pair
+                .sign(&SystemRandom::new(), message)
+                .map(|sig| sig.as_ref().to_vec())
+                .map_err(|_| Error::Crypto),
+            Signer::Ed25519(pair) => Ok(pair.sign(message).as_ref().to_vec()),
+        }
+    }
+}
+
+impl fmt::Debug for VerifyingKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerifyingKey")
+            .field("alg", &self.alg)
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("alg", &self.alg)
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
+    }
+}
