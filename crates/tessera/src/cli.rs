@@ -1,0 +1,268 @@
+//! The command tree of `tessera`, as DESIGN.md fixes it, with its help texts.
+//!
+//! Server commands (`serve`, `user`, `client`, `keys list|rotate|retire`) join [`Command`]
+//! and [`KeysCommand`] when they exist; the global flags are already accepted for them.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use tessera_jose::Algorithm;
+
+use crate::duration;
+
+mod help;
+
+/// `tessera`: the auth server and its token tools.
+#[derive(Debug, Parser)]
+#[command(
+    name = "tessera",
+    version,
+    about = help::TESSERA_ABOUT,
+    long_about = help::TESSERA_LONG,
+    after_help = help::TESSERA_EXAMPLES,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub(crate) struct Cli {
+    /// Flags shared by every command.
+    #[command(flatten, next_help_heading = "Global options")]
+    pub(crate) global: GlobalArgs,
+    /// The command to run.
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Flags shared by every command; the server commands read them.
+#[derive(Debug, Args)]
+pub(crate) struct GlobalArgs {
+    /// Directory for the database, the master key file and other state.
+    #[arg(
+        long,
+        env = "TESSERA_DATA_DIR",
+        default_value = "./tessera-data",
+        global = true,
+        value_name = "DIR",
+        hide_env_values = true
+    )]
+    pub(crate) data_dir: PathBuf,
+    /// Database URL, sqlite://… or postgres://… [default: a SQLite file in the data dir]
+    #[arg(
+        long,
+        env = "TESSERA_DATABASE_URL",
+        global = true,
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub(crate) database_url: Option<String>,
+    /// Configuration file (TOML).
+    #[arg(
+        long,
+        env = "TESSERA_CONFIG",
+        global = true,
+        value_name = "FILE",
+        hide_env_values = true
+    )]
+    pub(crate) config: Option<PathBuf>,
+}
+
+/// The top-level commands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Generate signing keys.
+    #[command(long_about = help::KEYS_LONG, after_help = help::KEYS_EXAMPLES)]
+    Keys {
+        /// The keys command to run.
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Decode, verify and sign JWTs.
+    #[command(long_about = help::TOKEN_LONG, after_help = help::TOKEN_EXAMPLES)]
+    Token {
+        /// The token command to run.
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Verify raw JWS objects (signature only).
+    #[command(long_about = help::JWS_LONG, after_help = help::JWS_EXAMPLES)]
+    Jws {
+        /// The jws command to run.
+        #[command(subcommand)]
+        command: JwsCommand,
+    },
+}
+
+/// `tessera keys …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum KeysCommand {
+    /// Print a new key as a JWK (offline; nothing is stored).
+    #[command(long_about = help::GENERATE_LONG, after_help = help::GENERATE_EXAMPLES)]
+    Generate(GenerateArgs),
+}
+
+/// `tessera token …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum TokenCommand {
+    /// Show a token's header and claims, UNVERIFIED, with warnings.
+    #[command(long_about = help::DECODE_LONG, after_help = help::DECODE_EXAMPLES)]
+    Decode(DecodeArgs),
+    /// Verify a token's signature and claims; print the claims.
+    #[command(long_about = help::VERIFY_LONG, after_help = help::VERIFY_EXAMPLES)]
+    Verify(VerifyArgs),
+    /// Sign claims into a compact JWT.
+    #[command(long_about = help::SIGN_LONG, after_help = help::SIGN_EXAMPLES)]
+    Sign(SignArgs),
+}
+
+/// `tessera jws …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum JwsCommand {
+    /// Verify a compact JWS and print its payload bytes.
+    #[command(long_about = help::JWS_VERIFY_LONG, after_help = help::JWS_VERIFY_EXAMPLES)]
+    Verify(JwsVerifyArgs),
+}
+
+/// Arguments of `tessera token decode`.
+#[derive(Debug, Args)]
+pub(crate) struct DecodeArgs {
+    /// The token; `-` or nothing reads it from stdin.
+    #[arg(value_name = "TOKEN")]
+    pub(crate) token: Option<String>,
+    /// Print one JSON object (header, claims, warnings) instead of the report.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+/// Arguments of `tessera token verify`.
+#[derive(Debug, Args)]
+pub(crate) struct VerifyArgs {
+    /// The token; `-` or nothing reads it from stdin.
+    #[arg(value_name = "TOKEN")]
+    pub(crate) token: Option<String>,
+    /// Where the trusted keys come from.
+    #[command(flatten)]
+    pub(crate) source: KeySourceArgs,
+    /// Require this issuer (`iss`).
+    #[arg(long, value_name = "ISSUER")]
+    pub(crate) iss: Option<String>,
+    /// Require this audience in `aud`.
+    #[arg(long, value_name = "AUDIENCE")]
+    pub(crate) aud: Option<String>,
+    /// Allow this algorithm (repeat to allow several); the key's own algorithm by default.
+    #[arg(long, value_name = "ALG", value_parser = parse_alg)]
+    pub(crate) alg: Vec<Algorithm>,
+    /// Clock-skew allowance for exp, nbf and iat: seconds, or 30s, 2m… (at most 1d).
+    #[arg(long, value_name = "DURATION", value_parser = duration::parse_leeway)]
+    pub(crate) leeway: Option<Duration>,
+    /// Require this header `typ` (for example at+jwt for RFC 9068 access tokens).
+    #[arg(long, value_name = "TYP")]
+    pub(crate) typ: Option<String>,
+}
+
+/// Exactly one source of verification keys.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub(crate) struct KeySourceArgs {
+    /// A JWK Set file, or its https URL (plain http only for loopback hosts).
+    #[arg(long, value_name = "FILE|URL")]
+    pub(crate) jwks: Option<String>,
+    /// One key: a PEM (public or private) or a JWK file.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) key: Option<PathBuf>,
+    /// A file holding a raw HMAC secret (HS256 unless --alg HS384 or HS512).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) secret_file: Option<PathBuf>,
+}
+
+/// Arguments of `tessera token sign`.
+#[derive(Debug, Args)]
+pub(crate) struct SignArgs {
+    /// The private key: a PEM or JWK file.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) key: PathBuf,
+    /// The algorithm, when not the key's own (PS256 with an RSA key, for example).
+    #[arg(long, value_name = "ALG", value_parser = parse_alg)]
+    pub(crate) alg: Option<Algorithm>,
+    /// The header kid [default: the JWK's kid, else the key's RFC 7638 thumbprint]
+    #[arg(long, value_name = "KID")]
+    pub(crate) kid: Option<String>,
+    /// The claims: a JSON object, or @FILE to read it from a file (@- for stdin).
+    #[arg(long, value_name = "JSON|@FILE")]
+    pub(crate) claims: String,
+    /// Lifetime, used for exp when the claims have none: 30s, 15m, 2h, 7d…
+    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = duration::parse)]
+    pub(crate) ttl: Duration,
+}
+
+/// Arguments of `tessera jws verify`.
+#[derive(Debug, Args)]
+pub(crate) struct JwsVerifyArgs {
+    /// The compact JWS; `-` or nothing reads it from stdin.
+    #[arg(value_name = "JWS")]
+    pub(crate) jws: Option<String>,
+    /// The verification key: a JWK file (PEM also accepted).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) jwk: PathBuf,
+    /// The algorithm, when not the key's own.
+    #[arg(long, value_name = "ALG", value_parser = parse_alg)]
+    pub(crate) alg: Option<Algorithm>,
+}
+
+/// Arguments of `tessera keys generate`.
+#[derive(Debug, Args)]
+pub(crate) struct GenerateArgs {
+    /// The algorithm the key is for.
+    #[arg(long, value_name = "ALG", value_parser = parse_alg)]
+    pub(crate) alg: Algorithm,
+    /// Print only the public half (not possible for HS* secrets).
+    #[arg(long)]
+    pub(crate) public: bool,
+    /// Output format; pem is for RSA, EC and Ed25519 keys.
+    #[arg(long, value_enum, default_value_t = KeyFormat::Jwk)]
+    pub(crate) format: KeyFormat,
+    /// The kid [default: the RFC 7638 thumbprint]
+    #[arg(long, value_name = "KID")]
+    pub(crate) kid: Option<String>,
+    /// RSA modulus size: 2048, 3072 or 4096 (RS* and PS* only) [default: 2048]
+    #[arg(long, value_name = "BITS")]
+    pub(crate) bits: Option<usize>,
+}
+
+/// How `keys generate` prints a key.
+#[derive(Clone, Copy, Debug, Eq, PartialEq, ValueEnum)]
+pub(crate) enum KeyFormat {
+    /// A JSON Web Key.
+    Jwk,
+    /// PKCS#8 (private) or SPKI (public) PEM.
+    Pem,
+}
+
+/// Parses an `alg` name exactly as RFC 7518 spells it.
+fn parse_alg(name: &str) -> Result<Algorithm, String> {
+    name.parse().map_err(|_| {
+        let names: Vec<&str> = Algorithm::ALL.iter().map(|alg| alg.as_str()).collect();
+        format!(
+            "unknown algorithm {name:?}; use one of {} (case matters; `none` is never accepted)",
+            names.join(", ")
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_tree_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn algorithm_names_are_exact() {
+        assert_eq!(parse_alg("ES256"), Ok(Algorithm::ES256));
+        assert!(parse_alg("es256").is_err());
+        assert!(parse_alg("none").is_err());
+    }
+}

@@ -1,0 +1,66 @@
+//! The commands: each takes its parsed arguments, does its work and prints its result.
+
+mod jws;
+mod keys;
+mod token;
+
+use std::io::{self, Write};
+
+use crate::cli::{Cli, Command, JwsCommand, KeysCommand, TokenCommand};
+use crate::error::CliError;
+
+/// Runs the command the user asked for.
+///
+/// # Errors
+/// The command's failure, to be printed on one line and turned into the exit code.
+pub(crate) fn run(cli: Cli) -> Result<(), CliError> {
+    match cli.command {
+        Command::Keys {
+            command: KeysCommand::Generate(args),
+        } => keys::generate(&args),
+        Command::Token { command } => match command {
+            TokenCommand::Decode(args) => token::decode(&args),
+            TokenCommand::Verify(args) => token::verify(&args),
+            TokenCommand::Sign(args) => token::sign(&args),
+        },
+        Command::Jws {
+            command: JwsCommand::Verify(args),
+        } => jws::verify(&args),
+    }
+}
+
+/// Prints `text` and a newline on stdout.
+///
+/// # Errors
+/// Exit 2 when stdout cannot be written (a closed pipe is not an error).
+pub(crate) fn print(text: &str) -> Result<(), CliError> {
+    write_out(text.as_bytes(), true)
+}
+
+/// Writes `bytes` to stdout unchanged.
+///
+/// # Errors
+/// As [`print`].
+pub(crate) fn write_raw(bytes: &[u8]) -> Result<(), CliError> {
+    write_out(bytes, false)
+}
+
+fn write_out(bytes: &[u8], newline: bool) -> Result<(), CliError> {
+    let mut out = io::stdout().lock();
+    let written = out
+        .write_all(bytes)
+        .and_then(|()| {
+            if newline {
+                out.write_all(b"\n")
+            } else {
+                Ok(())
+            }
+        })
+        .and_then(|()| out.flush());
+    match written {
+        Err(err) if err.kind() != io::ErrorKind::BrokenPipe => {
+            Err(CliError::usage(format!("cannot write to stdout: {err}")))
+        }
+        _ => Ok(()),
+    }
+}

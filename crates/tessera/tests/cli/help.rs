@@ -1,0 +1,53 @@
+//! Help texts and the global flags.
+
+use predicates::str::contains;
+
+use crate::helpers::{run_ok, tessera};
+
+#[test]
+fn every_command_explains_itself_with_an_example() {
+    let commands: [&[&str]; 9] = [
+        &[],
+        &["keys"],
+        &["keys", "generate"],
+        &["token"],
+        &["token", "decode"],
+        &["token", "verify"],
+        &["token", "sign"],
+        &["jws"],
+        &["jws", "verify"],
+    ];
+    for command in commands {
+        let mut args = command.to_vec();
+        args.push("--help");
+        let help = run_ok(&args);
+        assert!(
+            help.contains("Examples:\n  tessera "),
+            "{command:?} has no example"
+        );
+        assert!(help.lines().count() > 12, "{command:?} help is too thin");
+    }
+}
+
+#[test]
+fn global_flags_are_accepted_anywhere_and_from_the_environment() {
+    let token = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2ln";
+    run_ok(&["--data-dir", "/nonexistent", "token", "decode", token]);
+    run_ok(&["token", "decode", "--config", "/nonexistent.toml", token]);
+    tessera()
+        .env("TESSERA_DATABASE_URL", "sqlite://unused.db")
+        .args(["token", "decode", token])
+        .assert()
+        .success();
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    tessera().assert().code(2);
+    tessera().args(["token", "frobnicate"]).assert().code(2);
+    tessera()
+        .args(["token", "verify", "--leeway", "2d", "--key", "k", "t.t.t"])
+        .assert()
+        .code(2)
+        .stderr(contains("over a day"));
+}
