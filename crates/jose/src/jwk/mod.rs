@@ -135,12 +135,12 @@ impl Jwk {
                 KeyError::UseNotPermitted(format!("key has use {use_:?}, not \"sig\"")).into(),
             );
         }
-        if let Some(ops) = &self.key_ops {
-            if !ops.iter().any(|o| o == op) {
-                return Err(
-                    KeyError::UseNotPermitted(format!("key_ops does not include {op:?}")).into(),
-                );
-            }
+        if let Some(ops) = &self.key_ops
+            && !ops.iter().any(|o| o == op)
+        {
+            return Err(
+                KeyError::UseNotPermitted(format!("key_ops does not include {op:?}")).into(),
+            );
         }
         Ok(())
     }

@@ -23,8 +23,9 @@ impl KeySet {
     /// Keys meant for encryption (`use: enc`, `key_ops` without `verify`, or a non-JWS `alg`)
     /// are skipped, as a JWKS may publish them beside signing keys. A key with no `alg` is
     /// bound to the one algorithm of `allowed` that fits it, or to its type's default when
-    /// `allowed` is empty. The set is refused when it mixes public and private keys, repeats
-    /// a `kid`, or holds a signing key that is weak or malformed.
+    /// `allowed` is empty. The set is refused when it mixes public and private keys (an `oct`
+    /// secret counts as private), repeats a `kid`, or holds a signing key that is weak or
+    /// malformed.
     ///
     /// # Errors
     /// [`KeyError::SetInvalid`], or the key error of the first bad key.
@@ -32,10 +33,12 @@ impl KeySet {
         if jwks.keys.len() > MAX_KEYS {
             return Err(KeyError::SetInvalid(format!("more than {MAX_KEYS} keys")).into());
         }
+        // A shared secret is private material too: a set that holds one beside public keys is
+        // a public set with a leaked secret, or a private set with a stray public key.
         let private = jwks
             .keys
             .iter()
-            .filter(|k| k.is_private_asymmetric())
+            .filter(|k| k.is_private_asymmetric() || k.kty == "oct")
             .count();
         if private != 0 && private != jwks.keys.len() {
             return Err(KeyError::SetInvalid("public and private keys are mixed".into()).into());

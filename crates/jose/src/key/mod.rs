@@ -130,10 +130,10 @@ impl VerifyingKey {
         let ok = match &self.verifier {
             Verifier::Hmac(key) => hmac::verify(key, message, signature).is_ok(),
             Verifier::Public(key) => {
-                if let KeyFamily::Ec(curve) = self.alg.family() {
-                    if !checks::ecdsa_signature_well_formed(curve, signature) {
-                        return Err(Error::Signature);
-                    }
+                if let KeyFamily::Ec(curve) = self.alg.family()
+                    && !checks::ecdsa_signature_well_formed(curve, signature)
+                {
+                    return Err(Error::Signature);
                 }
                 key.verify_sig(message, signature).is_ok()
             }
