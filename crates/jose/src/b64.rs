@@ -22,6 +22,15 @@ pub fn decode(text: &[u8]) -> Option<Vec<u8>> {
     URL_SAFE_NO_PAD.decode(text).ok()
 }
 
+/// Decodes strict unpadded base64url into `out`, returning the decoded length; `None` when
+/// the text is not canonical or does not fit.
+pub(crate) fn decode_into(text: &[u8], out: &mut [u8]) -> Option<usize> {
+    if base64::decoded_len_estimate(text.len()) > out.len() {
+        return None;
+    }
+    URL_SAFE_NO_PAD.decode_slice(text, out).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

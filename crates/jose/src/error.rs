@@ -146,7 +146,12 @@ impl Error {
     /// A JSON syntax error in `part`.
     pub(crate) fn json(part: Part, err: &serde_json::Error) -> Self {
         let message = err.to_string();
-        if let Some(name) = message.strip_prefix(crate::json::DUPLICATE_PREFIX) {
+        // serde_json appends the position; keep it out of the member name.
+        let without_position = match message.rfind(" at line ") {
+            Some(at) => &message[..at],
+            None => &message,
+        };
+        if let Some(name) = without_position.strip_prefix(crate::json::DUPLICATE_PREFIX) {
             return Self::Malformed(Malformed::DuplicateMember(part, cut(name, 64)));
         }
         Self::Malformed(Malformed::Json(part, message))

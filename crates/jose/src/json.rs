@@ -2,6 +2,7 @@
 //! depth (RFC 7515 §4 and RFC 7519 §4 require unique names; parsers that keep the last one
 //! let two components see two different tokens).
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -87,6 +88,58 @@ pub(crate) fn visit_strict_map<'de, A: MapAccess<'de>>(
         map.insert(name, value);
     }
     Ok(map)
+}
+
+/// A member name, borrowed from the input when it has no escapes.
+pub(crate) struct Name<'de>(pub(crate) Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Name<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_str(NameVisitor)
+    }
+}
+
+struct NameVisitor;
+
+impl<'de> Visitor<'de> for NameVisitor {
+    type Value = Name<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Name<'de>, E> {
+        Ok(Name(Cow::Borrowed(v)))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Name<'de>, E> {
+        Ok(Name(Cow::Owned(v.to_owned())))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Name<'de>, E> {
+        Ok(Name(Cow::Owned(v)))
+    }
+}
+
+/// The error for a member seen twice.
+pub(crate) fn duplicate<E: de::Error>(name: &str) -> E {
+    E::custom(format_args!("{DUPLICATE_PREFIX}{name:?}"))
+}
+
+/// Runs `visitor` over one JSON object in `bytes`, then requires the end of input.
+///
+/// The visitor's own result type carries domain errors found while reading (a claim of the
+/// wrong type) so that the JSON is still read to its end and JSON errors keep their meaning.
+pub(crate) fn visit_object<'de, V, T>(bytes: &'de [u8], part: Part, visitor: V) -> Result<T, Error>
+where
+    V: Visitor<'de, Value = Result<T, Error>>,
+{
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let outcome = deserializer
+        .deserialize_map(visitor)
+        .map_err(|err| Error::json(part, &err))?;
+    deserializer.end().map_err(|err| Error::json(part, &err))?;
+    outcome
 }
 
 /// Parses `bytes` as one strict JSON object.

@@ -27,9 +27,17 @@ pub fn sign(header: &Header, payload: &[u8], key: &SigningKey) -> Result<String,
     if header.alg != key.algorithm() {
         return Err(Error::AlgNotAllowed(header.alg.to_string()));
     }
-    let header_json = header.to_json();
-    let mut token = String::with_capacity((header_json.len() + payload.len()) * 4 / 3 + 360);
-    b64::encode_into(header_json.as_bytes(), &mut token);
+    sign_encoded_header(&b64::encode(header.to_json().as_bytes()), payload, key)
+}
+
+/// Signs `payload` under an already encoded header (which must name the key's algorithm).
+pub(crate) fn sign_encoded_header(
+    header_b64: &str,
+    payload: &[u8],
+    key: &SigningKey,
+) -> Result<String, Error> {
+    let mut token = String::with_capacity(header_b64.len() + payload.len() * 4 / 3 + 700);
+    token.push_str(header_b64);
     token.push('.');
     b64::encode_into(payload, &mut token);
     let signature = key.sign(token.as_bytes())?;
@@ -60,16 +68,16 @@ pub(crate) fn verify_with(
     let parts = split(token, max_len)?;
     let header = decode_header(parts.header)?;
     check_header(&header)?;
-    let signature = b64::decode(parts.signature.as_bytes())
+    // Large enough for RSA-8192; a longer signature cannot verify under any accepted key.
+    let mut signature = [0u8; 1024];
+    let signature_len = b64::decode_into(parts.signature.as_bytes(), &mut signature)
         .ok_or(Error::Malformed(Malformed::Base64(Part::Signature)))?;
+    let signature = &signature[..signature_len];
     let signed = &token.as_bytes()[..parts.signed_len];
     match keys.candidates(&header)? {
-        Candidates::One(key) => key.verify(signed, &signature)?,
+        Candidates::One(key) => key.verify(signed, signature)?,
         Candidates::Many(list) => {
-            if !list
-                .iter()
-                .any(|key| key.verify(signed, &signature).is_ok())
-            {
+            if !list.iter().any(|key| key.verify(signed, signature).is_ok()) {
                 return Err(Error::Signature);
             }
         }
@@ -112,7 +120,14 @@ pub(crate) fn split(token: &str, max_len: usize) -> Result<Parts<'_>, Error> {
 
 /// Decodes and parses the header part.
 pub(crate) fn decode_header(part: &str) -> Result<Header, Error> {
-    let bytes =
-        b64::decode(part.as_bytes()).ok_or(Error::Malformed(Malformed::Base64(Part::Header)))?;
-    Header::parse(&bytes)
+    let malformed = || Error::Malformed(Malformed::Base64(Part::Header));
+    // Typical headers fit on the stack; larger ones (up to the token cap) go to the heap.
+    let mut buffer = [0u8; 512];
+    match b64::decode_into(part.as_bytes(), &mut buffer) {
+        Some(len) => Header::parse(&buffer[..len]),
+        None if part.len() > 600 => {
+            Header::parse(&b64::decode(part.as_bytes()).ok_or_else(malformed)?)
+        }
+        None => Err(malformed()),
+    }
 }

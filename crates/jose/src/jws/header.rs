@@ -1,10 +1,15 @@
 //! The JOSE header of a JWS, parsed strictly.
 
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::Serialize;
+use serde::de::{MapAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::alg::Algorithm;
-use crate::error::{Error, Malformed, Part, cut};
-use crate::json;
+use crate::error::{Error, Part, cut};
+use crate::json::{self, Name, StrictValue};
 
 /// Header members that point at keys. A verifier that followed them would let the token
 /// choose its own key (RFC 8725 §3.10), so a token carrying one is refused outright.
@@ -66,38 +71,23 @@ impl Header {
         strip(typ) == strip(expected)
     }
 
-    /// Parses a decoded header strictly.
+    /// Parses a decoded header strictly, in one pass over the JSON.
     pub(crate) fn parse(bytes: &[u8]) -> Result<Self, Error> {
-        let mut map = json::parse_object(bytes, Part::Header)?;
-        for name in KEY_SOURCE_MEMBERS {
-            if map.contains_key(name) {
-                return Err(Error::HeaderKeyForbidden(name));
-            }
-        }
-        if let Some(crit) = map.remove("crit") {
-            return Err(Error::CritUnsupported(first_crit_name(&crit)));
-        }
-        if map.get("b64").is_some_and(|b64| b64 != &Value::Bool(true)) {
-            return Err(Error::CritUnsupported("b64".into()));
-        }
-        let alg = match map.remove("alg") {
-            Some(Value::String(name)) => name
-                .parse::<Algorithm>()
-                .map_err(|_| Error::AlgNotAllowed(cut(&name, 32)))?,
-            Some(_) => return Err(not_string("alg")),
-            None => return Err(Error::AlgNotAllowed(String::new())),
-        };
-        Ok(Self {
-            alg,
-            typ: take_string(&mut map, "typ")?,
-            cty: take_string(&mut map, "cty")?,
-            kid: take_string(&mut map, "kid")?,
-            extra: map,
-        })
+        json::visit_object(bytes, Part::Header, HeaderVisitor)
     }
 
     /// The header as compact JSON: `alg`, `typ`, `cty`, `kid`, then other members.
     pub(crate) fn to_json(&self) -> String {
+        if self.extra.is_empty() {
+            let fields = HeaderFields {
+                alg: self.alg.as_str(),
+                typ: self.typ.as_deref(),
+                cty: self.cty.as_deref(),
+                kid: self.kid.as_deref(),
+            };
+            // Serializing a struct of strings cannot fail.
+            return serde_json::to_string(&fields).unwrap_or_default();
+        }
         let mut map = Map::new();
         map.insert("alg".into(), self.alg.as_str().into());
         for (name, value) in [("typ", &self.typ), ("cty", &self.cty), ("kid", &self.kid)] {
@@ -112,6 +102,115 @@ impl Header {
     }
 }
 
+/// The registered members written by [`Header::to_json`] when there are no others.
+#[derive(Serialize)]
+struct HeaderFields<'a> {
+    alg: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    typ: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cty: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kid: Option<&'a str>,
+}
+
+/// What one pass over the header JSON collects before the rules are applied.
+#[derive(Default)]
+struct RawHeader<'de> {
+    alg: Option<Cow<'de, str>>,
+    typ: Option<String>,
+    cty: Option<String>,
+    kid: Option<String>,
+    crit: Option<Value>,
+    b64: Option<Value>,
+    key_source: Option<&'static str>,
+    extra: Map<String, Value>,
+}
+
+struct HeaderVisitor;
+
+impl<'de> Visitor<'de> for HeaderVisitor {
+    type Value = Result<Header, Error>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JOSE header object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
+        let mut raw = RawHeader::default();
+        while let Some(Name(name)) = access.next_key::<Name<'de>>()? {
+            raw.read_member(name, &mut access)?;
+        }
+        Ok(raw.finish())
+    }
+}
+
+impl<'de> RawHeader<'de> {
+    fn read_member<A: MapAccess<'de>>(
+        &mut self,
+        name: Cow<'de, str>,
+        access: &mut A,
+    ) -> Result<(), A::Error> {
+        let fresh = match name.as_ref() {
+            "alg" => set_once(&mut self.alg, access.next_value::<Name<'de>>()?.0),
+            "typ" => set_once(&mut self.typ, access.next_value::<String>()?),
+            "cty" => set_once(&mut self.cty, access.next_value::<String>()?),
+            "kid" => set_once(&mut self.kid, access.next_value::<String>()?),
+            "crit" => set_once(&mut self.crit, access.next_value::<StrictValue>()?.0),
+            "b64" => set_once(&mut self.b64, access.next_value::<StrictValue>()?.0),
+            other => {
+                let StrictValue(value) = access.next_value()?;
+                if let Some(source) = KEY_SOURCE_MEMBERS.iter().find(|m| **m == other) {
+                    self.key_source.get_or_insert(source);
+                }
+                self.extra
+                    .insert(name.clone().into_owned(), value)
+                    .is_none()
+            }
+        };
+        if fresh {
+            Ok(())
+        } else {
+            Err(json::duplicate(&name))
+        }
+    }
+
+    /// Applies the rules: no embedded keys, no `crit`, no `b64: false`, a known `alg`.
+    fn finish(self) -> Result<Header, Error> {
+        if let Some(name) = self.key_source {
+            return Err(Error::HeaderKeyForbidden(name));
+        }
+        if let Some(crit) = &self.crit {
+            return Err(Error::CritUnsupported(first_crit_name(crit)));
+        }
+        if self
+            .b64
+            .as_ref()
+            .is_some_and(|b64| b64 != &Value::Bool(true))
+        {
+            return Err(Error::CritUnsupported("b64".into()));
+        }
+        let alg = self
+            .alg
+            .ok_or_else(|| Error::AlgNotAllowed(String::new()))?;
+        let alg = alg
+            .parse::<Algorithm>()
+            .map_err(|_| Error::AlgNotAllowed(cut(&alg, 32)))?;
+        Ok(Header {
+            alg,
+            typ: self.typ,
+            cty: self.cty,
+            kid: self.kid,
+            extra: self.extra,
+        })
+    }
+}
+
+/// Fills an empty slot; false when it was already filled (a duplicate member).
+fn set_once<T>(slot: &mut Option<T>, value: T) -> bool {
+    slot.replace(value).is_none()
+}
+
 fn first_crit_name(crit: &Value) -> String {
     match crit
         .as_array()
@@ -121,21 +220,6 @@ fn first_crit_name(crit: &Value) -> String {
         Some(name) => cut(name, 32),
         None => "(malformed crit)".into(),
     }
-}
-
-fn take_string(map: &mut Map<String, Value>, name: &str) -> Result<Option<String>, Error> {
-    match map.remove(name) {
-        None => Ok(None),
-        Some(Value::String(value)) => Ok(Some(value)),
-        Some(_) => Err(not_string(name)),
-    }
-}
-
-fn not_string(name: &str) -> Error {
-    Error::Malformed(Malformed::Json(
-        Part::Header,
-        format!("`{name}` must be a string"),
-    ))
 }
 
 #[cfg(test)]

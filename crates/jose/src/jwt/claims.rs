@@ -1,10 +1,13 @@
 //! The JWT claims set (RFC 7519 §4): registered claims typed, the rest as JSON.
 
+use std::fmt;
+
+use serde::de::{MapAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
 use crate::error::{ClaimReason, Error, Part};
-use crate::json;
+use crate::json::{self, Name, StrictValue};
 
 /// The registered claim names this type holds in typed fields.
 pub const REGISTERED: [&str; 7] = ["iss", "sub", "aud", "exp", "nbf", "iat", "jti"];
@@ -162,7 +165,7 @@ impl Claims {
     /// # Errors
     /// JSON errors, or `claim_invalid` for a registered claim of the wrong type.
     pub fn from_json(json: &[u8]) -> Result<Self, Error> {
-        Self::from_map(json::parse_object(json, Part::Payload)?)
+        json::visit_object(json, Part::Payload, ClaimsVisitor)
     }
 
     /// The claims as compact JSON.
@@ -175,10 +178,23 @@ impl Claims {
 impl Serialize for Claims {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
-        for name in REGISTERED {
-            if let Some(value) = self.get(name) {
+        for (name, value) in [("iss", &self.iss), ("sub", &self.sub)] {
+            if let Some(value) = value {
+                map.serialize_entry(name, value)?;
+            }
+        }
+        match self.aud.as_slice() {
+            [] => {}
+            [one] => map.serialize_entry("aud", one)?,
+            many => map.serialize_entry("aud", many)?,
+        }
+        for (name, value) in [("exp", self.exp), ("nbf", self.nbf), ("iat", self.iat)] {
+            if let Some(value) = value {
                 map.serialize_entry(name, &value)?;
             }
+        }
+        if let Some(jti) = &self.jti {
+            map.serialize_entry("jti", jti)?;
         }
         for (name, value) in self
             .extra
@@ -188,6 +204,49 @@ impl Serialize for Claims {
             map.serialize_entry(name, value)?;
         }
         map.end()
+    }
+}
+
+/// Reads a claims set in one pass: registered claims straight into their typed fields,
+/// others into `extra`, refusing any name seen twice.
+struct ClaimsVisitor;
+
+impl<'de> Visitor<'de> for ClaimsVisitor {
+    type Value = Result<Claims, Error>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JWT claims object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
+        let mut claims = Claims::new();
+        let mut seen = 0u8;
+        let mut first_error = None;
+        while let Some(Name(name)) = access.next_key::<Name<'de>>()? {
+            let StrictValue(value) = access.next_value()?;
+            match REGISTERED.iter().position(|r| *r == name) {
+                Some(index) => {
+                    let bit = 1u8 << index;
+                    if seen & bit != 0 {
+                        return Err(json::duplicate(&name));
+                    }
+                    seen |= bit;
+                    if let Err(err) = claims.set(&name, value) {
+                        first_error.get_or_insert(err);
+                    }
+                }
+                None => {
+                    if claims
+                        .extra
+                        .insert(name.clone().into_owned(), value)
+                        .is_some()
+                    {
+                        return Err(json::duplicate(&name));
+                    }
+                }
+            }
+        }
+        Ok(first_error.map_or(Ok(claims), Err))
     }
 }
 

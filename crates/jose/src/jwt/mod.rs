@@ -26,10 +26,7 @@ pub struct Token {
 /// # Errors
 /// [`Error::Crypto`] if the backend fails.
 pub fn sign(claims: &Claims, key: &SigningKey) -> Result<String, Error> {
-    let header = Header::new(key.algorithm())
-        .with_typ("JWT")
-        .with_kid(key.kid());
-    sign_with_header(&header, claims, key)
+    compact::sign_encoded_header(key.jwt_header_b64(), claims.to_json().as_bytes(), key)
 }
 
 /// Signs `claims` under an explicit header (whose `alg` must be the key's).

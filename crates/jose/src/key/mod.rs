@@ -32,6 +32,8 @@ pub struct VerifyingKey {
 pub struct SigningKey {
     alg: Algorithm,
     kid: String,
+    /// `{"alg":…,"typ":"JWT","kid":…}` encoded once: the header of every [`crate::jwt::sign`].
+    jwt_header_b64: String,
     signer: Signer,
     material: Material,
 }
@@ -238,9 +240,11 @@ impl SigningKey {
         let alg = material.resolve_alg(declared, requested)?;
         let signer = material.signer(alg)?;
         let kid = kid.unwrap_or_else(|| material.thumbprint());
+        let jwt_header_b64 = jwt_header_b64(alg, &kid);
         Ok(Self {
             alg,
             kid,
+            jwt_header_b64,
             signer,
             material,
         })
@@ -249,7 +253,13 @@ impl SigningKey {
     /// Returns the same key with another `kid`.
     pub fn with_kid(mut self, kid: impl Into<String>) -> Self {
         self.kid = kid.into();
+        self.jwt_header_b64 = jwt_header_b64(self.alg, &self.kid);
         self
+    }
+
+    /// The encoded default JWT header of this key.
+    pub(crate) fn jwt_header_b64(&self) -> &str {
+        &self.jwt_header_b64
     }
 
     /// The one algorithm this key signs with.
@@ -308,6 +318,11 @@ impl SigningKey {
             Signer::Ed25519(pair) => Ok(pair.sign(message).as_ref().to_vec()),
         }
     }
+}
+
+fn jwt_header_b64(alg: Algorithm, kid: &str) -> String {
+    let header = crate::jws::Header::new(alg).with_typ("JWT").with_kid(kid);
+    crate::b64::encode(header.to_json().as_bytes())
 }
 
 impl fmt::Debug for VerifyingKey {
