@@ -1,0 +1,376 @@
+//! The grants of the token endpoint: password, refresh token, client credentials.
+
+use super::tokens::Subject;
+use super::{Authority, ErrorCode, OAuthError, TokenResponse};
+use crate::events::{LoginFailure, SecurityEvent};
+use crate::keys::secs;
+use crate::model::{Client, Grant, RefreshRecord, RotateOutcome, Session, Timestamp, User};
+use crate::password::check_password;
+use crate::scope::{OPENID, Scope};
+use crate::secrets::{IdKind, TOKEN_LEN, new_id, random_token, sha256};
+use crate::store::Store;
+
+/// The one answer to every failed password login.
+const BAD_LOGIN: &str = "invalid username or password";
+/// The one answer to every unusable refresh token.
+const BAD_REFRESH: &str = "the refresh token is invalid, expired or revoked";
+/// The longest username accepted, in bytes.
+pub(super) const MAX_USERNAME_LEN: usize = 128;
+
+impl<S: Store> Authority<S> {
+    /// The resource owner password grant (RFC 6749 §4.3): checks the credentials, starts a
+    /// session, and answers with an access token, a refresh token (if the client may use
+    /// them) and, when `openid` is asked for, an ID token.
+    ///
+    /// # Errors
+    /// `unauthorized_client` when the client may not use this grant; `invalid_scope`;
+    /// `invalid_request` for a missing username or password; `invalid_grant` with the same
+    /// text, and the same cost, for an unknown username, a disabled account or a wrong
+    /// password.
+    pub async fn password_grant(
+        &self,
+        client: &Client,
+        username: &str,
+        password: &str,
+        scope: Option<&str>,
+    ) -> Result<TokenResponse, OAuthError> {
+        require_grant(client, Grant::Password)?;
+        let scope = requested_scope(client, scope, true)?;
+        if username.is_empty() || username.len() > MAX_USERNAME_LEN {
+            return Err(OAuthError::invalid_request("a username is required"));
+        }
+        check_password(password)?;
+        let user = self.check_login(client, username, password).await?;
+        let now = self.now();
+        let (session, refresh_token) = self.start_session(client, &user, &scope, now).await?;
+        let refresh_token = client
+            .grants
+            .contains(&Grant::RefreshToken)
+            .then_some(refresh_token);
+        self.user_response(client, &user, &session, &scope, refresh_token)
+    }
+
+    /// The refresh token grant (RFC 6749 §6) with rotation (RFC 9700 §4.14): the token is
+    /// exchanged for a new one; presented again within the grace window it gets the same
+    /// successor; presented again later, its whole session is revoked.
+    ///
+    /// # Errors
+    /// `unauthorized_client`; `invalid_scope` for a scope beyond the session's;
+    /// `invalid_grant` for an unknown, expired, reused or foreign token, or when the account
+    /// is disabled or the session has ended.
+    pub async fn refresh_grant(
+        &self,
+        client: &Client,
+        refresh_token: &str,
+        scope: Option<&str>,
+    ) -> Result<TokenResponse, OAuthError> {
+        require_grant(client, Grant::RefreshToken)?;
+        if !looks_like_token(refresh_token) {
+            return Err(OAuthError::invalid_grant(BAD_REFRESH));
+        }
+        let hash = sha256(refresh_token.as_bytes());
+        let session = self
+            .store
+            .session_by_refresh(&hash)
+            .await?
+            .filter(|s| s.client_id == client.id)
+            .ok_or_else(|| OAuthError::invalid_grant(BAD_REFRESH))?;
+        let granted = Scope::parse(&session.scope)
+            .map_err(|_| OAuthError::server("a stored session scope is malformed"))?;
+        let scope = narrowed_scope(&granted, scope)?;
+        let (session, next_token) = self.rotate(client, &hash, &session).await?;
+        let user = self
+            .store
+            .user_by_id(&session.user_id)
+            .await?
+            .filter(|u| !u.disabled)
+            .ok_or_else(|| OAuthError::invalid_grant(BAD_REFRESH))?;
+        self.user_response(client, &user, &session, &scope, Some(next_token))
+    }
+
+    /// The client credentials grant (RFC 6749 §4.4): an access token whose `sub` is the
+    /// client itself; no refresh token, no session.
+    ///
+    /// # Errors
+    /// `unauthorized_client` for a public client or one without this grant; `invalid_scope`.
+    pub async fn client_credentials_grant(
+        &self,
+        client: &Client,
+        scope: Option<&str>,
+    ) -> Result<TokenResponse, OAuthError> {
+        require_grant(client, Grant::ClientCredentials)?;
+        if client.is_public() {
+            return Err(OAuthError::new(
+                ErrorCode::UnauthorizedClient,
+                "a public client cannot use client_credentials",
+            ));
+        }
+        let scope = requested_scope(client, scope, false)?;
+        let subject = Subject {
+            sub: &client.id,
+            roles: &[],
+            sid: None,
+        };
+        let access_token = self.sign_access_token(client, &subject, &scope, self.now())?;
+        Ok(self.response(access_token, None, &scope, None))
+    }
+
+    /// Finds the user and checks the password, at the same cost whatever fails.
+    async fn check_login(
+        &self,
+        client: &Client,
+        username: &str,
+        password: &str,
+    ) -> Result<User, OAuthError> {
+        let failure = match self.store.user_by_name(username).await? {
+            None => {
+                self.passwords.verify_dummy(password);
+                (None, LoginFailure::UnknownUser)
+            }
+            Some(user) => {
+                let check = self.passwords.verify(password, &user.password_hash);
+                match (check.matches, user.disabled) {
+                    (true, false) => {
+                        if check.needs_rehash {
+                            self.rehash(&user, password).await;
+                        }
+                        return Ok(user);
+                    }
+                    (true, true) => (Some(user.id), LoginFailure::Disabled),
+                    (false, _) => (Some(user.id), LoginFailure::WrongPassword),
+                }
+            }
+        };
+        self.emit(SecurityEvent::LoginFailed {
+            client_id: client.id.clone(),
+            user_id: failure.0,
+            reason: failure.1,
+        });
+        Err(OAuthError::invalid_grant(BAD_LOGIN))
+    }
+
+    /// Stores a hash under the current policy. A failure is not the user's problem: the
+    /// login goes on and the next one tries again.
+    async fn rehash(&self, user: &User, password: &str) {
+        if let Ok(hash) = self.passwords.hash(password) {
+            let _ignored = self.store.rehash_password(&user.id, &hash).await;
+        }
+    }
+
+    /// Creates a session with its first refresh token.
+    async fn start_session(
+        &self,
+        client: &Client,
+        user: &User,
+        scope: &Scope,
+        now: Timestamp,
+    ) -> Result<(Session, String), OAuthError> {
+        let session = Session {
+            id: new_id(IdKind::Session)?,
+            user_id: user.id.clone(),
+            client_id: client.id.clone(),
+            scope: scope.to_string(),
+            created_at: now,
+            expires_at: now.saturating_add(secs(self.config.refresh_absolute_lifetime)),
+            last_used_at: now,
+            revoked_at: None,
+        };
+        let token = random_token()?;
+        let first = self.refresh_record(&session, &token, now, false)?;
+        self.store.create_session(&session, &first).await?;
+        Ok((session, token))
+    }
+
+    /// Exchanges the refresh token with digest `hash` through the store.
+    async fn rotate(
+        &self,
+        client: &Client,
+        hash: &[u8],
+        session: &Session,
+    ) -> Result<(Session, String), OAuthError> {
+        let now = self.now();
+        let next_token = random_token()?;
+        let next = self.refresh_record(session, &next_token, now, true)?;
+        let grace = secs(self.config.refresh_grace);
+        match self.store.rotate_refresh(hash, &next, now, grace).await? {
+            RotateOutcome::Rotated(session) => Ok((session, next_token)),
+            RotateOutcome::Retried {
+                session,
+                successor_sealed,
+            } => {
+                let plain = self
+                    .master
+                    .open(&successor_sealed, &successor_aad(&session.id))?;
+                let token = String::from_utf8(plain.to_vec())
+                    .map_err(|_| OAuthError::server("a sealed refresh token is not text"))?;
+                Ok((session, token))
+            }
+            RotateOutcome::Replayed {
+                session_id,
+                user_id,
+            } => {
+                self.emit(SecurityEvent::RefreshReplayed {
+                    session_id,
+                    user_id,
+                    client_id: client.id.clone(),
+                    at: now,
+                });
+                Err(OAuthError::invalid_grant(BAD_REFRESH))
+            }
+            RotateOutcome::Invalid => Err(OAuthError::invalid_grant(BAD_REFRESH)),
+        }
+    }
+
+    /// The record of a new refresh token of `session`; a successor carries its own token
+    /// sealed, for the store to keep on the token it replaces (see `Store::rotate_refresh`).
+    fn refresh_record(
+        &self,
+        session: &Session,
+        token: &str,
+        now: Timestamp,
+        successor: bool,
+    ) -> Result<RefreshRecord, OAuthError> {
+        let idle_end = now.saturating_add(secs(self.config.refresh_idle_lifetime));
+        let successor_sealed = if successor {
+            Some(
+                self.master
+                    .seal(token.as_bytes(), &successor_aad(&session.id))?,
+            )
+        } else {
+            None
+        };
+        Ok(RefreshRecord {
+            hash: sha256(token.as_bytes()),
+            session_id: session.id.clone(),
+            created_at: now,
+            expires_at: idle_end.min(session.expires_at),
+            used_at: None,
+            successor_sealed,
+        })
+    }
+}
+
+/// The associated data binding a sealed refresh token to its session.
+fn successor_aad(session_id: &str) -> Vec<u8> {
+    [
+        b"tessera/refresh-successor/".as_slice(),
+        session_id.as_bytes(),
+    ]
+    .concat()
+}
+
+fn require_grant(client: &Client, grant: Grant) -> Result<(), OAuthError> {
+    if client.grants.contains(&grant) {
+        Ok(())
+    } else {
+        Err(OAuthError::new(
+            ErrorCode::UnauthorizedClient,
+            format!("the client may not use the {} grant", grant.as_str()),
+        ))
+    }
+}
+
+/// The scope to grant: the request's, which must be within the client's (plus `openid`
+/// for a user's grant), or all of the client's when none is asked for.
+pub(super) fn requested_scope(
+    client: &Client,
+    requested: Option<&str>,
+    user: bool,
+) -> Result<Scope, OAuthError> {
+    let allowed = Scope::from_tokens(&client.scopes)
+        .map_err(|_| OAuthError::server("a stored client scope is malformed"))?;
+    let Some(requested) = requested.filter(|r| !r.trim().is_empty()) else {
+        return Ok(allowed);
+    };
+    let scope = Scope::parse(requested)
+        .map_err(|_| OAuthError::new(ErrorCode::InvalidScope, "the scope is malformed"))?;
+    let permitted = |token: &String| allowed.contains(token) || (user && token == OPENID);
+    if scope.tokens().iter().all(permitted) {
+        Ok(scope)
+    } else {
+        Err(OAuthError::new(
+            ErrorCode::InvalidScope,
+            "the scope exceeds what the client may request",
+        ))
+    }
+}
+
+/// The scope of a refreshed token: the session's, or a part of it (RFC 6749 §6).
+fn narrowed_scope(granted: &Scope, requested: Option<&str>) -> Result<Scope, OAuthError> {
+    let Some(requested) = requested.filter(|r| !r.trim().is_empty()) else {
+        return Ok(granted.clone());
+    };
+    let scope = Scope::parse(requested)
+        .map_err(|_| OAuthError::new(ErrorCode::InvalidScope, "the scope is malformed"))?;
+    if scope.is_subset_of(granted) {
+        Ok(scope)
+    } else {
+        Err(OAuthError::new(
+            ErrorCode::InvalidScope,
+            "the scope exceeds what was originally granted",
+        ))
+    }
+}
+
+/// True when `token` has the shape of our refresh tokens (43 base64url characters).
+pub(super) fn looks_like_token(token: &str) -> bool {
+    token.len() == TOKEN_LEN
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(scopes: &[&str]) -> Client {
+        Client {
+            id: "c_1".into(),
+            name: "app".into(),
+            secret_hash: None,
+            grants: vec![Grant::Password],
+            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+            audiences: Vec::new(),
+            created_at: 0,
+        }
+    }
+
+    #[test]
+    fn scope_defaults_to_the_clients_and_allows_openid_for_users() {
+        let c = client(&["a", "b"]);
+        assert_eq!(
+            requested_scope(&c, None, true).expect("ok").to_string(),
+            "a b"
+        );
+        assert_eq!(
+            requested_scope(&c, Some("openid b"), true)
+                .expect("ok")
+                .to_string(),
+            "openid b"
+        );
+        let err = requested_scope(&c, Some("openid"), false).expect_err("no user");
+        assert_eq!(err.code(), ErrorCode::InvalidScope);
+        let err = requested_scope(&c, Some("a c"), true).expect_err("c not allowed");
+        assert_eq!(err.code(), ErrorCode::InvalidScope);
+    }
+
+    #[test]
+    fn refresh_scope_may_only_narrow() {
+        let granted = Scope::parse("openid a b").expect("valid");
+        assert_eq!(
+            narrowed_scope(&granted, Some("a")).expect("ok").to_string(),
+            "a"
+        );
+        assert_eq!(narrowed_scope(&granted, None).expect("ok"), granted);
+        assert!(narrowed_scope(&granted, Some("c")).is_err());
+    }
+
+    #[test]
+    fn token_shape() {
+        assert!(looks_like_token(&"A".repeat(43)));
+        assert!(!looks_like_token(&"A".repeat(42)));
+        assert!(!looks_like_token(&format!("{}=", "A".repeat(42))));
+        assert!(!looks_like_token("a.b.c"));
+    }
+}

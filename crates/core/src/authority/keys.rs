@@ -1,0 +1,177 @@
+//! Signing keys in the store: rotation, retirement, and reloading the ring.
+
+use serde::Serialize;
+use tessera_jose::Algorithm;
+
+use super::{Authority, ErrorCode, OAuthError};
+use crate::keys::{KeyAction, KeyInfo, KeyRing, RotationPolicy, generate_record};
+use crate::model::{KeyRecord, KeyState, Timestamp};
+use crate::seal::MasterKey;
+use crate::store::Store;
+
+/// A key that changed state (or was created: `from` is `None`).
+#[derive(Clone, Debug, Eq, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct KeyChange {
+    /// The key.
+    pub kid: String,
+    /// Its algorithm.
+    pub alg: String,
+    /// The state before, `None` for a new key.
+    pub from: Option<KeyState>,
+    /// The state now.
+    pub to: KeyState,
+}
+
+impl<S: Store> Authority<S> {
+    /// Applies the rotation steps due at `now` (see [`RotationPolicy::plan`]) and reloads
+    /// the key ring. Run it periodically (every minute is plenty); it does nothing when
+    /// nothing is due.
+    ///
+    /// # Errors
+    /// The store's or the key ring's errors.
+    pub async fn apply_rotation(&self, now: Timestamp) -> Result<Vec<KeyChange>, OAuthError> {
+        let policy = self.config.effective_rotation();
+        let changes = apply_plan(&self.store, &self.master, &policy, now).await?;
+        self.replace_ring(load_ring(&self.store, &self.master, now).await?);
+        Ok(changes)
+    }
+
+    /// Rotates at once (after a suspected compromise, or to change algorithm): a new key
+    /// signs from now, and the previous ones start retiring (they still verify until the
+    /// tokens they signed have expired). Caches learn the new `kid` when they first see it.
+    ///
+    /// # Errors
+    /// `invalid_request` for an algorithm Tessera does not sign with; the store's errors.
+    pub async fn rotate_keys_now(
+        &self,
+        alg: Option<Algorithm>,
+    ) -> Result<Vec<KeyChange>, OAuthError> {
+        let now = self.now();
+        let alg = alg.unwrap_or(self.config.rotation.algorithm);
+        let record = generate_record(alg, now, now, &self.master)?;
+        let previous = self.store.live_keys().await?;
+        self.store.insert_key(&record).await?;
+        let mut changes = vec![created(&record)];
+        for old in previous.iter().filter(|k| k.state == KeyState::Active) {
+            changes.push(self.move_key(old, KeyState::Retiring, now).await?);
+        }
+        self.replace_ring(load_ring(&self.store, &self.master, now).await?);
+        Ok(changes)
+    }
+
+    /// Retires a key at once: it leaves the JWKS and the tokens it signed stop verifying
+    /// here (guards drop it on their next JWKS fetch). The signing key cannot be retired;
+    /// rotate first.
+    ///
+    /// # Errors
+    /// `not_found` for an unknown or already retired kid; `invalid_request` for the key that
+    /// signs now.
+    pub async fn retire_key(&self, kid: &str) -> Result<KeyChange, OAuthError> {
+        let now = self.now();
+        let keys = self.store.live_keys().await?;
+        let key = keys
+            .iter()
+            .find(|k| k.kid == kid)
+            .ok_or_else(|| OAuthError::new(ErrorCode::NotFound, "no such live key"))?;
+        if self.key_ring().signing_key().kid() == kid {
+            return Err(OAuthError::invalid_request(
+                "this key signs now: rotate before retiring it",
+            ));
+        }
+        let change = self.move_key(key, KeyState::Retired, now).await?;
+        self.replace_ring(load_ring(&self.store, &self.master, now).await?);
+        Ok(change)
+    }
+
+    /// Reloads the key ring from the store (for deployments where another instance
+    /// rotates).
+    ///
+    /// # Errors
+    /// The store's or the key ring's errors.
+    pub async fn reload_keys(&self) -> Result<(), OAuthError> {
+        let ring = load_ring(&self.store, &self.master, self.now()).await?;
+        self.replace_ring(ring);
+        Ok(())
+    }
+
+    /// Every key ever made, oldest first, without key material.
+    ///
+    /// # Errors
+    /// The store's errors.
+    pub async fn list_keys(&self) -> Result<Vec<KeyInfo>, OAuthError> {
+        let keys = self.store.all_keys().await?;
+        Ok(keys.iter().map(KeyInfo::from).collect())
+    }
+
+    async fn move_key(
+        &self,
+        key: &KeyRecord,
+        to: KeyState,
+        now: Timestamp,
+    ) -> Result<KeyChange, OAuthError> {
+        move_key(&self.store, key, to, now).await
+    }
+}
+
+/// Plans the rotation steps due at `now` and applies them in order.
+pub(super) async fn apply_plan<S: Store>(
+    store: &S,
+    master: &MasterKey,
+    policy: &RotationPolicy,
+    now: Timestamp,
+) -> Result<Vec<KeyChange>, OAuthError> {
+    let keys = store.live_keys().await?;
+    let mut changes = Vec::new();
+    for action in policy.plan(&keys, now) {
+        let (kid, to) = match action {
+            KeyAction::Create { alg, activates_at } => {
+                let record = generate_record(alg, now, activates_at, master)?;
+                store.insert_key(&record).await?;
+                changes.push(created(&record));
+                continue;
+            }
+            KeyAction::Activate { kid } => (kid, KeyState::Active),
+            KeyAction::StartRetiring { kid } => (kid, KeyState::Retiring),
+            KeyAction::Retire { kid } => (kid, KeyState::Retired),
+        };
+        if let Some(key) = keys.iter().find(|k| k.kid == kid) {
+            changes.push(move_key(store, key, to, now).await?);
+        }
+    }
+    Ok(changes)
+}
+
+/// Loads the ring from the store's live keys.
+pub(super) async fn load_ring<S: Store>(
+    store: &S,
+    master: &MasterKey,
+    now: Timestamp,
+) -> Result<KeyRing, OAuthError> {
+    let keys = store.live_keys().await?;
+    Ok(KeyRing::load(&keys, master, now)?)
+}
+
+async fn move_key<S: Store>(
+    store: &S,
+    key: &KeyRecord,
+    to: KeyState,
+    now: Timestamp,
+) -> Result<KeyChange, OAuthError> {
+    store.set_key_state(&key.kid, to, now).await?;
+    Ok(KeyChange {
+        kid: key.kid.clone(),
+        alg: key.alg.clone(),
+        from: Some(key.state),
+        to,
+    })
+}
+
+fn created(record: &KeyRecord) -> KeyChange {
+    KeyChange {
+        kid: record.kid.clone(),
+        alg: record.alg.clone(),
+        from: None,
+        to: record.state,
+    }
+}

@@ -1,0 +1,215 @@
+//! Token revocation (RFC 7009) and introspection (RFC 7662).
+
+use serde::Serialize;
+
+use super::grants::looks_like_token;
+use super::{AccessClaims, Authority, ErrorCode, OAuthError};
+use crate::model::{Client, RefreshRecord, Session};
+use crate::secrets::sha256;
+use crate::store::Store;
+
+/// The `token_type_hint` of RFC 7009 §2.1 and RFC 7662 §2.1.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub enum TokenTypeHint {
+    /// `access_token`.
+    AccessToken,
+    /// `refresh_token`.
+    RefreshToken,
+}
+
+impl TokenTypeHint {
+    /// Parses a hint; an unknown one is ignored, as RFC 7009 §2.1 allows.
+    pub fn parse(hint: &str) -> Option<Self> {
+        match hint {
+            "access_token" => Some(Self::AccessToken),
+            "refresh_token" => Some(Self::RefreshToken),
+            _ => None,
+        }
+    }
+}
+
+/// An introspection response (RFC 7662 §2.2). Inactive tokens say nothing else.
+#[derive(Clone, Debug, Default, Eq, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct Introspection {
+    /// True when the token is valid now.
+    pub active: bool,
+    /// Granted scope.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// The client it was issued to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// `Bearer` for access tokens, `refresh_token` for refresh tokens.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_type: Option<String>,
+    /// Expiry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exp: Option<i64>,
+    /// Issue time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iat: Option<i64>,
+    /// Subject (user id, or client id for client credentials).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
+    /// Audiences.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub aud: Vec<String>,
+    /// Issuer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    /// Token id (access tokens).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
+    /// Session id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+    /// Roles (access tokens of users).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<String>,
+}
+
+impl Introspection {
+    /// The answer for anything invalid, expired, revoked or unknown.
+    pub fn inactive() -> Self {
+        Self::default()
+    }
+}
+
+impl<S: Store> Authority<S> {
+    /// Revokes a token (RFC 7009). A refresh token ends its whole session; an access token
+    /// is denied by `jti` until it expires. Unknown, invalid and expired tokens are a
+    /// success (§2.2). The token's shape decides what it is; the hint is not needed.
+    ///
+    /// # Errors
+    /// `unauthorized_client` when the token was issued to another client;
+    /// `temporarily_unavailable` when the store cannot be asked.
+    pub async fn revoke(
+        &self,
+        client: &Client,
+        token: &str,
+        _hint: Option<TokenTypeHint>,
+    ) -> Result<(), OAuthError> {
+        if looks_like_token(token) {
+            return self.revoke_refresh(client, token).await;
+        }
+        let Ok(claims) = self.decode_access_token(token) else {
+            return Ok(());
+        };
+        if claims.client_id != client.id {
+            return Err(not_yours());
+        }
+        if !self.store.is_revoked(&claims.jti).await? {
+            self.store.revoke_jti(&claims.jti, claims.exp).await?;
+        }
+        Ok(())
+    }
+
+    async fn revoke_refresh(&self, client: &Client, token: &str) -> Result<(), OAuthError> {
+        let hash = sha256(token.as_bytes());
+        match self.store.session_by_refresh(&hash).await? {
+            None => Ok(()),
+            Some(session) if session.client_id != client.id => Err(not_yours()),
+            Some(session) => {
+                self.store.revoke_session(&session.id, self.now()).await?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Introspects a token (RFC 7662) for an authenticated confidential client. Access
+    /// tokens get the full check of [`Self::verify_access_token`]; refresh tokens are
+    /// active while unused, unexpired and in a live session, and only their own client
+    /// sees them as active.
+    ///
+    /// # Errors
+    /// `unauthorized_client` for a public client; `temporarily_unavailable` when the store
+    /// cannot be asked (never for a bad token, which is simply inactive).
+    pub async fn introspect(
+        &self,
+        client: &Client,
+        token: &str,
+        _hint: Option<TokenTypeHint>,
+    ) -> Result<Introspection, OAuthError> {
+        if client.is_public() {
+            return Err(OAuthError::new(
+                ErrorCode::UnauthorizedClient,
+                "a public client cannot introspect tokens",
+            ));
+        }
+        if looks_like_token(token) {
+            return self.introspect_refresh(client, token).await;
+        }
+        match self.verify_access_token(token).await {
+            Ok(claims) => Ok(self.access_introspection(claims)),
+            Err(err) if err.code() == ErrorCode::InvalidToken => Ok(Introspection::inactive()),
+            Err(err) => Err(err),
+        }
+    }
+
+    fn access_introspection(&self, claims: AccessClaims) -> Introspection {
+        Introspection {
+            active: true,
+            scope: (!claims.scope.is_empty()).then_some(claims.scope),
+            client_id: Some(claims.client_id),
+            token_type: Some("Bearer".into()),
+            exp: Some(claims.exp),
+            iat: Some(claims.iat),
+            sub: Some(claims.sub),
+            aud: claims.aud,
+            iss: Some(claims.iss),
+            jti: Some(claims.jti),
+            sid: claims.sid,
+            roles: claims.roles,
+        }
+    }
+
+    async fn introspect_refresh(
+        &self,
+        client: &Client,
+        token: &str,
+    ) -> Result<Introspection, OAuthError> {
+        let now = self.now();
+        let hash = sha256(token.as_bytes());
+        let Some(record) = self.store.refresh_record(&hash).await? else {
+            return Ok(Introspection::inactive());
+        };
+        if record.used_at.is_some() || record.expires_at <= now {
+            return Ok(Introspection::inactive());
+        }
+        let session = self.store.session_by_id(&record.session_id).await?;
+        match session {
+            Some(session)
+                if session.client_id == client.id
+                    && session.revoked_at.is_none()
+                    && session.expires_at > now =>
+            {
+                Ok(self.refresh_introspection(&record, session))
+            }
+            _ => Ok(Introspection::inactive()),
+        }
+    }
+
+    fn refresh_introspection(&self, record: &RefreshRecord, session: Session) -> Introspection {
+        Introspection {
+            active: true,
+            scope: (!session.scope.is_empty()).then_some(session.scope),
+            client_id: Some(session.client_id),
+            token_type: Some("refresh_token".into()),
+            exp: Some(record.expires_at),
+            iat: Some(record.created_at),
+            sub: Some(session.user_id),
+            iss: Some(self.config.issuer.clone()),
+            sid: Some(session.id),
+            ..Introspection::default()
+        }
+    }
+}
+
+fn not_yours() -> OAuthError {
+    OAuthError::new(
+        ErrorCode::UnauthorizedClient,
+        "the token was not issued to this client",
+    )
+}

@@ -1,0 +1,87 @@
+//! Security events, handed to the caller to log and count (this crate does no logging).
+//!
+//! Events carry ids, never usernames, passwords or tokens: a mistyped username is often a
+//! password.
+
+use std::fmt;
+
+use crate::model::Timestamp;
+
+/// Something an operator should be able to see in logs and metrics.
+#[derive(Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub enum SecurityEvent {
+    /// A client failed to authenticate (unknown id, wrong or missing secret).
+    ClientAuthFailed {
+        /// The `client_id` presented.
+        client_id: String,
+    },
+    /// A password login failed.
+    LoginFailed {
+        /// The client used.
+        client_id: String,
+        /// The account, when the username exists.
+        user_id: Option<String>,
+        /// Why (for logs only; the response never tells).
+        reason: LoginFailure,
+    },
+    /// A user changed their password; their other sessions were ended.
+    PasswordChanged {
+        /// The account.
+        user_id: String,
+    },
+    /// A refresh token was presented again after it had been rotated, outside the grace
+    /// window: it was probably stolen, and its whole session has been revoked.
+    RefreshReplayed {
+        /// The revoked session.
+        session_id: String,
+        /// Its user.
+        user_id: String,
+        /// The client that presented the token.
+        client_id: String,
+        /// When.
+        at: Timestamp,
+    },
+}
+
+/// Why a password login failed.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub enum LoginFailure {
+    /// The account is disabled.
+    Disabled,
+    /// No account has this username.
+    UnknownUser,
+    /// The password is wrong.
+    WrongPassword,
+}
+
+/// Receives [`SecurityEvent`]s (the server logs them and counts them in metrics).
+pub trait EventSink: Send + Sync {
+    /// Records one event. Must not block for long.
+    fn record(&self, event: SecurityEvent);
+}
+
+impl<F: Fn(SecurityEvent) + Send + Sync> EventSink for F {
+    fn record(&self, event: SecurityEvent) {
+        self(event);
+    }
+}
+
+/// An [`EventSink`] that drops everything.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct IgnoreEvents;
+
+impl EventSink for IgnoreEvents {
+    fn record(&self, _event: SecurityEvent) {}
+}
+
+impl fmt::Display for LoginFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Disabled => "account disabled",
+            Self::UnknownUser => "unknown username",
+            Self::WrongPassword => "wrong password",
+        })
+    }
+}

@@ -1,0 +1,358 @@
+//! When signing keys are created, activated and retired.
+//!
+//! A key is published before it signs, for long enough that every JWKS cache has fetched
+//! it (`publish_ahead`); it signs for `rotate_every`; then it stays published, no longer
+//! signing, until every token it signed has expired (`token_lifetime` plus the leeway
+//! verifiers allow), and only then leaves the JWKS.
+
+use std::time::Duration;
+
+use tessera_jose::Algorithm;
+use tessera_jose::jwt::DEFAULT_LEEWAY_SECS;
+
+use crate::keys::DEFAULT_ALG;
+use crate::model::{KeyRecord, KeyState, Timestamp};
+
+/// The schedule of key rotation.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub struct RotationPolicy {
+    /// The algorithm of new keys (default RS256).
+    pub algorithm: Algorithm,
+    /// How long a key signs (default 30 days).
+    pub rotate_every: Duration,
+    /// How long a key is published before it signs: at least the JWKS cache lifetime
+    /// (default 1 hour).
+    pub publish_ahead: Duration,
+    /// The longest lifetime of a token we sign (default 15 minutes).
+    pub token_lifetime: Duration,
+}
+
+impl Default for RotationPolicy {
+    fn default() -> Self {
+        Self {
+            algorithm: DEFAULT_ALG,
+            rotate_every: Duration::from_secs(30 * 86_400),
+            publish_ahead: Duration::from_secs(3_600),
+            token_lifetime: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+/// One step of the key life cycle, as [`RotationPolicy::plan`] proposes it.
+#[derive(Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub enum KeyAction {
+    /// Generate a key that signs from `activates_at` (Active at once if that is now).
+    Create {
+        /// Its algorithm.
+        alg: Algorithm,
+        /// When it starts signing.
+        activates_at: Timestamp,
+    },
+    /// Published → Active: start signing.
+    Activate {
+        /// The key.
+        kid: String,
+    },
+    /// Active → Retiring: stop signing, stay published.
+    StartRetiring {
+        /// The key.
+        kid: String,
+    },
+    /// Retiring → Retired: leave the JWKS.
+    Retire {
+        /// The key.
+        kid: String,
+    },
+}
+
+impl RotationPolicy {
+    /// The JWKS `Cache-Control` max-age: half of `publish_ahead`, so that a cache that
+    /// fetched just before a key was published refetches well before that key signs.
+    pub fn jwks_max_age(&self) -> Duration {
+        self.publish_ahead / 2
+    }
+
+    /// The JWKS `Cache-Control` header value.
+    pub fn jwks_cache_control(&self) -> String {
+        format!("public, max-age={}", self.jwks_max_age().as_secs())
+    }
+
+    /// The actions due at `now`, in the order to apply them (a key starts signing before
+    /// the previous one stops, so there is always a signer).
+    pub fn plan(&self, records: &[KeyRecord], now: Timestamp) -> Vec<KeyAction> {
+        let mut planner = Planner::new(self, records, now);
+        planner.activate_due();
+        if planner.active.is_empty() {
+            planner.bootstrap();
+        }
+        planner.retire_older_signers();
+        planner.drop_expired_retiring();
+        planner.prepare_successor();
+        planner.actions
+    }
+}
+
+/// The state of one planning pass.
+struct Planner<'a> {
+    policy: &'a RotationPolicy,
+    records: &'a [KeyRecord],
+    now: Timestamp,
+    /// Keys that sign at `now`, with the time they started (or start) signing.
+    active: Vec<(&'a KeyRecord, Timestamp)>,
+    /// Published keys not yet due to sign.
+    pending: Vec<&'a KeyRecord>,
+    actions: Vec<KeyAction>,
+}
+
+impl<'a> Planner<'a> {
+    fn new(policy: &'a RotationPolicy, records: &'a [KeyRecord], now: Timestamp) -> Self {
+        let active = records
+            .iter()
+            .filter(|r| r.state == KeyState::Active && r.activates_at <= now)
+            .map(|r| (r, r.activates_at))
+            .collect();
+        Self {
+            policy,
+            records,
+            now,
+            active,
+            pending: Vec::new(),
+            actions: Vec::new(),
+        }
+    }
+
+    /// Published keys start signing once published for `publish_ahead` and past their
+    /// activation time.
+    fn activate_due(&mut self) {
+        let ahead = secs(self.policy.publish_ahead);
+        let records = self.records;
+        for record in records.iter().filter(|r| r.state == KeyState::Published) {
+            let due = record
+                .activates_at
+                .max(record.created_at.saturating_add(ahead));
+            if due <= self.now {
+                self.activate(record, due);
+            } else {
+                self.pending.push(record);
+            }
+        }
+    }
+
+    /// Nothing can sign: use the newest pending key at once, or make one that signs now.
+    fn bootstrap(&mut self) {
+        let newest = self
+            .pending
+            .iter()
+            .copied()
+            .max_by_key(|r| (r.activates_at, r.created_at));
+        match newest {
+            Some(record) => {
+                self.pending.retain(|r| r.kid != record.kid);
+                self.activate(record, self.now);
+            }
+            None => self.actions.push(KeyAction::Create {
+                alg: self.policy.algorithm,
+                activates_at: self.now,
+            }),
+        }
+    }
+
+    /// Only the newest signer keeps signing.
+    fn retire_older_signers(&mut self) {
+        self.active.sort_by_key(|(r, since)| (*since, r.created_at));
+        if let Some((_, older)) = self.active.split_last() {
+            for (record, _) in older {
+                self.actions.push(KeyAction::StartRetiring {
+                    kid: record.kid.clone(),
+                });
+            }
+        }
+    }
+
+    /// Retiring keys leave once every token they signed has expired, leeway included.
+    fn drop_expired_retiring(&mut self) {
+        let keep = secs(self.policy.token_lifetime).saturating_add(DEFAULT_LEEWAY_SECS);
+        for record in self
+            .records
+            .iter()
+            .filter(|r| r.state == KeyState::Retiring)
+        {
+            if record
+                .retired_at
+                .is_some_and(|at| at.saturating_add(keep) <= self.now)
+            {
+                self.actions.push(KeyAction::Retire {
+                    kid: record.kid.clone(),
+                });
+            }
+        }
+    }
+
+    /// A signer older than `rotate_every - publish_ahead` gets a successor, published now.
+    fn prepare_successor(&mut self) {
+        let ahead = secs(self.policy.publish_ahead);
+        let lifetime = secs(self.policy.rotate_every).saturating_sub(ahead);
+        if let Some((_, since)) = self.active.last()
+            && self.pending.is_empty()
+            && since.saturating_add(lifetime) <= self.now
+        {
+            self.actions.push(KeyAction::Create {
+                alg: self.policy.algorithm,
+                activates_at: self.now.saturating_add(ahead),
+            });
+        }
+    }
+
+    fn activate(&mut self, record: &'a KeyRecord, since: Timestamp) {
+        self.actions.push(KeyAction::Activate {
+            kid: record.kid.clone(),
+        });
+        self.active.push((record, since));
+    }
+}
+
+/// Whole seconds of a duration, saturating.
+pub(crate) fn secs(duration: Duration) -> i64 {
+    i64::try_from(duration.as_secs()).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DAY: i64 = 86_400;
+    const T0: Timestamp = 1_700_000_000;
+
+    fn key(
+        kid: &str,
+        state: KeyState,
+        created_at: Timestamp,
+        activates_at: Timestamp,
+    ) -> KeyRecord {
+        KeyRecord {
+            kid: kid.into(),
+            alg: "ES256".into(),
+            public_jwk: String::new(),
+            private_sealed: Vec::new(),
+            state,
+            created_at,
+            activates_at,
+            retired_at: None,
+        }
+    }
+
+    fn policy() -> RotationPolicy {
+        RotationPolicy {
+            algorithm: Algorithm::ES256,
+            ..RotationPolicy::default()
+        }
+    }
+
+    #[test]
+    fn an_empty_store_gets_a_key_that_signs_at_once() {
+        assert_eq!(
+            policy().plan(&[], T0),
+            [KeyAction::Create {
+                alg: Algorithm::ES256,
+                activates_at: T0
+            }]
+        );
+    }
+
+    #[test]
+    fn a_young_active_key_needs_nothing() {
+        let keys = [key("a", KeyState::Active, T0, T0)];
+        assert_eq!(policy().plan(&keys, T0 + 10 * DAY), []);
+        assert_eq!(policy().plan(&keys, T0 + 30 * DAY - 3_601), []);
+    }
+
+    #[test]
+    fn a_successor_is_published_ahead_of_rotation() {
+        let keys = [key("a", KeyState::Active, T0, T0)];
+        let now = T0 + 30 * DAY - 3_600;
+        assert_eq!(
+            policy().plan(&keys, now),
+            [KeyAction::Create {
+                alg: Algorithm::ES256,
+                activates_at: now + 3_600
+            }]
+        );
+        // Once it exists, no second one is made while it waits.
+        let keys = [
+            keys[0].clone(),
+            key("b", KeyState::Published, now, now + 3_600),
+        ];
+        assert_eq!(policy().plan(&keys, now + 100), []);
+    }
+
+    #[test]
+    fn the_successor_activates_after_publish_ahead_and_the_old_key_starts_retiring() {
+        let now = T0 + 30 * DAY;
+        let keys = [
+            key("a", KeyState::Active, T0, T0),
+            key("b", KeyState::Published, now - 3_600, now),
+        ];
+        assert_eq!(
+            policy().plan(&keys, now),
+            [
+                KeyAction::Activate { kid: "b".into() },
+                KeyAction::StartRetiring { kid: "a".into() },
+            ]
+        );
+        // Published for less than publish_ahead (even if activates_at says so): wait.
+        let early = [
+            key("a", KeyState::Active, T0, T0),
+            key("b", KeyState::Published, now - 60, now - 60),
+        ];
+        assert_eq!(policy().plan(&early, now), []);
+    }
+
+    #[test]
+    fn a_retiring_key_leaves_after_the_token_lifetime_and_leeway() {
+        let now = T0 + 31 * DAY;
+        let mut old = key("a", KeyState::Retiring, T0, T0);
+        old.retired_at = Some(now - 15 * 60 - 60);
+        let keys = [
+            old.clone(),
+            key("b", KeyState::Active, T0 + 30 * DAY, T0 + 30 * DAY),
+        ];
+        assert_eq!(
+            policy().plan(&keys, now),
+            [KeyAction::Retire { kid: "a".into() }]
+        );
+        assert_eq!(policy().plan(&keys, now - 1), []);
+    }
+
+    #[test]
+    fn several_active_keys_leave_only_the_newest_signing() {
+        let keys = [
+            key("a", KeyState::Active, T0, T0),
+            key("c", KeyState::Active, T0 + 2, T0 + 2),
+            key("b", KeyState::Active, T0 + 1, T0 + 1),
+        ];
+        assert_eq!(
+            policy().plan(&keys, T0 + 10),
+            [
+                KeyAction::StartRetiring { kid: "a".into() },
+                KeyAction::StartRetiring { kid: "b".into() },
+            ]
+        );
+    }
+
+    #[test]
+    fn without_a_signer_a_pending_key_activates_at_once() {
+        let keys = [key("b", KeyState::Published, T0, T0 + 3_600)];
+        assert_eq!(
+            policy().plan(&keys, T0 + 5),
+            [KeyAction::Activate { kid: "b".into() }]
+        );
+    }
+
+    #[test]
+    fn cache_lifetime_is_half_of_publish_ahead() {
+        assert_eq!(policy().jwks_max_age(), Duration::from_secs(1_800));
+        assert_eq!(policy().jwks_cache_control(), "public, max-age=1800");
+    }
+}

@@ -1,0 +1,284 @@
+//! Password hashing with Argon2id, parameters per the OWASP password storage cheat sheet.
+//!
+//! [`Passwords::verify_dummy`] runs the same computation against a fixed hash, so that a login
+//! for an unknown username costs as much as one with a wrong password.
+
+use std::fmt;
+
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use zeroize::Zeroizing;
+
+use crate::secrets::{RandomError, fill_random};
+
+/// The longest password accepted, in bytes.
+pub const MAX_PASSWORD_LEN: usize = 1024;
+
+/// A PHC string for the default policy, hashed once from a throwaway password, for
+/// [`Passwords::verify_dummy`].
+const DEFAULT_DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$dGVzc2VyYS1kdW1teS1zYWx0$\
+    33XSxeOo32ueh75wqzdb1xtXVzob4KFhb3wPgXBUGDI";
+
+/// The password that [`DEFAULT_DUMMY_HASH`] and the dummy hashes of other policies were made
+/// from. It is never accepted: `verify_dummy` ignores the outcome.
+const DUMMY_PASSWORD: &[u8] = b"tessera dummy password";
+
+/// The salt of dummy hashes (the same as in [`DEFAULT_DUMMY_HASH`]).
+const DUMMY_SALT: &str = "dGVzc2VyYS1kdW1teS1zYWx0";
+
+/// Argon2id cost parameters.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub struct PasswordPolicy {
+    /// Memory in KiB (OWASP: 19456, i.e. 19 MiB).
+    pub memory_kib: u32,
+    /// Passes over memory (OWASP: 2).
+    pub iterations: u32,
+    /// Lanes (OWASP: 1).
+    pub parallelism: u32,
+}
+
+impl Default for PasswordPolicy {
+    fn default() -> Self {
+        Self::new(19_456, 2, 1)
+    }
+}
+
+impl PasswordPolicy {
+    /// A policy with explicit costs (tests use small ones; production keeps the default).
+    pub fn new(memory_kib: u32, iterations: u32, parallelism: u32) -> Self {
+        Self {
+            memory_kib,
+            iterations,
+            parallelism,
+        }
+    }
+
+    fn params(&self) -> Result<Params, PasswordError> {
+        Params::new(self.memory_kib, self.iterations, self.parallelism, None)
+            .map_err(|err| PasswordError::Policy(err.to_string()))
+    }
+}
+
+/// Why a password could not be hashed.
+#[derive(Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub enum PasswordError {
+    /// The password is empty.
+    Empty,
+    /// The password is longer than [`MAX_PASSWORD_LEN`] bytes.
+    TooLong,
+    /// The password contains a NUL character.
+    Nul,
+    /// The policy's parameters are out of Argon2's range.
+    Policy(String),
+    /// The random source failed (no salt).
+    Random,
+}
+
+impl fmt::Display for PasswordError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Empty => f.write_str("the password is empty"),
+            Self::TooLong => write!(f, "the password is longer than {MAX_PASSWORD_LEN} bytes"),
+            Self::Nul => f.write_str("the password contains a NUL character"),
+            Self::Policy(why) => write!(f, "bad password hashing parameters: {why}"),
+            Self::Random => f.write_str("the system random source failed"),
+        }
+    }
+}
+
+impl std::error::Error for PasswordError {}
+
+impl From<RandomError> for PasswordError {
+    fn from(_: RandomError) -> Self {
+        Self::Random
+    }
+}
+
+/// The outcome of checking a password against a stored hash.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub struct PasswordCheck {
+    /// The password is right.
+    pub matches: bool,
+    /// The stored hash uses other parameters than the policy: store a new hash.
+    pub needs_rehash: bool,
+}
+
+/// Hashes and verifies passwords under one [`PasswordPolicy`].
+#[derive(Clone)]
+pub struct Passwords {
+    policy: PasswordPolicy,
+    argon2: Argon2<'static>,
+    dummy_hash: String,
+}
+
+impl Passwords {
+    /// Prepares hashing under `policy` (computing its dummy hash unless it is the default).
+    ///
+    /// # Errors
+    /// [`PasswordError::Policy`] when the parameters are out of Argon2's range.
+    pub fn new(policy: PasswordPolicy) -> Result<Self, PasswordError> {
+        let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, policy.params()?);
+        let dummy_hash = if policy == PasswordPolicy::default() {
+            DEFAULT_DUMMY_HASH.to_owned()
+        } else {
+            let salt = SaltString::from_b64(DUMMY_SALT)
+                .map_err(|err| PasswordError::Policy(err.to_string()))?;
+            argon2
+                .hash_password(DUMMY_PASSWORD, &salt)
+                .map_err(|err| PasswordError::Policy(err.to_string()))?
+                .to_string()
+        };
+        Ok(Self {
+            policy,
+            argon2,
+            dummy_hash,
+        })
+    }
+
+    /// The policy in force.
+    pub fn policy(&self) -> PasswordPolicy {
+        self.policy
+    }
+
+    /// Hashes `password` with a fresh 128-bit salt into a PHC string.
+    ///
+    /// # Errors
+    /// [`PasswordError`] for a password outside the limits, or a failed random source.
+    pub fn hash(&self, password: &str) -> Result<String, PasswordError> {
+        check_password(password)?;
+        let mut salt = [0u8; 16];
+        fill_random(&mut salt)?;
+        let salt =
+            SaltString::encode_b64(&salt).map_err(|err| PasswordError::Policy(err.to_string()))?;
+        self.argon2
+            .hash_password(password.as_bytes(), &salt)
+            .map(|hash| hash.to_string())
+            .map_err(|err| PasswordError::Policy(err.to_string()))
+    }
+
+    /// Checks `password` against the PHC string `stored`. A password outside the limits or an
+    /// unreadable hash never matches (and still costs one hash computation).
+    pub fn verify(&self, password: &str, stored: &str) -> PasswordCheck {
+        let Ok(parsed) = PasswordHash::new(stored) else {
+            self.verify_dummy(password);
+            return PasswordCheck {
+                matches: false,
+                needs_rehash: true,
+            };
+        };
+        let input = Zeroizing::new(password.as_bytes().to_vec());
+        let acceptable = check_password(password).is_ok();
+        // The verification runs even for unacceptable input, so that its cost does not tell.
+        let matches = self.argon2.verify_password(&input, &parsed).is_ok() && acceptable;
+        PasswordCheck {
+            matches,
+            needs_rehash: self.needs_rehash(&parsed),
+        }
+    }
+
+    /// Verifies `password` against a fixed hash and forgets the answer: the cost of a real
+    /// verification, for a username that does not exist.
+    pub fn verify_dummy(&self, password: &str) {
+        if let Ok(parsed) = PasswordHash::new(&self.dummy_hash) {
+            let _ignored = self.argon2.verify_password(password.as_bytes(), &parsed);
+        }
+    }
+
+    fn needs_rehash(&self, parsed: &PasswordHash<'_>) -> bool {
+        let current = Params::try_from(parsed).ok();
+        parsed.algorithm != Algorithm::Argon2id.ident()
+            || parsed.version != Some(Version::V0x13.into())
+            || current.is_none_or(|p| {
+                p.m_cost() != self.policy.memory_kib
+                    || p.t_cost() != self.policy.iterations
+                    || p.p_cost() != self.policy.parallelism
+                    || p.output_len() != Some(Params::DEFAULT_OUTPUT_LEN)
+            })
+    }
+}
+
+impl fmt::Debug for Passwords {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Passwords")
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Checks a password against the limits: 1 to [`MAX_PASSWORD_LEN`] bytes, no NUL.
+///
+/// # Errors
+/// [`PasswordError::Empty`], [`PasswordError::TooLong`] or [`PasswordError::Nul`].
+pub fn check_password(password: &str) -> Result<(), PasswordError> {
+    if password.is_empty() {
+        Err(PasswordError::Empty)
+    } else if password.len() > MAX_PASSWORD_LEN {
+        Err(PasswordError::TooLong)
+    } else if password.contains('\0') {
+        Err(PasswordError::Nul)
+    } else {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cheap() -> Passwords {
+        Passwords::new(PasswordPolicy::new(256, 1, 1)).expect("valid policy")
+    }
+
+    #[test]
+    fn hashes_verify_and_differ_by_salt() {
+        let passwords = cheap();
+        let one = passwords.hash("correct horse").expect("hash");
+        let two = passwords.hash("correct horse").expect("hash");
+        assert_ne!(one, two);
+        assert!(one.starts_with("$argon2id$v=19$m=256,t=1,p=1$"));
+        let check = passwords.verify("correct horse", &one);
+        assert!(check.matches && !check.needs_rehash);
+        assert!(!passwords.verify("correct horse!", &one).matches);
+    }
+
+    #[test]
+    fn other_parameters_need_a_rehash() {
+        let old = cheap().hash("pw").expect("hash");
+        let stronger = Passwords::new(PasswordPolicy::new(512, 1, 1)).expect("policy");
+        let check = stronger.verify("pw", &old);
+        assert!(check.matches && check.needs_rehash);
+        let garbage = stronger.verify("pw", "not a phc string");
+        assert!(!garbage.matches && garbage.needs_rehash);
+    }
+
+    #[test]
+    fn limits_are_enforced() {
+        let passwords = cheap();
+        assert_eq!(passwords.hash(""), Err(PasswordError::Empty));
+        assert_eq!(passwords.hash("a\0b"), Err(PasswordError::Nul));
+        let long = "x".repeat(MAX_PASSWORD_LEN + 1);
+        assert_eq!(passwords.hash(&long), Err(PasswordError::TooLong));
+        assert!(passwords.hash(&"x".repeat(MAX_PASSWORD_LEN)).is_ok());
+        // A hash of a too-long password (made some other way) never matches.
+        assert!(!passwords.verify(&long, &passwords.dummy_hash).matches);
+    }
+
+    #[test]
+    fn default_policy_is_owasp_and_its_dummy_hash_is_valid() {
+        let passwords = Passwords::new(PasswordPolicy::default()).expect("policy");
+        assert_eq!(passwords.policy(), PasswordPolicy::new(19_456, 2, 1));
+        // The precomputed hash is well-formed, uses the default parameters, and was made
+        // from DUMMY_PASSWORD (this runs the full-cost computation once).
+        let dummy = std::str::from_utf8(DUMMY_PASSWORD).expect("ascii");
+        let check = passwords.verify(dummy, DEFAULT_DUMMY_HASH);
+        assert!(
+            check.matches,
+            "DEFAULT_DUMMY_HASH must match DUMMY_PASSWORD"
+        );
+        assert!(!check.needs_rehash);
+        passwords.verify_dummy("anything");
+    }
+}

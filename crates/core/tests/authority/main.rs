@@ -1,0 +1,13 @@
+//! The authority against an in-memory store: every grant, every error path, revocation,
+//! introspection, accounts and key rotation.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod account;
+mod clients;
+mod grants;
+mod keys;
+mod refresh;
+mod revocation;
+mod store_contract;

@@ -1,0 +1,147 @@
+//! [`Store`] for [`SqliteStore`], one line per method.
+
+use tessera_core::Store;
+use tessera_core::model::{
+    Client, KeyRecord, KeyState, RefreshRecord, Revocation, RotateOutcome, Session, Timestamp, User,
+};
+use tessera_core::store::Fut;
+
+use super::{SqliteStore, accounts, clients, keys, purge, revocations, rotate, sessions};
+use crate::error::StoreResultExt;
+
+impl Store for SqliteStore {
+    fn create_user(&self, user: &User) -> impl Fut<()> {
+        accounts::create_user(&self.db, user)
+    }
+
+    fn user_by_name(&self, username: &str) -> impl Fut<Option<User>> {
+        accounts::user_by_name(&self.db, username)
+    }
+
+    fn user_by_id(&self, id: &str) -> impl Fut<Option<User>> {
+        accounts::user_by_id(&self.db, id)
+    }
+
+    fn list_users(&self) -> impl Fut<Vec<User>> {
+        accounts::list_users(&self.db)
+    }
+
+    fn set_password(
+        &self,
+        user_id: &str,
+        hash: &str,
+        now: Timestamp,
+        keep_session: Option<&str>,
+    ) -> impl Fut<()> {
+        accounts::set_password(&self.db, user_id, hash, now, keep_session)
+    }
+
+    fn rehash_password(&self, user_id: &str, hash: &str) -> impl Fut<()> {
+        accounts::rehash_password(&self.db, user_id, hash)
+    }
+
+    fn set_disabled(&self, user_id: &str, disabled: bool, now: Timestamp) -> impl Fut<()> {
+        accounts::set_disabled(&self.db, user_id, disabled, now)
+    }
+
+    fn delete_user(&self, user_id: &str) -> impl Fut<()> {
+        accounts::delete_user(&self.db, user_id)
+    }
+
+    fn create_client(&self, client: &Client) -> impl Fut<()> {
+        clients::create_client(&self.db, client)
+    }
+
+    fn client_by_id(&self, id: &str) -> impl Fut<Option<Client>> {
+        clients::client_by_id(&self.db, id)
+    }
+
+    fn list_clients(&self) -> impl Fut<Vec<Client>> {
+        clients::list_clients(&self.db)
+    }
+
+    fn delete_client(&self, id: &str) -> impl Fut<()> {
+        clients::delete_client(&self.db, id)
+    }
+
+    fn create_session(&self, session: &Session, first: &RefreshRecord) -> impl Fut<()> {
+        sessions::create_session(&self.db, session, first)
+    }
+
+    fn rotate_refresh(
+        &self,
+        hash: &[u8],
+        next: &RefreshRecord,
+        now: Timestamp,
+        grace_secs: i64,
+    ) -> impl Fut<RotateOutcome> {
+        rotate::rotate_refresh(&self.db, hash, next, now, grace_secs)
+    }
+
+    fn refresh_record(&self, hash: &[u8]) -> impl Fut<Option<RefreshRecord>> {
+        sessions::refresh_record(&self.db, hash)
+    }
+
+    fn session_by_refresh(&self, hash: &[u8]) -> impl Fut<Option<Session>> {
+        sessions::session_by_refresh(&self.db, hash)
+    }
+
+    fn session_by_id(&self, id: &str) -> impl Fut<Option<Session>> {
+        sessions::session_by_id(&self.db, id)
+    }
+
+    fn sessions_of(&self, user_id: &str, now: Timestamp) -> impl Fut<Vec<Session>> {
+        sessions::sessions_of(&self.db, user_id, now)
+    }
+
+    fn revoke_session(&self, id: &str, now: Timestamp) -> impl Fut<bool> {
+        sessions::revoke_session(&self.db, id, now)
+    }
+
+    fn revoke_jti(&self, jti: &str, exp: Timestamp) -> impl Fut<i64> {
+        revocations::revoke_jti(&self.db, jti, exp)
+    }
+
+    fn revocations_since(
+        &self,
+        cursor: i64,
+        now: Timestamp,
+        limit: u32,
+    ) -> impl Fut<Vec<Revocation>> {
+        revocations::revocations_since(&self.db, cursor, now, limit)
+    }
+
+    fn is_revoked(&self, jti: &str) -> impl Fut<bool> {
+        revocations::is_revoked(&self.db, jti)
+    }
+
+    fn purge_expired(&self, now: Timestamp) -> impl Fut<u64> {
+        purge::purge_expired(&self.db, now)
+    }
+
+    fn insert_key(&self, key: &KeyRecord) -> impl Fut<()> {
+        keys::insert_key(&self.db, key)
+    }
+
+    fn live_keys(&self) -> impl Fut<Vec<KeyRecord>> {
+        keys::live_keys(&self.db)
+    }
+
+    fn all_keys(&self) -> impl Fut<Vec<KeyRecord>> {
+        keys::all_keys(&self.db)
+    }
+
+    fn set_key_state(&self, kid: &str, state: KeyState, now: Timestamp) -> impl Fut<()> {
+        keys::set_key_state(&self.db, kid, state, now)
+    }
+
+    fn ping(&self) -> impl Fut<()> {
+        async move {
+            sqlx::query("SELECT 1")
+                .execute(&self.db.reader)
+                .await
+                .or_store("ping")?;
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,158 @@
+//! Users and passwords.
+
+use tessera_core::{Store, StoreError};
+
+use crate::fixtures::{NOW, client, is_conflict, is_live, open_session, seed, user};
+
+pub async fn create_then_find_case_insensitively<S: Store>(store: S) {
+    let alice = user("u1", "Alice");
+    store.create_user(&alice).await.unwrap();
+    assert_eq!(
+        store.user_by_name("aLICE").await.unwrap(),
+        Some(alice.clone())
+    );
+    assert_eq!(store.user_by_id("u1").await.unwrap(), Some(alice));
+    assert_eq!(store.user_by_name("bob").await.unwrap(), None);
+    assert_eq!(store.user_by_id("u2").await.unwrap(), None);
+
+    let unicode = user("u2", "ÉLODIE");
+    store.create_user(&unicode).await.unwrap();
+    assert_eq!(store.user_by_name("élodie").await.unwrap(), Some(unicode));
+}
+
+pub async fn duplicate_username_conflicts<S: Store>(store: S) {
+    store.create_user(&user("u1", "alice")).await.unwrap();
+    assert!(is_conflict(store.create_user(&user("u2", "ALICE")).await));
+    assert!(is_conflict(store.create_user(&user("u1", "bob")).await));
+    assert_eq!(store.list_users().await.unwrap().len(), 1);
+}
+
+pub async fn list_users_by_username<S: Store>(store: S) {
+    for (id, name) in [("u1", "carol"), ("u2", "Alice"), ("u3", "bob")] {
+        store.create_user(&user(id, name)).await.unwrap();
+    }
+    let names: Vec<_> = store
+        .list_users()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.username)
+        .collect();
+    assert_eq!(names, ["Alice", "bob", "carol"]);
+}
+
+pub async fn set_password_ends_other_sessions<S: Store>(store: S) {
+    seed(&store).await;
+    open_session(&store, "s1", "u1", b"t1").await;
+    open_session(&store, "s2", "u1", b"t2").await;
+    open_session(&store, "s3", "u1", b"t3").await;
+    store
+        .set_password("u1", "new-hash", NOW + 10, Some("s2"))
+        .await
+        .unwrap();
+
+    let alice = store.user_by_id("u1").await.unwrap().unwrap();
+    assert_eq!(
+        (alice.password_hash.as_str(), alice.password_changed_at),
+        ("new-hash", NOW + 10)
+    );
+    assert!(
+        store
+            .session_by_id("s2")
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at
+            .is_none()
+    );
+    for ended in ["s1", "s3"] {
+        let session = store.session_by_id(ended).await.unwrap().unwrap();
+        assert_eq!(session.revoked_at, Some(NOW + 10));
+    }
+    let live: Vec<_> = store.sessions_of("u1", NOW + 10).await.unwrap();
+    assert_eq!(
+        live.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
+        ["s2"]
+    );
+}
+
+pub async fn set_password_without_keep_ends_all<S: Store>(store: S) {
+    seed(&store).await;
+    store.create_user(&user("u2", "bob")).await.unwrap();
+    open_session(&store, "s1", "u1", b"t1").await;
+    open_session(&store, "s2", "u2", b"t2").await;
+    store
+        .set_password("u1", "new-hash", NOW + 10, None)
+        .await
+        .unwrap();
+    assert!(!is_live(&store, "s1", NOW + 10).await);
+    assert!(
+        is_live(&store, "s2", NOW + 10).await,
+        "another user's session stays"
+    );
+}
+
+pub async fn rehash_password_keeps_sessions<S: Store>(store: S) {
+    seed(&store).await;
+    open_session(&store, "s1", "u1", b"t1").await;
+    store.rehash_password("u1", "upgraded").await.unwrap();
+    let alice = store.user_by_id("u1").await.unwrap().unwrap();
+    assert_eq!(
+        (alice.password_hash.as_str(), alice.password_changed_at),
+        ("upgraded", NOW)
+    );
+    assert!(is_live(&store, "s1", NOW).await);
+}
+
+pub async fn set_disabled_ends_all_sessions<S: Store>(store: S) {
+    seed(&store).await;
+    open_session(&store, "s1", "u1", b"t1").await;
+    open_session(&store, "s2", "u1", b"t2").await;
+    store.set_disabled("u1", true, NOW + 5).await.unwrap();
+    assert!(store.user_by_id("u1").await.unwrap().unwrap().disabled);
+    assert!(store.sessions_of("u1", NOW + 5).await.unwrap().is_empty());
+    assert_eq!(
+        store.session_by_id("s1").await.unwrap().unwrap().revoked_at,
+        Some(NOW + 5)
+    );
+
+    store.set_disabled("u1", false, NOW + 6).await.unwrap();
+    assert!(!store.user_by_id("u1").await.unwrap().unwrap().disabled);
+    assert!(
+        store.sessions_of("u1", NOW + 6).await.unwrap().is_empty(),
+        "ended stays ended"
+    );
+}
+
+pub async fn delete_user_removes_everything_of_theirs<S: Store>(store: S) {
+    seed(&store).await;
+    store.create_user(&user("u2", "bob")).await.unwrap();
+    open_session(&store, "s1", "u1", b"t1").await;
+    open_session(&store, "s2", "u2", b"t2").await;
+    store.delete_user("u1").await.unwrap();
+
+    assert_eq!(store.user_by_id("u1").await.unwrap(), None);
+    assert_eq!(store.user_by_name("alice").await.unwrap(), None);
+    assert!(!is_live(&store, "s1", NOW).await);
+    assert_eq!(store.session_by_refresh(b"t1").await.unwrap(), None);
+    assert!(is_live(&store, "s2", NOW).await);
+    assert_eq!(store.delete_user("u1").await, Err(StoreError::NotFound));
+    store.create_user(&user("u3", "alice")).await.unwrap();
+}
+
+pub async fn unknown_user_is_not_found<S: Store>(store: S) {
+    store.create_client(&client("c1")).await.unwrap();
+    assert_eq!(
+        store.set_password("nobody", "h", NOW, None).await,
+        Err(StoreError::NotFound)
+    );
+    assert_eq!(
+        store.rehash_password("nobody", "h").await,
+        Err(StoreError::NotFound)
+    );
+    assert_eq!(
+        store.set_disabled("nobody", true, NOW).await,
+        Err(StoreError::NotFound)
+    );
+    assert_eq!(store.delete_user("nobody").await, Err(StoreError::NotFound));
+}
