@@ -9,7 +9,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use tessera_jose::Algorithm;
 
-use crate::duration;
+use tessera_server::config::duration;
 
 mod help;
 
@@ -69,7 +69,7 @@ pub(crate) struct GlobalArgs {
 /// The top-level commands.
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Generate signing keys.
+    /// Generate keys; list, rotate and retire the deployment's signing keys.
     #[command(long_about = help::KEYS_LONG, after_help = help::KEYS_EXAMPLES)]
     Keys {
         /// The keys command to run.
@@ -90,6 +90,28 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: JwsCommand,
     },
+    /// Run the auth server (HTTP API, JWKS, revocation feed).
+    Serve(crate::commands::serve::ServeArgs),
+    /// Manage accounts (offline, in the deployment's store).
+    #[command(
+        long_about = crate::commands::user::USER_LONG,
+        after_help = crate::commands::user::USER_EXAMPLES
+    )]
+    User {
+        /// The user command to run.
+        #[command(subcommand)]
+        command: crate::commands::user::UserCommand,
+    },
+    /// Manage OAuth clients (offline, in the deployment's store).
+    #[command(
+        long_about = crate::commands::client::CLIENT_LONG,
+        after_help = crate::commands::client::CLIENT_EXAMPLES
+    )]
+    Client {
+        /// The client command to run.
+        #[command(subcommand)]
+        command: crate::commands::client::ClientCommand,
+    },
 }
 
 /// `tessera keys …`.
@@ -98,6 +120,15 @@ pub(crate) enum KeysCommand {
     /// Print a new key as a JWK (offline; nothing is stored).
     #[command(long_about = help::GENERATE_LONG, after_help = help::GENERATE_EXAMPLES)]
     Generate(GenerateArgs),
+    /// List the signing keys in the deployment's store (kid, alg, state, times).
+    #[command(after_help = "Examples:\n  tessera keys list\n  tessera keys list --json")]
+    List(crate::commands::keys::ListArgs),
+    /// Rotate now: a new key signs at once, the previous one starts retiring.
+    #[command(after_help = "Examples:\n  tessera keys rotate\n  tessera keys rotate --alg ES256")]
+    Rotate(crate::commands::keys::RotateArgs),
+    /// Retire a key at once: it leaves the JWKS and its tokens stop verifying.
+    #[command(after_help = "Example:\n  tessera keys retire 3J9xZ…")]
+    Retire(crate::commands::keys::RetireArgs),
 }
 
 /// `tessera token …`.

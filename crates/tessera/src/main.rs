@@ -7,7 +7,6 @@
 
 mod cli;
 mod commands;
-mod duration;
 mod error;
 mod fetch;
 mod input;

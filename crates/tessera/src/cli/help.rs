@@ -27,12 +27,17 @@ Examples:
 /// `tessera keys --help`.
 pub(super) const KEYS_LONG: &str = "\
 Signing keys. `generate` makes a key offline and prints it; nothing is stored. Keys are \
-printed as JSON Web Keys (RFC 7517), with an RFC 7638 thumbprint as kid.";
+printed as JSON Web Keys (RFC 7517), with an RFC 7638 thumbprint as kid.
+
+`list`, `rotate` and `retire` work on the signing keys in the deployment's store (--data-dir, \
+--database-url), whether or not `tessera serve` runs.";
 
 /// Examples for `tessera keys --help`.
 pub(super) const KEYS_EXAMPLES: &str = "\
 Examples:
-  tessera keys generate --alg EdDSA > signing.jwk";
+  tessera keys generate --alg EdDSA > signing.jwk
+  tessera keys list
+  tessera keys rotate --alg ES256";
 
 /// `tessera keys generate --help`.
 pub(super) const GENERATE_LONG: &str = "\

@@ -1,8 +1,12 @@
 //! The commands: each takes its parsed arguments, does its work and prints its result.
 
+mod admin;
+pub(crate) mod client;
 mod jws;
-mod keys;
+pub(crate) mod keys;
+pub(crate) mod serve;
 mod token;
+pub(crate) mod user;
 
 use std::io::{self, Write};
 
@@ -18,6 +22,18 @@ pub(crate) fn run(cli: Cli) -> Result<(), CliError> {
         Command::Keys {
             command: KeysCommand::Generate(args),
         } => keys::generate(&args),
+        Command::Keys {
+            command: KeysCommand::List(args),
+        } => keys::list(&cli.global, &args),
+        Command::Keys {
+            command: KeysCommand::Rotate(args),
+        } => keys::rotate(&cli.global, &args),
+        Command::Keys {
+            command: KeysCommand::Retire(args),
+        } => keys::retire(&cli.global, &args),
+        Command::Serve(args) => serve::run(&cli.global, &args),
+        Command::User { command } => user::run(&cli.global, &command),
+        Command::Client { command } => client::run(&cli.global, &command),
         Command::Token { command } => match command {
             TokenCommand::Decode(args) => token::decode(&args),
             TokenCommand::Verify(args) => token::verify(&args),

@@ -10,7 +10,7 @@ const MAX_SECS: u64 = 100 * 365 * 86_400;
 ///
 /// # Errors
 /// A message naming what is wrong and showing the accepted forms.
-pub(crate) fn parse(text: &str) -> Result<Duration, String> {
+pub fn parse(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     if text.is_empty() {
         return Err(format_error(text));
@@ -39,7 +39,7 @@ pub(crate) fn parse(text: &str) -> Result<Duration, String> {
 ///
 /// # Errors
 /// As [`parse`], or when the leeway is over a day.
-pub(crate) fn parse_leeway(text: &str) -> Result<Duration, String> {
+pub fn parse_leeway(text: &str) -> Result<Duration, String> {
     let leeway = parse(text)?;
     if leeway.as_secs() > 86_400 {
         return Err(format!(

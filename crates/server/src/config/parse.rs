@@ -1,0 +1,424 @@
+//! From the merged layers to [`Settings`]: one function per section, each checking its
+//! ranges and naming the key at fault.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tessera_core::keys::parse_alg;
+use tessera_core::{MasterKey, PasswordPolicy};
+use tessera_store::Synchronous;
+use toml::{Table, Value};
+
+use super::error::shown;
+use super::layers::{Reader, overlay_env, read_file, set};
+use super::{
+    ConfigError, DATABASE_FILE, DEFAULT_DATA_DIR, DatabaseSettings, DatabaseUrl, Flags,
+    KeySettings, LogFormat, MASTER_KEY_FILE, MasterKeySource, ServerSettings, Settings,
+    ThrottleLimits, ThrottleSettings, TlsFiles, TokenSettings,
+};
+
+const DAY: u64 = 86_400;
+
+/// Merges the layers and parses them.
+pub(super) fn load(flags: &Flags, env: &[(String, String)]) -> Result<Settings, ConfigError> {
+    let var = |name: &str| {
+        env.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .filter(|v| !v.is_empty())
+    };
+    let data_dir = flags
+        .data_dir
+        .clone()
+        .or_else(|| var("TESSERA_DATA_DIR").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+    let config_file = flags
+        .config_file
+        .clone()
+        .or_else(|| var("TESSERA_CONFIG").map(PathBuf::from));
+    let mut table = match &config_file {
+        Some(path) => read_file(path)?,
+        None => Table::new(),
+    };
+    overlay_env(&mut table, env);
+    if let Some(url) = var("TESSERA_DATABASE_URL") {
+        set(&mut table, "database.url", Value::String(url));
+    }
+    overlay_flags(&mut table, flags);
+    let mut reader = Reader::new(table);
+    let settings = Settings {
+        server: server(&mut reader)?,
+        database: database(&mut reader, &data_dir)?,
+        tokens: tokens(&mut reader)?,
+        keys: keys(&mut reader)?,
+        passwords: passwords(&mut reader)?,
+        throttle: throttle(&mut reader)?,
+        master_key: master_key(
+            var("TESSERA_MASTER_KEY"),
+            var("TESSERA_MASTER_KEY_FILE"),
+            &data_dir,
+        )?,
+        data_dir,
+    };
+    reader.finish()?;
+    check_together(&settings)?;
+    Ok(settings)
+}
+
+fn overlay_flags(table: &mut Table, flags: &Flags) {
+    let text = |value: &Option<String>| value.clone().map(Value::String);
+    let path = |value: &Option<PathBuf>| {
+        value
+            .as_ref()
+            .map(|p| Value::String(p.to_string_lossy().into_owned()))
+    };
+    let given = [
+        ("database.url", text(&flags.database_url)),
+        ("server.listen", text(&flags.listen)),
+        ("server.issuer", text(&flags.issuer)),
+        ("server.tls_cert", path(&flags.tls_cert)),
+        ("server.tls_key", path(&flags.tls_key)),
+    ];
+    for (key, value) in given {
+        if let Some(value) = value {
+            set(table, key, value);
+        }
+    }
+}
+
+fn server(r: &mut Reader) -> Result<ServerSettings, ConfigError> {
+    let listen = listen(r)?;
+    let tls = tls(r)?;
+    let allow_plain_http = r.boolean("server.allow_plain_http", false)?;
+    let loopback = listen.ip().is_loopback();
+    if !loopback && tls.is_none() && !allow_plain_http {
+        return Err(ConfigError::key(
+            "server.allow_plain_http",
+            format!(
+                "plain HTTP is only served on loopback, and {listen} is not; set \
+                 server.tls_cert and server.tls_key, or allow_plain_http = true behind a \
+                 TLS-terminating proxy"
+            ),
+        ));
+    }
+    let (issuer, issuer_is_default) = match r.string("server.issuer")? {
+        Some(issuer) => (check_issuer(&issuer)?, false),
+        None if loopback => (format!("http://{listen}"), true),
+        None => {
+            return Err(ConfigError::key(
+                "server.issuer",
+                format!(
+                    "must be set when listening on {listen}, which is not loopback; use the \
+                     public URL clients reach, for example https://auth.example.com"
+                ),
+            ));
+        }
+    };
+    let log_format = match r.string("server.log_format")?.as_deref() {
+        None | Some("text") => LogFormat::Text,
+        Some("json") => LogFormat::Json,
+        Some(other) => {
+            return Err(ConfigError::key(
+                "server.log_format",
+                format!("{} is not a log format; use text or json", shown(other)),
+            ));
+        }
+    };
+    let max_body = r.number("server.max_body_bytes", 64 * 1024, (1024, 16 * 1024 * 1024))?;
+    Ok(ServerSettings {
+        listen,
+        issuer,
+        issuer_is_default,
+        tls,
+        allow_plain_http,
+        log_format,
+        max_body_bytes: usize::try_from(max_body).unwrap_or(usize::MAX),
+    })
+}
+
+fn listen(r: &mut Reader) -> Result<SocketAddr, ConfigError> {
+    let Some(text) = r.string("server.listen")? else {
+        return Ok(SocketAddr::from(([127, 0, 0, 1], 8080)));
+    };
+    text.trim().parse().map_err(|_| {
+        ConfigError::key(
+            "server.listen",
+            format!(
+                "{} is not a socket address; use IP:PORT, for example 127.0.0.1:8080 or \
+                 [::]:443",
+                shown(&text)
+            ),
+        )
+    })
+}
+
+fn check_issuer(issuer: &str) -> Result<String, ConfigError> {
+    let rest = issuer
+        .strip_prefix("https://")
+        .or_else(|| issuer.strip_prefix("http://"));
+    let ok = rest.is_some_and(|host| {
+        !host.is_empty() && !host.contains(['?', '#']) && !host.chars().any(char::is_whitespace)
+    }) && !issuer.ends_with('/');
+    if ok {
+        Ok(issuer.to_owned())
+    } else {
+        Err(ConfigError::key(
+            "server.issuer",
+            format!(
+                "{} is not an issuer; use an http(s) URL without a trailing slash, query or \
+                 fragment, for example https://auth.example.com",
+                shown(issuer)
+            ),
+        ))
+    }
+}
+
+fn tls(r: &mut Reader) -> Result<Option<TlsFiles>, ConfigError> {
+    let cert = r.string("server.tls_cert")?.filter(|s| !s.is_empty());
+    let key = r.string("server.tls_key")?.filter(|s| !s.is_empty());
+    match (cert, key) {
+        (None, None) => Ok(None),
+        (Some(cert), Some(key)) => Ok(Some(TlsFiles {
+            cert: PathBuf::from(cert),
+            key: PathBuf::from(key),
+        })),
+        (Some(_), None) => Err(ConfigError::key(
+            "server.tls_key",
+            "missing: server.tls_cert is set, so give the private key file too (--tls-key)",
+        )),
+        (None, Some(_)) => Err(ConfigError::key(
+            "server.tls_cert",
+            "missing: server.tls_key is set, so give the certificate file too (--tls-cert)",
+        )),
+    }
+}
+
+fn database(r: &mut Reader, data_dir: &Path) -> Result<DatabaseSettings, ConfigError> {
+    let url = match r.string("database.url")?.filter(|s| !s.trim().is_empty()) {
+        None => DatabaseUrl::SqliteFile(data_dir.join(DATABASE_FILE)),
+        Some(url) => database_url(url)?,
+    };
+    let synchronous = match r.string("database.synchronous")?.as_deref() {
+        None | Some("full") => Synchronous::Full,
+        Some("normal") => Synchronous::Normal,
+        Some(other) => {
+            return Err(ConfigError::key(
+                "database.synchronous",
+                format!("{} is not a mode; use full or normal", shown(other)),
+            ));
+        }
+    };
+    let pool_size = r.number("database.pool_size", 4, (1, 64))?;
+    Ok(DatabaseSettings {
+        url,
+        synchronous,
+        pool_size: u32::try_from(pool_size).unwrap_or(64),
+    })
+}
+
+fn database_url(url: String) -> Result<DatabaseUrl, ConfigError> {
+    if url.starts_with("sqlite:") {
+        Ok(DatabaseUrl::Sqlite(url))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(DatabaseUrl::Postgres(url))
+    } else {
+        // Not echoed: a URL may hold a password.
+        Err(ConfigError::key(
+            "database.url",
+            "not a database URL; use sqlite://PATH or postgres://USER@HOST/DB, or leave it \
+             unset for a SQLite file in the data dir",
+        ))
+    }
+}
+
+fn tokens(r: &mut Reader) -> Result<TokenSettings, ConfigError> {
+    let access_ttl = r.duration("tokens.access_ttl", Duration::from_secs(15 * 60))?;
+    in_range("tokens.access_ttl", access_ttl, 1, DAY, "from 1s to 1d")?;
+    let refresh_idle_ttl = r.duration("tokens.refresh_idle_ttl", Duration::from_secs(14 * DAY))?;
+    let refresh_absolute_ttl =
+        r.duration("tokens.refresh_absolute_ttl", Duration::from_secs(30 * DAY))?;
+    in_range(
+        "tokens.refresh_absolute_ttl",
+        refresh_absolute_ttl,
+        60,
+        3_650 * DAY,
+        "from 1m to 3650d",
+    )?;
+    if refresh_idle_ttl.is_zero() || refresh_idle_ttl > refresh_absolute_ttl {
+        return Err(ConfigError::key(
+            "tokens.refresh_idle_ttl",
+            "must be more than 0 and at most tokens.refresh_absolute_ttl",
+        ));
+    }
+    let refresh_grace = r.duration("tokens.refresh_grace", Duration::ZERO)?;
+    in_range(
+        "tokens.refresh_grace",
+        refresh_grace,
+        0,
+        60,
+        "from 0s to 60s",
+    )?;
+    let default_audience = r.string("tokens.default_audience")?;
+    if default_audience
+        .as_deref()
+        .is_some_and(|a| a.is_empty() || a.chars().any(char::is_whitespace))
+    {
+        return Err(ConfigError::key(
+            "tokens.default_audience",
+            "must be a non-empty value without spaces, or left unset (the issuer)",
+        ));
+    }
+    let signing_alg = match r.string("tokens.signing_alg")? {
+        None => tessera_core::keys::DEFAULT_ALG,
+        Some(name) => parse_alg(&name).map_err(|_| {
+            ConfigError::key(
+                "tokens.signing_alg",
+                format!(
+                    "{} is not a signing algorithm; use RS256, PS256, ES256, ES384 or EdDSA",
+                    shown(&name)
+                ),
+            )
+        })?,
+    };
+    Ok(TokenSettings {
+        access_ttl,
+        refresh_idle_ttl,
+        refresh_absolute_ttl,
+        refresh_grace,
+        default_audience,
+        signing_alg,
+    })
+}
+
+fn keys(r: &mut Reader) -> Result<KeySettings, ConfigError> {
+    let rotate_every = r.duration("keys.rotate_every", Duration::from_secs(30 * DAY))?;
+    in_range(
+        "keys.rotate_every",
+        rotate_every,
+        3_600,
+        3_650 * DAY,
+        "from 1h to 3650d",
+    )?;
+    let publish_ahead = r.duration("keys.publish_ahead", Duration::from_secs(3_600))?;
+    if publish_ahead.is_zero() || publish_ahead >= rotate_every {
+        return Err(ConfigError::key(
+            "keys.publish_ahead",
+            "must be more than 0 and shorter than keys.rotate_every",
+        ));
+    }
+    Ok(KeySettings {
+        rotate_every,
+        publish_ahead,
+    })
+}
+
+fn passwords(r: &mut Reader) -> Result<PasswordPolicy, ConfigError> {
+    let default = PasswordPolicy::default();
+    let parallelism = r.number("passwords.parallelism", default.parallelism.into(), (1, 64))?;
+    let memory = r.number(
+        "passwords.memory_kib",
+        default.memory_kib.into(),
+        (8 * parallelism, 4 * 1024 * 1024),
+    )?;
+    let iterations = r.number("passwords.iterations", default.iterations.into(), (1, 100))?;
+    let narrow = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
+    Ok(PasswordPolicy::new(
+        narrow(memory),
+        narrow(iterations),
+        narrow(parallelism),
+    ))
+}
+
+fn throttle(r: &mut Reader) -> Result<ThrottleSettings, ConfigError> {
+    Ok(ThrottleSettings {
+        account: throttle_limits(r, "throttle.account", 5)?,
+        ip: throttle_limits(r, "throttle.ip", 20)?,
+    })
+}
+
+fn throttle_limits(
+    r: &mut Reader,
+    section: &str,
+    free: u64,
+) -> Result<ThrottleLimits, ConfigError> {
+    let key = |name: &str| format!("{section}.{name}");
+    let max_failures = r.number(&key("max_failures"), free, (1, 1_000_000))?;
+    let base_backoff = r.duration(&key("base_backoff"), Duration::from_secs(1))?;
+    in_range(&key("base_backoff"), base_backoff, 1, DAY, "from 1s to 1d")?;
+    let max_backoff = r.duration(&key("max_backoff"), Duration::from_secs(15 * 60))?;
+    if max_backoff < base_backoff || max_backoff > Duration::from_secs(DAY) {
+        return Err(ConfigError::key(
+            &key("max_backoff"),
+            format!("must be at least {section}.base_backoff and at most 1d"),
+        ));
+    }
+    Ok(ThrottleLimits {
+        max_failures: u32::try_from(max_failures).unwrap_or(u32::MAX),
+        base_backoff,
+        max_backoff,
+    })
+}
+
+fn master_key(
+    inline: Option<String>,
+    file: Option<String>,
+    data_dir: &Path,
+) -> Result<MasterKeySource, ConfigError> {
+    let bad = |origin: &str, why: &str| {
+        ConfigError::key(
+            origin,
+            format!(
+                "{why}; a master key is 32 bytes as 64 hex digits or base64 (make one with: \
+                 openssl rand -base64 32)"
+            ),
+        )
+    };
+    let (text, origin) = match (inline, file) {
+        (None, None) => return Ok(MasterKeySource::DataDirFile(data_dir.join(MASTER_KEY_FILE))),
+        (Some(_), Some(_)) => {
+            return Err(ConfigError::key(
+                "TESSERA_MASTER_KEY_FILE",
+                "TESSERA_MASTER_KEY is set too; set only one of them",
+            ));
+        }
+        (Some(text), None) => (zeroize::Zeroizing::new(text), "TESSERA_MASTER_KEY"),
+        (None, Some(path)) => {
+            let text = std::fs::read_to_string(&path).map_err(|err| {
+                ConfigError::key(
+                    "TESSERA_MASTER_KEY_FILE",
+                    format!("cannot read {path}: {err}; point it at the key file"),
+                )
+            })?;
+            (zeroize::Zeroizing::new(text), "TESSERA_MASTER_KEY_FILE")
+        }
+    };
+    let key = MasterKey::parse(&text).map_err(|_| bad(origin, "not a valid master key"))?;
+    Ok(MasterKeySource::Given {
+        key: Arc::new(key),
+        origin,
+    })
+}
+
+fn in_range(
+    key: &str,
+    value: Duration,
+    min: u64,
+    max: u64,
+    range: &str,
+) -> Result<(), ConfigError> {
+    if (min..=max).contains(&value.as_secs()) && !(min > 0 && value.is_zero()) {
+        Ok(())
+    } else {
+        Err(ConfigError::key(key, format!("must be {range}")))
+    }
+}
+
+/// The authority's own checks, as a backstop for rules across sections.
+fn check_together(settings: &Settings) -> Result<(), ConfigError> {
+    settings
+        .to_authority_config()
+        .validate()
+        .map_err(|err| ConfigError::other(format!("{err}; see CONFIG.md")))
+}

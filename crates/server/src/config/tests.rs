@@ -1,0 +1,289 @@
+use std::io::Write as _;
+use std::time::Duration;
+
+use tessera_jose::Algorithm;
+
+use super::*;
+
+fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+fn config_file(text: &str) -> tempfile::NamedTempFile {
+    let mut file = tempfile::NamedTempFile::new().expect("temp file");
+    file.write_all(text.as_bytes()).expect("write");
+    file
+}
+
+fn flags_with(file: &tempfile::NamedTempFile) -> Flags {
+    Flags {
+        config_file: Some(file.path().to_path_buf()),
+        ..Flags::default()
+    }
+}
+
+fn error_key(result: Result<Settings, ConfigError>) -> String {
+    result
+        .expect_err("should be refused")
+        .key_name()
+        .unwrap_or("")
+        .to_owned()
+}
+
+#[test]
+fn defaults_are_as_documented() {
+    let s = Settings::load_from(&Flags::default(), &[]).expect("defaults");
+    assert_eq!(s.data_dir, PathBuf::from("./tessera-data"));
+    assert_eq!(s.server.listen, SocketAddr::from(([127, 0, 0, 1], 8080)));
+    assert_eq!(s.server.issuer, "http://127.0.0.1:8080");
+    assert!(s.server.issuer_is_default);
+    assert_eq!(s.server.log_format, LogFormat::Text);
+    assert_eq!(s.server.max_body_bytes, 65_536);
+    assert_eq!(
+        s.database.url,
+        DatabaseUrl::SqliteFile(PathBuf::from("./tessera-data/tessera.db"))
+    );
+    assert_eq!(s.database.synchronous, Synchronous::Full);
+    assert_eq!(s.tokens.access_ttl, Duration::from_secs(900));
+    assert_eq!(s.tokens.refresh_grace, Duration::ZERO);
+    assert_eq!(s.tokens.signing_alg, Algorithm::RS256);
+    assert_eq!(s.keys.rotate_every, Duration::from_secs(30 * 86_400));
+    assert_eq!(s.passwords, PasswordPolicy::default());
+    assert_eq!(s.throttle.account.max_failures, 5);
+    assert_eq!(s.throttle.ip.max_failures, 20);
+    assert!(matches!(s.master_key, MasterKeySource::DataDirFile(_)));
+    assert_eq!(s.to_authority_config().validate(), Ok(()));
+}
+
+#[test]
+fn file_then_env_then_flags() {
+    let file = config_file(
+        "[server]\nlisten = \"127.0.0.1:9000\"\nissuer = \"https://file.example\"\n\
+         [tokens]\naccess_ttl = \"5m\"\nrefresh_grace = \"10s\"\nsigning_alg = \"ES256\"\n\
+         [throttle.account]\nmax_failures = 3\n",
+    );
+    let env = env(&[
+        ("TESSERA_TOKENS__ACCESS_TTL", "10m"),
+        ("TESSERA_SERVER__ISSUER", "https://env.example"),
+        ("TESSERA_THROTTLE__IP__MAX_BACKOFF", "1h"),
+    ]);
+    let mut flags = flags_with(&file);
+    flags.issuer = Some("https://flag.example".into());
+    let s = Settings::load_from(&flags, &env).expect("settings");
+    assert_eq!(s.server.listen.port(), 9000, "from the file");
+    assert_eq!(
+        s.tokens.refresh_grace,
+        Duration::from_secs(10),
+        "from the file"
+    );
+    assert_eq!(s.tokens.signing_alg, Algorithm::ES256);
+    assert_eq!(
+        s.tokens.access_ttl,
+        Duration::from_secs(600),
+        "env beats the file"
+    );
+    assert_eq!(
+        s.server.issuer, "https://flag.example",
+        "the flag beats env"
+    );
+    assert!(!s.server.issuer_is_default);
+    assert_eq!(s.throttle.account.max_failures, 3);
+    assert_eq!(s.throttle.ip.max_backoff, Duration::from_secs(3_600));
+    let config = s.to_authority_config();
+    assert_eq!(config.issuer, "https://flag.example");
+    assert_eq!(config.access_token_lifetime, Duration::from_secs(600));
+    assert_eq!(config.rotation.algorithm, Algorithm::ES256);
+}
+
+#[test]
+fn config_file_from_env_and_data_dir_from_env() {
+    let file = config_file("[database]\nsynchronous = \"normal\"\npool_size = 2\n");
+    let path = file.path().to_string_lossy().into_owned();
+    let env = env(&[
+        ("TESSERA_CONFIG", &path),
+        ("TESSERA_DATA_DIR", "/srv/tessera"),
+    ]);
+    let s = Settings::load_from(&Flags::default(), &env).expect("settings");
+    assert_eq!(s.database.synchronous, Synchronous::Normal);
+    assert_eq!(s.database.pool_size, 2);
+    assert_eq!(s.data_dir, PathBuf::from("/srv/tessera"));
+    assert_eq!(
+        s.database.url,
+        DatabaseUrl::SqliteFile(PathBuf::from("/srv/tessera/tessera.db"))
+    );
+}
+
+#[test]
+fn database_urls() {
+    let load = |url: &str| {
+        let flags = Flags {
+            database_url: Some(url.into()),
+            ..Flags::default()
+        };
+        Settings::load_from(&flags, &[]).map(|s| s.database.url)
+    };
+    assert_eq!(
+        load("sqlite:///tmp/x.db"),
+        Ok(DatabaseUrl::Sqlite("sqlite:///tmp/x.db".into()))
+    );
+    let pg = load("postgres://u:secret@db/tessera").expect("parsed");
+    assert!(matches!(pg, DatabaseUrl::Postgres(_)));
+    assert!(!format!("{pg:?}").contains("secret"));
+    let err = load("mysql://u:secret@db/x").expect_err("refused");
+    assert_eq!(err.key_name(), Some("database.url"));
+    assert!(!err.to_string().contains("secret"));
+    let env = env(&[("TESSERA_DATABASE_URL", "sqlite://env.db")]);
+    let s = Settings::load_from(&Flags::default(), &env).expect("settings");
+    assert_eq!(
+        s.database.url,
+        DatabaseUrl::Sqlite("sqlite://env.db".into())
+    );
+}
+
+#[test]
+fn bad_values_name_their_key() {
+    let cases = [
+        ("TESSERA_TOKENS__ACCESS_TTL", "15x", "tokens.access_ttl"),
+        ("TESSERA_TOKENS__ACCESS_TTL", "2d", "tokens.access_ttl"),
+        (
+            "TESSERA_TOKENS__REFRESH_GRACE",
+            "61s",
+            "tokens.refresh_grace",
+        ),
+        (
+            "TESSERA_TOKENS__REFRESH_IDLE_TTL",
+            "40d",
+            "tokens.refresh_idle_ttl",
+        ),
+        ("TESSERA_TOKENS__SIGNING_ALG", "HS256", "tokens.signing_alg"),
+        ("TESSERA_SERVER__LISTEN", "localhost", "server.listen"),
+        (
+            "TESSERA_SERVER__ISSUER",
+            "https://a.example/",
+            "server.issuer",
+        ),
+        ("TESSERA_SERVER__LOG_FORMAT", "xml", "server.log_format"),
+        (
+            "TESSERA_SERVER__ALLOW_PLAIN_HTTP",
+            "yes",
+            "server.allow_plain_http",
+        ),
+        ("TESSERA_SERVER__TLS_CERT", "cert.pem", "server.tls_key"),
+        (
+            "TESSERA_DATABASE__SYNCHRONOUS",
+            "off",
+            "database.synchronous",
+        ),
+        ("TESSERA_PASSWORDS__ITERATIONS", "0", "passwords.iterations"),
+        ("TESSERA_PASSWORDS__MEMORY_KIB", "4", "passwords.memory_kib"),
+        ("TESSERA_KEYS__PUBLISH_AHEAD", "31d", "keys.publish_ahead"),
+        (
+            "TESSERA_THROTTLE__ACCOUNT__MAX_BACKOFF",
+            "0s",
+            "throttle.account.max_backoff",
+        ),
+        ("TESSERA_TOKENS__ACESS_TTL", "10m", "tokens.acess_ttl"),
+        ("TESSERA_MASTER_KEY", "short", "TESSERA_MASTER_KEY"),
+    ];
+    for (name, value, key) in cases {
+        let result = Settings::load_from(&Flags::default(), &env(&[(name, value)]));
+        assert_eq!(error_key(result), key, "{name}={value}");
+    }
+}
+
+#[test]
+fn messages_say_what_to_do() {
+    let result = Settings::load_from(
+        &Flags::default(),
+        &env(&[("TESSERA_TOKENS__ACCESS_TTL", "soon")]),
+    );
+    let text = result.expect_err("refused").to_string();
+    assert!(
+        text.starts_with("tokens.access_ttl (TESSERA_TOKENS__ACCESS_TTL): "),
+        "{text}"
+    );
+    assert!(text.contains("15m"), "{text}");
+}
+
+#[test]
+fn non_loopback_needs_issuer_and_tls_or_explicit_plain_http() {
+    let flags = Flags {
+        listen: Some("0.0.0.0:8080".into()),
+        ..Flags::default()
+    };
+    let key = error_key(Settings::load_from(&flags, &[]));
+    assert_eq!(key, "server.allow_plain_http");
+    let plain = env(&[("TESSERA_SERVER__ALLOW_PLAIN_HTTP", "true")]);
+    assert_eq!(
+        error_key(Settings::load_from(&flags, &plain)),
+        "server.issuer"
+    );
+    let mut flags = flags;
+    flags.issuer = Some("https://auth.example.com".into());
+    flags.tls_cert = Some("cert.pem".into());
+    flags.tls_key = Some("key.pem".into());
+    let s = Settings::load_from(&flags, &[]).expect("settings");
+    assert!(s.server.tls.is_some());
+}
+
+#[test]
+fn file_errors_are_reported() {
+    let file = config_file("[tokens\naccess_ttl = 1");
+    let err = Settings::load_from(&flags_with(&file), &[]).expect_err("bad toml");
+    assert!(err.to_string().contains("not valid TOML"), "{err}");
+    let file = config_file("[tokens]\naccess_ttl = true\n");
+    assert_eq!(
+        error_key(Settings::load_from(&flags_with(&file), &[])),
+        "tokens.access_ttl"
+    );
+    let flags = Flags {
+        config_file: Some("/nonexistent/tessera.toml".into()),
+        ..Flags::default()
+    };
+    let err = Settings::load_from(&flags, &[]).expect_err("missing");
+    assert!(err.to_string().contains("TESSERA_CONFIG"), "{err}");
+}
+
+#[test]
+fn master_key_sources() {
+    let hex = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+    let s = Settings::load_from(&Flags::default(), &env(&[("TESSERA_MASTER_KEY", hex)]))
+        .expect("settings");
+    assert!(matches!(
+        s.master_key,
+        MasterKeySource::Given {
+            origin: "TESSERA_MASTER_KEY",
+            ..
+        }
+    ));
+    assert!(!format!("{s:?}").contains("0001020304"));
+    let file = config_file(hex);
+    let path = file.path().to_string_lossy().into_owned();
+    let s = Settings::load_from(
+        &Flags::default(),
+        &env(&[("TESSERA_MASTER_KEY_FILE", &path)]),
+    )
+    .expect("settings");
+    assert!(matches!(s.master_key, MasterKeySource::Given { .. }));
+    let both = env(&[
+        ("TESSERA_MASTER_KEY", hex),
+        ("TESSERA_MASTER_KEY_FILE", &path),
+    ]);
+    assert_eq!(
+        error_key(Settings::load_from(&Flags::default(), &both)),
+        "TESSERA_MASTER_KEY_FILE"
+    );
+}
+
+#[test]
+fn small_password_costs_for_tests() {
+    let env = env(&[
+        ("TESSERA_PASSWORDS__MEMORY_KIB", "256"),
+        ("TESSERA_PASSWORDS__ITERATIONS", "1"),
+    ]);
+    let s = Settings::load_from(&Flags::default(), &env).expect("settings");
+    assert_eq!(s.passwords, PasswordPolicy::new(256, 1, 1));
+}

@@ -1,0 +1,221 @@
+//! Opening a deployment: the data dir, the master key, the database and the first signing key.
+//!
+//! [`Deployment::open`] is what `tessera serve` and the offline admin commands (`tessera
+//! user …`, `client …`, `keys list|rotate|retire`) all start with. With SQLite in WAL mode
+//! an admin command may open the same deployment while the server runs.
+//!
+//! # Examples
+//!
+//! ```no_run
+//! use tessera_server::config::Settings;
+//! use tessera_server::deployment::Deployment;
+//!
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let settings = Settings::defaults("./tessera-data")?;
+//! let deployment = Deployment::open(&settings).await?;
+//! if deployment.first_start {
+//!     println!("created a new deployment in {}", settings.data_dir.display());
+//! }
+//! let jwks = deployment.authority().jwks_json();
+//! # let _ = jwks;
+//! # Ok(())
+//! # }
+//! ```
+
+mod master;
+
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use tessera_core::{Authority, MasterKey, OAuthError, Store, StoreError, SystemClock};
+use tessera_store::SqliteStore;
+
+use crate::config::{DatabaseUrl, MasterKeySource, Settings};
+
+/// The store behind a deployment. Today always SQLite; when the PostgreSQL backend arrives
+/// this becomes a type that dispatches to either, and code written against the alias keeps
+/// compiling.
+pub type AppStore = SqliteStore;
+
+/// The authority of a deployment, shared by the HTTP handlers and background tasks.
+pub type AppAuthority = Authority<AppStore>;
+
+/// A started deployment: settings, store and authority with a loaded key ring.
+#[derive(Debug)]
+pub struct Deployment {
+    settings: Settings,
+    authority: Arc<AppAuthority>,
+    /// True when this open created the deployment's first signing key (a new database).
+    pub first_start: bool,
+}
+
+/// Why a deployment could not be opened.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum DeploymentError {
+    /// The settings cannot be used as they are (for instance a PostgreSQL URL in this
+    /// release). The CLI exits 2.
+    Config(String),
+    /// The data directory or a file in it cannot be created or read.
+    Io {
+        /// What was being done, with the path.
+        what: String,
+        /// The cause.
+        source: io::Error,
+    },
+    /// The master key is missing, malformed, or not the one the stored keys were sealed with.
+    MasterKey(String),
+    /// The database cannot be opened or is not a Tessera database this version can use.
+    Store(StoreError),
+    /// The authority refused to start (bad settings, undecryptable keys).
+    Authority(OAuthError),
+}
+
+impl fmt::Display for DeploymentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Config(why) | Self::MasterKey(why) => f.write_str(why),
+            Self::Io { what, source } => write!(f, "{what}: {source}"),
+            Self::Store(err) => write!(f, "cannot open the database: {err}"),
+            Self::Authority(err) => {
+                write!(f, "cannot start: {}", err.description())?;
+                match err.internal() {
+                    Some(internal) => write!(f, " ({internal})"),
+                    None => Ok(()),
+                }
+            }
+        }
+    }
+}
+
+impl std::error::Error for DeploymentError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Io { source, .. } => Some(source),
+            Self::Store(err) => Some(err),
+            _ => None,
+        }
+    }
+}
+
+impl From<StoreError> for DeploymentError {
+    fn from(err: StoreError) -> Self {
+        Self::Store(err)
+    }
+}
+
+impl Deployment {
+    /// Opens the deployment the settings describe:
+    /// 1. creates the data directory (mode 0700) if it is missing;
+    /// 2. opens the store, creating the database and running migrations (SQLite: the
+    ///    `database.url`, or `<data-dir>/tessera.db`); a `postgres://` URL is refused for now;
+    /// 3. loads the master key: `TESSERA_MASTER_KEY`, `TESSERA_MASTER_KEY_FILE`, or
+    ///    `<data-dir>/master.key`, which is created (mode 0600) for a new database, and must
+    ///    exist for one that already holds keys;
+    /// 4. starts the [`Authority`], which applies any due key rotation and, on first start,
+    ///    creates the first signing key.
+    ///
+    /// The master key is never logged or shown in an error.
+    ///
+    /// # Errors
+    /// [`DeploymentError`] saying which step failed and what to do.
+    pub async fn open(settings: &Settings) -> Result<Self, DeploymentError> {
+        create_private_dir(&settings.data_dir)?;
+        let store = open_store(settings).await?;
+        let first_start = store.all_keys().await?.is_empty();
+        let master = load_master_key(&settings.master_key, first_start)?;
+        let authority = Authority::start(
+            settings.to_authority_config(),
+            store,
+            master,
+            Arc::new(SystemClock),
+        )
+        .await
+        .map_err(|err| start_error(err, &settings.master_key))?;
+        Ok(Self {
+            settings: settings.clone(),
+            authority: Arc::new(authority),
+            first_start,
+        })
+    }
+
+    /// The authority, to share with handlers and background tasks.
+    pub fn authority(&self) -> &Arc<AppAuthority> {
+        &self.authority
+    }
+
+    /// The settings the deployment was opened with.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The store (also reachable as `authority().store()`).
+    pub fn store(&self) -> &AppStore {
+        self.authority.store()
+    }
+}
+
+/// Creates `dir` and its missing parents; a directory this creates is private (0700).
+fn create_private_dir(dir: &Path) -> Result<(), DeploymentError> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir).map_err(|source| DeploymentError::Io {
+        what: format!(
+            "cannot create the data directory {} (choose another with --data-dir)",
+            dir.display()
+        ),
+        source,
+    })
+}
+
+async fn open_store(settings: &Settings) -> Result<AppStore, DeploymentError> {
+    let options = settings.database.sqlite_options();
+    match &settings.database.url {
+        DatabaseUrl::SqliteFile(path) => Ok(SqliteStore::open_path(path, options).await?),
+        DatabaseUrl::Sqlite(url) => Ok(SqliteStore::open(url, options).await?),
+        DatabaseUrl::Postgres(_) => Err(DeploymentError::Config(
+            "database.url: PostgreSQL support arrives in a later release; use a sqlite:// URL \
+             or leave database.url unset for a SQLite file in the data dir"
+                .to_owned(),
+        )),
+    }
+}
+
+fn load_master_key(
+    source: &MasterKeySource,
+    first_start: bool,
+) -> Result<MasterKey, DeploymentError> {
+    match source {
+        MasterKeySource::Given { key, .. } => master::copy(key),
+        MasterKeySource::DataDirFile(path) => master::from_file(path, first_start),
+    }
+}
+
+/// Explains a failed start; a key that does not open means the wrong master key.
+fn start_error(err: OAuthError, source: &MasterKeySource) -> DeploymentError {
+    let sealed = err
+        .internal()
+        .is_some_and(|why| why.contains("does not open"));
+    if !sealed {
+        return DeploymentError::Authority(err);
+    }
+    let origin: PathBuf = match source {
+        MasterKeySource::Given { origin, .. } => PathBuf::from(origin),
+        MasterKeySource::DataDirFile(path) => path.clone(),
+    };
+    DeploymentError::MasterKey(format!(
+        "the stored signing keys do not open with the master key from {}; use the master key \
+         this database was created with",
+        origin.display()
+    ))
+}
+
+#[cfg(all(test, unix))]
+mod tests;

@@ -1,0 +1,96 @@
+use std::os::unix::fs::PermissionsExt as _;
+
+use tessera_core::Store as _;
+
+use super::*;
+use crate::config::Flags;
+
+fn settings(dir: &Path, env: &[(&str, &str)]) -> Settings {
+    let mut env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    env.push(("TESSERA_PASSWORDS__MEMORY_KIB".into(), "256".into()));
+    env.push(("TESSERA_PASSWORDS__ITERATIONS".into(), "1".into()));
+    env.push(("TESSERA_TOKENS__SIGNING_ALG".into(), "ES256".into()));
+    let flags = Flags {
+        data_dir: Some(dir.join("data")),
+        ..Flags::default()
+    };
+    Settings::load_from(&flags, &env).expect("settings")
+}
+
+fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path)
+        .expect("metadata")
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+#[tokio::test]
+async fn first_start_creates_dir_key_file_and_signing_key_then_reuses_them() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let settings = settings(tmp.path(), &[]);
+    let first = Deployment::open(&settings).await.expect("first open");
+    assert!(first.first_start);
+    let data = tmp.path().join("data");
+    assert_eq!(mode(&data), 0o700);
+    assert_eq!(mode(&data.join("master.key")), 0o600);
+    assert!(data.join("tessera.db").is_file());
+    let kid = first.authority().key_ring().signing_key().kid().to_owned();
+    first.store().close().await;
+    drop(first);
+
+    let second = Deployment::open(&settings).await.expect("second open");
+    assert!(!second.first_start);
+    assert_eq!(second.authority().key_ring().signing_key().kid(), kid);
+    assert_eq!(second.store().all_keys().await.expect("keys").len(), 1);
+}
+
+#[tokio::test]
+async fn a_missing_or_wrong_master_key_is_explained() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let settings = settings(tmp.path(), &[]);
+    let first = Deployment::open(&settings).await.expect("first open");
+    first.store().close().await;
+    drop(first);
+    let key_file = tmp.path().join("data/master.key");
+    std::fs::remove_file(&key_file).expect("remove");
+    let err = Deployment::open(&settings).await.expect_err("no key file");
+    assert!(err.to_string().contains("missing"), "{err}");
+
+    let other = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+    let settings = settings_with_key(tmp.path(), other);
+    let err = Deployment::open(&settings).await.expect_err("wrong key");
+    assert!(matches!(err, DeploymentError::MasterKey(_)), "{err}");
+    assert!(!err.to_string().contains(other));
+}
+
+fn settings_with_key(dir: &Path, key: &str) -> Settings {
+    settings(dir, &[("TESSERA_MASTER_KEY", key)])
+}
+
+#[tokio::test]
+async fn a_readable_key_file_is_refused() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let settings = settings(tmp.path(), &[]);
+    drop(Deployment::open(&settings).await.expect("first open"));
+    let key_file = tmp.path().join("data/master.key");
+    std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let err = Deployment::open(&settings).await.expect_err("readable");
+    assert!(err.to_string().contains("chmod 600"), "{err}");
+}
+
+#[tokio::test]
+async fn postgres_is_refused_for_now() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let settings = settings(
+        tmp.path(),
+        &[("TESSERA_DATABASE_URL", "postgres://u:pw@localhost/tessera")],
+    );
+    let err = Deployment::open(&settings).await.expect_err("postgres");
+    assert!(matches!(err, DeploymentError::Config(_)));
+    assert!(err.to_string().contains("later release"), "{err}");
+    assert!(!err.to_string().contains("pw@"));
+}

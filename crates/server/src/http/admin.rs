@@ -1,0 +1,351 @@
+//! The admin endpoints (Bearer token whose roles contain `admin`): users, clients, signing
+//! keys.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use tessera_core::keys::{KeyInfo, parse_alg};
+use tessera_core::model::{Client, Grant, Timestamp, User};
+use tessera_core::{KeyChange, OAuthError, Store};
+
+use super::AppState;
+use super::bearer::Admin;
+use super::blocking::on_blocking_pool;
+use super::error::ApiError;
+use super::json::{JsonBody, OptionalJson};
+use super::params::MAX_CREDENTIAL_LEN;
+use super::token::no_store;
+
+/// A JSON answer that must not be cached.
+fn json_no_store<T: Serialize>(status: StatusCode, value: &T) -> Response {
+    let mut response = (status, Json(value)).into_response();
+    no_store(response.headers_mut());
+    response
+}
+
+/// `GET /admin/users`: every account (no password hashes).
+#[utoipa::path(get, path = "/admin/users", tag = "admin", security(("bearer" = [])),
+    responses((status = 200, description = "accounts", body = [crate::openapi::UserBody]),
+        (status = 401, description = "invalid_token", body = crate::openapi::ErrorBody),
+        (status = 403, description = "insufficient_scope: the admin role is required", body = crate::openapi::ErrorBody)))]
+#[tracing::instrument(skip_all, fields(admin = %claims.sub))]
+pub async fn list_users<S: Store>(
+    State(state): State<AppState<S>>,
+    Admin(claims): Admin,
+) -> Result<Response, ApiError> {
+    let users: Vec<User> = state
+        .authority()
+        .store()
+        .list_users()
+        .await
+        .map_err(OAuthError::from)?;
+    Ok(json_no_store(StatusCode::OK, &users))
+}
+
+/// The body of `POST /admin/users`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    /// Login name.
+    pub username: String,
+    /// Initial password.
+    pub password: String,
+    /// Email address.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Roles (`admin` opens these endpoints).
+    #[serde(default)]
+    pub roles: Vec<String>,
+}
+
+/// `POST /admin/users`: creates an account (201).
+#[utoipa::path(post, path = "/admin/users", tag = "admin", security(("bearer" = [])),
+    request_body = NewUser,
+    responses((status = 201, description = "created", body = crate::openapi::UserBody),
+        (status = 400, description = "invalid_request", body = crate::openapi::ErrorBody),
+        (status = 403, description = "insufficient_scope", body = crate::openapi::ErrorBody),
+        (status = 409, description = "conflict: the username is taken", body = crate::openapi::ErrorBody)))]
+#[tracing::instrument(skip_all, fields(admin = %claims.sub))]
+pub async fn create_user<S: Store>(
+    State(state): State<AppState<S>>,
+    Admin(claims): Admin,
+    JsonBody(new): JsonBody<NewUser>,
+) -> Result<Response, ApiError> {
+    if new.username.len() > MAX_CREDENTIAL_LEN || new.password.len() > MAX_CREDENTIAL_LEN {
+        return Err(ApiError::invalid_request(
+            "the username or password is too long",
+        ));
+    }
+    let authority = Arc::clone(state.authority());
+    let user = on_blocking_pool(move || async move {
+        authority
+            .create_user(
+                &new.username,
+                &new.password,
+                new.email.as_deref(),
+                &new.roles,
+            )
+            .await
+    })
+    .await?;
+    tracing::info!(event = "user_created", user_id = %user.id, "account created");
+    Ok(json_no_store(StatusCode::CREATED, &user))
+}
+
+/// The body of `PATCH /admin/users/{username}`.
+#[derive(Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserUpdate {
+    /// Disable (ending all sessions) or re-enable the account.
+    #[serde(default)]
+    pub disabled: Option<bool>,
+    /// A new password (ends all sessions).
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
+/// `PATCH /admin/users/{username}`: disables/enables an account or sets its password.
+#[utoipa::path(patch, path = "/admin/users/{username}", tag = "admin", security(("bearer" = [])),
+    params(("username" = String, Path)), request_body = UserUpdate,
+    responses((status = 204, description = "updated"),
+        (status = 400, description = "invalid_request", body = crate::openapi::ErrorBody),
+        (status = 404, description = "not_found", body = crate::openapi::ErrorBody)))]
+#[tracing::instrument(skip_all, fields(admin = %claims.sub))]
+pub async fn update_user<S: Store>(
+    State(state): State<AppState<S>>,
+    Admin(claims): Admin,
+    Path(username): Path<String>,
+    JsonBody(update): JsonBody<UserUpdate>,
+) -> Result<StatusCode, ApiError> {
+    if update
+        .password
+        .as_ref()
+        .is_some_and(|p| p.len() > MAX_CREDENTIAL_LEN)
+    {
+        return Err(ApiError::invalid_request("the password is too long"));
+    }
+    if let Some(password) = update.password {
+        let authority = Arc::clone(state.authority());
+        let name = username.clone();
+        on_blocking_pool(move || async move { authority.set_password(&name, &password).await })
+            .await?;
+    }
+    if let Some(disabled) = update.disabled {
+        state
+            .authority()
+            .set_user_disabled(&username, disabled)
+            .await?;
+    }
+    tracing::info!(event = "user_updated", "account updated");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `DELETE /admin/users/{username}`: deletes an account and its sessions.
+#[utoipa::path(delete, path = "/admin/users/{username}", tag = "admin", security(("bearer" = [])),
+    params(("username" = String, Path)),
+    responses((status = 204, description = "deleted"),
+        (status = 404, description = "not_found", body = crate::openapi::ErrorBody)))]
+#[tracing::instrument(skip_all, fields(admin = %claims.sub))]
+pub async fn delete_user<S: Store>(
+    State(state): State<AppState<S>>,
+    Admin(claims): Admin,
+    Path(username): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state.authority().delete_user(&username).await?;
+    tracing::info!(event = "user_deleted", "account deleted");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A client as the admin API shows it; the secret only in the creation answer.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ClientView {
+    /// The `client_id`.
+    pub client_id: String,
+    /// The secret, shown once at creation (absent for public clients and in listings).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    /// Display name.
+    pub name: String,
+    /// Grants it may use.
+    #[schema(value_type = Vec<String>)]
+    pub grants: Vec<Grant>,
+    /// Scopes it may request.
+    pub scopes: Vec<String>,
+    /// Audiences of its tokens.
+    pub audiences: Vec<String>,
+    /// True for a public client (no secret).
+    pub public: bool,
+    /// Creation time.
+    pub created_at: Timestamp,
+}
+
+impl ClientView {
+    fn new(client: Client, secret: Option<String>) -> Self {
+        Self {
+            public: client.is_public(),
+            client_id: client.id,
+            client_secret: secret,
+            name: client.name,
+            grants: client.grants,
+            scopes: client.scopes,
+            audiences: client.audiences,
+            created_at: client.created_at,
+        }
+    }
+}
+
+/// `GET /admin/clients`.
+#[utoipa::path(get, path = "/admin/clients", tag = "admin", security(("bearer" = [])),
+    responses((status = 200, description = "clients", body = [ClientView]),
+        (status = 403, description = "insufficient_scope", body = crate::openapi::ErrorBody)))]
+#[tracing::instrument(skip_all, fields(admin = %claims.sub))]
+pub async fn list_clients<S: Store>(
+    State(state): State<AppState<S>>,
+    Admin(claims): Admin,
+) -> Result<Response, ApiError> {
+    let clients = state
+        .authority()
+        .store()
+        .list_clients()
+        .await
+        .map_err(OAuthError::from)?;
+    let views: Vec<ClientView> = clients
+        .into_iter()
+        .map(|c| ClientView::new(c, None))
+        .collect();
+    Ok(json_no_store(StatusCode::OK, &views))
+}
+
+/// The body of `POST /admin/clients`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewClient {
+    /// Display name.
+    pub name: String,
+    /// Grants: `password`, `refresh_token`, `client_credentials`.
+    #[schema(value_type = Vec<String>)]
+    pub grants: Vec<Grant>,
+    /// Scopes it may request.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// Audiences of its tokens.
+    #[serde(default)]
+    pub audiences: Vec<String>,
+    /// A public client has no secret.
+    #[serde(default)]
+    pub public: bool,
+}
+
+/// `POST /admin/clients`: registers a client (201); the secret is in this answer only.
+#[utoipa::path(post, path = "/admin/clients", tag = "admin", security(("bearer" = [])),
+    request_body = NewClient,
+    responses((status = 201, description = "created, with its secret (shown once)", body = ClientView),
+        (status = 400, description = "invalid_request", body = crate::openapi::ErrorBody)))]
+#[tracing::instrument(skip_all, fields(admin = %claims.sub))]
+pub async fn create_client<S: Store>(
+    State(state): State<AppState<S>>,
+    Admin(claims): Admin,
+    JsonBody(new): JsonBody<NewClient>,
+) -> Result<Response, ApiError> {
+    let (client, secret) = state
+        .authority()
+        .create_client(
+            &new.name,
+            &new.grants,
+            &new.scopes,
+            &new.audiences,
+            new.public,
+        )
+        .await?;
+    tracing::info!(event = "client_created", client_id = %client.id, "client registered");
+    Ok(json_no_store(
+        StatusCode::CREATED,
+        &ClientView::new(client, secret),
+    ))
+}
+
+/// `DELETE /admin/clients/{id}`: removes a client and ends its sessions.
+#[utoipa::path(delete, path = "/admin/clients/{id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = String, Path, description = "client_id")),
+    responses((status = 204, description = "removed"),
+        (status = 404, description = "not_found", body = crate::openapi::ErrorBody)))]
+#[tracing::instrument(skip_all, fields(admin = %claims.sub))]
+pub async fn delete_client<S: Store>(
+    State(state): State<AppState<S>>,
+    Admin(claims): Admin,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .authority()
+        .store()
+        .delete_client(&id)
+        .await
+        .map_err(OAuthError::from)?;
+    tracing::info!(event = "client_removed", client_id = %id, "client removed");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /admin/keys`: every signing key ever made, without key material.
+#[utoipa::path(get, path = "/admin/keys", tag = "admin", security(("bearer" = [])),
+    responses((status = 200, description = "keys, oldest first", body = [crate::openapi::KeyBody]),
+        (status = 403, description = "insufficient_scope", body = crate::openapi::ErrorBody)))]
+#[tracing::instrument(skip_all, fields(admin = %claims.sub))]
+pub async fn list_keys<S: Store>(
+    State(state): State<AppState<S>>,
+    Admin(claims): Admin,
+) -> Result<Response, ApiError> {
+    let keys: Vec<KeyInfo> = state.authority().list_keys().await?;
+    Ok(json_no_store(StatusCode::OK, &keys))
+}
+
+/// The optional body of `POST /admin/keys/rotate`.
+#[derive(Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rotate {
+    /// The new key's algorithm (default: the configured one).
+    #[serde(default)]
+    pub alg: Option<String>,
+}
+
+/// `POST /admin/keys/rotate`: a new key signs from now; the old ones start retiring.
+#[utoipa::path(post, path = "/admin/keys/rotate", tag = "admin", security(("bearer" = [])),
+    request_body(content = Option<Rotate>, description = "optional"),
+    responses((status = 200, description = "the key changes", body = [crate::openapi::KeyChangeBody]),
+        (status = 400, description = "invalid_request: unknown or unsupported algorithm", body = crate::openapi::ErrorBody)))]
+#[tracing::instrument(skip_all, fields(admin = %claims.sub))]
+pub async fn rotate_keys<S: Store>(
+    State(state): State<AppState<S>>,
+    Admin(claims): Admin,
+    OptionalJson(rotate): OptionalJson<Rotate>,
+) -> Result<Response, ApiError> {
+    let alg = match rotate.alg.as_deref() {
+        Some(name) => {
+            Some(parse_alg(name).map_err(|err| ApiError::invalid_request(err.to_string()))?)
+        }
+        None => None,
+    };
+    let changes: Vec<KeyChange> = state.authority().rotate_keys_now(alg).await?;
+    tracing::info!(event = "keys_rotated", "signing key rotated");
+    Ok(json_no_store(StatusCode::OK, &changes))
+}
+
+/// `DELETE /admin/keys/{kid}`: retires a key at once (not the one that signs now).
+#[utoipa::path(delete, path = "/admin/keys/{kid}", tag = "admin", security(("bearer" = [])),
+    params(("kid" = String, Path)),
+    responses((status = 200, description = "the change", body = crate::openapi::KeyChangeBody),
+        (status = 400, description = "invalid_request: the key signs now", body = crate::openapi::ErrorBody),
+        (status = 404, description = "not_found", body = crate::openapi::ErrorBody)))]
+#[tracing::instrument(skip_all, fields(admin = %claims.sub))]
+pub async fn retire_key<S: Store>(
+    State(state): State<AppState<S>>,
+    Admin(claims): Admin,
+    Path(kid): Path<String>,
+) -> Result<Response, ApiError> {
+    let change = state.authority().retire_key(&kid).await?;
+    tracing::info!(event = "key_retired", kid = %kid, "signing key retired");
+    Ok(json_no_store(StatusCode::OK, &change))
+}

@@ -1,0 +1,133 @@
+//! Authorization server metadata (RFC 8414, served at both discovery paths) and the JWKS.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use tessera_core::Store;
+
+use super::AppState;
+
+/// The metadata document (RFC 8414 §2; the OpenID Connect Discovery names where they agree).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Metadata {
+    /// The issuer (`iss` of every token).
+    pub issuer: String,
+    /// The token endpoint.
+    pub token_endpoint: String,
+    /// The revocation endpoint (RFC 7009).
+    pub revocation_endpoint: String,
+    /// The introspection endpoint (RFC 7662).
+    pub introspection_endpoint: String,
+    /// The userinfo endpoint.
+    pub userinfo_endpoint: String,
+    /// The JWKS.
+    pub jwks_uri: String,
+    /// Grants the token endpoint serves.
+    pub grant_types_supported: Vec<&'static str>,
+    /// No authorization endpoint: no response types.
+    pub response_types_supported: Vec<&'static str>,
+    /// Client authentication methods at the token endpoint.
+    pub token_endpoint_auth_methods_supported: Vec<&'static str>,
+    /// Client authentication methods at the revocation endpoint.
+    pub revocation_endpoint_auth_methods_supported: Vec<&'static str>,
+    /// Client authentication methods at the introspection endpoint.
+    pub introspection_endpoint_auth_methods_supported: Vec<&'static str>,
+    /// Algorithms of ID tokens (and access tokens).
+    pub id_token_signing_alg_values_supported: Vec<String>,
+    /// Scopes with a meaning of their own.
+    pub scopes_supported: Vec<&'static str>,
+    /// Subject identifier types.
+    pub subject_types_supported: Vec<&'static str>,
+    /// Claims the userinfo endpoint and ID tokens may carry.
+    pub claims_supported: Vec<&'static str>,
+}
+
+const AUTH_METHODS: [&str; 3] = ["client_secret_basic", "client_secret_post", "none"];
+
+/// The metadata for the authority's issuer.
+pub fn metadata_for<S: Store>(state: &AppState<S>) -> Metadata {
+    let authority = state.authority();
+    let issuer = authority.config().issuer.clone();
+    let at = |path: &str| format!("{issuer}{path}");
+    let mut algs: Vec<String> = authority
+        .key_ring()
+        .algorithms()
+        .iter()
+        .map(|alg| alg.as_str().to_owned())
+        .collect();
+    let configured = authority.config().rotation.algorithm.as_str().to_owned();
+    if !algs.contains(&configured) {
+        algs.push(configured);
+    }
+    Metadata {
+        token_endpoint: at("/oauth/token"),
+        revocation_endpoint: at("/oauth/revoke"),
+        introspection_endpoint: at("/oauth/introspect"),
+        userinfo_endpoint: at("/userinfo"),
+        jwks_uri: at("/.well-known/jwks.json"),
+        issuer,
+        grant_types_supported: vec!["password", "refresh_token", "client_credentials"],
+        response_types_supported: Vec::new(),
+        token_endpoint_auth_methods_supported: AUTH_METHODS.to_vec(),
+        revocation_endpoint_auth_methods_supported: AUTH_METHODS.to_vec(),
+        introspection_endpoint_auth_methods_supported: AUTH_METHODS[..2].to_vec(),
+        id_token_signing_alg_values_supported: algs,
+        scopes_supported: vec!["openid"],
+        subject_types_supported: vec!["public"],
+        claims_supported: vec![
+            "sub",
+            "iss",
+            "aud",
+            "exp",
+            "iat",
+            "preferred_username",
+            "email",
+            "roles",
+        ],
+    }
+}
+
+/// `GET /.well-known/openid-configuration` and `/.well-known/oauth-authorization-server`.
+#[utoipa::path(
+    get,
+    path = "/.well-known/openid-configuration",
+    tag = "discovery",
+    responses((status = 200, description = "RFC 8414 metadata", body = Metadata))
+)]
+#[tracing::instrument(skip_all)]
+pub async fn metadata<S: Store>(State(state): State<AppState<S>>) -> Response {
+    let mut response = Json(metadata_for(&state)).into_response();
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    response
+}
+
+/// `GET /.well-known/jwks.json`: the public keys, with the rotation policy's Cache-Control.
+#[utoipa::path(
+    get,
+    path = "/.well-known/jwks.json",
+    tag = "discovery",
+    responses((status = 200, description = "JWK Set (RFC 7517), public keys only", content_type = "application/json"))
+)]
+#[tracing::instrument(skip_all)]
+pub async fn jwks<S: Store>(State(state): State<AppState<S>>) -> Response {
+    let authority = state.authority();
+    let body = authority.jwks_json();
+    let cache = HeaderValue::from_str(&authority.jwks_cache_control())
+        .unwrap_or_else(|_| HeaderValue::from_static("public, max-age=60"));
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
+            (header::CACHE_CONTROL, cache),
+        ],
+        body,
+    )
+        .into_response()
+}

@@ -1,0 +1,228 @@
+//! The HTTP API of `tessera serve` (DESIGN.md's table): [`app`] builds the router over an
+//! [`AppState`], generic over the [`Store`] so tests can run it on an in-memory database.
+
+pub mod account;
+pub mod admin;
+pub mod bearer;
+pub mod blocking;
+pub mod client_auth;
+pub mod discovery;
+pub mod error;
+pub mod json;
+pub mod oauth;
+pub mod observe;
+pub mod ops;
+pub mod params;
+pub mod revocations;
+pub mod token;
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::middleware;
+use axum::routing::{delete, get, post};
+use tessera_core::{Authority, Store};
+
+use crate::metrics::Metrics;
+use crate::throttle::Throttle;
+
+pub use error::ApiError;
+
+/// The largest request body accepted by default, in bytes.
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// What every handler shares: the authority, the throttle and the metrics.
+pub struct AppState<S: Store> {
+    authority: Arc<Authority<S>>,
+    throttle: Arc<Throttle>,
+    metrics: Arc<Metrics>,
+    feed_poll: Duration,
+    max_body: usize,
+}
+
+impl<S: Store> Clone for AppState<S> {
+    fn clone(&self) -> Self {
+        Self {
+            authority: Arc::clone(&self.authority),
+            throttle: Arc::clone(&self.throttle),
+            metrics: Arc::clone(&self.metrics),
+            feed_poll: self.feed_poll,
+            max_body: self.max_body,
+        }
+    }
+}
+
+impl<S: Store> AppState<S> {
+    /// State over `authority` (give it a [`crate::telemetry::TracingEvents`] sink on the same
+    /// `metrics` first, so security events are logged and counted).
+    pub fn new(
+        authority: Arc<Authority<S>>,
+        throttle: Arc<Throttle>,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        Self {
+            authority,
+            throttle,
+            metrics,
+            feed_poll: Duration::from_millis(200),
+            max_body: MAX_BODY,
+        }
+    }
+
+    /// Sets the largest request body accepted (default [`MAX_BODY`]; at least 1 KiB).
+    pub fn with_max_body(mut self, bytes: usize) -> Self {
+        self.max_body = bytes.max(1024);
+        self
+    }
+
+    /// Sets how often `/revocations/stream` asks the store for news (default 200 ms).
+    pub fn with_feed_poll(mut self, every: Duration) -> Self {
+        self.feed_poll = every.max(Duration::from_millis(10));
+        self
+    }
+
+    /// The authority.
+    pub fn authority(&self) -> &Arc<Authority<S>> {
+        &self.authority
+    }
+
+    /// The login throttle.
+    pub fn throttle(&self) -> &Throttle {
+        &self.throttle
+    }
+
+    /// The metrics registry.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    /// How often the revocation stream polls the store.
+    pub fn feed_poll(&self) -> Duration {
+        self.feed_poll
+    }
+}
+
+/// The router with every endpoint of DESIGN.md's HTTP table.
+pub fn app<S: Store>(state: AppState<S>) -> Router {
+    let metrics = Arc::clone(state.metrics());
+    let max_body = state.max_body;
+    Router::new()
+        .merge(oauth_routes::<S>())
+        .merge(account_routes::<S>())
+        .merge(admin_routes::<S>())
+        .merge(ops_routes::<S>())
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(metrics, observe::track))
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(middleware::map_response(security_headers))
+        .with_state(state)
+}
+
+fn oauth_routes<S: Store>() -> Router<AppState<S>> {
+    Router::new()
+        .route(
+            "/.well-known/openid-configuration",
+            get(discovery::metadata::<S>),
+        )
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(discovery::metadata::<S>),
+        )
+        .route("/.well-known/jwks.json", get(discovery::jwks::<S>))
+        .route("/oauth/token", post(token::token::<S>))
+        .route("/oauth/revoke", post(oauth::revoke::<S>))
+        .route("/oauth/introspect", post(oauth::introspect::<S>))
+}
+
+fn account_routes<S: Store>() -> Router<AppState<S>> {
+    Router::new()
+        .route(
+            "/userinfo",
+            get(account::userinfo::<S>).post(account::userinfo::<S>),
+        )
+        .route("/logout", post(account::logout::<S>))
+        .route("/account/sessions", get(account::sessions::<S>))
+        .route("/account/sessions/{id}", delete(account::end_session::<S>))
+        .route("/account/password", post(account::change_password::<S>))
+}
+
+fn admin_routes<S: Store>() -> Router<AppState<S>> {
+    Router::new()
+        .route(
+            "/admin/users",
+            get(admin::list_users::<S>).post(admin::create_user::<S>),
+        )
+        .route(
+            "/admin/users/{username}",
+            delete(admin::delete_user::<S>).patch(admin::update_user::<S>),
+        )
+        .route(
+            "/admin/clients",
+            get(admin::list_clients::<S>).post(admin::create_client::<S>),
+        )
+        .route("/admin/clients/{id}", delete(admin::delete_client::<S>))
+        .route("/admin/keys", get(admin::list_keys::<S>))
+        .route("/admin/keys/rotate", post(admin::rotate_keys::<S>))
+        .route("/admin/keys/{kid}", delete(admin::retire_key::<S>))
+}
+
+fn ops_routes<S: Store>() -> Router<AppState<S>> {
+    Router::new()
+        .route("/revocations", get(revocations::list::<S>))
+        .route("/revocations/stream", get(revocations::stream::<S>))
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz::<S>))
+        .route("/metrics", get(ops::metrics::<S>))
+        .route("/openapi.json", get(ops::openapi))
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found()
+}
+
+/// Headers every response carries.
+async fn security_headers(mut response: axum::response::Response) -> axum::response::Response {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers
+        .entry(HeaderName::from_static("referrer-policy"))
+        .or_insert(HeaderValue::from_static("no-referrer"));
+    response
+}
+
+/// Adds `Strict-Transport-Security` to every response (for a server on TLS).
+pub fn with_hsts(router: Router) -> Router {
+    router.layer(middleware::map_response(
+        |mut response: axum::response::Response| async move {
+            response.headers_mut().insert(
+                header::STRICT_TRANSPORT_SECURITY,
+                HeaderValue::from_static("max-age=31536000"),
+            );
+            response
+        },
+    ))
+}
+
+/// The client's address, when the server knows it (not in router tests).
+#[derive(Clone, Copy, Debug)]
+pub struct ClientIp(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|info| info.0.ip());
+        Ok(Self(ip))
+    }
+}

@@ -1,0 +1,64 @@
+//! Operations: `/healthz` (the process is up), `/readyz` (the store answers), `/metrics`
+//! (Prometheus text) and `/openapi.json`.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use tessera_core::Store;
+
+use super::AppState;
+
+/// `GET /healthz`: 200 while the process serves.
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, description = "up")))]
+pub async fn healthz() -> Response {
+    Json(json!({"status": "ok"})).into_response()
+}
+
+/// `GET /readyz`: 200 when the store answers, else 503.
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses((status = 200, description = "ready"), (status = 503, description = "the store does not answer")))]
+#[tracing::instrument(skip_all)]
+pub async fn readyz<S: Store>(State(state): State<AppState<S>>) -> Response {
+    match state.authority().store().ping().await {
+        Ok(()) => Json(json!({"status": "ready"})).into_response(),
+        Err(err) => {
+            tracing::warn!(cause = %err, "not ready: store ping failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({"status": "unavailable"})),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// `GET /metrics`: the Prometheus text exposition.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text format 0.0.4", content_type = "text/plain")))]
+pub async fn metrics<S: Store>(State(state): State<AppState<S>>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        )],
+        state.metrics().render(),
+    )
+        .into_response()
+}
+
+/// `GET /openapi.json`: this API's OpenAPI 3.1 document, generated from the handlers.
+#[utoipa::path(get, path = "/openapi.json", tag = "operations",
+    responses((status = 200, description = "OpenAPI document", content_type = "application/json")))]
+pub async fn openapi() -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        crate::openapi::document_json(),
+    )
+        .into_response()
+}

@@ -1,0 +1,156 @@
+//! The revocation feed for guards: `GET /revocations?since=CURSOR` (a page of revoked
+//! `jti`s with their `exp`) and `GET /revocations/stream` (Server-Sent Events, resumable
+//! with `Last-Event-ID` or `since`).
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures_util::Stream;
+use serde::{Deserialize, Serialize};
+use tessera_core::model::{Revocation, Timestamp};
+use tessera_core::{OAuthError, Store};
+
+use super::AppState;
+use super::error::ApiError;
+
+/// The largest page of `/revocations`.
+const MAX_PAGE: u32 = 1000;
+/// How often an idle stream sends a keep-alive comment.
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+/// The query of both feed endpoints.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct Since {
+    /// Revocations after this cursor (default 0: all that have not expired).
+    pub since: Option<i64>,
+    /// At most this many (default and maximum 1000).
+    pub limit: Option<u32>,
+}
+
+/// One page of the feed.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Page {
+    /// Revocations after the cursor, oldest first.
+    #[schema(value_type = Vec<crate::openapi::RevocationBody>)]
+    pub revocations: Vec<Revocation>,
+    /// The cursor to ask from next time.
+    pub next: i64,
+}
+
+fn now() -> Timestamp {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+fn query(query: Result<Query<Since>, QueryRejection>) -> Result<Since, ApiError> {
+    query
+        .map(|Query(since)| since)
+        .map_err(|_| ApiError::invalid_request("since and limit must be integers"))
+}
+
+/// `GET /revocations?since=CURSOR&limit=N`.
+#[utoipa::path(get, path = "/revocations", tag = "revocations", params(Since),
+    responses((status = 200, description = "revoked jtis after the cursor", body = Page),
+        (status = 400, description = "invalid_request", body = crate::openapi::ErrorBody)))]
+#[tracing::instrument(skip_all)]
+pub async fn list<S: Store>(
+    State(state): State<AppState<S>>,
+    since: Result<Query<Since>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let since = query(since)?;
+    let cursor = since.since.unwrap_or(0).max(0);
+    let limit = since.limit.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE);
+    let revocations = state
+        .authority()
+        .store()
+        .revocations_since(cursor, now(), limit)
+        .await
+        .map_err(OAuthError::from)?;
+    let next = revocations.last().map_or(cursor, |r| r.cursor);
+    Ok(Json(Page { revocations, next }).into_response())
+}
+
+/// `GET /revocations/stream`: an SSE stream of `revocation` events (`id` is the cursor,
+/// `data` is `{cursor, jti, exp}`), resumed after `Last-Event-ID` or `since`.
+#[utoipa::path(get, path = "/revocations/stream", tag = "revocations", params(Since),
+    responses((status = 200, description = "text/event-stream of revocation events", content_type = "text/event-stream"),
+        (status = 400, description = "invalid_request", body = crate::openapi::ErrorBody)))]
+#[tracing::instrument(skip_all)]
+pub async fn stream<S: Store>(
+    State(state): State<AppState<S>>,
+    headers: HeaderMap,
+    since: Result<Query<Since>, QueryRejection>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let since = query(since)?;
+    let last_event = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.trim()
+                .parse::<i64>()
+                .map_err(|_| ApiError::invalid_request("Last-Event-ID must be a cursor"))
+        })
+        .transpose()?;
+    let cursor = last_event.or(since.since).unwrap_or(0).max(0);
+    let feed = Feed {
+        state,
+        cursor,
+        pending: VecDeque::new(),
+    };
+    let events = futures_util::stream::unfold(feed, |mut feed| async move {
+        let event = feed.next_event().await;
+        Some((Ok(event), feed))
+    });
+    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
+}
+
+/// One subscriber's position in the feed.
+struct Feed<S: Store> {
+    state: AppState<S>,
+    cursor: i64,
+    pending: VecDeque<Revocation>,
+}
+
+impl<S: Store> Feed<S> {
+    /// Waits for the next revocation, polling the store while there is none.
+    async fn next_event(&mut self) -> Event {
+        loop {
+            if let Some(revocation) = self.pending.pop_front() {
+                return revocation_event(&revocation);
+            }
+            let store = self.state.authority().store();
+            match store.revocations_since(self.cursor, now(), 100).await {
+                Ok(batch) if !batch.is_empty() => {
+                    self.cursor = batch.last().map_or(self.cursor, |r| r.cursor);
+                    self.pending.extend(batch);
+                }
+                Ok(_) => tokio::time::sleep(self.state.feed_poll()).await,
+                Err(err) => {
+                    tracing::warn!(cause = %err, "revocation stream: store unavailable");
+                    tokio::time::sleep(self.state.feed_poll() * 10).await;
+                }
+            }
+        }
+    }
+}
+
+fn revocation_event(revocation: &Revocation) -> Event {
+    let data = serde_json::json!({
+        "cursor": revocation.cursor,
+        "jti": revocation.jti,
+        "exp": revocation.exp,
+    });
+    Event::default()
+        .event("revocation")
+        .id(revocation.cursor.to_string())
+        .data(data.to_string())
+}

@@ -1,0 +1,14 @@
+//! Tessera's HTTP server: configuration, startup of a deployment (data dir, master key,
+//! database, first signing key), the axum routes of DESIGN.md's HTTP table, telemetry, TLS
+//! and rate limits.
+
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod deployment;
+pub mod http;
+pub mod metrics;
+pub mod openapi;
+pub mod serve;
+pub mod telemetry;
+pub mod throttle;

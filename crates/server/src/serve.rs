@@ -1,0 +1,281 @@
+//! `tessera serve`: binds the listener, opens the deployment, serves the router over plain
+//! HTTP (loopback, or when allowed) or HTTPS (rustls on aws-lc-rs, with HSTS), runs the
+//! maintenance task (key rotation, purging expired records and throttle counters), and
+//! shuts down gracefully on SIGTERM or Ctrl-C.
+
+use std::fmt;
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use axum_server::Handle;
+use axum_server::tls_rustls::RustlsConfig;
+use tessera_core::{Authority, Store};
+
+use crate::config::{Settings, ThrottleSettings, TlsFiles};
+use crate::deployment::{AppAuthority, Deployment, DeploymentError};
+use crate::http::{AppState, app, with_hsts};
+use crate::metrics::Metrics;
+use crate::telemetry::TracingEvents;
+use crate::throttle::{Limits, Throttle, ThrottleConfig};
+
+/// How often the maintenance task runs.
+pub const MAINTENANCE_EVERY: Duration = Duration::from_secs(60);
+/// How long open connections get to finish after a shutdown signal.
+const GRACE: Duration = Duration::from_secs(10);
+
+/// Where the server listens, told once it is bound.
+#[derive(Clone, Debug)]
+pub struct Listening {
+    /// The real address (port 0 resolved).
+    pub address: SocketAddr,
+    /// The issuer in effect (derived from the address unless configured).
+    pub issuer: String,
+    /// True when serving HTTPS.
+    pub tls: bool,
+    /// True when this start created the database and its first signing key.
+    pub first_start: bool,
+}
+
+/// Why the server could not start or stopped with an error.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ServeError {
+    /// The settings cannot be served as they are (exit 2).
+    Config(String),
+    /// The deployment could not be opened.
+    Deployment(DeploymentError),
+    /// Binding or serving failed.
+    Io(String),
+}
+
+impl fmt::Display for ServeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Config(why) | Self::Io(why) => f.write_str(why),
+            Self::Deployment(err) => write!(f, "{err}"),
+        }
+    }
+}
+
+impl std::error::Error for ServeError {}
+
+/// Serves until SIGTERM or Ctrl-C; `on_listening` is called once the socket is bound and
+/// the deployment is open (the CLI prints the address from it).
+///
+/// # Errors
+/// [`ServeError`]: bad settings, a deployment that does not open, a port in use.
+pub async fn run(
+    mut settings: Settings,
+    on_listening: impl FnOnce(&Listening),
+) -> Result<(), ServeError> {
+    let server = &settings.server;
+    if server.tls.is_none() && !server.listen.ip().is_loopback() && !server.allow_plain_http {
+        return Err(ServeError::Config(format!(
+            "refusing to serve plain HTTP on {}, which is not loopback: give --tls-cert and \
+             --tls-key, or set server.allow_plain_http = true behind a TLS-terminating proxy",
+            server.listen
+        )));
+    }
+    let listener = bind(server.listen)?;
+    let address = listener
+        .local_addr()
+        .map_err(|err| ServeError::Io(format!("cannot read the bound address: {err}")))?;
+    if server.issuer_is_default {
+        let scheme = if server.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        settings.server.issuer = format!("{scheme}://{address}");
+    }
+    let deployment = Deployment::open(&settings)
+        .await
+        .map_err(ServeError::Deployment)?;
+    let first_start = deployment.first_start;
+    let metrics = Arc::new(Metrics::new());
+    let authority = with_events(deployment, Arc::clone(&metrics))?;
+    let throttle = Arc::new(Throttle::new(throttle_config(&settings.throttle)));
+    let state = AppState::new(Arc::clone(&authority), Arc::clone(&throttle), metrics)
+        .with_max_body(settings.server.max_body_bytes);
+    let maintenance = tokio::spawn(maintain(Arc::clone(&authority), throttle));
+    let listening = Listening {
+        address,
+        issuer: settings.server.issuer.clone(),
+        tls: settings.server.tls.is_some(),
+        first_start,
+    };
+    tracing::info!(
+        address = %address,
+        issuer = %listening.issuer,
+        tls = listening.tls,
+        "listening"
+    );
+    on_listening(&listening);
+    let served = serve(listener, app(state), settings.server.tls.as_ref()).await;
+    maintenance.abort();
+    authority.store().close().await;
+    tracing::info!("stopped");
+    served
+}
+
+fn bind(address: SocketAddr) -> Result<TcpListener, ServeError> {
+    let listener = TcpListener::bind(address)
+        .map_err(|err| ServeError::Io(format!("cannot listen on {address}: {err}")))?;
+    listener
+        .set_nonblocking(true)
+        .map_err(|err| ServeError::Io(format!("cannot configure the socket: {err}")))?;
+    Ok(listener)
+}
+
+/// Takes the authority out of the deployment to give it the logging, counting event sink.
+fn with_events(
+    deployment: Deployment,
+    metrics: Arc<Metrics>,
+) -> Result<Arc<AppAuthority>, ServeError> {
+    let shared = Arc::clone(deployment.authority());
+    drop(deployment);
+    let authority: Authority<_> = Arc::try_unwrap(shared)
+        .map_err(|_| ServeError::Io("the authority is shared; cannot attach events".into()))?;
+    Ok(Arc::new(
+        authority.with_events(Arc::new(TracingEvents::new(metrics))),
+    ))
+}
+
+/// The throttle limits from the `[throttle]` settings.
+pub fn throttle_config(settings: &ThrottleSettings) -> ThrottleConfig {
+    let limits = |l: &crate::config::ThrottleLimits| Limits {
+        free_failures: l.max_failures,
+        base_delay: l.base_backoff,
+        max_delay: l.max_backoff,
+    };
+    ThrottleConfig {
+        account: limits(&settings.account),
+        ip: limits(&settings.ip),
+        forget_after: settings
+            .account
+            .max_backoff
+            .max(settings.ip.max_backoff)
+            .max(Duration::from_secs(60)),
+        ..ThrottleConfig::default()
+    }
+}
+
+async fn serve(
+    listener: TcpListener,
+    router: axum::Router,
+    tls: Option<&TlsFiles>,
+) -> Result<(), ServeError> {
+    let handle: Handle<SocketAddr> = Handle::new();
+    tokio::spawn(shutdown_on_signal(handle.clone()));
+    let io = |err: std::io::Error| ServeError::Io(format!("server error: {err}"));
+    match tls {
+        None => {
+            let service = router.into_make_service_with_connect_info::<SocketAddr>();
+            axum_server::from_tcp(listener)
+                .map_err(io)?
+                .handle(handle)
+                .serve(service)
+                .await
+                .map_err(io)
+        }
+        Some(files) => {
+            let config = rustls_config(files)?;
+            let service = with_hsts(router).into_make_service_with_connect_info::<SocketAddr>();
+            axum_server::from_tcp_rustls(listener, config)
+                .map_err(io)?
+                .handle(handle)
+                .serve(service)
+                .await
+                .map_err(io)
+        }
+    }
+}
+
+/// A rustls server configuration on aws-lc-rs from PEM files (HTTP/2 and HTTP/1.1 by ALPN).
+fn rustls_config(files: &TlsFiles) -> Result<RustlsConfig, ServeError> {
+    use rustls::pki_types::pem::PemObject as _;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let bad = |what: &str, path: &std::path::Path, err: &dyn fmt::Display| {
+        ServeError::Config(format!("{what} {}: {err}", path.display()))
+    };
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&files.cert)
+        .and_then(Iterator::collect)
+        .map_err(|err| bad("cannot read the certificate chain", &files.cert, &err))?;
+    if certs.is_empty() {
+        return Err(ServeError::Config(format!(
+            "no certificate in {}",
+            files.cert.display()
+        )));
+    }
+    let key = PrivateKeyDer::from_pem_file(&files.key)
+        .map_err(|err| bad("cannot read the private key", &files.key, &err))?;
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|err| ServeError::Config(format!("TLS: {err}")))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|err| bad("the key does not fit the certificate", &files.key, &err))?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(RustlsConfig::from_config(Arc::new(config)))
+}
+
+/// Waits for SIGTERM or Ctrl-C, then stops accepting and lets requests finish.
+async fn shutdown_on_signal(handle: Handle<SocketAddr>) {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+    tracing::info!("shutting down");
+    handle.graceful_shutdown(Some(GRACE));
+}
+
+/// Every [`MAINTENANCE_EVERY`]: applies due key rotations, purges expired refresh records
+/// and revocations, and forgets idle throttle counters.
+async fn maintain<S: Store>(authority: Arc<Authority<S>>, throttle: Arc<Throttle>) {
+    let mut ticks = tokio::time::interval(MAINTENANCE_EVERY);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let now = unix_now();
+        match authority.apply_rotation(now).await {
+            Ok(changes) => {
+                for change in changes {
+                    tracing::info!(kid = %change.kid, alg = %change.alg, to = ?change.to, "signing key changed state");
+                }
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, cause = err.internal().unwrap_or(""), "key rotation failed")
+            }
+        }
+        match authority.store().purge_expired(now).await {
+            Ok(0) => {}
+            Ok(rows) => tracing::debug!(rows, "purged expired records"),
+            Err(err) => tracing::warn!(error = %err, "purge failed"),
+        }
+        throttle.purge(Instant::now());
+    }
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}

@@ -1,0 +1,166 @@
+//! The admin endpoints: role check, users, clients, keys.
+
+use axum::http::{Method, StatusCode};
+use serde_json::json;
+
+use crate::helpers::{PASSWORD, TestApp, TestClient, assert_bearer_challenge, bare, text};
+use crate::helpers::{form, json as json_request};
+
+#[tokio::test]
+async fn admin_endpoints_need_the_admin_role() {
+    let app = TestApp::new().await;
+    app.user("alice", &[]).await;
+    let client = app.app_client().await;
+    let token = text(&app.login(&client, "alice").await, "access_token");
+    for path in ["/admin/users", "/admin/clients", "/admin/keys"] {
+        let reply = app.get(path, Some(&token)).await;
+        reply.assert_error(StatusCode::FORBIDDEN, "insufficient_scope");
+        assert!(
+            reply
+                .header("www-authenticate")
+                .contains("insufficient_scope")
+        );
+        assert_bearer_challenge(&app.get(path, None).await);
+    }
+    let reply = app
+        .send(bare(Method::POST, "/admin/keys/rotate", Some(&token)))
+        .await;
+    reply.assert_error(StatusCode::FORBIDDEN, "insufficient_scope");
+}
+
+#[tokio::test]
+async fn users_can_be_created_listed_updated_and_deleted() {
+    let app = TestApp::new().await;
+    let admin = app.admin_token().await;
+    let new = json!({"username": "bob", "password": PASSWORD, "email": "bob@example.com", "roles": ["staff"]});
+    let reply = app
+        .send(json_request(Method::POST, "/admin/users", &admin, &new))
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+    let user = reply.json();
+    assert_eq!(user["username"], "bob");
+    assert!(user.get("password_hash").is_none());
+    let again = app
+        .send(json_request(Method::POST, "/admin/users", &admin, &new))
+        .await;
+    again.assert_error(StatusCode::CONFLICT, "conflict");
+    let bad = json!({"username": "carol", "password": PASSWORD, "extra": 1});
+    app.send(json_request(Method::POST, "/admin/users", &admin, &bad))
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "invalid_request");
+    let list = app.get("/admin/users", Some(&admin)).await.json();
+    assert_eq!(list.as_array().expect("list").len(), 2);
+    let client = app.app_client().await;
+    let bob = app.login(&client, "bob").await;
+    let disable = json!({"disabled": true});
+    let reply = app
+        .send(json_request(
+            Method::PATCH,
+            "/admin/users/bob",
+            &admin,
+            &disable,
+        ))
+        .await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT);
+    assert_bearer_challenge(
+        &app.get("/userinfo", Some(&text(&bob, "access_token")))
+            .await,
+    );
+    let reply = app
+        .send(bare(Method::DELETE, "/admin/users/bob", Some(&admin)))
+        .await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT);
+    app.send(bare(Method::DELETE, "/admin/users/bob", Some(&admin)))
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not_found");
+}
+
+#[tokio::test]
+async fn clients_can_be_registered_and_removed() {
+    let app = TestApp::new().await;
+    let admin = app.admin_token().await;
+    let new = json!({"name": "svc", "grants": ["client_credentials"], "scopes": ["read"]});
+    let reply = app
+        .send(json_request(Method::POST, "/admin/clients", &admin, &new))
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+    let created = reply.json();
+    let client = TestClient {
+        id: text(&created, "client_id"),
+        secret: Some(text(&created, "client_secret")),
+    };
+    let grant = app
+        .send(form(
+            "/oauth/token",
+            &[("grant_type", "client_credentials")],
+            Some(&client),
+        ))
+        .await;
+    assert_eq!(grant.status, StatusCode::OK);
+    let list = app.get("/admin/clients", Some(&admin)).await.json();
+    assert!(list.to_string().contains(&client.id));
+    assert!(!list.to_string().contains("client_secret"));
+    let bad = json!({"name": "x", "grants": ["implicit"]});
+    app.send(json_request(Method::POST, "/admin/clients", &admin, &bad))
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "invalid_request");
+    let path = format!("/admin/clients/{}", client.id);
+    assert_eq!(
+        app.send(bare(Method::DELETE, &path, Some(&admin)))
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+    app.send(bare(Method::DELETE, &path, Some(&admin)))
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not_found");
+}
+
+#[tokio::test]
+async fn keys_can_be_listed_rotated_and_retired() {
+    let app = TestApp::new().await;
+    let admin = app.admin_token().await;
+    let keys = app.get("/admin/keys", Some(&admin)).await.json();
+    let first = text(&keys[0], "kid");
+    let reply = app
+        .send(bare(Method::POST, "/admin/keys/rotate", Some(&admin)))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+    let body = json!({"alg": "EdDSA"});
+    let reply = app
+        .send(json_request(
+            Method::POST,
+            "/admin/keys/rotate",
+            &admin,
+            &body,
+        ))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+    let bad = json!({"alg": "HS256"});
+    app.send(json_request(
+        Method::POST,
+        "/admin/keys/rotate",
+        &admin,
+        &bad,
+    ))
+    .await
+    .assert_error(StatusCode::BAD_REQUEST, "invalid_request");
+    let jwks = app.get("/.well-known/jwks.json", None).await.json();
+    assert_eq!(jwks["keys"].as_array().expect("keys").len(), 3);
+    let client = app.app_client().await;
+    let admin = text(&app.login(&client, "root").await, "access_token");
+    let path = format!("/admin/keys/{first}");
+    let reply = app.send(bare(Method::DELETE, &path, Some(&admin))).await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+    app.send(bare(Method::DELETE, &path, Some(&admin)))
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not_found");
+    let signing = app.authority.key_ring().signing_key().kid().to_owned();
+    app.send(bare(
+        Method::DELETE,
+        &format!("/admin/keys/{signing}"),
+        Some(&admin),
+    ))
+    .await
+    .assert_error(StatusCode::BAD_REQUEST, "invalid_request");
+}

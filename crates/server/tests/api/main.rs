@@ -1,0 +1,14 @@
+//! Router-level tests: the whole axum app over an in-memory SQLite store, driven with
+//! `tower::ServiceExt::oneshot`, for every endpoint and every error path.
+
+mod helpers;
+
+mod account;
+mod admin;
+mod discovery;
+mod feed;
+mod input;
+mod oauth;
+mod ops;
+mod throttle;
+mod token;

@@ -1,0 +1,186 @@
+//! What the offline admin commands share: loading the settings, opening the deployment on a
+//! small runtime, mapping domain errors to exit codes, reading passwords, and tables.
+
+use std::future::Future;
+use std::io::{self, IsTerminal, Read};
+
+use tessera_core::{ErrorCode, OAuthError};
+use tessera_server::config::{ConfigError, Flags, Settings};
+use tessera_server::deployment::{Deployment, DeploymentError};
+use zeroize::Zeroizing;
+
+use crate::cli::GlobalArgs;
+use crate::error::CliError;
+
+/// The most bytes read as a password from stdin.
+const MAX_PASSWORD_INPUT: u64 = 4096;
+
+/// The settings layers with the global flags on top.
+pub(crate) fn flags(global: &GlobalArgs) -> Flags {
+    let mut flags = Flags::default();
+    flags.config_file = global.config.clone();
+    flags.data_dir = Some(global.data_dir.clone());
+    flags.database_url = global.database_url.clone();
+    flags
+}
+
+/// A configuration error, exit 2.
+pub(crate) fn config_error(err: &ConfigError) -> CliError {
+    CliError::usage(format!("configuration: {err}"))
+}
+
+/// Loads the settings, opens the deployment and runs `work` with it on a current-thread
+/// runtime.
+///
+/// # Errors
+/// Exit 2 for bad settings or a deployment that cannot be opened; `work`'s own errors.
+pub(crate) fn with_deployment<T, F, Fut>(global: &GlobalArgs, work: F) -> Result<T, CliError>
+where
+    F: FnOnce(Deployment) -> Fut,
+    Fut: Future<Output = Result<T, CliError>>,
+{
+    let settings = Settings::load(&flags(global)).map_err(|err| config_error(&err))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|err| CliError::usage(format!("cannot start the runtime: {err}")))?;
+    runtime.block_on(async {
+        let deployment = Deployment::open(&settings)
+            .await
+            .map_err(|err| deployment_error(&err))?;
+        let store = deployment.store().clone();
+        let result = work(deployment).await;
+        store.close().await;
+        result
+    })
+}
+
+fn deployment_error(err: &DeploymentError) -> CliError {
+    let hint = match err {
+        DeploymentError::Config(_) => "see CONFIG.md for the settings",
+        DeploymentError::MasterKey(_) => {
+            "the master key must be the one the database was made with"
+        }
+        _ => "check --data-dir, --database-url and the files' permissions",
+    };
+    CliError::usage(err.to_string()).with_hint(hint)
+}
+
+/// A domain error as the CLI reports it: not found and conflicts exit 1, the rest 2.
+pub(crate) fn domain_error(err: &OAuthError) -> CliError {
+    let message = match err.internal() {
+        Some(internal) => format!("{} ({internal})", err.description()),
+        None => err.description().to_owned(),
+    };
+    match err.code() {
+        ErrorCode::NotFound | ErrorCode::Conflict => CliError::rejected(message),
+        _ => CliError::usage(message),
+    }
+    .with_code(err.code().as_str())
+}
+
+/// The new password: from stdin with `--password-stdin` (one trailing newline removed),
+/// else typed twice at a terminal without echo.
+///
+/// # Errors
+/// Exit 2 when stdin is not a terminal and `--password-stdin` was not given, when the two
+/// entries differ, or when the password is empty.
+pub(crate) fn new_password(
+    from_stdin: bool,
+    username: &str,
+) -> Result<Zeroizing<String>, CliError> {
+    let password = if from_stdin {
+        read_stdin_password()?
+    } else {
+        prompt_twice(username)?
+    };
+    if password.is_empty() {
+        return Err(CliError::usage("the password is empty"));
+    }
+    Ok(password)
+}
+
+fn read_stdin_password() -> Result<Zeroizing<String>, CliError> {
+    let mut bytes = Zeroizing::new(Vec::new());
+    io::stdin()
+        .lock()
+        .take(MAX_PASSWORD_INPUT + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|err| CliError::usage(format!("cannot read the password from stdin: {err}")))?;
+    if bytes.len() as u64 > MAX_PASSWORD_INPUT {
+        return Err(CliError::usage("the password on stdin is over 4 KiB"));
+    }
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| CliError::usage("the password on stdin is not UTF-8 text"))?;
+    let text = text
+        .strip_suffix('\n')
+        .map(|t| t.strip_suffix('\r').unwrap_or(t))
+        .unwrap_or(text);
+    Ok(Zeroizing::new(text.to_owned()))
+}
+
+fn prompt_twice(username: &str) -> Result<Zeroizing<String>, CliError> {
+    if !io::stdin().is_terminal() {
+        return Err(
+            CliError::usage("stdin is not a terminal, so no password can be typed")
+                .with_hint("pipe the password in with --password-stdin"),
+        );
+    }
+    let failed = |err: io::Error| CliError::usage(format!("cannot read the password: {err}"));
+    let first = Zeroizing::new(
+        rpassword::prompt_password(format!("New password for {username}: ")).map_err(failed)?,
+    );
+    let second =
+        Zeroizing::new(rpassword::prompt_password("Repeat the password: ").map_err(failed)?);
+    if first != second {
+        return Err(CliError::usage("the two passwords differ").with_hint("run the command again"));
+    }
+    Ok(first)
+}
+
+/// Renders rows as a table with a header, columns separated by two spaces.
+pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(cell, width)| format!("{cell:width$}"))
+            .collect();
+        padded.join("  ").trim_end().to_owned()
+    };
+    let mut out = vec![line(header.to_vec())];
+    out.extend(
+        rows.iter()
+            .map(|row| line(row.iter().map(String::as_str).collect())),
+    );
+    out.join("\n")
+}
+
+/// Pretty JSON of a serializable listing.
+pub(crate) fn json(value: &impl serde::Serialize) -> Result<String, CliError> {
+    serde_json::to_string_pretty(value)
+        .map_err(|err| CliError::usage(format!("cannot render JSON: {err}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_align() {
+        let text = table(
+            &["NAME", "ID"],
+            &[
+                vec!["alice".into(), "u1".into()],
+                vec!["b".into(), "u2".into()],
+            ],
+        );
+        assert_eq!(text, "NAME   ID\nalice  u1\nb      u2");
+    }
+}

@@ -1,0 +1,219 @@
+//! `tessera client …`: OAuth clients, managed offline in the deployment's store.
+
+use clap::{Args, Subcommand};
+use serde::Serialize;
+use tessera_core::Store as _;
+use tessera_core::model::{Client, Grant};
+
+use crate::cli::GlobalArgs;
+use crate::commands::{self, admin};
+use crate::error::CliError;
+use crate::timefmt;
+
+/// Help text of `tessera client`.
+pub(crate) const CLIENT_LONG: &str = "\
+Manage OAuth clients in the deployment's store (offline: works whether or not `tessera serve`
+runs). A confidential client's secret is printed once, when it is created, and stored only as
+a digest.";
+
+/// Examples of `tessera client`.
+pub(crate) const CLIENT_EXAMPLES: &str = "\
+Examples:
+  tessera client add web --grant password --grant refresh_token --scope orders:read
+  tessera client list
+  tessera client remove c_W59hZwCgdHWzrQLSbwOHzQ";
+
+/// `tessera client …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ClientCommand {
+    /// Register a client; prints {"client_id": …, "client_secret": …} once.
+    #[command(after_help = "Examples:\n  \
+        tessera client add web --grant password --grant refresh_token --scope orders:read \
+        --audience orders-api\n  \
+        tessera client add spa --grant password --grant refresh_token --public\n  \
+        tessera client add batch --grant client_credentials --scope orders:write")]
+    Add(AddArgs),
+    /// List clients.
+    #[command(after_help = "Examples:\n  tessera client list\n  tessera client list --json")]
+    List(ListArgs),
+    /// Remove a client and end its sessions.
+    #[command(after_help = "Example:\n  tessera client remove c_W59hZwCgdHWzrQLSbwOHzQ")]
+    Remove(RemoveArgs),
+}
+
+/// Arguments of `client add`.
+#[derive(Debug, Args)]
+pub(crate) struct AddArgs {
+    /// A display name.
+    #[arg(value_name = "NAME")]
+    name: String,
+    /// A grant the client may use: password, refresh_token or client_credentials (repeat).
+    #[arg(long = "grant", value_name = "GRANT", required = true, value_parser = parse_grant)]
+    grants: Vec<Grant>,
+    /// A scope the client may request (repeat, or give several separated by spaces).
+    #[arg(long = "scope", value_name = "SCOPE")]
+    scopes: Vec<String>,
+    /// An audience of its access tokens; the first is the default (repeat).
+    #[arg(long = "audience", value_name = "AUDIENCE")]
+    audiences: Vec<String>,
+    /// A public client (no secret), such as a single-page or mobile app.
+    #[arg(long)]
+    public: bool,
+}
+
+/// Arguments of `client list`.
+#[derive(Debug, Args)]
+pub(crate) struct ListArgs {
+    /// Print a JSON array instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Arguments of `client remove`.
+#[derive(Debug, Args)]
+pub(crate) struct RemoveArgs {
+    /// The client_id.
+    #[arg(value_name = "ID")]
+    id: String,
+}
+
+/// Runs a `client` command.
+///
+/// # Errors
+/// Exit 1 for an unknown client; exit 2 for bad input or configuration.
+pub(crate) fn run(global: &GlobalArgs, command: &ClientCommand) -> Result<(), CliError> {
+    match command {
+        ClientCommand::Add(args) => add(global, args),
+        ClientCommand::List(args) => list(global, args),
+        ClientCommand::Remove(args) => remove(global, &args.id),
+    }
+}
+
+fn parse_grant(name: &str) -> Result<Grant, String> {
+    Grant::parse(name).ok_or_else(|| {
+        format!("unknown grant {name:?}; use password, refresh_token or client_credentials")
+    })
+}
+
+/// What `client add` prints, once.
+#[derive(Serialize)]
+struct Created<'a> {
+    client_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_secret: Option<&'a str>,
+}
+
+fn add(global: &GlobalArgs, args: &AddArgs) -> Result<(), CliError> {
+    let scopes: Vec<String> = args
+        .scopes
+        .iter()
+        .flat_map(|s| s.split_whitespace())
+        .map(str::to_owned)
+        .collect();
+    let (client, secret) = admin::with_deployment(global, |d| async move {
+        d.authority()
+            .create_client(
+                &args.name,
+                &args.grants,
+                &scopes,
+                &args.audiences,
+                args.public,
+            )
+            .await
+            .map_err(|err| admin::domain_error(&err))
+    })?;
+    let secret = secret.map(zeroize::Zeroizing::new);
+    let created = Created {
+        client_id: &client.id,
+        client_secret: secret.as_ref().map(|s| s.as_str()),
+    };
+    commands::print(&admin::json(&created)?)?;
+    if secret.is_some() {
+        eprintln!("note: store the client_secret now; it is not shown again");
+    }
+    Ok(())
+}
+
+/// A client as `client list --json` shows it.
+#[derive(Serialize)]
+struct ClientRow<'a> {
+    client_id: &'a str,
+    name: &'a str,
+    public: bool,
+    grants: Vec<&'static str>,
+    scopes: &'a [String],
+    audiences: &'a [String],
+    created_at: i64,
+}
+
+fn list(global: &GlobalArgs, args: &ListArgs) -> Result<(), CliError> {
+    let clients = admin::with_deployment(global, |d| async move {
+        d.store()
+            .list_clients()
+            .await
+            .map_err(|err| admin::domain_error(&err.into()))
+    })?;
+    if args.json {
+        let rows: Vec<ClientRow<'_>> = clients.iter().map(row).collect();
+        return commands::print(&admin::json(&rows)?);
+    }
+    let dash = |items: &[String]| {
+        if items.is_empty() {
+            "-".to_owned()
+        } else {
+            items.join(",")
+        }
+    };
+    let rows: Vec<Vec<String>> = clients
+        .iter()
+        .map(|c| {
+            vec![
+                c.id.clone(),
+                c.name.clone(),
+                if c.is_public() {
+                    "public"
+                } else {
+                    "confidential"
+                }
+                .into(),
+                row(c).grants.join(","),
+                dash(&c.scopes),
+                dash(&c.audiences),
+                timefmt::utc(c.created_at),
+            ]
+        })
+        .collect();
+    let header = [
+        "CLIENT_ID",
+        "NAME",
+        "TYPE",
+        "GRANTS",
+        "SCOPES",
+        "AUDIENCES",
+        "CREATED",
+    ];
+    commands::print(&admin::table(&header, &rows))
+}
+
+fn row(client: &Client) -> ClientRow<'_> {
+    ClientRow {
+        client_id: &client.id,
+        name: &client.name,
+        public: client.is_public(),
+        grants: client.grants.iter().map(|g| g.as_str()).collect(),
+        scopes: &client.scopes,
+        audiences: &client.audiences,
+        created_at: client.created_at,
+    }
+}
+
+fn remove(global: &GlobalArgs, id: &str) -> Result<(), CliError> {
+    admin::with_deployment(global, |d| async move {
+        d.store().delete_client(id).await.map_err(|err| {
+            admin::domain_error(&err.into())
+                .context(&format!("client {id}"))
+                .with_hint("`tessera client list` shows the client ids")
+        })
+    })?;
+    commands::print(&format!("removed client {id} and ended its sessions"))
+}

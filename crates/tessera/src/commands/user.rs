@@ -1,0 +1,212 @@
+//! `tessera user …`: accounts, managed offline in the deployment's store.
+
+use clap::{Args, Subcommand};
+use serde::Serialize;
+use tessera_core::Store as _;
+use tessera_core::model::User;
+
+use crate::cli::GlobalArgs;
+use crate::commands::{self, admin};
+use crate::error::CliError;
+use crate::timefmt;
+
+/// Help text of `tessera user`.
+pub(crate) const USER_LONG: &str = "\
+Manage accounts in the deployment's store (offline: works whether or not `tessera serve` runs).
+`disable` and `delete` end all of the user's sessions at once.";
+
+/// Examples of `tessera user`.
+pub(crate) const USER_EXAMPLES: &str = "\
+Examples:
+  tessera user add alice --email alice@example.com --role admin
+  printf '%s' \"$PASSWORD\" | tessera user add bob --password-stdin
+  tessera user list --json
+  tessera user disable bob";
+
+/// `tessera user …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum UserCommand {
+    /// Create an account.
+    #[command(after_help = "Examples:\n  \
+        tessera user add alice --email alice@example.com --role admin\n  \
+        printf '%s' \"$PASSWORD\" | tessera user add bob --password-stdin")]
+    Add(AddArgs),
+    /// List accounts.
+    #[command(after_help = "Examples:\n  tessera user list\n  tessera user list --json")]
+    List(ListArgs),
+    /// Set a user's password; ends all of their sessions.
+    #[command(after_help = "Example:\n  \
+        printf '%s' \"$NEW_PASSWORD\" | tessera user set-password alice --password-stdin")]
+    SetPassword(SetPasswordArgs),
+    /// Disable an account and end all of its sessions.
+    #[command(after_help = "Example:\n  tessera user disable alice")]
+    Disable(NameArg),
+    /// Enable a disabled account again.
+    #[command(after_help = "Example:\n  tessera user enable alice")]
+    Enable(NameArg),
+    /// Delete an account, its sessions and everything else of theirs.
+    #[command(after_help = "Example:\n  tessera user delete alice")]
+    Delete(NameArg),
+}
+
+/// Arguments of `user add`.
+#[derive(Debug, Args)]
+pub(crate) struct AddArgs {
+    /// The username (1 to 128 bytes, unique regardless of case).
+    #[arg(value_name = "NAME")]
+    name: String,
+    /// Read the password from stdin (else it is prompted for twice, without echo).
+    #[arg(long)]
+    password_stdin: bool,
+    /// The user's email address.
+    #[arg(long, value_name = "EMAIL")]
+    email: Option<String>,
+    /// A role, copied into the tokens' `roles` claim (repeat for several).
+    #[arg(long = "role", value_name = "ROLE")]
+    roles: Vec<String>,
+}
+
+/// Arguments of `user list`.
+#[derive(Debug, Args)]
+pub(crate) struct ListArgs {
+    /// Print a JSON array instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Arguments of `user set-password`.
+#[derive(Debug, Args)]
+pub(crate) struct SetPasswordArgs {
+    /// The username.
+    #[arg(value_name = "NAME")]
+    name: String,
+    /// Read the password from stdin (else it is prompted for twice, without echo).
+    #[arg(long)]
+    password_stdin: bool,
+}
+
+/// A username.
+#[derive(Debug, Args)]
+pub(crate) struct NameArg {
+    /// The username.
+    #[arg(value_name = "NAME")]
+    name: String,
+}
+
+/// Runs a `user` command.
+///
+/// # Errors
+/// Exit 1 for an unknown or taken username; exit 2 for bad input or configuration.
+pub(crate) fn run(global: &GlobalArgs, command: &UserCommand) -> Result<(), CliError> {
+    match command {
+        UserCommand::Add(args) => add(global, args),
+        UserCommand::List(args) => list(global, args),
+        UserCommand::SetPassword(args) => set_password(global, args),
+        UserCommand::Disable(args) => set_disabled(global, &args.name, true),
+        UserCommand::Enable(args) => set_disabled(global, &args.name, false),
+        UserCommand::Delete(args) => delete(global, &args.name),
+    }
+}
+
+fn add(global: &GlobalArgs, args: &AddArgs) -> Result<(), CliError> {
+    let password = admin::new_password(args.password_stdin, &args.name)?;
+    let user = admin::with_deployment(global, |d| async move {
+        d.authority()
+            .create_user(&args.name, &password, args.email.as_deref(), &args.roles)
+            .await
+            .map_err(|err| admin::domain_error(&err))
+    })?;
+    commands::print(&format!("created user {} (id {})", user.username, user.id))
+}
+
+/// A user as `user list --json` shows it.
+#[derive(Serialize)]
+struct UserRow<'a> {
+    id: &'a str,
+    username: &'a str,
+    email: Option<&'a str>,
+    roles: &'a [String],
+    disabled: bool,
+    created_at: i64,
+}
+
+fn list(global: &GlobalArgs, args: &ListArgs) -> Result<(), CliError> {
+    let users = admin::with_deployment(global, |d| async move {
+        d.store()
+            .list_users()
+            .await
+            .map_err(|err| admin::domain_error(&err.into()))
+    })?;
+    if args.json {
+        let rows: Vec<UserRow<'_>> = users.iter().map(row).collect();
+        return commands::print(&admin::json(&rows)?);
+    }
+    let rows: Vec<Vec<String>> = users
+        .iter()
+        .map(|u| {
+            vec![
+                u.username.clone(),
+                u.id.clone(),
+                u.email.clone().unwrap_or_else(|| "-".into()),
+                if u.roles.is_empty() {
+                    "-".into()
+                } else {
+                    u.roles.join(",")
+                },
+                if u.disabled { "disabled" } else { "active" }.into(),
+                timefmt::utc(u.created_at),
+            ]
+        })
+        .collect();
+    let header = ["USERNAME", "ID", "EMAIL", "ROLES", "STATUS", "CREATED"];
+    commands::print(&admin::table(&header, &rows))
+}
+
+fn row(user: &User) -> UserRow<'_> {
+    UserRow {
+        id: &user.id,
+        username: &user.username,
+        email: user.email.as_deref(),
+        roles: &user.roles,
+        disabled: user.disabled,
+        created_at: user.created_at,
+    }
+}
+
+fn set_password(global: &GlobalArgs, args: &SetPasswordArgs) -> Result<(), CliError> {
+    let password = admin::new_password(args.password_stdin, &args.name)?;
+    admin::with_deployment(global, |d| async move {
+        d.authority()
+            .set_password(&args.name, &password)
+            .await
+            .map_err(|err| admin::domain_error(&err).context(&format!("user {}", args.name)))
+    })?;
+    commands::print(&format!(
+        "password of {} changed; all of their sessions ended",
+        args.name
+    ))
+}
+
+fn set_disabled(global: &GlobalArgs, name: &str, disabled: bool) -> Result<(), CliError> {
+    admin::with_deployment(global, |d| async move {
+        d.authority()
+            .set_user_disabled(name, disabled)
+            .await
+            .map_err(|err| admin::domain_error(&err).context(&format!("user {name}")))
+    })?;
+    commands::print(&if disabled {
+        format!("disabled {name}; all of their sessions ended")
+    } else {
+        format!("enabled {name}")
+    })
+}
+
+fn delete(global: &GlobalArgs, name: &str) -> Result<(), CliError> {
+    admin::with_deployment(global, |d| async move {
+        d.authority()
+            .delete_user(name)
+            .await
+            .map_err(|err| admin::domain_error(&err).context(&format!("user {name}")))
+    })?;
+    commands::print(&format!("deleted {name} and all of their sessions"))
+}

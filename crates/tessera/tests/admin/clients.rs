@@ -1,0 +1,94 @@
+//! `tessera client …`.
+
+use serde_json::Value;
+
+use crate::helpers::{Deployment, assert_fails, stdout_of};
+
+#[test]
+fn add_prints_the_secret_once_then_list_and_remove() {
+    let d = Deployment::new();
+    let output = d.run(&[
+        "client",
+        "add",
+        "web",
+        "--grant",
+        "password",
+        "--grant",
+        "refresh_token",
+        "--scope",
+        "orders:read",
+        "--scope",
+        "orders:write profile",
+        "--audience",
+        "orders-api",
+    ]);
+    let created: Value =
+        serde_json::from_str(&stdout_of(&output, &["client", "add"])).expect("json");
+    let object = created.as_object().expect("object");
+    assert_eq!(object.len(), 2, "{created}");
+    let id = created["client_id"].as_str().expect("client_id").to_owned();
+    let secret = created["client_secret"]
+        .as_str()
+        .expect("client_secret")
+        .to_owned();
+    assert!(secret.len() >= 40, "256-bit secret: {secret}");
+
+    let spa = d.run(&["client", "add", "spa", "--grant", "password", "--public"]);
+    let spa: Value = serde_json::from_str(&stdout_of(&spa, &["client", "add"])).expect("json");
+    assert!(spa.get("client_secret").is_none(), "{spa}");
+    let spa_id = spa["client_id"].as_str().expect("client_id").to_owned();
+
+    let table = d.ok(&["client", "list"]);
+    assert!(table.contains(&id) && table.contains(&spa_id), "{table}");
+    assert!(!table.contains(&secret), "the secret is shown only once");
+    let list = d.json(&["client", "list", "--json"]);
+    assert!(!list.to_string().contains(&secret));
+    // Clients made in the same second list in id order, so find each by its id.
+    let by_id = |wanted: &str| {
+        list.as_array()
+            .and_then(|all| all.iter().find(|c| c["client_id"] == wanted))
+            .cloned()
+            .expect("client listed")
+    };
+    let web = &by_id(&id);
+    assert_eq!(web["client_id"], id.as_str());
+    assert_eq!(web["public"], false);
+    assert_eq!(
+        web["grants"],
+        serde_json::json!(["password", "refresh_token"])
+    );
+    assert_eq!(
+        web["scopes"],
+        serde_json::json!(["orders:read", "orders:write", "profile"])
+    );
+    assert_eq!(web["audiences"], serde_json::json!(["orders-api"]));
+    assert_eq!(by_id(&spa_id)["public"], true);
+
+    assert!(d.ok(&["client", "remove", &spa_id]).contains("removed"));
+    assert_eq!(
+        d.json(&["client", "list", "--json"])
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    assert_fails(&d.run(&["client", "remove", &spa_id]), 1, "not found");
+}
+
+#[test]
+fn bad_clients_are_refused() {
+    let d = Deployment::new();
+    let output = d.run(&["client", "add", "x", "--grant", "implicit"]);
+    assert_eq!(output.status.code(), Some(2), "a clap usage error");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unknown grant"));
+    let output = d.run(&[
+        "client",
+        "add",
+        "x",
+        "--grant",
+        "client_credentials",
+        "--public",
+    ]);
+    assert_fails(&output, 2, "public client");
+    let output = d.run(&["client", "add", "x"]);
+    assert_eq!(output.status.code(), Some(2), "--grant is required");
+}

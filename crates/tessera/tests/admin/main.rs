@@ -1,0 +1,8 @@
+//! End-to-end tests of the offline admin commands (`user`, `client`, `keys list|rotate|retire`)
+//! and of configuration loading: each test runs the real binary on a temporary data dir.
+
+mod clients;
+mod config;
+mod helpers;
+mod keys;
+mod users;

@@ -1,0 +1,117 @@
+//! `tessera user …`.
+
+use crate::helpers::{Deployment, assert_fails};
+
+#[test]
+fn add_list_disable_enable_delete() {
+    let d = Deployment::new();
+    let output = d.run_with_stdin(
+        &[
+            "user",
+            "add",
+            "alice",
+            "--password-stdin",
+            "--email",
+            "alice@example.com",
+            "--role",
+            "admin",
+            "--role",
+            "ops",
+        ],
+        "correct horse battery staple\n",
+    );
+    assert!(output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("created user alice"), "{stdout}");
+    assert!(!stdout.contains("correct horse"));
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("correct horse"));
+    d.add_user("bob", "hunter2hunter2");
+
+    let users = d.json(&["user", "list", "--json"]);
+    let users = users.as_array().expect("array");
+    assert_eq!(users.len(), 2);
+    let alice = &users[0];
+    assert_eq!(alice["username"], "alice");
+    assert_eq!(alice["email"], "alice@example.com");
+    assert_eq!(alice["roles"], serde_json::json!(["admin", "ops"]));
+    assert_eq!(alice["disabled"], false);
+    assert!(alice["id"].as_str().is_some_and(|id| !id.is_empty()));
+    assert!(alice.get("password_hash").is_none());
+
+    let table = d.ok(&["user", "list"]);
+    assert!(table.starts_with("USERNAME"), "{table}");
+    assert!(table.contains("alice") && table.contains("bob"), "{table}");
+    assert!(!table.contains("argon2"));
+
+    assert!(d.ok(&["user", "disable", "bob"]).contains("disabled bob"));
+    let users = d.json(&["user", "list", "--json"]);
+    assert_eq!(users[1]["disabled"], true);
+    d.ok(&["user", "enable", "bob"]);
+    assert_eq!(d.json(&["user", "list", "--json"])[1]["disabled"], false);
+
+    assert!(d.ok(&["user", "delete", "bob"]).contains("deleted bob"));
+    let users = d.json(&["user", "list", "--json"]);
+    assert_eq!(users.as_array().map(Vec::len), Some(1));
+}
+
+#[test]
+fn set_password_and_failures() {
+    let d = Deployment::new();
+    d.add_user("carol", "first password");
+    let output = d.run_with_stdin(
+        &["user", "set-password", "carol", "--password-stdin"],
+        "second password",
+    );
+    assert!(output.status.success());
+    assert!(!String::from_utf8_lossy(&output.stdout).contains("second password"));
+
+    let output = d.run_with_stdin(
+        &["user", "set-password", "nobody", "--password-stdin"],
+        "x1",
+    );
+    assert_fails(&output, 1, "nobody");
+    assert_fails(&d.run(&["user", "disable", "nobody"]), 1, "no such user");
+    assert_fails(&d.run(&["user", "delete", "nobody"]), 1, "no such user");
+
+    let output = d.run_with_stdin(&["user", "add", "CAROL", "--password-stdin"], "pw");
+    assert_fails(&output, 1, "taken");
+    let output = d.run_with_stdin(&["user", "add", " bad", "--password-stdin"], "pw");
+    assert_fails(&output, 2, "username");
+    let output = d.run_with_stdin(&["user", "add", "dave", "--password-stdin"], "\n");
+    assert_fails(&output, 2, "empty");
+}
+
+#[test]
+fn without_password_stdin_a_pipe_is_refused() {
+    let d = Deployment::new();
+    let output = d.run_with_stdin(&["user", "add", "erin"], "secret\n");
+    assert_fails(&output, 2, "--password-stdin");
+    assert!(
+        !d.data_dir().exists(),
+        "nothing is created before the password is read"
+    );
+}
+
+#[test]
+fn default_password_costs_work() {
+    let mut d = Deployment::new();
+    d.real_password_costs = true;
+    d.add_user("frank", "a long passphrase");
+    let users = d.json(&["user", "list", "--json"]);
+    assert_eq!(users[0]["username"], "frank");
+}
+
+#[test]
+fn help_has_examples() {
+    let d = Deployment::new();
+    for cmd in [
+        &["user", "add", "--help"][..],
+        &["user", "set-password", "--help"],
+        &["client", "add", "--help"],
+        &["keys", "rotate", "--help"],
+        &["keys", "retire", "--help"],
+    ] {
+        let help = d.ok(cmd);
+        assert!(help.contains("Example"), "{cmd:?}: {help}");
+    }
+}
