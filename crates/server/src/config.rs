@@ -4,7 +4,7 @@
 //! earlier one), then parsed once into domain types: a [`Settings`] that exists is usable.
 //! Any bad value, and any unknown key (a typo would otherwise be silently ignored), is a
 //! [`ConfigError`] that names the key, the environment variable that sets it, and the fix.
-//! CONFIG.md beside this crate lists every key.
+//! docs/configuration.md lists every key.
 //!
 //! # Examples
 //!

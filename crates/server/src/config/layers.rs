@@ -194,7 +194,7 @@ impl Reader {
             None => Ok(()),
             Some(key) => Err(ConfigError::key(
                 &key,
-                "unknown setting; check its spelling against CONFIG.md",
+                "unknown setting; check its spelling against docs/configuration.md",
             )),
         }
     }

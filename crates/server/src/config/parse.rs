@@ -420,5 +420,5 @@ fn check_together(settings: &Settings) -> Result<(), ConfigError> {
     settings
         .to_authority_config()
         .validate()
-        .map_err(|err| ConfigError::other(format!("{err}; see CONFIG.md")))
+        .map_err(|err| ConfigError::other(format!("{err}; see docs/configuration.md")))
 }

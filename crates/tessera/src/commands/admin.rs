@@ -57,7 +57,7 @@ where
 
 fn deployment_error(err: &DeploymentError) -> CliError {
     let hint = match err {
-        DeploymentError::Config(_) => "see CONFIG.md for the settings",
+        DeploymentError::Config(_) => "see docs/configuration.md for the settings",
         DeploymentError::MasterKey(_) => {
             "the master key must be the one the database was made with"
         }
