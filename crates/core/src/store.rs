@@ -108,8 +108,43 @@ pub trait Store: Send + Sync + 'static {
     ) -> impl Fut<Vec<Revocation>>;
     /// True when `jti` is revoked.
     fn is_revoked(&self, jti: &str) -> impl Fut<bool>;
-    /// Deletes expired revocations and refresh records; returns how many rows went.
+    /// Deletes expired revocations, refresh records and failed-login counters; returns how
+    /// many rows went.
     fn purge_expired(&self, now: Timestamp) -> impl Fut<u64>;
+
+    // --- failed-login lock-outs ---
+    //
+    // Kept in the store, not in one server's memory, so that a lock-out survives a restart,
+    // holds across every instance on the database, and can be lifted by another process
+    // (`tessera user unlock`). Times here are milliseconds since the Unix epoch: lock-outs
+    // start at one second. The defaults keep nothing, so a store that does not override them
+    // never locks an account; every Tessera backend overrides all four.
+
+    /// Counts a failed login against `account` (a username folded to lower case) and returns
+    /// the new count, atomically. A counter whose expiry is at or before `now_ms` starts
+    /// again from 1 and loses its lock. The counter then expires at `expires_at_ms` (or at
+    /// the end of its lock, if later).
+    fn count_login_failure(&self, account: &str, now_ms: i64, expires_at_ms: i64) -> impl Fut<u32> {
+        let _ = (account, now_ms, expires_at_ms);
+        async { Ok(0) }
+    }
+    /// Locks `account` until `until_ms` (a later lock already there is kept). Does nothing
+    /// if the account has no counter.
+    fn lock_login(&self, account: &str, until_ms: i64) -> impl Fut<()> {
+        let _ = (account, until_ms);
+        async { Ok(()) }
+    }
+    /// The end of `account`'s lock (which may be past), if it has one.
+    fn login_locked_until(&self, account: &str) -> impl Fut<Option<i64>> {
+        let _ = account;
+        async { Ok(None) }
+    }
+    /// Forgets `account`'s failures and lock (after a successful login, or an admin unlock);
+    /// true when there was something to forget.
+    fn clear_login_failures(&self, account: &str) -> impl Fut<bool> {
+        let _ = account;
+        async { Ok(false) }
+    }
 
     // --- signing keys ---
 

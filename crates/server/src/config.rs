@@ -33,6 +33,8 @@ use tessera_core::{Config, MasterKey, PasswordPolicy};
 use tessera_jose::Algorithm;
 use tessera_store::{SqliteOptions, Synchronous};
 
+use crate::proxy::TrustedProxies;
+
 pub use error::{ConfigError, env_name};
 
 /// The data directory when neither `--data-dir` nor `TESSERA_DATA_DIR` says otherwise.
@@ -108,6 +110,9 @@ pub struct ServerSettings {
     pub log_format: LogFormat,
     /// `max_body_bytes`: the largest request body accepted (default 64 KiB).
     pub max_body_bytes: usize,
+    /// `trusted_proxies`: addresses or blocks (`10.0.0.0/8`) of reverse proxies whose
+    /// `X-Forwarded-For` names the client for throttling and logs (default none).
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// The certificate chain and private key to serve HTTPS with.

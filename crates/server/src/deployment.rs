@@ -29,6 +29,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use tessera_core::events::EventSink;
 use tessera_core::{Authority, MasterKey, OAuthError, Store, StoreError, SystemClock};
 use tessera_store::SqliteStore;
 
@@ -122,11 +123,31 @@ impl Deployment {
     /// # Errors
     /// [`DeploymentError`] saying which step failed and what to do.
     pub async fn open(settings: &Settings) -> Result<Self, DeploymentError> {
+        Self::start(settings, None).await
+    }
+
+    /// Opens the deployment as [`Deployment::open`] does, with `events` receiving the
+    /// authority's security events (failed logins, refresh-token replays…) from the start.
+    /// `tessera serve` passes its logging, counting sink here.
+    ///
+    /// # Errors
+    /// As [`Deployment::open`].
+    pub async fn open_with_events(
+        settings: &Settings,
+        events: Arc<dyn EventSink>,
+    ) -> Result<Self, DeploymentError> {
+        Self::start(settings, Some(events)).await
+    }
+
+    async fn start(
+        settings: &Settings,
+        events: Option<Arc<dyn EventSink>>,
+    ) -> Result<Self, DeploymentError> {
         create_private_dir(&settings.data_dir)?;
         let store = open_store(settings).await?;
         let first_start = store.all_keys().await?.is_empty();
         let master = load_master_key(&settings.master_key, first_start)?;
-        let authority = Authority::start(
+        let mut authority = Authority::start(
             settings.to_authority_config(),
             store,
             master,
@@ -134,6 +155,9 @@ impl Deployment {
         )
         .await
         .map_err(|err| start_error(err, &settings.master_key))?;
+        if let Some(events) = events {
+            authority = authority.with_events(events);
+        }
         Ok(Self {
             settings: settings.clone(),
             authority: Arc::new(authority),

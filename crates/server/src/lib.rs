@@ -9,6 +9,7 @@ pub mod deployment;
 pub mod http;
 pub mod metrics;
 pub mod openapi;
+pub mod proxy;
 pub mod serve;
 pub mod telemetry;
 pub mod throttle;

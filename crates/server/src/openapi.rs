@@ -206,6 +206,7 @@ impl Modify for SecuritySchemes {
         token::token, oauth::revoke, oauth::introspect,
         account::userinfo, account::logout, account::sessions, account::end_session, account::change_password,
         admin::list_users, admin::create_user, admin::update_user, admin::delete_user,
+        admin::unlock_user,
         admin::list_clients, admin::create_client, admin::delete_client,
         admin::list_keys, admin::rotate_keys, admin::retire_key,
         revocations::list, revocations::stream,

@@ -13,7 +13,7 @@ use axum_server::tls_rustls::RustlsConfig;
 use tessera_core::{Authority, Store};
 
 use crate::config::{Settings, ThrottleSettings, TlsFiles};
-use crate::deployment::{AppAuthority, Deployment, DeploymentError};
+use crate::deployment::{Deployment, DeploymentError};
 use crate::http::{AppState, app, with_hsts};
 use crate::metrics::Metrics;
 use crate::telemetry::TracingEvents;
@@ -89,15 +89,17 @@ pub async fn run(
         };
         settings.server.issuer = format!("{scheme}://{address}");
     }
-    let deployment = Deployment::open(&settings)
+    let metrics = Arc::new(Metrics::new());
+    let events = Arc::new(TracingEvents::new(Arc::clone(&metrics)));
+    let deployment = Deployment::open_with_events(&settings, events)
         .await
         .map_err(ServeError::Deployment)?;
     let first_start = deployment.first_start;
-    let metrics = Arc::new(Metrics::new());
-    let authority = with_events(deployment, Arc::clone(&metrics))?;
+    let authority = Arc::clone(deployment.authority());
     let throttle = Arc::new(Throttle::new(throttle_config(&settings.throttle)));
     let state = AppState::new(Arc::clone(&authority), Arc::clone(&throttle), metrics)
-        .with_max_body(settings.server.max_body_bytes);
+        .with_max_body(settings.server.max_body_bytes)
+        .with_trusted_proxies(settings.server.trusted_proxies.clone());
     let maintenance = tokio::spawn(maintain(Arc::clone(&authority), throttle));
     let listening = Listening {
         address,
@@ -126,20 +128,6 @@ fn bind(address: SocketAddr) -> Result<TcpListener, ServeError> {
         .set_nonblocking(true)
         .map_err(|err| ServeError::Io(format!("cannot configure the socket: {err}")))?;
     Ok(listener)
-}
-
-/// Takes the authority out of the deployment to give it the logging, counting event sink.
-fn with_events(
-    deployment: Deployment,
-    metrics: Arc<Metrics>,
-) -> Result<Arc<AppAuthority>, ServeError> {
-    let shared = Arc::clone(deployment.authority());
-    drop(deployment);
-    let authority: Authority<_> = Arc::try_unwrap(shared)
-        .map_err(|_| ServeError::Io("the authority is shared; cannot attach events".into()))?;
-    Ok(Arc::new(
-        authority.with_events(Arc::new(TracingEvents::new(metrics))),
-    ))
 }
 
 /// The throttle limits from the `[throttle]` settings.

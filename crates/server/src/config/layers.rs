@@ -106,6 +106,40 @@ impl Reader {
         }
     }
 
+    /// A list of strings: a TOML array, or one comma-separated string (as an environment
+    /// variable gives it). Empty entries are dropped.
+    pub(super) fn string_list(&mut self, key: &str) -> Result<Option<Vec<String>>, ConfigError> {
+        let split = |text: &str| -> Vec<String> {
+            text.split(',')
+                .map(str::trim)
+                .filter(|part| !part.is_empty())
+                .map(str::to_owned)
+                .collect()
+        };
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::String(text)) => Ok(Some(split(&text))),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|item| match item {
+                    Value::String(text) => Ok(text.trim().to_owned()),
+                    other => Err(ConfigError::key(
+                        key,
+                        format!(
+                            "expected strings, found {}; quote each entry",
+                            other.type_str()
+                        ),
+                    )),
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(|list| Some(list.into_iter().filter(|s| !s.is_empty()).collect())),
+            Some(other) => Err(ConfigError::key(
+                key,
+                format!("expected a list of strings, found {}", other.type_str()),
+            )),
+        }
+    }
+
     /// A duration such as `"15m"` (or a number of seconds).
     pub(super) fn duration(
         &mut self,

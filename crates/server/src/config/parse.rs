@@ -18,6 +18,7 @@ use super::{
     KeySettings, LogFormat, MASTER_KEY_FILE, MasterKeySource, ServerSettings, Settings,
     ThrottleLimits, ThrottleSettings, TlsFiles, TokenSettings,
 };
+use crate::proxy::{IpNet, TrustedProxies};
 
 const DAY: u64 = 86_400;
 
@@ -127,6 +128,7 @@ fn server(r: &mut Reader) -> Result<ServerSettings, ConfigError> {
         }
     };
     let max_body = r.number("server.max_body_bytes", 64 * 1024, (1024, 16 * 1024 * 1024))?;
+    let trusted_proxies = trusted_proxies(r)?;
     Ok(ServerSettings {
         listen,
         issuer,
@@ -135,7 +137,19 @@ fn server(r: &mut Reader) -> Result<ServerSettings, ConfigError> {
         allow_plain_http,
         log_format,
         max_body_bytes: usize::try_from(max_body).unwrap_or(usize::MAX),
+        trusted_proxies,
     })
+}
+
+fn trusted_proxies(r: &mut Reader) -> Result<TrustedProxies, ConfigError> {
+    let key = "server.trusted_proxies";
+    let entries = r.string_list(key)?.unwrap_or_default();
+    let nets = entries
+        .iter()
+        .map(|entry| entry.parse::<IpNet>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|err| ConfigError::key(key, err.to_string()))?;
+    Ok(TrustedProxies::new(nets))
 }
 
 fn listen(r: &mut Reader) -> Result<SocketAddr, ConfigError> {

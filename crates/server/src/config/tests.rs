@@ -287,3 +287,36 @@ fn small_password_costs_for_tests() {
     let s = Settings::load_from(&Flags::default(), &env).expect("settings");
     assert_eq!(s.passwords, PasswordPolicy::new(256, 1, 1));
 }
+
+#[test]
+fn trusted_proxies_come_from_a_list_or_a_comma_separated_variable() {
+    let none = Settings::load_from(&Flags::default(), &[]).expect("defaults");
+    assert!(none.server.trusted_proxies.is_empty());
+
+    let file = config_file("[server]\ntrusted_proxies = [\"10.0.0.0/8\", \"fd00::1\"]\n");
+    let s = Settings::load_from(&flags_with(&file), &[]).expect("settings");
+    let proxies = &s.server.trusted_proxies;
+    assert!(proxies.contains([10, 9, 8, 7].into()));
+    assert!(proxies.contains("fd00::1".parse().expect("ip")));
+    assert!(!proxies.contains([192, 0, 2, 1].into()));
+
+    let env = env(&[("TESSERA_SERVER__TRUSTED_PROXIES", "192.0.2.0/24, 127.0.0.1")]);
+    let s = Settings::load_from(&Flags::default(), &env).expect("settings");
+    assert!(s.server.trusted_proxies.contains([192, 0, 2, 200].into()));
+    assert!(s.server.trusted_proxies.contains([127, 0, 0, 1].into()));
+
+    let env_bad = env_list_bad();
+    assert_eq!(
+        error_key(Settings::load_from(&Flags::default(), &env_bad)),
+        "server.trusted_proxies"
+    );
+    let file = config_file("[server]\ntrusted_proxies = [10]\n");
+    assert_eq!(
+        error_key(Settings::load_from(&flags_with(&file), &[])),
+        "server.trusted_proxies"
+    );
+}
+
+fn env_list_bad() -> Vec<(String, String)> {
+    env(&[("TESSERA_SERVER__TRUSTED_PROXIES", "10.0.0.0/40")])
+}

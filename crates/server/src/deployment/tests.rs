@@ -94,3 +94,41 @@ async fn postgres_is_refused_for_now() {
     assert!(err.to_string().contains("later release"), "{err}");
     assert!(!err.to_string().contains("pw@"));
 }
+
+#[tokio::test]
+async fn open_with_events_sends_security_events_to_the_sink() {
+    use std::sync::Mutex;
+
+    use tessera_core::events::SecurityEvent;
+    use tessera_core::model::Grant;
+
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let settings = settings(tmp.path(), &[]);
+    let seen: Arc<Mutex<Vec<SecurityEvent>>> = Arc::default();
+    let sink = {
+        let seen = Arc::clone(&seen);
+        move |event: SecurityEvent| seen.lock().expect("lock").push(event)
+    };
+    let deployment = Deployment::open_with_events(&settings, Arc::new(sink))
+        .await
+        .expect("open");
+    let authority = deployment.authority();
+    authority
+        .create_user("alice", "correct horse battery", None, &[])
+        .await
+        .expect("user");
+    let (client, _) = authority
+        .create_client("app", &[Grant::Password], &[], &[], true)
+        .await
+        .expect("client");
+    let refused = authority
+        .password_grant(&client, "alice", "wrong password", None)
+        .await;
+    assert!(refused.is_err());
+    let seen = seen.lock().expect("lock");
+    assert!(
+        seen.iter()
+            .any(|event| matches!(event, SecurityEvent::LoginFailed { .. })),
+        "{seen:?}"
+    );
+}

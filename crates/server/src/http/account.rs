@@ -2,7 +2,6 @@
 //! `/account/sessions[/{id}]` and `/account/password`.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -10,7 +9,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use tessera_core::model::{Session, Timestamp};
-use tessera_core::{ErrorCode, Store};
+use tessera_core::{ErrorCode, OAuthError, Store};
+
+use crate::throttle::password_change_key;
 
 use super::bearer::Bearer;
 use super::blocking::on_blocking_pool;
@@ -191,8 +192,14 @@ pub async fn change_password<S: Store>(
     require_user(&claims)?;
     let current = params.credential("current_password")?.to_owned();
     let new = params.credential("new_password")?.to_owned();
-    let key = format!("id:{}", claims.sub);
-    if let Err(locked) = state.throttle().check(&key, ip, Instant::now()) {
+    let key = password_change_key(&claims.sub);
+    let store = state.authority().store();
+    let verdict = state
+        .throttle()
+        .check(store, &key, ip)
+        .await
+        .map_err(OAuthError::from)?;
+    if let Err(locked) = verdict {
         state.metrics().login_throttled();
         return Err(ApiError::throttled(locked.retry_after_secs()));
     }
@@ -205,7 +212,9 @@ pub async fn change_password<S: Store>(
         && err.code() == ErrorCode::AccessDenied.as_str()
     {
         state.metrics().login_failed();
-        state.throttle().record_failure(&key, ip, Instant::now());
+        if let Err(err) = state.throttle().record_failure(store, &key, ip).await {
+            tracing::warn!(error = %err, "cannot update the failed-login counter");
+        }
     }
     result.map(|()| StatusCode::NO_CONTENT)
 }

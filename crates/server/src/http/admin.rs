@@ -19,6 +19,7 @@ use super::error::ApiError;
 use super::json::{JsonBody, OptionalJson};
 use super::params::MAX_CREDENTIAL_LEN;
 use super::token::no_store;
+use crate::throttle;
 
 /// A JSON answer that must not be cached.
 fn json_no_store<T: Serialize>(status: StatusCode, value: &T) -> Response {
@@ -157,6 +158,32 @@ pub async fn delete_user<S: Store>(
 ) -> Result<StatusCode, ApiError> {
     state.authority().delete_user(&username).await?;
     tracing::info!(event = "user_deleted", "account deleted");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /admin/users/{username}/unlock`: lifts the user's failed-login lock-out and
+/// forgets their failed logins (204, whether or not they were locked).
+#[utoipa::path(post, path = "/admin/users/{username}/unlock", tag = "admin", security(("bearer" = [])),
+    params(("username" = String, Path)),
+    responses((status = 204, description = "unlocked"),
+        (status = 403, description = "insufficient_scope", body = crate::openapi::ErrorBody),
+        (status = 404, description = "not_found", body = crate::openapi::ErrorBody)))]
+#[tracing::instrument(skip_all, fields(admin = %claims.sub))]
+pub async fn unlock_user<S: Store>(
+    State(state): State<AppState<S>>,
+    Admin(claims): Admin,
+    Path(username): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let store = state.authority().store();
+    let user = store
+        .user_by_name(&username)
+        .await
+        .map_err(OAuthError::from)?
+        .ok_or_else(ApiError::not_found)?;
+    let lifted = throttle::unlock(store, &user)
+        .await
+        .map_err(OAuthError::from)?;
+    tracing::info!(event = "user_unlocked", user_id = %user.id, lifted, "failed logins forgotten");
     Ok(StatusCode::NO_CONTENT)
 }
 

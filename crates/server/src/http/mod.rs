@@ -21,14 +21,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue, header};
-use axum::middleware;
+use axum::middleware::{self, Next};
 use axum::routing::{delete, get, post};
 use tessera_core::{Authority, Store};
 
 use crate::metrics::Metrics;
+use crate::proxy::TrustedProxies;
 use crate::throttle::Throttle;
 
 pub use error::ApiError;
@@ -43,6 +44,7 @@ pub struct AppState<S: Store> {
     metrics: Arc<Metrics>,
     feed_poll: Duration,
     max_body: usize,
+    trusted_proxies: Arc<TrustedProxies>,
 }
 
 impl<S: Store> Clone for AppState<S> {
@@ -53,6 +55,7 @@ impl<S: Store> Clone for AppState<S> {
             metrics: Arc::clone(&self.metrics),
             feed_poll: self.feed_poll,
             max_body: self.max_body,
+            trusted_proxies: Arc::clone(&self.trusted_proxies),
         }
     }
 }
@@ -71,7 +74,14 @@ impl<S: Store> AppState<S> {
             metrics,
             feed_poll: Duration::from_millis(200),
             max_body: MAX_BODY,
+            trusted_proxies: Arc::new(TrustedProxies::default()),
         }
+    }
+
+    /// Sets the reverse proxies whose `X-Forwarded-For` names the client (default none).
+    pub fn with_trusted_proxies(mut self, proxies: TrustedProxies) -> Self {
+        self.trusted_proxies = Arc::new(proxies);
+        self
     }
 
     /// Sets the largest request body accepted (default [`MAX_BODY`]; at least 1 KiB).
@@ -111,6 +121,7 @@ impl<S: Store> AppState<S> {
 pub fn app<S: Store>(state: AppState<S>) -> Router {
     let metrics = Arc::clone(state.metrics());
     let max_body = state.max_body;
+    let proxies = Arc::clone(&state.trusted_proxies);
     Router::new()
         .merge(oauth_routes::<S>())
         .merge(account_routes::<S>())
@@ -118,6 +129,7 @@ pub fn app<S: Store>(state: AppState<S>) -> Router {
         .merge(ops_routes::<S>())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(metrics, observe::track))
+        .layer(middleware::from_fn_with_state(proxies, resolve_client_ip))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::map_response(security_headers))
         .with_state(state)
@@ -160,6 +172,10 @@ fn admin_routes<S: Store>() -> Router<AppState<S>> {
         .route(
             "/admin/users/{username}",
             delete(admin::delete_user::<S>).patch(admin::update_user::<S>),
+        )
+        .route(
+            "/admin/users/{username}/unlock",
+            post(admin::unlock_user::<S>),
         )
         .route(
             "/admin/clients",
@@ -211,7 +227,9 @@ pub fn with_hsts(router: Router) -> Router {
     ))
 }
 
-/// The client's address, when the server knows it (not in router tests).
+/// The client's address, when the server knows it (not in router tests without
+/// `ConnectInfo`): the peer's, or, from a trusted proxy, the one `X-Forwarded-For` names
+/// (see [`crate::proxy`]).
 #[derive(Clone, Copy, Debug)]
 pub struct ClientIp(pub Option<IpAddr>);
 
@@ -219,10 +237,39 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts
+        Ok(parts
             .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|info| info.0.ip());
-        Ok(Self(ip))
+            .get::<Self>()
+            .copied()
+            .unwrap_or_else(|| Self(peer_ip(parts))))
     }
 }
+
+fn peer_ip(parts: &Parts) -> Option<IpAddr> {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0.ip())
+}
+
+/// Works out the [`ClientIp`] once per request, for the handlers and the request log.
+async fn resolve_client_ip(
+    State(proxies): State<Arc<TrustedProxies>>,
+    request: Request,
+    next: Next,
+) -> axum::response::Response {
+    let (mut parts, body) = request.into_parts();
+    let ip = peer_ip(&parts).map(|peer| {
+        let forwarded = parts
+            .headers
+            .get_all(X_FORWARDED_FOR)
+            .iter()
+            .filter_map(|value| value.to_str().ok());
+        proxies.client_ip(peer, forwarded)
+    });
+    parts.extensions.insert(ClientIp(ip));
+    next.run(Request::from_parts(parts, body)).await
+}
+
+/// `X-Forwarded-For`.
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");

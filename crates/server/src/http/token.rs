@@ -1,14 +1,12 @@
 //! `POST /oauth/token` (RFC 6749 §3.2): the password, refresh token and client credentials
 //! grants, with client authentication and the login throttle.
 
-use std::time::Instant;
-
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use tessera_core::model::{Client, Grant};
-use tessera_core::{ErrorCode, Store, TokenResponse};
+use tessera_core::{ErrorCode, OAuthError, Store, TokenResponse};
 
 use super::blocking::on_blocking_pool;
 use super::client_auth::ClientCredentials;
@@ -82,7 +80,13 @@ async fn password<S: Store>(
     let username = params.credential("username")?.to_owned();
     let password = params.credential("password")?.to_owned();
     let scope = params.get("scope").map(str::to_owned);
-    if let Err(locked) = state.throttle().check(&username, ip, Instant::now()) {
+    let store = state.authority().store();
+    let verdict = state
+        .throttle()
+        .check(store, &username, ip)
+        .await
+        .map_err(OAuthError::from)?;
+    if let Err(locked) = verdict {
         state.metrics().login_throttled();
         tracing::warn!(
             event = "login_throttled",
@@ -100,15 +104,16 @@ async fn password<S: Store>(
             .await
     })
     .await;
-    match &result {
-        Ok(_) => state.throttle().record_success(&username),
+    let counted = match &result {
+        Ok(_) => state.throttle().record_success(store, &username).await,
         Err(err) if err.code() == ErrorCode::InvalidGrant.as_str() => {
             state.metrics().login_failed();
-            state
-                .throttle()
-                .record_failure(&username, ip, Instant::now());
+            state.throttle().record_failure(store, &username, ip).await
         }
-        Err(_) => {}
+        Err(_) => Ok(()),
+    };
+    if let Err(err) = counted {
+        tracing::warn!(error = %err, "cannot update the failed-login counter");
     }
     result
 }

@@ -16,6 +16,7 @@ use tessera_core::{Authority, Config, MasterKey, PasswordPolicy, SystemClock};
 use tessera_jose::Algorithm;
 use tessera_server::http::{AppState, app};
 use tessera_server::metrics::Metrics;
+use tessera_server::proxy::TrustedProxies;
 use tessera_server::telemetry::TracingEvents;
 use tessera_server::throttle::{Throttle, ThrottleConfig};
 use tessera_store::SqliteStore;
@@ -89,6 +90,15 @@ impl TestApp {
     }
 
     pub(crate) async fn with(config: Config, throttle: ThrottleConfig) -> Self {
+        Self::behind(config, throttle, TrustedProxies::default()).await
+    }
+
+    /// An app that believes `X-Forwarded-For` from `proxies`.
+    pub(crate) async fn behind(
+        config: Config,
+        throttle: ThrottleConfig,
+        proxies: TrustedProxies,
+    ) -> Self {
         let store = SqliteStore::in_memory().await.expect("in-memory store");
         let master = MasterKey::generate().expect("master key");
         let metrics = Arc::new(Metrics::new());
@@ -102,7 +112,8 @@ impl TestApp {
             Arc::new(Throttle::new(throttle)),
             Arc::clone(&metrics),
         )
-        .with_feed_poll(std::time::Duration::from_millis(20));
+        .with_feed_poll(std::time::Duration::from_millis(20))
+        .with_trusted_proxies(proxies);
         Self {
             router: app(state),
             authority,

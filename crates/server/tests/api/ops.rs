@@ -66,6 +66,7 @@ async fn openapi_lists_every_endpoint() {
         "/account/password",
         "/admin/users",
         "/admin/users/{username}",
+        "/admin/users/{username}/unlock",
         "/admin/clients",
         "/admin/clients/{id}",
         "/admin/keys",

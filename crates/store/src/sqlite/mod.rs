@@ -3,6 +3,7 @@
 mod accounts;
 mod clients;
 mod keys;
+mod lockouts;
 mod options;
 mod purge;
 mod revocations;

@@ -6,7 +6,7 @@ use tessera_core::model::{
 };
 use tessera_core::store::Fut;
 
-use super::{SqliteStore, accounts, clients, keys, purge, revocations, rotate, sessions};
+use super::{SqliteStore, accounts, clients, keys, lockouts, purge, revocations, rotate, sessions};
 use crate::error::StoreResultExt;
 
 impl Store for SqliteStore {
@@ -117,6 +117,22 @@ impl Store for SqliteStore {
 
     fn purge_expired(&self, now: Timestamp) -> impl Fut<u64> {
         purge::purge_expired(&self.db, now)
+    }
+
+    fn count_login_failure(&self, account: &str, now_ms: i64, expires_at_ms: i64) -> impl Fut<u32> {
+        lockouts::count_login_failure(&self.db, account, now_ms, expires_at_ms)
+    }
+
+    fn lock_login(&self, account: &str, until_ms: i64) -> impl Fut<()> {
+        lockouts::lock_login(&self.db, account, until_ms)
+    }
+
+    fn login_locked_until(&self, account: &str) -> impl Fut<Option<i64>> {
+        lockouts::login_locked_until(&self.db, account)
+    }
+
+    fn clear_login_failures(&self, account: &str) -> impl Fut<bool> {
+        lockouts::clear_login_failures(&self.db, account)
     }
 
     fn insert_key(&self, key: &KeyRecord) -> impl Fut<()> {

@@ -12,6 +12,7 @@ mod backends;
 mod clients;
 mod fixtures;
 mod keys;
+mod lockouts;
 mod revocations;
 mod rotation;
 mod sessions;
@@ -49,6 +50,9 @@ macro_rules! contract {
             revocations::revoke_jti_is_idempotent_with_rising_cursors,
             revocations::revocations_since_pages_and_skips_expired,
             revocations::purge_expired_deletes_what_is_over,
+            lockouts::failures_count_up_and_start_over_after_expiry,
+            lockouts::locks_only_lengthen_and_clear_forgets,
+            lockouts::purge_forgets_expired_counters,
             keys::keys_list_oldest_first,
             keys::set_key_state_stamps_retirement,
             keys::ping_answers,

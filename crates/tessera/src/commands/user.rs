@@ -4,6 +4,7 @@ use clap::{Args, Subcommand};
 use serde::Serialize;
 use tessera_core::Store as _;
 use tessera_core::model::User;
+use tessera_server::throttle;
 
 use crate::cli::GlobalArgs;
 use crate::commands::{self, admin};
@@ -13,7 +14,8 @@ use crate::timefmt;
 /// Help text of `tessera user`.
 pub(crate) const USER_LONG: &str = "\
 Manage accounts in the deployment's store (offline: works whether or not `tessera serve` runs).
-`disable` and `delete` end all of the user's sessions at once.";
+`disable` and `delete` end all of the user's sessions at once. `unlock` lifts a lock-out
+after too many failed logins, for every server on the database.";
 
 /// Examples of `tessera user`.
 pub(crate) const USER_EXAMPLES: &str = "\
@@ -21,7 +23,8 @@ Examples:
   tessera user add alice --email alice@example.com --role admin
   printf '%s' \"$PASSWORD\" | tessera user add bob --password-stdin
   tessera user list --json
-  tessera user disable bob";
+  tessera user disable bob
+  tessera user unlock alice";
 
 /// `tessera user …`.
 #[derive(Debug, Subcommand)]
@@ -44,6 +47,9 @@ pub(crate) enum UserCommand {
     /// Enable a disabled account again.
     #[command(after_help = "Example:\n  tessera user enable alice")]
     Enable(NameArg),
+    /// Lift a lock-out after failed logins and forget those failures.
+    #[command(after_help = "Example:\n  tessera user unlock alice")]
+    Unlock(NameArg),
     /// Delete an account, its sessions and everything else of theirs.
     #[command(after_help = "Example:\n  tessera user delete alice")]
     Delete(NameArg),
@@ -104,6 +110,7 @@ pub(crate) fn run(global: &GlobalArgs, command: &UserCommand) -> Result<(), CliE
         UserCommand::SetPassword(args) => set_password(global, args),
         UserCommand::Disable(args) => set_disabled(global, &args.name, true),
         UserCommand::Enable(args) => set_disabled(global, &args.name, false),
+        UserCommand::Unlock(args) => unlock(global, &args.name),
         UserCommand::Delete(args) => delete(global, &args.name),
     }
 }
@@ -209,4 +216,27 @@ fn delete(global: &GlobalArgs, name: &str) -> Result<(), CliError> {
             .map_err(|err| admin::domain_error(&err).context(&format!("user {name}")))
     })?;
     commands::print(&format!("deleted {name} and all of their sessions"))
+}
+
+/// Works through the store, so it reaches a running server (and all of them on a shared
+/// database): the lock-out lives there, not in a server's memory.
+fn unlock(global: &GlobalArgs, name: &str) -> Result<(), CliError> {
+    let lifted = admin::with_deployment(global, |d| async move {
+        let store = d.store();
+        let user = store
+            .user_by_name(name)
+            .await
+            .map_err(|err| admin::domain_error(&err.into()))?
+            .ok_or_else(|| {
+                CliError::rejected(format!("user {name}: no such user")).with_code("not_found")
+            })?;
+        throttle::unlock(store, &user)
+            .await
+            .map_err(|err| admin::domain_error(&err.into()))
+    })?;
+    commands::print(&if lifted {
+        format!("unlocked {name}; their failed logins are forgotten")
+    } else {
+        format!("{name} was not locked and had no failed logins")
+    })
 }

@@ -72,6 +72,11 @@ fn set_password_and_failures() {
     assert_fails(&output, 1, "nobody");
     assert_fails(&d.run(&["user", "disable", "nobody"]), 1, "no such user");
     assert_fails(&d.run(&["user", "delete", "nobody"]), 1, "no such user");
+    assert_fails(&d.run(&["user", "unlock", "nobody"]), 1, "no such user");
+    assert!(
+        d.ok(&["user", "unlock", "carol"])
+            .contains("was not locked")
+    );
 
     let output = d.run_with_stdin(&["user", "add", "CAROL", "--password-stdin"], "pw");
     assert_fails(&output, 1, "taken");
@@ -107,6 +112,7 @@ fn help_has_examples() {
     for cmd in [
         &["user", "add", "--help"][..],
         &["user", "set-password", "--help"],
+        &["user", "unlock", "--help"],
         &["client", "add", "--help"],
         &["keys", "rotate", "--help"],
         &["keys", "retire", "--help"],

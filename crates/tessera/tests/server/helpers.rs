@@ -123,9 +123,11 @@ impl Client {
 /// A running `tessera serve`.
 pub(crate) struct ServerProcess {
     child: Child,
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT` (or `https://…` with TLS).
     pub(crate) base: String,
     log: PathBuf,
+    /// The client that checks `/healthz` (one that trusts the server's certificate).
+    health_agent: ureq::Agent,
 }
 
 impl ServerProcess {
@@ -136,9 +138,27 @@ impl ServerProcess {
 
     /// As [`Self::start`], with extra environment variables.
     pub(crate) fn start_with(data: &DataDir, env: &[(&str, &str)]) -> Self {
+        Self::start_args(data, &[], env, agent())
+    }
+
+    /// Starts a server serving HTTPS with these PEM files; `agent` must trust the
+    /// certificate.
+    pub(crate) fn start_tls(data: &DataDir, cert: &Path, key: &Path, agent: ureq::Agent) -> Self {
+        let (cert, key) = (shown(cert), shown(key));
+        let args = ["--tls-cert", cert.as_str(), "--tls-key", key.as_str()];
+        Self::start_args(data, &args, &[], agent)
+    }
+
+    fn start_args(
+        data: &DataDir,
+        args: &[&str],
+        env: &[(&str, &str)],
+        health_agent: ureq::Agent,
+    ) -> Self {
         std::fs::create_dir_all(data.dir.path()).expect("dir");
         let log = data.dir.path().join(format!("server-{}.log", unique()));
         let mut cmd = data.command(&["serve", "--listen", "127.0.0.1:0"]);
+        cmd.args(args);
         for (name, value) in env {
             cmd.env(name, value);
         }
@@ -162,6 +182,7 @@ impl ServerProcess {
             child,
             base: String::new(),
             log,
+            health_agent,
         };
         match rx.recv_timeout(START_DEADLINE) {
             Ok(base) => server.base = base,
@@ -174,7 +195,8 @@ impl ServerProcess {
     fn wait_healthy(&self) {
         let deadline = Instant::now() + START_DEADLINE;
         while Instant::now() < deadline {
-            if get(&self.url("/healthz"), None).status == 200 {
+            let answer = try_reply(self.health_agent.get(self.url("/healthz")).call());
+            if answer.is_some_and(|reply| reply.status == 200) {
                 return;
             }
             thread::sleep(Duration::from_millis(50));
@@ -280,7 +302,7 @@ fn agent() -> ureq::Agent {
         .into()
 }
 
-fn reply(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
+pub(crate) fn reply(result: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Reply {
     try_reply(result).expect("HTTP exchange")
 }
 

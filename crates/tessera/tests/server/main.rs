@@ -7,4 +7,6 @@ mod account;
 mod crash;
 mod discovery;
 mod revocation;
+mod throttle;
+mod tls;
 mod tokens;
