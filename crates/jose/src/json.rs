@@ -134,7 +134,10 @@ pub(crate) fn visit_object<'de, V, T>(bytes: &'de [u8], part: Part, visitor: V) 
 where
     V: Visitor<'de, Value = Result<T, Error>>,
 {
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    // One UTF-8 check of the whole document is cheaper than one per JSON string.
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| Error::Malformed(Malformed::Json(part, "not valid UTF-8".into())))?;
+    let mut deserializer = serde_json::Deserializer::from_str(text);
     let outcome = deserializer
         .deserialize_map(visitor)
         .map_err(|err| Error::json(part, &err))?;

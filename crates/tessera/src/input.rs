@@ -110,7 +110,7 @@ pub(crate) fn file(path: &Path, what: &str) -> Result<Vec<u8>, CliError> {
 /// Reads a file that must be UTF-8 text.
 ///
 /// # Errors
-/// As [`file`], or exit 2 when the content is not text.
+/// As [`file()`], or exit 2 when the content is not text.
 pub(crate) fn text_file(path: &Path, what: &str) -> Result<String, CliError> {
     String::from_utf8(file(path, what)?)
         .map_err(|_| CliError::usage(format!("{what} file {} is not UTF-8 text", path.display())))

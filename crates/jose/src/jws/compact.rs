@@ -68,11 +68,19 @@ pub(crate) fn verify_with(
     let parts = split(token, max_len)?;
     let header = decode_header(parts.header)?;
     check_header(&header)?;
-    // Large enough for RSA-8192; a longer signature cannot verify under any accepted key.
-    let mut signature = [0u8; 1024];
-    let signature_len = b64::decode_into(parts.signature.as_bytes(), &mut signature)
+    // 132 bytes hold every HMAC, ECDSA and EdDSA signature; 1024 hold RSA-8192. A longer
+    // signature cannot verify under any accepted key. Only the buffer needed is zeroed.
+    let mut small = [0u8; 132];
+    let mut large: [u8; 1024];
+    let buffer: &mut [u8] = if parts.signature.len() <= 176 {
+        &mut small
+    } else {
+        large = [0u8; 1024];
+        &mut large
+    };
+    let signature_len = b64::decode_into(parts.signature.as_bytes(), buffer)
         .ok_or(Error::Malformed(Malformed::Base64(Part::Signature)))?;
-    let signature = &signature[..signature_len];
+    let signature = &buffer[..signature_len];
     let signed = &token.as_bytes()[..parts.signed_len];
     match keys.candidates(&header)? {
         Candidates::One(key) => key.verify(signed, signature)?,
@@ -104,12 +112,12 @@ pub(crate) fn split(token: &str, max_len: usize) -> Result<Parts<'_>, Error> {
             max: max_len,
         });
     }
-    let mut pieces = token.split('.');
-    let (Some(header), Some(payload), Some(signature), None) =
-        (pieces.next(), pieces.next(), pieces.next(), pieces.next())
-    else {
-        return Err(Error::Malformed(Malformed::Parts));
-    };
+    let parts_error = || Error::Malformed(Malformed::Parts);
+    let (header, rest) = token.split_once('.').ok_or_else(parts_error)?;
+    let (payload, signature) = rest.split_once('.').ok_or_else(parts_error)?;
+    if signature.contains('.') {
+        return Err(parts_error());
+    }
     Ok(Parts {
         header,
         payload,

@@ -170,8 +170,16 @@ impl Claims {
 
     /// The claims as compact JSON.
     pub fn to_json(&self) -> String {
+        // Serializing claims writes only valid UTF-8 (JSON text).
+        String::from_utf8(self.to_json_bytes()).unwrap_or_default()
+    }
+
+    /// The claims as compact JSON bytes, written into a buffer sized for a typical token.
+    pub(crate) fn to_json_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(320);
         // A map of strings, numbers and JSON values always serializes.
-        serde_json::to_string(self).unwrap_or_default()
+        let _ = serde_json::to_writer(&mut out, self);
+        out
     }
 }
 

@@ -26,7 +26,7 @@ pub struct Token {
 /// # Errors
 /// [`Error::Crypto`] if the backend fails.
 pub fn sign(claims: &Claims, key: &SigningKey) -> Result<String, Error> {
-    compact::sign_encoded_header(key.jwt_header_b64(), claims.to_json().as_bytes(), key)
+    compact::sign_encoded_header(key.jwt_header_b64(), &claims.to_json_bytes(), key)
 }
 
 /// Signs `claims` under an explicit header (whose `alg` must be the key's).
@@ -38,7 +38,7 @@ pub fn sign_with_header(
     claims: &Claims,
     key: &SigningKey,
 ) -> Result<String, Error> {
-    compact::sign(header, claims.to_json().as_bytes(), key)
+    compact::sign(header, &claims.to_json_bytes(), key)
 }
 
 /// Verifies `token` with `keys` and checks it with `validator`.

@@ -56,7 +56,7 @@ pub(crate) fn print(text: &str) -> Result<(), CliError> {
 /// Writes `bytes` to stdout unchanged.
 ///
 /// # Errors
-/// As [`print`].
+/// As [`print()`].
 pub(crate) fn write_raw(bytes: &[u8]) -> Result<(), CliError> {
     write_out(bytes, false)
 }

@@ -20,7 +20,7 @@ pub(crate) struct ServeArgs {
     /// Address to listen on; port 0 picks a free port [default: 127.0.0.1:8080]
     #[arg(long, value_name = "ADDR")]
     pub(crate) listen: Option<String>,
-    /// The issuer URL (`iss`, and the base of the metadata URLs) [default: http://<listen>]
+    /// The issuer URL (`iss`, and the base of the metadata URLs) [default: http://LISTEN]
     #[arg(long, value_name = "URL")]
     pub(crate) issuer: Option<String>,
     /// PEM certificate chain to serve HTTPS with (needs --tls-key).
