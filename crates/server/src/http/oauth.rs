@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
+use tessera_core::model::Client;
 use tessera_core::{Store, TokenTypeHint};
 
 use super::AppState;
@@ -30,11 +31,7 @@ pub async fn revoke<S: Store>(
     headers: HeaderMap,
     params: Params,
 ) -> Result<Response, ApiError> {
-    let credentials = ClientCredentials::from_request(&headers, &params)?;
-    tracing::Span::current().record("client_id", credentials.client_id.as_str());
-    let client = credentials.authenticate(state.authority()).await?;
-    let token = params.require("token")?;
-    let hint = params.get("token_type_hint").and_then(TokenTypeHint::parse);
+    let (client, token, hint) = token_request(&state, &headers, &params).await?;
     state.authority().revoke(&client, token, hint).await?;
     state.metrics().revoked();
     let mut response = ().into_response();
@@ -60,13 +57,24 @@ pub async fn introspect<S: Store>(
     headers: HeaderMap,
     params: Params,
 ) -> Result<Response, ApiError> {
-    let credentials = ClientCredentials::from_request(&headers, &params)?;
-    tracing::Span::current().record("client_id", credentials.client_id.as_str());
-    let client = credentials.authenticate(state.authority()).await?;
-    let token = params.require("token")?;
-    let hint = params.get("token_type_hint").and_then(TokenTypeHint::parse);
+    let (client, token, hint) = token_request(&state, &headers, &params).await?;
     let answer = state.authority().introspect(&client, token, hint).await?;
     let mut response = Json(answer).into_response();
     no_store(response.headers_mut());
     Ok(response)
+}
+
+/// The common part of RFC 7009 and RFC 7662 requests: the authenticated client, the `token`
+/// parameter and the optional `token_type_hint`.
+async fn token_request<'p, S: Store>(
+    state: &AppState<S>,
+    headers: &HeaderMap,
+    params: &'p Params,
+) -> Result<(Client, &'p str, Option<TokenTypeHint>), ApiError> {
+    let credentials = ClientCredentials::from_request(headers, params)?;
+    tracing::Span::current().record("client_id", credentials.client_id.as_str());
+    let client = credentials.authenticate(state.authority()).await?;
+    let token = params.require("token")?;
+    let hint = params.get("token_type_hint").and_then(TokenTypeHint::parse);
+    Ok((client, token, hint))
 }
