@@ -1,0 +1,171 @@
+//! Reading the bearer token out of the request (RFC 6750 §2.1), and the RFC 6750 §3
+//! responses for rejections.
+
+use http::header::{AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
+use http::{HeaderMap, HeaderValue, Response};
+
+use crate::error::Rejection;
+
+/// The token in `Authorization: Bearer <token>`.
+///
+/// # Errors
+/// [`Rejection::MissingToken`] when there is no `Authorization` header or it uses another
+/// scheme; [`Rejection::InvalidRequest`] when there are several, or the value after
+/// `Bearer` is not exactly one RFC 6750 `b64token`.
+pub fn bearer_token(headers: &HeaderMap) -> Result<&str, Rejection> {
+    let mut values = headers.get_all(AUTHORIZATION).iter();
+    let Some(value) = values.next() else {
+        return Err(Rejection::MissingToken);
+    };
+    if values.next().is_some() {
+        return Err(Rejection::InvalidRequest("authorization_repeated"));
+    }
+    let value = value
+        .to_str()
+        .map_err(|_| Rejection::InvalidRequest("authorization_malformed"))?;
+    let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return Err(Rejection::MissingToken);
+    }
+    let token = rest.trim_start_matches(' ');
+    if !is_b64token(token) {
+        return Err(Rejection::InvalidRequest("authorization_malformed"));
+    }
+    Ok(token)
+}
+
+/// RFC 6750 §2.1: `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
+fn is_b64token(token: &str) -> bool {
+    let body = token.trim_end_matches('=');
+    !body.is_empty()
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b))
+}
+
+impl Rejection {
+    /// The RFC 6750 response: status, `WWW-Authenticate` challenge, and a JSON body
+    /// `{"error", "error_description"}` (none for a missing token).
+    pub fn to_response<B: From<String>>(&self) -> Response<B> {
+        let body = match self.oauth_error() {
+            Some(error) => serde_json::json!({
+                "error": error,
+                "error_description": self.description(),
+            })
+            .to_string(),
+            None => String::new(),
+        };
+        let mut response = Response::new(B::from(body));
+        *response.status_mut() = self.status();
+        let headers = response.headers_mut();
+        if let Some(challenge) = self.challenge() {
+            headers.insert(WWW_AUTHENTICATE, challenge);
+        }
+        if self.oauth_error().is_some() {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        }
+        if matches!(self, Self::KeysUnavailable) {
+            headers.insert("retry-after", HeaderValue::from_static("5"));
+        }
+        response
+    }
+
+    fn challenge(&self) -> Option<HeaderValue> {
+        let text = match self {
+            Self::MissingToken => "Bearer".to_owned(),
+            Self::InvalidRequest(_) | Self::InvalidToken(_) => format!(
+                "Bearer error=\"{}\", error_description=\"{}\"",
+                self.oauth_error().unwrap_or("invalid_token"),
+                self.description()
+            ),
+            Self::InsufficientScope { scope } if !scope.is_empty() => format!(
+                "Bearer error=\"insufficient_scope\", error_description=\"{}\", scope=\"{}\"",
+                self.description(),
+                scope
+            ),
+            Self::InsufficientScope { .. } => format!(
+                "Bearer error=\"insufficient_scope\", error_description=\"{}\"",
+                self.description()
+            ),
+            Self::KeysUnavailable | Self::NotConfigured => return None,
+        };
+        // Scopes come from the application's configuration; if one has characters a header
+        // cannot carry, answer without the challenge detail rather than fail.
+        Some(HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("Bearer")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(values: &[&str]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for value in values {
+            map.append(AUTHORIZATION, HeaderValue::from_str(value).expect("value"));
+        }
+        map
+    }
+
+    fn code(values: &[&str]) -> Result<&'static str, &'static str> {
+        bearer_token(&headers(values))
+            .map(|_| "ok")
+            .map_err(|e| e.code())
+    }
+
+    #[test]
+    fn a_bearer_token_is_extracted() {
+        let map = headers(&["Bearer abc.def.ghi"]);
+        assert_eq!(bearer_token(&map), Ok("abc.def.ghi"));
+        assert_eq!(code(&["bearer a-b_c~d+e/f=="]), Ok("ok"));
+    }
+
+    #[test]
+    fn absent_or_other_schemes_mean_no_token() {
+        assert_eq!(code(&[]), Err("token_missing"));
+        assert_eq!(code(&["Basic dXNlcjpwYXNz"]), Err("token_missing"));
+    }
+
+    #[test]
+    fn malformed_bearer_headers_are_invalid_requests() {
+        for bad in [
+            "Bearer",
+            "Bearer ",
+            "Bearer a b",
+            "Bearer a,b",
+            "Bearer ===",
+            "Bearer a=b",
+        ] {
+            assert_eq!(code(&[bad]), Err("authorization_malformed"), "{bad}");
+        }
+        assert_eq!(
+            code(&["Bearer a", "Bearer b"]),
+            Err("authorization_repeated")
+        );
+    }
+
+    #[test]
+    fn responses_follow_rfc_6750() {
+        let response: Response<String> = Rejection::InvalidToken("signature_invalid").to_response();
+        assert_eq!(response.status(), 401);
+        let challenge = response.headers()[WWW_AUTHENTICATE]
+            .to_str()
+            .expect("ascii");
+        assert!(
+            challenge.starts_with("Bearer error=\"invalid_token\""),
+            "{challenge}"
+        );
+        assert!(!challenge.contains("signature"), "{challenge}");
+        let forbidden: Response<String> = Rejection::InsufficientScope {
+            scope: "orders:write".into(),
+        }
+        .to_response();
+        assert_eq!(forbidden.status(), 403);
+        let challenge = forbidden.headers()[WWW_AUTHENTICATE]
+            .to_str()
+            .expect("ascii");
+        assert!(challenge.contains("scope=\"orders:write\""), "{challenge}");
+        let missing: Response<String> = Rejection::MissingToken.to_response();
+        assert_eq!(missing.headers()[WWW_AUTHENTICATE], "Bearer");
+    }
+}

@@ -1,0 +1,192 @@
+//! Why a request was refused ([`Rejection`]) and why a guard could not be built
+//! ([`BuildError`]).
+
+use std::fmt;
+
+use http::StatusCode;
+
+/// Why a request was refused. Each variant has a fixed status and a stable [`Rejection::code`].
+///
+/// The response built from it (RFC 6750 §3) names the error class only; the precise reason
+/// (`code`) goes to metrics and debug logs, never to the caller, so that an attacker learns
+/// nothing about which check failed.
+#[derive(Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub enum Rejection {
+    /// No `Authorization: Bearer` credentials: 401 with a bare `Bearer` challenge.
+    MissingToken,
+    /// The `Authorization` header is malformed (several headers, `Bearer` without a token,
+    /// characters outside RFC 6750's `b64token`): 400 `invalid_request`.
+    InvalidRequest(&'static str),
+    /// The token failed a check: 401 `invalid_token`. The code says which (`jwt_expired`,
+    /// `signature_invalid`, `token_revoked`, …).
+    InvalidToken(&'static str),
+    /// The token is valid but lacks a scope or role the route requires: 403
+    /// `insufficient_scope`.
+    InsufficientScope {
+        /// The scopes the route requires (space-separated), for the challenge's `scope`.
+        scope: String,
+    },
+    /// The issuer's keys could not be fetched and no usable copy is cached: 503.
+    KeysUnavailable,
+    /// The route reads an [`crate::AccessToken`] but no guard runs in front of it: 500,
+    /// a configuration mistake in the application, not bad input.
+    NotConfigured,
+}
+
+impl Rejection {
+    /// A stable snake_case code for metrics and logs.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::MissingToken => "token_missing",
+            Self::InvalidRequest(code) | Self::InvalidToken(code) => code,
+            Self::InsufficientScope { .. } => "insufficient_scope",
+            Self::KeysUnavailable => "keys_unavailable",
+            Self::NotConfigured => "guard_not_configured",
+        }
+    }
+
+    /// The HTTP status of the response.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::MissingToken | Self::InvalidToken(_) => StatusCode::UNAUTHORIZED,
+            Self::InvalidRequest(_) => StatusCode::BAD_REQUEST,
+            Self::InsufficientScope { .. } => StatusCode::FORBIDDEN,
+            Self::KeysUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::NotConfigured => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The RFC 6750 error code (`invalid_token`, …), if the response carries one.
+    pub fn oauth_error(&self) -> Option<&'static str> {
+        match self {
+            Self::MissingToken => None,
+            Self::InvalidRequest(_) => Some("invalid_request"),
+            Self::InvalidToken(_) => Some("invalid_token"),
+            Self::InsufficientScope { .. } => Some("insufficient_scope"),
+            Self::KeysUnavailable => Some("temporarily_unavailable"),
+            Self::NotConfigured => Some("server_error"),
+        }
+    }
+
+    /// The human-readable description sent to the caller: deliberately coarse.
+    pub fn description(&self) -> &'static str {
+        match self {
+            Self::MissingToken => "a bearer token is required",
+            Self::InvalidRequest(_) => "the Authorization header is malformed",
+            // An expired token is the one case where saying why helps the legitimate client
+            // (refresh now) and tells an attacker nothing they did not know.
+            Self::InvalidToken("jwt_expired") => "the access token expired",
+            Self::InvalidToken(_) => "the access token is invalid",
+            Self::InsufficientScope { .. } => "the access token lacks a required scope or role",
+            Self::KeysUnavailable => "the issuer's keys are unavailable; retry later",
+            Self::NotConfigured => "the service is misconfigured",
+        }
+    }
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.description(), self.code())
+    }
+}
+
+impl std::error::Error for Rejection {}
+
+/// Why a [`crate::Guard`] could not be built.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// No key source: call `issuer`, `jwks_url` or `static_keys`.
+    NoKeySource,
+    /// No expected issuer: call `issuer` or `expected_issuer`.
+    NoIssuer,
+    /// No audience: a guard must know which service it protects (RFC 9068 §4).
+    NoAudience,
+    /// A URL is malformed, or plain `http://` to a host that is not loopback.
+    Url(String),
+    /// Discovery, JWKS or feed could not be fetched.
+    Fetch(FetchError),
+    /// The discovery document is not usable (bad JSON, `issuer` mismatch, no `jwks_uri`).
+    Discovery(String),
+    /// A key is not usable (weak, malformed, inconsistent set).
+    Keys(tessera_jose::Error),
+    /// The published JWKS is not usable (a shared secret in it, no signature key).
+    Jwks(String),
+    /// The HTTP client could not be set up.
+    Client(String),
+}
+
+impl BuildError {
+    /// A stable snake_case code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NoKeySource => "no_key_source",
+            Self::NoIssuer => "no_issuer",
+            Self::NoAudience => "no_audience",
+            Self::Url(_) => "url_invalid",
+            Self::Fetch(_) => "fetch_failed",
+            Self::Discovery(_) => "discovery_invalid",
+            Self::Keys(_) => "keys_invalid",
+            Self::Jwks(_) => "jwks_invalid",
+            Self::Client(_) => "client_failed",
+        }
+    }
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NoKeySource => write!(f, "no key source: set an issuer, a JWKS URL or keys"),
+            Self::NoIssuer => write!(f, "no issuer: set the issuer whose tokens are accepted"),
+            Self::NoAudience => write!(f, "no audience: set the audience this service accepts"),
+            Self::Url(why) => write!(f, "bad URL: {why}"),
+            Self::Fetch(err) => write!(f, "fetch failed: {err}"),
+            Self::Discovery(why) => write!(f, "discovery document unusable: {why}"),
+            Self::Keys(err) => write!(f, "key set unusable: {err} ({})", err.code()),
+            Self::Jwks(why) => write!(f, "JWKS unusable: {why}"),
+            Self::Client(why) => write!(f, "HTTP client: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for BuildError {}
+
+impl From<FetchError> for BuildError {
+    fn from(err: FetchError) -> Self {
+        Self::Fetch(err)
+    }
+}
+
+impl From<tessera_jose::Error> for BuildError {
+    fn from(err: tessera_jose::Error) -> Self {
+        Self::Keys(err)
+    }
+}
+
+/// Why fetching a document from the issuer failed.
+#[derive(Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub enum FetchError {
+    /// Connecting, sending or reading failed (the transport's message).
+    Transport(String),
+    /// The server answered with a status other than 200.
+    Status(u16),
+    /// The body exceeded the size cap.
+    TooLarge(usize),
+    /// The body is not the JSON expected.
+    Body(String),
+}
+
+impl fmt::Display for FetchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Transport(why) => write!(f, "transport: {why}"),
+            Self::Status(status) => write!(f, "HTTP status {status}"),
+            Self::TooLarge(max) => write!(f, "body over the {max}-byte cap"),
+            Self::Body(why) => write!(f, "unexpected body: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for FetchError {}

@@ -1,0 +1,62 @@
+//! Verifies Tessera access tokens (RFC 9068) in resource servers built on tower or axum.
+//!
+//! A [`Guard`] checks each request statelessly against the issuer's published keys, which it
+//! caches as the issuer's `Cache-Control` says, and still refuses a revoked token within a
+//! second: it follows the issuer's revocation feed and keeps the revoked `jti`s until they
+//! expire.
+//!
+//! ```no_run
+//! use axum::{Json, Router, routing::get};
+//! use tessera_guard::{AccessToken, Guard};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let guard = Guard::builder()
+//!     .issuer("https://auth.example.com")   // discovery, JWKS, revocation feed
+//!     .audience("orders-api")
+//!     .build()
+//!     .await?;
+//!
+//! async fn orders(token: AccessToken) -> Json<Vec<String>> {
+//!     Json(vec![format!("orders of {}", token.subject())])
+//! }
+//!
+//! let app: Router = Router::new()
+//!     .route("/orders", get(orders))
+//!     .route_layer(guard.layer().require_scope("orders:read"));
+//! # Ok(()) }
+//! ```
+//!
+//! Rejections follow RFC 6750: 401 with `WWW-Authenticate: Bearer error="invalid_token"`,
+//! 403 `insufficient_scope`, 400 `invalid_request` for a malformed `Authorization` header.
+//! The reason (`jwt_expired`, `signature_invalid`, `token_revoked`, …) goes to the counters
+//! ([`Guard::stats`], [`MetricsHook`]) and debug logs, never to the caller. No token is
+//! ever logged, and no URL named in a token is ever fetched.
+
+#![forbid(unsafe_code)]
+
+mod bearer;
+mod builder;
+mod cache_control;
+mod error;
+#[cfg(feature = "axum")]
+mod extract;
+mod feed;
+mod fetch;
+mod guard;
+mod jwks;
+mod layer;
+mod metrics;
+mod revoked;
+mod sse;
+mod token;
+mod verified;
+
+pub use bearer::bearer_token;
+pub use builder::GuardBuilder;
+pub use error::{BuildError, FetchError, Rejection};
+pub use feed::FeedState;
+pub use guard::Guard;
+pub use layer::{GuardLayer, GuardService};
+pub use metrics::{MetricsHook, Stats};
+pub use revoked::RevokedSet;
+pub use token::AccessToken;
