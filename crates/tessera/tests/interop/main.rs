@@ -46,6 +46,7 @@ macro_rules! per_alg {
 }
 
 mod foreign_tokens;
+mod guard;
 mod oauth_clients;
 mod server_tokens;
 
