@@ -48,7 +48,7 @@ echo "criterion done: $(date -u +%FT%TZ); $(uptime)"
 echo
 echo "Interleaved ratios (examples/paired.rs, ${PAIRED_SECONDS} s per row):"
 echo
-target/release/examples/paired "$PAIRED_SECONDS"
+"${CARGO_TARGET_DIR:-target}/release/examples/paired" "$PAIRED_SECONDS"
 echo "done: $(date -u +%FT%TZ); $(uptime)"
 echo
 python3 report.py

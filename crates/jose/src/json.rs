@@ -3,6 +3,7 @@
 //! let two components see two different tokens).
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -126,17 +127,147 @@ pub(crate) fn duplicate<E: de::Error>(name: &str) -> E {
     E::custom(format_args!("{DUPLICATE_PREFIX}{name:?}"))
 }
 
-/// Runs `visitor` over one JSON object in `bytes`, then requires the end of input.
+/// Names already seen in one JSON object: a linear scan while there are few (the common case,
+/// no allocation), a hash set once there are many, so that a crafted token with thousands of
+/// members costs linear time rather than quadratic.
+#[derive(Default)]
+pub(crate) struct SeenNames<'de> {
+    few: [Cow<'de, str>; FEW_NAMES],
+    count: usize,
+    many: Option<HashSet<Cow<'de, str>>>,
+}
+
+/// Members tracked by linear scan before switching to the hash set.
+const FEW_NAMES: usize = 12;
+
+impl<'de> SeenNames<'de> {
+    /// Records `name`; false when it was seen before.
+    pub(crate) fn insert(&mut self, name: Cow<'de, str>) -> bool {
+        if let Some(many) = &mut self.many {
+            return many.insert(name);
+        }
+        if self.few[..self.count].contains(&name) {
+            return false;
+        }
+        if let Some(slot) = self.few.get_mut(self.count) {
+            *slot = name;
+            self.count += 1;
+        } else {
+            let mut many: HashSet<_> = self.few.iter_mut().map(std::mem::take).collect();
+            many.insert(name);
+            self.many = Some(many);
+        }
+        true
+    }
+}
+
+/// Completes the checks on a JSON value that serde_json skipped over as raw text (which only
+/// checks its syntax): no duplicate member names at any depth, and no `\u` escape that is a
+/// lone surrogate (which no string can hold). Only values with an object inside or a `\u`
+/// escape need the second pass.
+pub(crate) fn check_skipped_value<E: de::Error>(raw: &str) -> Result<(), E> {
+    let bytes = raw.as_bytes();
+    let may_hold_object =
+        matches!(bytes.first(), Some(b'{' | b'[')) && memchr::memchr(b'{', bytes).is_some();
+    if !may_hold_object && memchr::memmem::find(bytes, b"\\u").is_none() {
+        return Ok(());
+    }
+    let mut deserializer = serde_json::Deserializer::from_str(raw);
+    match de::Deserializer::deserialize_any(&mut deserializer, UniqueNames) {
+        Ok(()) => Ok(()),
+        // Keep the inner message without its position; the caller's parser adds its own.
+        Err(err) => Err(E::custom(without_position(&err.to_string()))),
+    }
+}
+
+/// Drops the ` at line L column C` suffix serde_json adds to its messages.
+pub(crate) fn without_position(message: &str) -> &str {
+    match message.rfind(" at line ") {
+        Some(at) => &message[..at],
+        None => message,
+    }
+}
+
+/// Walks any JSON value, refusing an object that repeats a member name.
+struct UniqueNames;
+
+impl<'de> Deserialize<'de> for UniqueNames {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer
+            .deserialize_any(UniqueNames)
+            .map(|()| UniqueNames)
+    }
+}
+
+impl<'de> Visitor<'de> for UniqueNames {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element::<UniqueNames>()?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<(), A::Error> {
+        let mut seen = SeenNames::default();
+        while let Some(Name(name)) = access.next_key::<Name<'de>>()? {
+            access.next_value::<UniqueNames>()?;
+            if !seen.insert(name.clone()) {
+                return Err(duplicate(&name));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Checks that a document is UTF-8, once for the whole of it (cheaper than once per string).
+///
+/// # Errors
+/// [`Malformed::Json`] for `part`.
+pub(crate) fn utf8(bytes: &[u8], part: Part) -> Result<&str, Error> {
+    std::str::from_utf8(bytes)
+        .map_err(|_| Error::Malformed(Malformed::Json(part, "not valid UTF-8".into())))
+}
+
+/// Runs `visitor` over one JSON object in `text`, then requires the end of input.
 ///
 /// The visitor's own result type carries domain errors found while reading (a claim of the
 /// wrong type) so that the JSON is still read to its end and JSON errors keep their meaning.
-pub(crate) fn visit_object<'de, V, T>(bytes: &'de [u8], part: Part, visitor: V) -> Result<T, Error>
+pub(crate) fn visit_object_str<'de, V, T>(
+    text: &'de str,
+    part: Part,
+    visitor: V,
+) -> Result<T, Error>
 where
     V: Visitor<'de, Value = Result<T, Error>>,
 {
-    // One UTF-8 check of the whole document is cheaper than one per JSON string.
-    let text = std::str::from_utf8(bytes)
-        .map_err(|_| Error::Malformed(Malformed::Json(part, "not valid UTF-8".into())))?;
     let mut deserializer = serde_json::Deserializer::from_str(text);
     let outcome = deserializer
         .deserialize_map(visitor)

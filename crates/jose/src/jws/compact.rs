@@ -36,14 +36,42 @@ pub(crate) fn sign_encoded_header(
     payload: &[u8],
     key: &SigningKey,
 ) -> Result<String, Error> {
-    let mut token = String::with_capacity(header_b64.len() + payload.len() * 4 / 3 + 700);
+    let capacity = header_b64.len() + payload.len().div_ceil(3) * 4 + key.signature_len_b64() + 2;
+    let mut token = String::with_capacity(capacity);
     token.push_str(header_b64);
     token.push('.');
     b64::encode_into(payload, &mut token);
-    let signature = key.sign(token.as_bytes())?;
+    let signature = key.sign_with(token.as_bytes(), SignatureCopy::of)?;
     token.push('.');
-    b64::encode_into(&signature, &mut token);
+    b64::encode_into(signature.bytes(), &mut token);
     Ok(token)
+}
+
+/// A signature copied out of the backend's result, which borrows the signing input: on the
+/// stack up to 132 bytes (every algorithm but RSA), else on the heap.
+struct SignatureCopy {
+    small: [u8; 132],
+    len: usize,
+    large: Vec<u8>,
+}
+
+impl SignatureCopy {
+    fn of(signature: &[u8]) -> Self {
+        let mut copy = Self {
+            small: [0; 132],
+            len: signature.len(),
+            large: Vec::new(),
+        };
+        match copy.small.get_mut(..signature.len()) {
+            Some(slot) => slot.copy_from_slice(signature),
+            None => copy.large = signature.to_vec(),
+        }
+        copy
+    }
+
+    fn bytes(&self) -> &[u8] {
+        self.small.get(..self.len).unwrap_or(&self.large)
+    }
 }
 
 /// Verifies a compact JWS against `keys` and returns its header and payload.
@@ -65,6 +93,20 @@ pub(crate) fn verify_with(
     max_len: usize,
     check_header: impl FnOnce(&Header) -> Result<(), Error>,
 ) -> Result<Verified, Error> {
+    let (header, payload) = verify_signature(token, keys, max_len, check_header)?;
+    let payload = b64::decode(payload.as_bytes())
+        .ok_or(Error::Malformed(Malformed::Base64(Part::Payload)))?;
+    Ok(Verified { header, payload })
+}
+
+/// As [`verify_with`], returning the payload still encoded, so that the caller can decode it
+/// where it wants (JWT claims are decoded on the stack).
+pub(crate) fn verify_signature<'t>(
+    token: &'t str,
+    keys: &impl KeyResolver,
+    max_len: usize,
+    check_header: impl FnOnce(&Header) -> Result<(), Error>,
+) -> Result<(Header, &'t str), Error> {
     let parts = split(token, max_len)?;
     let header = decode_header(parts.header)?;
     check_header(&header)?;
@@ -90,9 +132,7 @@ pub(crate) fn verify_with(
             }
         }
     }
-    let payload = b64::decode(parts.payload.as_bytes())
-        .ok_or(Error::Malformed(Malformed::Base64(Part::Payload)))?;
-    Ok(Verified { header, payload })
+    Ok((header, parts.payload))
 }
 
 /// The three parts of a compact token.
@@ -113,11 +153,15 @@ pub(crate) fn split(token: &str, max_len: usize) -> Result<Parts<'_>, Error> {
         });
     }
     let parts_error = || Error::Malformed(Malformed::Parts);
-    let (header, rest) = token.split_once('.').ok_or_else(parts_error)?;
-    let (payload, signature) = rest.split_once('.').ok_or_else(parts_error)?;
-    if signature.contains('.') {
+    // memchr scans 32 bytes at a time; a third dot anywhere is an error.
+    let mut dots = memchr::memchr_iter(b'.', token.as_bytes());
+    let (Some(first), Some(second), None) = (dots.next(), dots.next(), dots.next()) else {
         return Err(parts_error());
-    }
+    };
+    // Both positions hold an ASCII '.', so they are character boundaries.
+    let (header, rest) = token.split_at(first);
+    let (payload, signature) = rest.split_at(second - first);
+    let (payload, signature) = (&payload[1..], &signature[1..]);
     Ok(Parts {
         header,
         payload,
@@ -128,14 +172,6 @@ pub(crate) fn split(token: &str, max_len: usize) -> Result<Parts<'_>, Error> {
 
 /// Decodes and parses the header part.
 pub(crate) fn decode_header(part: &str) -> Result<Header, Error> {
-    let malformed = || Error::Malformed(Malformed::Base64(Part::Header));
-    // Typical headers fit on the stack; larger ones (up to the token cap) go to the heap.
-    let mut buffer = [0u8; 512];
-    match b64::decode_into(part.as_bytes(), &mut buffer) {
-        Some(len) => Header::parse(&buffer[..len]),
-        None if part.len() > 600 => {
-            Header::parse(&b64::decode(part.as_bytes()).ok_or_else(malformed)?)
-        }
-        None => Err(malformed()),
-    }
+    b64::decode_with(part.as_bytes(), Header::parse)
+        .ok_or(Error::Malformed(Malformed::Base64(Part::Header)))?
 }

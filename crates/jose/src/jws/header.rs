@@ -73,7 +73,38 @@ impl Header {
 
     /// Parses a decoded header strictly, in one pass over the JSON.
     pub(crate) fn parse(bytes: &[u8]) -> Result<Self, Error> {
-        json::visit_object(bytes, Part::Header, HeaderVisitor)
+        let text = json::utf8(bytes, Part::Header)?;
+        if let Some(header) = Self::parse_flat(text) {
+            return Ok(header);
+        }
+        json::visit_object_str(text, Part::Header, HeaderVisitor)
+    }
+
+    /// The fast path for the usual header: only `alg`, `typ`, `cty` and `kid`, each a plain
+    /// string and each once, with a known `alg`. `None` hands the document to the full parser
+    /// (see [`crate::flat`]), which applies every rule and reports every error.
+    fn parse_flat(text: &str) -> Option<Self> {
+        let mut alg = None;
+        let (mut typ, mut cty, mut kid) = (None, None, None);
+        crate::flat::members(text, |member| {
+            let Some(value) = member.str() else {
+                return false;
+            };
+            match member.name {
+                "alg" => set_once(&mut alg, value),
+                "typ" => set_once(&mut typ, value.to_owned()),
+                "cty" => set_once(&mut cty, value.to_owned()),
+                "kid" => set_once(&mut kid, value.to_owned()),
+                _ => false,
+            }
+        })?;
+        Some(Self {
+            alg: alg?.parse().ok()?,
+            typ,
+            cty,
+            kid,
+            extra: Map::new(),
+        })
     }
 
     /// The header as compact JSON: `alg`, `typ`, `cty`, `kid`, then other members.
@@ -240,6 +271,29 @@ mod tests {
         assert!(header.typ_is("application/AT+JWT"));
         assert_eq!(header.kid.as_deref(), Some("k1"));
         assert_eq!(header.extra.len(), 1);
+    }
+
+    #[test]
+    fn the_fast_path_reads_what_the_full_parser_reads() {
+        for doc in [
+            r#"{"alg":"ES256","typ":"JWT","kid":"k1"}"#,
+            r#"{"kid":"","alg":"EdDSA","cty":"JWT"}"#,
+            r#"{"alg":"HS256"}"#,
+        ] {
+            let fast = Header::parse_flat(doc).expect("fast path");
+            let full = json::visit_object_str(doc, Part::Header, HeaderVisitor).expect("valid");
+            assert_eq!(fast, full, "{doc}");
+        }
+        for doc in [
+            r#"{"alg":"none"}"#,
+            r#"{"alg":"HS256","alg":"HS256"}"#,
+            r#"{"alg":"HS256","kid":7}"#,
+            r#"{"alg":"HS256","x":"1"}"#,
+            r#"{"alg":"HS256","jwk":"x"}"#,
+            r#"{"typ":"JWT"}"#,
+        ] {
+            assert!(Header::parse_flat(doc).is_none(), "{doc}");
+        }
     }
 
     #[test]

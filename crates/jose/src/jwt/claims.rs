@@ -1,13 +1,18 @@
 //! The JWT claims set (RFC 7519 §4): registered claims typed, the rest as JSON.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{MapAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
+use super::extra::{ExtraClaims, RawBuilder};
+use super::write;
 use crate::error::{ClaimReason, Error, Part};
-use crate::json::{self, Name, StrictValue};
+use crate::flat;
+use crate::json::{self, Name, SeenNames};
 
 /// The registered claim names this type holds in typed fields.
 pub const REGISTERED: [&str; 7] = ["iss", "sub", "aud", "exp", "nbf", "iat", "jti"];
@@ -31,7 +36,7 @@ pub struct Claims {
     /// JWT id.
     pub jti: Option<String>,
     /// Every other claim.
-    pub extra: Map<String, Value>,
+    pub extra: ExtraClaims,
 }
 
 impl Claims {
@@ -121,7 +126,7 @@ impl Claims {
             "exp" => self.exp.map(Value::from),
             "nbf" => self.nbf.map(Value::from),
             "iat" => self.iat.map(Value::from),
-            _ => self.extra.get(name).cloned(),
+            _ => self.extra.get(name),
         }
     }
 
@@ -144,8 +149,7 @@ impl Claims {
     /// # Errors
     /// `token_malformed` when they do not fit `T`.
     pub fn custom<T: serde::de::DeserializeOwned>(&self) -> Result<T, Error> {
-        T::deserialize(&Value::Object(self.extra.clone()))
-            .map_err(|err| Error::json(Part::Payload, &err))
+        self.extra.deserialize()
     }
 
     /// Builds claims from a JSON object, type-checking the registered claims.
@@ -165,7 +169,60 @@ impl Claims {
     /// # Errors
     /// JSON errors, or `claim_invalid` for a registered claim of the wrong type.
     pub fn from_json(json: &[u8]) -> Result<Self, Error> {
-        json::visit_object(json, Part::Payload, ClaimsVisitor)
+        let text = json::utf8(json, Part::Payload)?;
+        if let Some(claims) = Self::from_flat_json(text) {
+            return Ok(claims);
+        }
+        json::visit_object_str(text, Part::Payload, ClaimsVisitor { len: json.len() })
+    }
+
+    /// The fast path for the usual claims (see [`crate::flat`]): `None` hands the document
+    /// to the full parser, which also reports every error.
+    fn from_flat_json(text: &str) -> Option<Self> {
+        let mut claims = Self::new();
+        let mut registered = 0u8;
+        let mut others = SeenNames::default();
+        let mut extra = RawBuilder::default();
+        flat::members(text, |member| match registered_index(member.name) {
+            Some(index) => {
+                let bit = 1u8 << index;
+                let fresh = registered & bit == 0;
+                registered |= bit;
+                fresh && claims.set_flat(member).is_some()
+            }
+            None => {
+                extra.push(member.name, false, member.value, text.len());
+                others.insert(Cow::Borrowed(member.name))
+            }
+        })?;
+        claims.extra = extra.finish();
+        Some(claims)
+    }
+
+    /// Sets a registered claim from a flat member; `None` for a type the fast path leaves to
+    /// the full parser (a wrong type, or an integer beyond i64).
+    fn set_flat(&mut self, member: flat::Member<'_>) -> Option<()> {
+        let string = || member.str().map(str::to_owned);
+        let integer = || match member.kind {
+            flat::Kind::Int => member.value.parse::<i64>().ok(),
+            _ => None,
+        };
+        match member.name {
+            "iss" => self.iss = Some(string()?),
+            "sub" => self.sub = Some(string()?),
+            "jti" => self.jti = Some(string()?),
+            "aud" => {
+                self.aud = match member.str_items() {
+                    Some(items) => items.map(str::to_owned).collect(),
+                    None => vec![string()?],
+                }
+            }
+            "exp" => self.exp = Some(integer()?),
+            "nbf" => self.nbf = Some(integer()?),
+            "iat" => self.iat = Some(integer()?),
+            _ => return None,
+        }
+        Some(())
     }
 
     /// The claims as compact JSON.
@@ -174,12 +231,9 @@ impl Claims {
         String::from_utf8(self.to_json_bytes()).unwrap_or_default()
     }
 
-    /// The claims as compact JSON bytes, written into a buffer sized for a typical token.
+    /// The claims as compact JSON bytes, in the order of [`Serialize`].
     pub(crate) fn to_json_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(320);
-        // A map of strings, numbers and JSON values always serializes.
-        let _ = serde_json::to_writer(&mut out, self);
-        out
+        write::claims(self)
     }
 }
 
@@ -206,6 +260,7 @@ impl Serialize for Claims {
         }
         for (name, value) in self
             .extra
+            .to_map()
             .iter()
             .filter(|(n, _)| !REGISTERED.contains(&n.as_str()))
         {
@@ -215,9 +270,27 @@ impl Serialize for Claims {
     }
 }
 
+/// The index of a registered claim name in [`REGISTERED`].
+fn registered_index(name: &str) -> Option<usize> {
+    Some(match name {
+        "iss" => 0,
+        "sub" => 1,
+        "aud" => 2,
+        "exp" => 3,
+        "nbf" => 4,
+        "iat" => 5,
+        "jti" => 6,
+        _ => return None,
+    })
+}
+
 /// Reads a claims set in one pass: registered claims straight into their typed fields,
-/// others into `extra`, refusing any name seen twice.
-struct ClaimsVisitor;
+/// the others kept as text, refusing any name seen twice. Values are taken as raw JSON text
+/// and converted only as far as needed.
+struct ClaimsVisitor {
+    /// The payload's length: an upper bound for the text of the other claims.
+    len: usize,
+}
 
 impl<'de> Visitor<'de> for ClaimsVisitor {
     type Value = Result<Claims, Error>;
@@ -228,33 +301,64 @@ impl<'de> Visitor<'de> for ClaimsVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
         let mut claims = Claims::new();
-        let mut seen = 0u8;
+        let mut registered = 0u8;
+        let mut others = SeenNames::default();
+        let mut extra = RawBuilder::default();
         let mut first_error = None;
         while let Some(Name(name)) = access.next_key::<Name<'de>>()? {
-            let StrictValue(value) = access.next_value()?;
-            match REGISTERED.iter().position(|r| *r == name) {
+            let value = access.next_value::<&'de RawValue>()?.get();
+            json::check_skipped_value(value)?;
+            match registered_index(&name) {
                 Some(index) => {
                     let bit = 1u8 << index;
-                    if seen & bit != 0 {
+                    if registered & bit != 0 {
                         return Err(json::duplicate(&name));
                     }
-                    seen |= bit;
-                    if let Err(err) = claims.set(&name, value) {
+                    registered |= bit;
+                    if let Err(err) = claims.set_raw(&name, value) {
                         first_error.get_or_insert(err);
                     }
                 }
                 None => {
-                    if claims
-                        .extra
-                        .insert(name.clone().into_owned(), value)
-                        .is_some()
-                    {
+                    if !others.insert(name.clone()) {
                         return Err(json::duplicate(&name));
                     }
+                    let escaped = matches!(name, Cow::Owned(_));
+                    extra.push(&name, escaped, value, self.len);
                 }
             }
         }
+        claims.extra = extra.finish();
         Ok(first_error.map_or(Ok(claims), Err))
+    }
+}
+
+impl Claims {
+    /// Sets a registered claim from its JSON text, converting the common forms (a string
+    /// without escapes, an integer) directly.
+    fn set_raw(&mut self, name: &str, text: &str) -> Result<(), Error> {
+        let plain_string = || {
+            text.strip_prefix('"')
+                .and_then(|t| t.strip_suffix('"'))
+                .filter(|t| !t.contains('\\'))
+                .map(str::to_owned)
+        };
+        let fast = match name {
+            "iss" => plain_string().map(|s| self.iss = Some(s)),
+            "sub" => plain_string().map(|s| self.sub = Some(s)),
+            "jti" => plain_string().map(|s| self.jti = Some(s)),
+            "aud" => plain_string().map(|s| self.aud = vec![s]),
+            // A JSON number that reads as an i64 is an integer literal: exact.
+            "exp" => text.parse().ok().map(|n| self.exp = Some(n)),
+            "nbf" => text.parse().ok().map(|n| self.nbf = Some(n)),
+            "iat" => text.parse().ok().map(|n| self.iat = Some(n)),
+            _ => None,
+        };
+        if fast.is_some() {
+            return Ok(());
+        }
+        let value = serde_json::from_str(text).map_err(|err| Error::json(Part::Payload, &err))?;
+        self.set(name, value)
     }
 }
 
@@ -317,6 +421,15 @@ mod tests {
         assert_eq!(claims.aud, ["a", "b"]);
         assert_eq!(claims.exp, Some(10));
         assert_eq!(claims.get("scope"), Some(Value::from("x")));
+        assert!(claims.contains("scope") && !claims.contains("other"));
+    }
+
+    #[test]
+    fn registered_indexes_follow_the_list() {
+        for (index, name) in REGISTERED.iter().enumerate() {
+            assert_eq!(registered_index(name), Some(index));
+        }
+        assert_eq!(registered_index("other"), None);
     }
 
     #[test]
@@ -336,6 +449,113 @@ mod tests {
         }
         assert_eq!(code(r#"{"exp":1,"exp":2}"#), "json_duplicate_member");
     }
+
+    #[test]
+    fn duplicates_are_found_among_many_claims_and_inside_values() {
+        let many: String = (0..30).map(|i| format!(r#""c{i}":{i},"#)).collect();
+        for doc in [
+            format!(r#"{{{many}"c29":0}}"#),
+            format!(r#"{{{many}"c\u0030":0}}"#),
+            r#"{"x":1,"\u0078":2}"#.to_owned(),
+            r#"{"sub":{"a":1,"a":2}}"#.to_owned(),
+            r#"{"aud":["a",{"b":[{"c":1,"c":1}]}]}"#.to_owned(),
+            r#"{"x":[{"k":1},{"k":2,"k":3}]}"#.to_owned(),
+        ] {
+            assert_eq!(code(&doc), "json_duplicate_member", "{doc}");
+        }
+        assert_eq!(
+            code(&format!(r#"{{{many}"d":[{{"k":1}},{{"k":2}}]}}"#)),
+            "ok"
+        );
+        // A lone surrogate is no string: refused wherever it is, as before the raw fast path.
+        for doc in [
+            r#"{"x":"\ud800"}"#,
+            r#"{"x":["a",{"y":"\udc00z"}]}"#,
+            r#"{"sub":"\ud800"}"#,
+            r#"{"aud":["\ud800"]}"#,
+        ] {
+            assert_eq!(code(doc), "token_malformed", "{doc}");
+        }
+        assert_eq!(code(r#"{"x":"\ud83e\udd80","y":"\\u"}"#), "ok");
+    }
+
+    #[test]
+    fn registered_claims_in_unusual_forms_are_read() {
+        let claims = Claims::from_json(
+            br#"{"iss":"a\"b","sub":"\u00e9","aud":"x\/y","exp":1e3,"nbf":-5,"iat":12.0}"#,
+        )
+        .expect("valid");
+        assert_eq!(claims.iss.as_deref(), Some("a\"b"));
+        assert_eq!(claims.sub.as_deref(), Some("é"));
+        assert_eq!(claims.aud, ["x/y"]);
+        assert_eq!(
+            (claims.exp, claims.nbf, claims.iat),
+            (Some(1000), Some(-5), Some(12))
+        );
+        assert_eq!(code(r#"{"exp":9223372036854775808}"#), "claim_invalid");
+    }
+
+    #[test]
+    fn parsed_claims_write_back_what_they_read() {
+        let json = r#"{"iss":"i","aud":["a","b"],"exp":5,"n\"x":[1,{"y":null}],"s":"t\n"}"#;
+        let claims = Claims::from_json(json.as_bytes()).expect("valid");
+        assert_eq!(claims.to_json(), json);
+        let only_extra = Claims::from_json(br#"{"a":1}"#).expect("valid");
+        assert_eq!(only_extra.to_json(), r#"{"a":1}"#);
+        assert_eq!(Claims::new().to_json(), "{}");
+    }
+
+    proptest::proptest! {
+        /// Whatever the fast path accepts, the full parser reads the same way.
+        #[test]
+        fn the_fast_path_agrees_with_the_full_parser(
+            members in proptest::collection::vec((0..NAMES.len(), 0..VALUES.len()), 0..8)
+        ) {
+            let body: Vec<String> = members
+                .iter()
+                .map(|&(n, v)| format!("{}:{}", NAMES[n], VALUES[v]))
+                .collect();
+            let text = format!("{{{}}}", body.join(","));
+            let full = json::visit_object_str(&text, Part::Payload, ClaimsVisitor { len: text.len() });
+            if let Some(fast) = Claims::from_flat_json(&text) {
+                let full = full.expect("the full parser accepts what the fast path accepts");
+                proptest::prop_assert_eq!(&fast, &full, "{}", text);
+                proptest::prop_assert_eq!(fast.to_json(), full.to_json());
+            }
+        }
+    }
+
+    const NAMES: [&str; 10] = [
+        r#""iss""#,
+        r#""sub""#,
+        r#""aud""#,
+        r#""exp""#,
+        r#""nbf""#,
+        r#""iat""#,
+        r#""jti""#,
+        r#""x""#,
+        r#""scope""#,
+        r#""\u0078""#,
+    ];
+    const VALUES: [&str; 17] = [
+        r#""a""#,
+        r#""""#,
+        "1",
+        "-0",
+        "0",
+        "9223372036854775808",
+        "-12",
+        "[]",
+        r#"["a","b"]"#,
+        r#"[""]"#,
+        "true",
+        "null",
+        "1.5",
+        r#""\n""#,
+        "{}",
+        "[1]",
+        r#""é""#,
+    ];
 
     #[test]
     fn serializes_a_single_audience_as_a_string() {

@@ -1,9 +1,12 @@
 //! JSON Web Tokens (RFC 7519): signing and verifying claims sets.
 
 mod claims;
+mod extra;
 mod validator;
+mod write;
 
 pub use claims::{Claims, REGISTERED};
+pub use extra::ExtraClaims;
 pub use validator::{DEFAULT_LEEWAY_SECS, Validator, ValidatorBuilder};
 
 use crate::error::Error;

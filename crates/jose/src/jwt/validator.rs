@@ -4,8 +4,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::alg::Algorithm;
+use crate::b64;
 use crate::clock::{Clock, SystemClock};
-use crate::error::{ClaimReason, Error};
+use crate::error::{ClaimReason, Error, Malformed, Part};
 use crate::jwk::KeyResolver;
 use crate::jws::{Header, compact};
 use crate::jwt::{Claims, Token};
@@ -139,15 +140,13 @@ impl Validator {
     /// # Errors
     /// The first failed check, as a typed [`Error`] with a stable code.
     pub fn verify(&self, token: &str, keys: &impl KeyResolver) -> Result<Token, Error> {
-        let verified = compact::verify_with(token, keys, self.max_len, |header| {
+        let (header, payload) = compact::verify_signature(token, keys, self.max_len, |header| {
             self.validate_header(header)
         })?;
-        let claims = Claims::from_json(&verified.payload)?;
+        let claims = b64::decode_with(payload.as_bytes(), Claims::from_json)
+            .ok_or(Error::Malformed(Malformed::Base64(Part::Payload)))??;
         self.validate_claims(&claims)?;
-        Ok(Token {
-            header: verified.header,
-            claims,
-        })
+        Ok(Token { header, claims })
     }
 
     /// The header checks: the algorithm allow-list and `typ`.

@@ -303,20 +303,40 @@ impl SigningKey {
     /// # Errors
     /// [`Error::Crypto`] if the backend fails.
     pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, Error> {
+        self.sign_with(message, <[u8]>::to_vec)
+    }
+
+    /// Signs `message` and hands the signature to `f` without copying it to the heap
+    /// (except for RSA, whose signature length depends on the key).
+    pub(crate) fn sign_with<R>(
+        &self,
+        message: &[u8],
+        f: impl FnOnce(&[u8]) -> R,
+    ) -> Result<R, Error> {
         match &self.signer {
-            Signer::Hmac(key) => Ok(hmac::sign(key, message).as_ref().to_vec()),
+            Signer::Hmac(key) => Ok(f(hmac::sign(key, message).as_ref())),
             Signer::Rsa(pair, encoding) => {
                 let mut signature = vec![0u8; pair.public_modulus_len()];
                 pair.sign(*encoding, &SystemRandom::new(), message, &mut signature)
                     .map_err(|_| Error::Crypto)?;
-                Ok(signature)
+                Ok(f(&signature))
             }
             Signer::Ec(pair) => pair
                 .sign(&SystemRandom::new(), message)
-                .map(|sig| sig.as_ref().to_vec())
+                .map(|sig| f(sig.as_ref()))
                 .map_err(|_| Error::Crypto),
-            Signer::Ed25519(pair) => Ok(pair.sign(message).as_ref().to_vec()),
+            Signer::Ed25519(pair) => Ok(f(pair.sign(message).as_ref())),
         }
+    }
+
+    /// An upper bound for the length of this key's signatures in base64url.
+    pub(crate) fn signature_len_b64(&self) -> usize {
+        let bytes = match &self.signer {
+            Signer::Rsa(pair, _) => pair.public_modulus_len(),
+            // HMAC-SHA512, ECDSA P-521 (r||s) and Ed25519 are at most 132 bytes.
+            _ => 132,
+        };
+        bytes.div_ceil(3) * 4
     }
 }
 
