@@ -150,6 +150,22 @@ pub trait Store: Send + Sync + 'static {
 
     /// Inserts a key.
     fn insert_key(&self, key: &KeyRecord) -> impl Fut<()>;
+    /// Inserts `key` only if the newest key in the store (by creation, whatever its state)
+    /// is still `newest_seen` (`None`: the store holds no key), and says whether it did.
+    ///
+    /// This compare-and-set lets several instances run the rotation plan at the same time
+    /// and still create each new key once. The default reads then inserts, which is enough
+    /// for one process; a store shared by several instances must make it atomic.
+    fn insert_key_after(&self, key: &KeyRecord, newest_seen: Option<&str>) -> impl Fut<bool> {
+        async move {
+            let keys = self.all_keys().await?;
+            if keys.last().map(|k| k.kid.as_str()) != newest_seen {
+                return Ok(false);
+            }
+            self.insert_key(key).await?;
+            Ok(true)
+        }
+    }
     /// All keys not yet retired, oldest first.
     fn live_keys(&self) -> impl Fut<Vec<KeyRecord>>;
     /// All keys, oldest first.

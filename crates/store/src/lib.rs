@@ -1,9 +1,11 @@
-//! Tessera's storage: the [`tessera_core::Store`] trait on SQLite, through sqlx.
+//! Tessera's storage: the [`tessera_core::Store`] trait on SQLite and PostgreSQL.
 //!
 //! [`SqliteStore`] is the embedded default: one file in the data directory, WAL journal,
-//! `synchronous=FULL` unless told otherwise, migrations run at open. A PostgreSQL store for
-//! several server instances will sit beside it in its own module, sharing the error mapping
-//! ([`sqlx::Error`] never leaves this crate), the value codecs and the refresh-rotation rules.
+//! `synchronous=FULL` unless told otherwise, migrations run at open. [`PgStore`] is for
+//! several server instances on one PostgreSQL database: a connection pool, row locks where
+//! requests race, migrations run at open under an advisory lock. [`AnyStore`] holds either,
+//! chosen by a [`Location`]. Both backends share the error mapping ([`sqlx::Error`] never
+//! leaves this crate), the value codecs and the refresh-rotation rules.
 //!
 //! Every method that reports success has committed its write first.
 //!
@@ -23,9 +25,15 @@
 
 #![forbid(unsafe_code)]
 
+mod any;
 mod codec;
 mod error;
+mod postgres;
 mod rotation;
+mod schema;
 mod sqlite;
 
+pub use any::{AnyStore, Location, StoreOptions};
+pub use postgres::{PgOptions, PgStore};
+pub use schema::Migration;
 pub use sqlite::{SqliteOptions, SqliteStore, Synchronous};

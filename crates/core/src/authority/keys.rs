@@ -115,19 +115,34 @@ impl<S: Store> Authority<S> {
 }
 
 /// Plans the rotation steps due at `now` and applies them in order.
+///
+/// Several instances on one store may plan at the same moment: moving a key to a state is
+/// idempotent, and a new key is created only if no other key was created since this plan
+/// read the store (the loser of that race leaves the creation to the winner).
 pub(super) async fn apply_plan<S: Store>(
     store: &S,
     master: &MasterKey,
     policy: &RotationPolicy,
     now: Timestamp,
 ) -> Result<Vec<KeyChange>, OAuthError> {
-    let keys = store.live_keys().await?;
+    let all = store.all_keys().await?;
+    let mut newest_seen = all.last().map(|k| k.kid.clone());
+    let keys: Vec<KeyRecord> = all
+        .into_iter()
+        .filter(|k| k.state != KeyState::Retired)
+        .collect();
     let mut changes = Vec::new();
     for action in policy.plan(&keys, now) {
         let (kid, to) = match action {
             KeyAction::Create { alg, activates_at } => {
                 let record = generate_record(alg, now, activates_at, master)?;
-                store.insert_key(&record).await?;
+                if !store
+                    .insert_key_after(&record, newest_seen.as_deref())
+                    .await?
+                {
+                    continue;
+                }
+                newest_seen = Some(record.kid.clone());
                 changes.push(created(&record));
                 continue;
             }

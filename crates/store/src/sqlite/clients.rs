@@ -1,61 +1,61 @@
 //! OAuth clients.
 
+use rusqlite::{Connection, params};
 use tessera_core::StoreError;
 use tessera_core::model::Client;
 
+use super::cache::Cache;
 use super::rows::{self, client_columns};
-use super::{Db, found};
+use super::{exec, found, many, optional};
 use crate::codec::encode_list;
-use crate::error::StoreResultExt;
 
-pub(super) async fn create_client(db: &Db, client: &Client) -> Result<(), StoreError> {
-    sqlx::query(
+pub(super) fn create_client(
+    conn: &Connection,
+    cache: &Cache,
+    client: &Client,
+) -> Result<(), StoreError> {
+    cache.forget_client(&client.id);
+    exec(
+        conn,
         "INSERT INTO clients (id, name, secret_hash, grants, scopes, audiences, created_at) \
          VALUES (?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(&client.id)
-    .bind(&client.name)
-    .bind(&client.secret_hash)
-    .bind(encode_list(&client.grants)?)
-    .bind(encode_list(&client.scopes)?)
-    .bind(encode_list(&client.audiences)?)
-    .bind(client.created_at)
-    .execute(&db.writer)
-    .await
-    .or_store("client")?;
+        params![
+            client.id,
+            client.name,
+            client.secret_hash,
+            encode_list(&client.grants)?,
+            encode_list(&client.scopes)?,
+            encode_list(&client.audiences)?,
+            client.created_at,
+        ],
+        "client",
+    )?;
     Ok(())
 }
 
-pub(super) async fn client_by_id(db: &Db, id: &str) -> Result<Option<Client>, StoreError> {
+pub(super) fn client_by_id(conn: &Connection, id: &str) -> Result<Option<Client>, StoreError> {
     let sql = concat!("SELECT ", client_columns!(), " FROM clients WHERE id = ?");
-    let row = sqlx::query(sql)
-        .bind(id)
-        .fetch_optional(&db.reader)
-        .await
-        .or_store("client")?;
-    row.as_ref().map(rows::client).transpose()
+    optional(conn, sql, [id], "client", rows::client)
 }
 
-pub(super) async fn list_clients(db: &Db) -> Result<Vec<Client>, StoreError> {
+pub(super) fn list_clients(conn: &Connection) -> Result<Vec<Client>, StoreError> {
     let sql = concat!(
         "SELECT ",
         client_columns!(),
         " FROM clients ORDER BY created_at, id"
     );
-    let found = sqlx::query(sql)
-        .fetch_all(&db.reader)
-        .await
-        .or_store("client")?;
-    rows::all(&found, rows::client)
+    many(conn, sql, [], "client", rows::client)
 }
 
 /// Deletes the client; its sessions and their refresh tokens go with it
 /// (`ON DELETE CASCADE`), which ends them.
-pub(super) async fn delete_client(db: &Db, id: &str) -> Result<(), StoreError> {
-    let deleted = sqlx::query("DELETE FROM clients WHERE id = ?")
-        .bind(id)
-        .execute(&db.writer)
-        .await
-        .or_store("client")?;
-    found(deleted.rows_affected())
+pub(super) fn delete_client(conn: &Connection, cache: &Cache, id: &str) -> Result<(), StoreError> {
+    cache.forget_client(id);
+    cache.forget_sessions();
+    found(exec(
+        conn,
+        "DELETE FROM clients WHERE id = ?",
+        [id],
+        "client",
+    )?)
 }

@@ -1,77 +1,66 @@
 //! Signing keys.
 
+use rusqlite::{Connection, params};
 use tessera_core::StoreError;
 use tessera_core::model::{KeyRecord, KeyState, Timestamp};
 
 use super::rows::{self, key_columns};
-use super::{Db, found};
+use super::{exec, found, many};
 use crate::codec::key_state_name;
-use crate::error::StoreResultExt;
 
-pub(super) async fn insert_key(db: &Db, key: &KeyRecord) -> Result<(), StoreError> {
-    sqlx::query(
+pub(super) fn insert_key(conn: &Connection, key: &KeyRecord) -> Result<(), StoreError> {
+    exec(
+        conn,
         "INSERT INTO signing_keys (kid, alg, public_jwk, private_sealed, state, created_at, \
          activates_at, retired_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(&key.kid)
-    .bind(&key.alg)
-    .bind(&key.public_jwk)
-    .bind(&key.private_sealed)
-    .bind(key_state_name(key.state))
-    .bind(key.created_at)
-    .bind(key.activates_at)
-    .bind(key.retired_at)
-    .execute(&db.writer)
-    .await
-    .or_store("key")?;
+        params![
+            key.kid,
+            key.alg,
+            key.public_jwk,
+            key.private_sealed,
+            key_state_name(key.state),
+            key.created_at,
+            key.activates_at,
+            key.retired_at,
+        ],
+        "key",
+    )?;
     Ok(())
 }
 
-pub(super) async fn live_keys(db: &Db) -> Result<Vec<KeyRecord>, StoreError> {
+pub(super) fn live_keys(conn: &Connection) -> Result<Vec<KeyRecord>, StoreError> {
     let sql = concat!(
         "SELECT ",
         key_columns!(),
         " FROM signing_keys WHERE state <> 'retired' ORDER BY created_at, rowid"
     );
-    let found = sqlx::query(sql)
-        .fetch_all(&db.reader)
-        .await
-        .or_store("key")?;
-    rows::all(&found, rows::key)
+    many(conn, sql, [], "key", rows::key)
 }
 
-pub(super) async fn all_keys(db: &Db) -> Result<Vec<KeyRecord>, StoreError> {
+pub(super) fn all_keys(conn: &Connection) -> Result<Vec<KeyRecord>, StoreError> {
     let sql = concat!(
         "SELECT ",
         key_columns!(),
         " FROM signing_keys ORDER BY created_at, rowid"
     );
-    let found = sqlx::query(sql)
-        .fetch_all(&db.reader)
-        .await
-        .or_store("key")?;
-    rows::all(&found, rows::key)
+    many(conn, sql, [], "key", rows::key)
 }
 
 /// Moves the key to `state`. A key that stops signing keeps the first `retired_at` it got;
 /// one that signs (or will) again has it cleared.
-pub(super) async fn set_key_state(
-    db: &Db,
+pub(super) fn set_key_state(
+    conn: &Connection,
     kid: &str,
     state: KeyState,
     now: Timestamp,
 ) -> Result<(), StoreError> {
     let stopped = matches!(state, KeyState::Retiring | KeyState::Retired);
-    let updated = sqlx::query(
+    let updated = exec(
+        conn,
         "UPDATE signing_keys SET state = ?, \
          retired_at = CASE WHEN ? THEN coalesce(retired_at, ?) ELSE NULL END WHERE kid = ?",
-    )
-    .bind(key_state_name(state))
-    .bind(stopped)
-    .bind(now)
-    .bind(kid)
-    .execute(&db.writer)
-    .await
-    .or_store("key")?;
-    found(updated.rows_affected())
+        params![key_state_name(state), stopped, now, kid],
+        "key",
+    )?;
+    found(updated)
 }

@@ -1,7 +1,11 @@
-//! The SQLite store: one file, WAL journal, one writer connection and a few readers.
+//! The SQLite store: one file, WAL journal, one connection on its own thread (see
+//! [`engine`]) in front of an in-memory cache of the hottest reads (see [`cache`]).
 
 mod accounts;
+mod cache;
 mod clients;
+mod engine;
+mod error;
 mod keys;
 mod lockouts;
 mod options;
@@ -17,13 +21,17 @@ mod tests;
 use std::path::Path;
 use std::str::FromStr;
 
+use rusqlite::types::FromSql;
+use rusqlite::{Connection, Params, Row};
 use sqlx::migrate::Migrator;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
-use sqlx::{Sqlite, Transaction};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
+use sqlx::{ConnectOptions, Connection as _};
 use tessera_core::StoreError;
 
 pub use options::{SqliteOptions, Synchronous};
 
+use self::engine::Engine;
+use self::error::SqlResultExt;
 use crate::error::{StoreResultExt, from_migrate};
 
 /// The schema, embedded in the binary and brought up to date at open.
@@ -31,25 +39,20 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// [`tessera_core::Store`] on SQLite.
 ///
-/// Writes go through a single connection, and every multi-statement write runs in one
-/// `BEGIN IMMEDIATE` transaction, so writers in this process queue for that connection and
-/// writers in other processes wait up to the busy timeout. Reads use a small pool of
-/// read-only connections that WAL lets run beside the writer.
+/// Every call runs on one connection that a thread of the store owns: reads at once, on
+/// committed data; writes that wait together in one `BEGIN IMMEDIATE` transaction, each in
+/// its own savepoint, answered only once that transaction has committed (with
+/// `synchronous=FULL`, once it is on disk). Writers in other processes wait up to the busy
+/// timeout for the write lock. Clients, users by id and revocation answers are cached; a
+/// commit by another process on the same file is noticed within about 100 ms.
 ///
-/// Clones share the same connections.
+/// Clones share the same thread and connection.
 ///
 /// A refresh record passed to `create_session` or `rotate_refresh` is stored unused and in the
 /// family of its session, whatever its `used_at`, `successor_sealed` and `session_id` say.
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
-    db: Db,
-}
-
-/// The connection pools behind a store (one pool for both in memory).
-#[derive(Clone, Debug)]
-struct Db {
-    writer: SqlitePool,
-    reader: SqlitePool,
+    db: Engine,
 }
 
 impl SqliteStore {
@@ -74,7 +77,7 @@ impl SqliteStore {
         }
         let connect = SqliteConnectOptions::from_str(url_or_path).or_store("database url")?;
         if is_memory_url(url_or_path) {
-            return Self::single_connection(connect).await;
+            return Self::in_memory().await;
         }
         Self::open_with(connect, &options).await
     }
@@ -95,69 +98,57 @@ impl SqliteStore {
         Self::open_with(connect, &options).await
     }
 
-    /// A fresh private in-memory database on a single connection, for tests. Nothing in it
-    /// survives the store.
+    /// A fresh private in-memory database, for tests. Nothing in it survives the store.
     ///
     /// # Errors
     ///
     /// [`StoreError::Unavailable`] if SQLite cannot allocate it.
     pub async fn in_memory() -> Result<Self, StoreError> {
-        Self::single_connection(SqliteConnectOptions::new().in_memory(true)).await
+        let conn = Connection::open_in_memory().or_store("database")?;
+        SqliteOptions::default().configure(&conn)?;
+        for migration in MIGRATOR
+            .iter()
+            .filter(|m| m.migration_type.is_up_migration())
+        {
+            conn.execute_batch(migration.sql.as_str())
+                .or_store("schema")?;
+        }
+        Ok(Self {
+            db: Engine::start(conn)?,
+        })
     }
 
-    /// Closes every connection, waiting for calls in flight. Dropping the store also closes
-    /// them, in the background; either way nothing committed is lost.
+    /// Closes the connection once the calls already made have finished. Dropping every
+    /// clone of the store also closes it, in the background; either way nothing committed
+    /// is lost.
     pub async fn close(&self) {
-        self.db.writer.close().await;
-        self.db.reader.close().await;
+        self.db.close().await;
     }
 
+    /// Brings the schema up to date through sqlx (which records what it applied), then
+    /// opens the store's own connection.
     async fn open_with(
         connect: SqliteConnectOptions,
         options: &SqliteOptions,
     ) -> Result<Self, StoreError> {
         create_private(connect.get_filename())?;
-        let connect = options.apply(connect);
-        let writer_connect = connect
-            .clone()
+        let mut migrating = options
+            .apply(connect.clone())
             .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal);
-        let writer = pool_options(options, 1)
-            .min_connections(1)
-            .connect_with(writer_connect)
+            .journal_mode(SqliteJournalMode::Wal)
+            .connect()
             .await
             .or_store("database")?;
-        MIGRATOR.run(&writer).await.map_err(from_migrate)?;
-        let reader = pool_options(options, options.readers)
-            .connect_lazy_with(connect.pragma("query_only", "ON"));
+        let migrated = MIGRATOR.run(&mut migrating).await.map_err(from_migrate);
+        // Closing only flushes what the migration already committed.
+        let _ = migrating.close().await;
+        migrated?;
+        let conn = Connection::open(connect.get_filename()).or_store("database")?;
+        options.configure(&conn)?;
         Ok(Self {
-            db: Db { writer, reader },
+            db: Engine::start(conn)?,
         })
     }
-
-    async fn single_connection(connect: SqliteConnectOptions) -> Result<Self, StoreError> {
-        let pool = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            .idle_timeout(None)
-            .max_lifetime(None)
-            .connect_with(connect.foreign_keys(true))
-            .await
-            .or_store("database")?;
-        MIGRATOR.run(&pool).await.map_err(from_migrate)?;
-        Ok(Self {
-            db: Db {
-                writer: pool.clone(),
-                reader: pool,
-            },
-        })
-    }
-}
-
-fn pool_options(options: &SqliteOptions, size: u32) -> SqlitePoolOptions {
-    SqlitePoolOptions::new()
-        .max_connections(size)
-        .acquire_timeout(options.acquire_timeout)
 }
 
 /// True for `scheme://…`: a URL, not a path, and (not starting with `sqlite:`) not ours.
@@ -193,23 +184,66 @@ fn is_memory_url(url: &str) -> bool {
     url.contains(":memory:") || url.contains("mode=memory")
 }
 
-/// Starts a write transaction that takes the write lock at once, so that what it reads
-/// cannot change before it writes.
-async fn begin_immediate(db: &Db) -> Result<Transaction<'static, Sqlite>, StoreError> {
-    db.writer
-        .begin_with("BEGIN IMMEDIATE")
-        .await
-        .or_store("transaction")
+/// Runs a statement (prepared once per connection); returns the rows it changed.
+fn exec<P: Params>(
+    conn: &Connection,
+    sql: &str,
+    params: P,
+    what: &'static str,
+) -> Result<usize, StoreError> {
+    conn.prepare_cached(sql)
+        .and_then(|mut stmt| stmt.execute(params))
+        .or_store(what)
 }
 
-/// Commits a transaction.
-async fn commit(tx: Transaction<'static, Sqlite>) -> Result<(), StoreError> {
-    tx.commit().await.or_store("transaction")
+/// The first row of a query, decoded, if there is one.
+fn optional<T, P: Params>(
+    conn: &Connection,
+    sql: &str,
+    params: P,
+    what: &'static str,
+    decode: fn(&Row<'_>) -> Result<T, StoreError>,
+) -> Result<Option<T>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql).or_store(what)?;
+    let mut rows = stmt.query(params).or_store(what)?;
+    match rows.next().or_store(what)? {
+        Some(row) => decode(row).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Every row of a query, decoded.
+fn many<T, P: Params>(
+    conn: &Connection,
+    sql: &str,
+    params: P,
+    what: &'static str,
+    decode: fn(&Row<'_>) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql).or_store(what)?;
+    let mut rows = stmt.query(params).or_store(what)?;
+    let mut all = Vec::new();
+    while let Some(row) = rows.next().or_store(what)? {
+        all.push(decode(row)?);
+    }
+    Ok(all)
+}
+
+/// One value of the first row of a query that always returns one.
+fn scalar<T: FromSql, P: Params>(
+    conn: &Connection,
+    sql: &str,
+    params: P,
+    what: &'static str,
+) -> Result<T, StoreError> {
+    conn.prepare_cached(sql)
+        .and_then(|mut stmt| stmt.query_row(params, |row| row.get(0)))
+        .or_store(what)
 }
 
 /// [`StoreError::NotFound`] when a statement touched no row.
-fn found(rows_affected: u64) -> Result<(), StoreError> {
-    if rows_affected == 0 {
+fn found(rows_changed: usize) -> Result<(), StoreError> {
+    if rows_changed == 0 {
         Err(StoreError::NotFound)
     } else {
         Ok(())

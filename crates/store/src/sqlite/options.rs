@@ -2,7 +2,14 @@
 
 use std::time::Duration;
 
+use rusqlite::Connection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteSynchronous};
+use tessera_core::StoreError;
+
+use super::error::SqlResultExt;
+
+/// Prepared statements each connection keeps; more than the store has.
+const STATEMENT_CACHE: usize = 64;
 
 /// How hard SQLite works to make a commit durable (`PRAGMA synchronous`, in WAL mode).
 #[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
@@ -33,8 +40,6 @@ pub enum Synchronous {
 pub struct SqliteOptions {
     synchronous: Synchronous,
     busy_timeout: Duration,
-    pub(super) acquire_timeout: Duration,
-    pub(super) readers: u32,
 }
 
 impl Default for SqliteOptions {
@@ -42,8 +47,6 @@ impl Default for SqliteOptions {
         Self {
             synchronous: Synchronous::Full,
             busy_timeout: Duration::from_secs(5),
-            acquire_timeout: Duration::from_secs(10),
-            readers: 4,
         }
     }
 }
@@ -62,21 +65,33 @@ impl SqliteOptions {
         self
     }
 
-    /// How long a call waits for a free connection before failing with
-    /// [`StoreError::Unavailable`](tessera_core::StoreError::Unavailable); 10 s by default.
-    pub fn acquire_timeout(mut self, timeout: Duration) -> Self {
-        self.acquire_timeout = timeout;
+    /// Accepted for compatibility, and no longer used: calls never wait for a free
+    /// connection, the store has one of its own.
+    pub fn acquire_timeout(self, _timeout: Duration) -> Self {
         self
     }
 
-    /// The number of read-only connections beside the single writer (at least 1; 4 by
-    /// default). WAL lets them read while the writer commits.
-    pub fn readers(mut self, readers: u32) -> Self {
-        self.readers = readers.max(1);
+    /// Accepted for compatibility, and no longer used: the store reads and writes on one
+    /// connection of its own, on its own thread.
+    pub fn readers(self, _readers: u32) -> Self {
         self
     }
 
-    /// The per-connection settings every connection of the store gets.
+    /// Gives the store's connection its settings.
+    pub(super) fn configure(&self, conn: &Connection) -> Result<(), StoreError> {
+        let synchronous = match self.synchronous {
+            Synchronous::Full => "FULL",
+            Synchronous::Normal => "NORMAL",
+        };
+        conn.pragma_update(None, "synchronous", synchronous)
+            .and_then(|()| conn.pragma_update(None, "foreign_keys", "ON"))
+            .and_then(|()| conn.busy_timeout(self.busy_timeout))
+            .or_store("database settings")?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        Ok(())
+    }
+
+    /// The settings of the connection that brings the schema up to date.
     pub(super) fn apply(&self, connect: SqliteConnectOptions) -> SqliteConnectOptions {
         let synchronous = match self.synchronous {
             Synchronous::Full => SqliteSynchronous::Full,

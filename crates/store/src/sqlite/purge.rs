@@ -1,10 +1,11 @@
 //! Removal of what has expired, in one transaction.
 
+use rusqlite::Connection;
 use tessera_core::StoreError;
 use tessera_core::model::Timestamp;
 
-use super::{Db, begin_immediate, commit};
-use crate::error::StoreResultExt;
+use super::cache::Cache;
+use super::exec;
 
 /// Each statement takes `now` once; their row counts add up to the result.
 const PURGES: [&str; 4] = [
@@ -18,18 +19,17 @@ const PURGES: [&str; 4] = [
 
 /// Deletes expired revocations, expired refresh records, sessions past their absolute
 /// expiry together with their refresh records, and expired failed-login counters; returns
-/// the number of rows deleted.
-pub(super) async fn purge_expired(db: &Db, now: Timestamp) -> Result<u64, StoreError> {
-    let mut tx = begin_immediate(db).await?;
+/// the number of rows deleted. Runs in the caller's write transaction.
+pub(super) fn purge_expired(
+    conn: &Connection,
+    cache: &Cache,
+    now: Timestamp,
+) -> Result<u64, StoreError> {
+    cache.forget_revocations();
+    cache.forget_sessions();
     let mut deleted = 0;
     for sql in PURGES {
-        let done = sqlx::query(sql)
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .or_store("purge")?;
-        deleted += done.rows_affected();
+        deleted += exec(conn, sql, [now], "purge")? as u64;
     }
-    commit(tx).await?;
     Ok(deleted)
 }

@@ -1,48 +1,52 @@
 //! The revocation feed of access-token `jti`s.
 
+use rusqlite::{Connection, params};
 use tessera_core::StoreError;
 use tessera_core::model::{Revocation, Timestamp};
 
-use super::{Db, rows};
-use crate::error::StoreResultExt;
+use super::cache::Cache;
+use super::{many, rows, scalar};
 
 /// Inserts the `jti`, or keeps its existing entry (and cursor) with the later `exp`.
-pub(super) async fn revoke_jti(db: &Db, jti: &str, exp: Timestamp) -> Result<i64, StoreError> {
-    sqlx::query_scalar(
+pub(super) fn revoke_jti(
+    conn: &Connection,
+    cache: &Cache,
+    jti: &str,
+    exp: Timestamp,
+) -> Result<i64, StoreError> {
+    // Dropped rather than set: if the commit fails, the jti is not revoked.
+    cache.forget_revocation(jti);
+    scalar(
+        conn,
         "INSERT INTO revocations (jti, exp) VALUES (?, ?) \
          ON CONFLICT (jti) DO UPDATE SET exp = max(exp, excluded.exp) \
          RETURNING cursor",
+        params![jti, exp],
+        "revocation",
     )
-    .bind(jti)
-    .bind(exp)
-    .fetch_one(&db.writer)
-    .await
-    .or_store("revocation")
 }
 
-pub(super) async fn revocations_since(
-    db: &Db,
+pub(super) fn revocations_since(
+    conn: &Connection,
     cursor: i64,
     now: Timestamp,
     limit: u32,
 ) -> Result<Vec<Revocation>, StoreError> {
-    let found = sqlx::query(
+    many(
+        conn,
         "SELECT cursor, jti, exp FROM revocations WHERE cursor > ? AND exp > ? \
          ORDER BY cursor LIMIT ?",
+        params![cursor, now, i64::from(limit)],
+        "revocation",
+        rows::revocation,
     )
-    .bind(cursor)
-    .bind(now)
-    .bind(i64::from(limit))
-    .fetch_all(&db.reader)
-    .await
-    .or_store("revocation")?;
-    rows::all(&found, rows::revocation)
 }
 
-pub(super) async fn is_revoked(db: &Db, jti: &str) -> Result<bool, StoreError> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM revocations WHERE jti = ?)")
-        .bind(jti)
-        .fetch_one(&db.reader)
-        .await
-        .or_store("revocation")
+pub(super) fn is_revoked(conn: &Connection, jti: &str) -> Result<bool, StoreError> {
+    scalar(
+        conn,
+        "SELECT EXISTS (SELECT 1 FROM revocations WHERE jti = ?)",
+        [jti],
+        "revocation",
+    )
 }

@@ -1,12 +1,12 @@
 //! Rows to records. The column lists here and the `SELECT`s that use them go together.
 
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Decode, Row, Sqlite, Type};
+use rusqlite::Row;
+use rusqlite::types::FromSql;
 use tessera_core::StoreError;
 use tessera_core::model::{Client, KeyRecord, RefreshRecord, Revocation, Session, User};
 
+use super::error::SqlResultExt;
 use crate::codec::{decode_list, parse_key_state};
-use crate::error::StoreResultExt;
 
 /// Columns read by [`user`].
 macro_rules! user_columns {
@@ -48,94 +48,83 @@ macro_rules! key_columns {
 
 pub(super) use {client_columns, key_columns, refresh_columns, session_columns, user_columns};
 
-/// Reads one column; a value of the wrong type means corrupt data.
-fn get<'r, T>(row: &'r SqliteRow, column: &'static str) -> Result<T, StoreError>
-where
-    T: Decode<'r, Sqlite> + Type<Sqlite>,
-{
-    row.try_get(column).or_store(column)
+/// Reads one column by position; a value of the wrong type means corrupt data.
+fn get<T: FromSql>(row: &Row<'_>, index: usize, column: &'static str) -> Result<T, StoreError> {
+    row.get(index).or_store(column)
 }
 
 /// A `users` row.
-pub(super) fn user(row: &SqliteRow) -> Result<User, StoreError> {
+pub(super) fn user(row: &Row<'_>) -> Result<User, StoreError> {
     Ok(User {
-        id: get(row, "id")?,
-        username: get(row, "username")?,
-        email: get(row, "email")?,
-        roles: decode_list(get(row, "roles")?, "roles")?,
-        password_hash: get(row, "password_hash")?,
-        disabled: get(row, "disabled")?,
-        created_at: get(row, "created_at")?,
-        password_changed_at: get(row, "password_changed_at")?,
+        id: get(row, 0, "id")?,
+        username: get(row, 1, "username")?,
+        email: get(row, 2, "email")?,
+        roles: decode_list(&get::<String>(row, 3, "roles")?, "roles")?,
+        password_hash: get(row, 4, "password_hash")?,
+        disabled: get(row, 5, "disabled")?,
+        created_at: get(row, 6, "created_at")?,
+        password_changed_at: get(row, 7, "password_changed_at")?,
     })
 }
 
 /// A `clients` row.
-pub(super) fn client(row: &SqliteRow) -> Result<Client, StoreError> {
+pub(super) fn client(row: &Row<'_>) -> Result<Client, StoreError> {
     Ok(Client {
-        id: get(row, "id")?,
-        name: get(row, "name")?,
-        secret_hash: get(row, "secret_hash")?,
-        grants: decode_list(get(row, "grants")?, "grants")?,
-        scopes: decode_list(get(row, "scopes")?, "scopes")?,
-        audiences: decode_list(get(row, "audiences")?, "audiences")?,
-        created_at: get(row, "created_at")?,
+        id: get(row, 0, "id")?,
+        name: get(row, 1, "name")?,
+        secret_hash: get(row, 2, "secret_hash")?,
+        grants: decode_list(&get::<String>(row, 3, "grants")?, "grants")?,
+        scopes: decode_list(&get::<String>(row, 4, "scopes")?, "scopes")?,
+        audiences: decode_list(&get::<String>(row, 5, "audiences")?, "audiences")?,
+        created_at: get(row, 6, "created_at")?,
     })
 }
 
 /// A `sessions` row.
-pub(super) fn session(row: &SqliteRow) -> Result<Session, StoreError> {
+pub(super) fn session(row: &Row<'_>) -> Result<Session, StoreError> {
     Ok(Session {
-        id: get(row, "id")?,
-        user_id: get(row, "user_id")?,
-        client_id: get(row, "client_id")?,
-        scope: get(row, "scope")?,
-        created_at: get(row, "created_at")?,
-        expires_at: get(row, "expires_at")?,
-        last_used_at: get(row, "last_used_at")?,
-        revoked_at: get(row, "revoked_at")?,
+        id: get(row, 0, "id")?,
+        user_id: get(row, 1, "user_id")?,
+        client_id: get(row, 2, "client_id")?,
+        scope: get(row, 3, "scope")?,
+        created_at: get(row, 4, "created_at")?,
+        expires_at: get(row, 5, "expires_at")?,
+        last_used_at: get(row, 6, "last_used_at")?,
+        revoked_at: get(row, 7, "revoked_at")?,
     })
 }
 
 /// A `refresh_tokens` row.
-pub(super) fn refresh(row: &SqliteRow) -> Result<RefreshRecord, StoreError> {
+pub(super) fn refresh(row: &Row<'_>) -> Result<RefreshRecord, StoreError> {
     Ok(RefreshRecord {
-        hash: get(row, "hash")?,
-        session_id: get(row, "session_id")?,
-        created_at: get(row, "created_at")?,
-        expires_at: get(row, "expires_at")?,
-        used_at: get(row, "used_at")?,
-        successor_sealed: get(row, "successor_sealed")?,
+        hash: get(row, 0, "hash")?,
+        session_id: get(row, 1, "session_id")?,
+        created_at: get(row, 2, "created_at")?,
+        expires_at: get(row, 3, "expires_at")?,
+        used_at: get(row, 4, "used_at")?,
+        successor_sealed: get(row, 5, "successor_sealed")?,
     })
 }
 
 /// A `signing_keys` row.
-pub(super) fn key(row: &SqliteRow) -> Result<KeyRecord, StoreError> {
+pub(super) fn key(row: &Row<'_>) -> Result<KeyRecord, StoreError> {
     Ok(KeyRecord {
-        kid: get(row, "kid")?,
-        alg: get(row, "alg")?,
-        public_jwk: get(row, "public_jwk")?,
-        private_sealed: get(row, "private_sealed")?,
-        state: parse_key_state(get(row, "state")?)?,
-        created_at: get(row, "created_at")?,
-        activates_at: get(row, "activates_at")?,
-        retired_at: get(row, "retired_at")?,
+        kid: get(row, 0, "kid")?,
+        alg: get(row, 1, "alg")?,
+        public_jwk: get(row, 2, "public_jwk")?,
+        private_sealed: get(row, 3, "private_sealed")?,
+        state: parse_key_state(&get::<String>(row, 4, "state")?)?,
+        created_at: get(row, 5, "created_at")?,
+        activates_at: get(row, 6, "activates_at")?,
+        retired_at: get(row, 7, "retired_at")?,
     })
 }
 
-/// A `revocations` row.
-pub(super) fn revocation(row: &SqliteRow) -> Result<Revocation, StoreError> {
+/// A `revocations` row (`cursor, jti, exp`).
+pub(super) fn revocation(row: &Row<'_>) -> Result<Revocation, StoreError> {
     Ok(Revocation {
-        cursor: get(row, "cursor")?,
-        jti: get(row, "jti")?,
-        exp: get(row, "exp")?,
+        cursor: get(row, 0, "cursor")?,
+        jti: get(row, 1, "jti")?,
+        exp: get(row, 2, "exp")?,
     })
-}
-
-/// Decodes every row with `decode`.
-pub(super) fn all<T>(
-    rows: &[SqliteRow],
-    decode: fn(&SqliteRow) -> Result<T, StoreError>,
-) -> Result<Vec<T>, StoreError> {
-    rows.iter().map(decode).collect()
 }

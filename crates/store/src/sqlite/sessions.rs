@@ -1,88 +1,74 @@
 //! Sessions (refresh families) and their refresh records, apart from rotation.
 
-use sqlx::SqliteConnection;
+use rusqlite::{Connection, params};
 use tessera_core::StoreError;
 use tessera_core::model::{RefreshRecord, Session, Timestamp};
 
+use super::cache::Cache;
 use super::rows::{self, refresh_columns, session_columns};
-use super::{Db, begin_immediate, commit};
-use crate::error::StoreResultExt;
+use super::{exec, many, optional};
 
-pub(super) async fn create_session(
-    db: &Db,
+/// Stores the session and its first refresh record; runs in the caller's transaction.
+pub(super) fn create_session(
+    conn: &Connection,
     session: &Session,
     first: &RefreshRecord,
 ) -> Result<(), StoreError> {
-    let mut tx = begin_immediate(db).await?;
-    sqlx::query(
+    exec(
+        conn,
         "INSERT INTO sessions (id, user_id, client_id, scope, created_at, expires_at, \
          last_used_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(&session.id)
-    .bind(&session.user_id)
-    .bind(&session.client_id)
-    .bind(&session.scope)
-    .bind(session.created_at)
-    .bind(session.expires_at)
-    .bind(session.last_used_at)
-    .bind(session.revoked_at)
-    .execute(&mut *tx)
-    .await
-    .or_store("session")?;
-    insert_refresh(&mut tx, &session.id, first).await?;
-    commit(tx).await
+        params![
+            session.id,
+            session.user_id,
+            session.client_id,
+            session.scope,
+            session.created_at,
+            session.expires_at,
+            session.last_used_at,
+            session.revoked_at,
+        ],
+        "session",
+    )?;
+    insert_refresh(conn, &session.id, first)
 }
 
 /// Stores `record` as a fresh, unused token of session `session_id`.
-pub(super) async fn insert_refresh(
-    conn: &mut SqliteConnection,
+pub(super) fn insert_refresh(
+    conn: &Connection,
     session_id: &str,
     record: &RefreshRecord,
 ) -> Result<(), StoreError> {
-    sqlx::query(
+    exec(
+        conn,
         "INSERT INTO refresh_tokens (hash, session_id, created_at, expires_at, used_at, \
          successor_sealed) VALUES (?, ?, ?, ?, NULL, NULL)",
-    )
-    .bind(&record.hash)
-    .bind(session_id)
-    .bind(record.created_at)
-    .bind(record.expires_at)
-    .execute(conn)
-    .await
-    .or_store("refresh token")?;
+        params![
+            record.hash,
+            session_id,
+            record.created_at,
+            record.expires_at
+        ],
+        "refresh token",
+    )?;
     Ok(())
 }
 
-pub(super) async fn refresh_record(
-    db: &Db,
+/// Reads a refresh record by the digest of its token.
+pub(super) fn refresh_record(
+    conn: &Connection,
     hash: &[u8],
 ) -> Result<Option<RefreshRecord>, StoreError> {
-    select_refresh(&db.reader, hash).await
-}
-
-/// Reads a refresh record through any executor (a pool or an open transaction).
-pub(super) async fn select_refresh<'e, E>(
-    executor: E,
-    hash: &[u8],
-) -> Result<Option<RefreshRecord>, StoreError>
-where
-    E: sqlx::SqliteExecutor<'e>,
-{
     let sql = concat!(
         "SELECT ",
         refresh_columns!(),
         " FROM refresh_tokens WHERE hash = ?"
     );
-    let row = sqlx::query(sql)
-        .bind(hash)
-        .fetch_optional(executor)
-        .await
-        .or_store("refresh")?;
-    row.as_ref().map(rows::refresh).transpose()
+    optional(conn, sql, [hash], "refresh", rows::refresh)
 }
 
-pub(super) async fn session_by_refresh(
-    db: &Db,
+pub(super) fn session_by_refresh(
+    conn: &Connection,
     hash: &[u8],
 ) -> Result<Option<Session>, StoreError> {
     let sql = concat!(
@@ -91,37 +77,17 @@ pub(super) async fn session_by_refresh(
         " FROM refresh_tokens JOIN sessions ON sessions.id = refresh_tokens.session_id \
          WHERE refresh_tokens.hash = ?"
     );
-    let row = sqlx::query(sql)
-        .bind(hash)
-        .fetch_optional(&db.reader)
-        .await
-        .or_store("session")?;
-    row.as_ref().map(rows::session).transpose()
+    optional(conn, sql, [hash], "session", rows::session)
 }
 
-pub(super) async fn session_by_id(db: &Db, id: &str) -> Result<Option<Session>, StoreError> {
-    select_session(&db.reader, id).await
-}
-
-/// Reads a session through any executor (a pool or an open transaction).
-pub(super) async fn select_session<'e, E>(
-    executor: E,
-    id: &str,
-) -> Result<Option<Session>, StoreError>
-where
-    E: sqlx::SqliteExecutor<'e>,
-{
+/// Reads a session by id.
+pub(super) fn session_by_id(conn: &Connection, id: &str) -> Result<Option<Session>, StoreError> {
     let sql = concat!("SELECT ", session_columns!(), " FROM sessions WHERE id = ?");
-    let row = sqlx::query(sql)
-        .bind(id)
-        .fetch_optional(executor)
-        .await
-        .or_store("session")?;
-    row.as_ref().map(rows::session).transpose()
+    optional(conn, sql, [id], "session", rows::session)
 }
 
-pub(super) async fn sessions_of(
-    db: &Db,
+pub(super) fn sessions_of(
+    conn: &Connection,
     user_id: &str,
     now: Timestamp,
 ) -> Result<Vec<Session>, StoreError> {
@@ -131,33 +97,23 @@ pub(super) async fn sessions_of(
         " FROM sessions WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ? \
          ORDER BY created_at, id"
     );
-    let found = sqlx::query(sql)
-        .bind(user_id)
-        .bind(now)
-        .fetch_all(&db.reader)
-        .await
-        .or_store("session")?;
-    rows::all(&found, rows::session)
+    many(conn, sql, params![user_id, now], "session", rows::session)
 }
 
-pub(super) async fn revoke_session(db: &Db, id: &str, now: Timestamp) -> Result<bool, StoreError> {
-    revoke(&db.writer, id, now).await
-}
-
-/// Ends a live session through any executor; false if it was not live.
-pub(super) async fn revoke<'e, E>(executor: E, id: &str, now: Timestamp) -> Result<bool, StoreError>
-where
-    E: sqlx::SqliteExecutor<'e>,
-{
-    let done = sqlx::query(
+/// Ends a live session; false if it was not live.
+pub(super) fn revoke_session(
+    conn: &Connection,
+    cache: &Cache,
+    id: &str,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    cache.forget_session(id);
+    let ended = exec(
+        conn,
         "UPDATE sessions SET revoked_at = ? \
          WHERE id = ? AND revoked_at IS NULL AND expires_at > ?",
-    )
-    .bind(now)
-    .bind(id)
-    .bind(now)
-    .execute(executor)
-    .await
-    .or_store("session")?;
-    Ok(done.rows_affected() > 0)
+        params![now, id, now],
+        "session",
+    )?;
+    Ok(ended > 0)
 }

@@ -1,29 +1,48 @@
-//! [`Store`] for [`SqliteStore`], one line per method.
+//! [`Store`] for [`SqliteStore`]: each method is one call on the database thread, reads
+//! through [`Engine::read`](super::engine::Engine::read), writes through
+//! [`Engine::write`](super::engine::Engine::write); the hottest reads first ask the cache.
 
+use rusqlite::Connection;
 use tessera_core::Store;
 use tessera_core::model::{
     Client, KeyRecord, KeyState, RefreshRecord, Revocation, RotateOutcome, Session, Timestamp, User,
 };
 use tessera_core::store::Fut;
 
+use super::error::SqlResultExt;
 use super::{SqliteStore, accounts, clients, keys, lockouts, purge, revocations, rotate, sessions};
-use crate::error::StoreResultExt;
 
 impl Store for SqliteStore {
     fn create_user(&self, user: &User) -> impl Fut<()> {
-        accounts::create_user(&self.db, user)
+        let user = user.clone();
+        self.db.write(move |c, _| accounts::create_user(c, &user))
     }
 
     fn user_by_name(&self, username: &str) -> impl Fut<Option<User>> {
-        accounts::user_by_name(&self.db, username)
+        let username = username.to_owned();
+        self.db
+            .read(move |c, _| accounts::user_by_name(c, &username))
     }
 
     fn user_by_id(&self, id: &str) -> impl Fut<Option<User>> {
-        accounts::user_by_id(&self.db, id)
+        let cached = self.db.cache.user(id);
+        let id = id.to_owned();
+        async move {
+            if cached.is_some() {
+                return Ok(cached);
+            }
+            self.db
+                .read(move |c, cache| {
+                    let user = accounts::user_by_id(c, &id)?;
+                    user.iter().for_each(|u| cache.put_user(u));
+                    Ok(user)
+                })
+                .await
+        }
     }
 
     fn list_users(&self) -> impl Fut<Vec<User>> {
-        accounts::list_users(&self.db)
+        self.db.read(|c, _| accounts::list_users(c))
     }
 
     fn set_password(
@@ -33,39 +52,68 @@ impl Store for SqliteStore {
         now: Timestamp,
         keep_session: Option<&str>,
     ) -> impl Fut<()> {
-        accounts::set_password(&self.db, user_id, hash, now, keep_session)
+        let (user_id, hash) = (user_id.to_owned(), hash.to_owned());
+        let keep_session = keep_session.map(str::to_owned);
+        self.db.write(move |c, cache| {
+            accounts::set_password(c, cache, &user_id, &hash, now, keep_session.as_deref())
+        })
     }
 
     fn rehash_password(&self, user_id: &str, hash: &str) -> impl Fut<()> {
-        accounts::rehash_password(&self.db, user_id, hash)
+        let (user_id, hash) = (user_id.to_owned(), hash.to_owned());
+        self.db
+            .write(move |c, cache| accounts::rehash_password(c, cache, &user_id, &hash))
     }
 
     fn set_disabled(&self, user_id: &str, disabled: bool, now: Timestamp) -> impl Fut<()> {
-        accounts::set_disabled(&self.db, user_id, disabled, now)
+        let user_id = user_id.to_owned();
+        self.db
+            .write(move |c, cache| accounts::set_disabled(c, cache, &user_id, disabled, now))
     }
 
     fn delete_user(&self, user_id: &str) -> impl Fut<()> {
-        accounts::delete_user(&self.db, user_id)
+        let user_id = user_id.to_owned();
+        self.db
+            .write(move |c, cache| accounts::delete_user(c, cache, &user_id))
     }
 
     fn create_client(&self, client: &Client) -> impl Fut<()> {
-        clients::create_client(&self.db, client)
+        let client = client.clone();
+        self.db
+            .write(move |c, cache| clients::create_client(c, cache, &client))
     }
 
     fn client_by_id(&self, id: &str) -> impl Fut<Option<Client>> {
-        clients::client_by_id(&self.db, id)
+        let cached = self.db.cache.client(id);
+        let id = id.to_owned();
+        async move {
+            if cached.is_some() {
+                return Ok(cached);
+            }
+            self.db
+                .read(move |c, cache| {
+                    let client = clients::client_by_id(c, &id)?;
+                    client.iter().for_each(|found| cache.put_client(found));
+                    Ok(client)
+                })
+                .await
+        }
     }
 
     fn list_clients(&self) -> impl Fut<Vec<Client>> {
-        clients::list_clients(&self.db)
+        self.db.read(|c, _| clients::list_clients(c))
     }
 
     fn delete_client(&self, id: &str) -> impl Fut<()> {
-        clients::delete_client(&self.db, id)
+        let id = id.to_owned();
+        self.db
+            .write(move |c, cache| clients::delete_client(c, cache, &id))
     }
 
     fn create_session(&self, session: &Session, first: &RefreshRecord) -> impl Fut<()> {
-        sessions::create_session(&self.db, session, first)
+        let (session, first) = (session.clone(), first.clone());
+        self.db
+            .write(move |c, _| sessions::create_session(c, &session, &first))
     }
 
     fn rotate_refresh(
@@ -75,31 +123,55 @@ impl Store for SqliteStore {
         now: Timestamp,
         grace_secs: i64,
     ) -> impl Fut<RotateOutcome> {
-        rotate::rotate_refresh(&self.db, hash, next, now, grace_secs)
+        let (hash, next) = (hash.to_vec(), next.clone());
+        self.db
+            .write(move |c, cache| rotate::rotate_refresh(c, cache, &hash, &next, now, grace_secs))
     }
 
     fn refresh_record(&self, hash: &[u8]) -> impl Fut<Option<RefreshRecord>> {
-        sessions::refresh_record(&self.db, hash)
+        let hash = hash.to_vec();
+        self.db.read(move |c, _| sessions::refresh_record(c, &hash))
     }
 
     fn session_by_refresh(&self, hash: &[u8]) -> impl Fut<Option<Session>> {
-        sessions::session_by_refresh(&self.db, hash)
+        let hash = hash.to_vec();
+        self.db
+            .read(move |c, _| sessions::session_by_refresh(c, &hash))
     }
 
     fn session_by_id(&self, id: &str) -> impl Fut<Option<Session>> {
-        sessions::session_by_id(&self.db, id)
+        let cached = self.db.cache.session(id);
+        let id = id.to_owned();
+        async move {
+            if cached.is_some() {
+                return Ok(cached);
+            }
+            self.db
+                .read(move |c, cache| {
+                    let session = sessions::session_by_id(c, &id)?;
+                    session.iter().for_each(|s| cache.put_session(s));
+                    Ok(session)
+                })
+                .await
+        }
     }
 
     fn sessions_of(&self, user_id: &str, now: Timestamp) -> impl Fut<Vec<Session>> {
-        sessions::sessions_of(&self.db, user_id, now)
+        let user_id = user_id.to_owned();
+        self.db
+            .read(move |c, _| sessions::sessions_of(c, &user_id, now))
     }
 
     fn revoke_session(&self, id: &str, now: Timestamp) -> impl Fut<bool> {
-        sessions::revoke_session(&self.db, id, now)
+        let id = id.to_owned();
+        self.db
+            .write(move |c, cache| sessions::revoke_session(c, cache, &id, now))
     }
 
     fn revoke_jti(&self, jti: &str, exp: Timestamp) -> impl Fut<i64> {
-        revocations::revoke_jti(&self.db, jti, exp)
+        let jti = jti.to_owned();
+        self.db
+            .write(move |c, cache| revocations::revoke_jti(c, cache, &jti, exp))
     }
 
     fn revocations_since(
@@ -108,56 +180,77 @@ impl Store for SqliteStore {
         now: Timestamp,
         limit: u32,
     ) -> impl Fut<Vec<Revocation>> {
-        revocations::revocations_since(&self.db, cursor, now, limit)
+        self.db
+            .read(move |c, _| revocations::revocations_since(c, cursor, now, limit))
     }
 
     fn is_revoked(&self, jti: &str) -> impl Fut<bool> {
-        revocations::is_revoked(&self.db, jti)
+        let cached = self.db.cache.revoked(jti);
+        let jti = jti.to_owned();
+        async move {
+            if let Some(revoked) = cached {
+                return Ok(revoked);
+            }
+            self.db
+                .read(move |c, cache| {
+                    let revoked = revocations::is_revoked(c, &jti)?;
+                    cache.put_revoked(&jti, revoked);
+                    Ok(revoked)
+                })
+                .await
+        }
     }
 
     fn purge_expired(&self, now: Timestamp) -> impl Fut<u64> {
-        purge::purge_expired(&self.db, now)
+        self.db
+            .write(move |c, cache| purge::purge_expired(c, cache, now))
     }
 
     fn count_login_failure(&self, account: &str, now_ms: i64, expires_at_ms: i64) -> impl Fut<u32> {
-        lockouts::count_login_failure(&self.db, account, now_ms, expires_at_ms)
+        let account = account.to_owned();
+        self.db
+            .write(move |c, _| lockouts::count_login_failure(c, &account, now_ms, expires_at_ms))
     }
 
     fn lock_login(&self, account: &str, until_ms: i64) -> impl Fut<()> {
-        lockouts::lock_login(&self.db, account, until_ms)
+        let account = account.to_owned();
+        self.db
+            .write(move |c, _| lockouts::lock_login(c, &account, until_ms))
     }
 
     fn login_locked_until(&self, account: &str) -> impl Fut<Option<i64>> {
-        lockouts::login_locked_until(&self.db, account)
+        let account = account.to_owned();
+        self.db
+            .read(move |c, _| lockouts::login_locked_until(c, &account))
     }
 
     fn clear_login_failures(&self, account: &str) -> impl Fut<bool> {
-        lockouts::clear_login_failures(&self.db, account)
+        let account = account.to_owned();
+        self.db
+            .write(move |c, _| lockouts::clear_login_failures(c, &account))
     }
 
     fn insert_key(&self, key: &KeyRecord) -> impl Fut<()> {
-        keys::insert_key(&self.db, key)
+        let key = key.clone();
+        self.db.write(move |c, _| keys::insert_key(c, &key))
     }
 
     fn live_keys(&self) -> impl Fut<Vec<KeyRecord>> {
-        keys::live_keys(&self.db)
+        self.db.read(|c, _| keys::live_keys(c))
     }
 
     fn all_keys(&self) -> impl Fut<Vec<KeyRecord>> {
-        keys::all_keys(&self.db)
+        self.db.read(|c, _| keys::all_keys(c))
     }
 
     fn set_key_state(&self, kid: &str, state: KeyState, now: Timestamp) -> impl Fut<()> {
-        keys::set_key_state(&self.db, kid, state, now)
+        let kid = kid.to_owned();
+        self.db
+            .write(move |c, _| keys::set_key_state(c, &kid, state, now))
     }
 
     fn ping(&self) -> impl Fut<()> {
-        async move {
-            sqlx::query("SELECT 1")
-                .execute(&self.db.reader)
-                .await
-                .or_store("ping")?;
-            Ok(())
-        }
+        self.db
+            .read(|c: &Connection, _| c.execute_batch("SELECT 1").or_store("ping"))
     }
 }

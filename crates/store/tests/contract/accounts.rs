@@ -156,3 +156,28 @@ pub async fn unknown_user_is_not_found<S: Store>(store: S) {
     );
     assert_eq!(store.delete_user("nobody").await, Err(StoreError::NotFound));
 }
+
+/// Names and ids come from requests: one with a NUL finds nothing (PostgreSQL text cannot
+/// even hold it), and writes by such an id find nothing to change.
+pub async fn nul_in_lookups_finds_nothing<S: Store>(store: S) {
+    seed(&store).await;
+    open_session(&store, "s1", "u1", b"t1").await;
+    assert_eq!(store.user_by_name("alice\0").await.unwrap(), None);
+    assert_eq!(store.user_by_id("u1\0").await.unwrap(), None);
+    assert_eq!(store.client_by_id("c1\0").await.unwrap(), None);
+    assert_eq!(store.session_by_id("s1\0").await.unwrap(), None);
+    assert!(store.sessions_of("u1\0", NOW).await.unwrap().is_empty());
+    assert!(!store.revoke_session("s1\0", NOW).await.unwrap());
+    assert!(!store.is_revoked("j\0").await.unwrap());
+    assert_eq!(
+        store.set_disabled("u1\0", true, NOW).await,
+        Err(StoreError::NotFound)
+    );
+    assert_eq!(store.delete_user("u1\0").await, Err(StoreError::NotFound));
+    assert_eq!(store.delete_client("c1\0").await, Err(StoreError::NotFound));
+    store
+        .set_password("u1", "new-hash", NOW + 1, Some("s1\0"))
+        .await
+        .unwrap();
+    assert!(!is_live(&store, "s1", NOW + 1).await, "keeps no session");
+}

@@ -1,7 +1,9 @@
 //! Fresh stores, one function per backend: `None` when the backend is not available here.
 
 use tempfile::TempDir;
-use tessera_store::{SqliteOptions, SqliteStore};
+use tessera_store::{AnyStore, PgOptions, PgStore, SqliteOptions, SqliteStore};
+
+use crate::pgschema::{Schema, server_url};
 
 /// A private in-memory SQLite database.
 pub async fn sqlite_memory() -> Option<(SqliteStore, ())> {
@@ -16,4 +18,20 @@ pub async fn sqlite_file() -> Option<(SqliteStore, TempDir)> {
         .await
         .unwrap();
     Some((store, dir))
+}
+
+/// [`AnyStore`] over a private in-memory SQLite database: the dispatch, checked.
+pub async fn any_sqlite() -> Option<(AnyStore, ())> {
+    Some((SqliteStore::in_memory().await.unwrap().into(), ()))
+}
+
+/// A fresh schema on the PostgreSQL server that TESSERA_TEST_DATABASE_URL names, dropped
+/// with the guard; `None` when the variable is unset (`postgres::server_is_configured`
+/// then fails, under `--include-ignored`).
+pub async fn postgres() -> Option<(PgStore, Schema)> {
+    let server = server_url()?;
+    let schema = Schema::create(&server).await;
+    let options = PgOptions::default().max_connections(4);
+    let store = PgStore::open(&schema.url(), options).await.unwrap();
+    Some((store, schema))
 }

@@ -24,6 +24,30 @@ pub async fn keys_list_oldest_first<S: Store>(store: S) {
     assert!(is_conflict(store.insert_key(&older).await));
 }
 
+/// The compare-and-set behind rotation on several instances: a key goes in only while the
+/// newest key is the one the caller saw.
+pub async fn insert_key_after_compares_the_newest<S: Store>(store: S) {
+    let first = key("k1", KeyState::Active, NOW);
+    assert!(store.insert_key_after(&first, None).await.unwrap());
+    let late = key("k1b", KeyState::Active, NOW);
+    assert!(
+        !store.insert_key_after(&late, None).await.unwrap(),
+        "another key went in since the caller saw an empty store"
+    );
+    let second = key("k2", KeyState::Published, NOW + 10);
+    assert!(store.insert_key_after(&second, Some("k1")).await.unwrap());
+    let stale = key("k3", KeyState::Published, NOW + 10);
+    assert!(!store.insert_key_after(&stale, Some("k1")).await.unwrap());
+    let kids: Vec<String> = store
+        .all_keys()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|k| k.kid)
+        .collect();
+    assert_eq!(kids, ["k1", "k2"]);
+}
+
 pub async fn set_key_state_stamps_retirement<S: Store>(store: S) {
     store
         .insert_key(&key("k1", KeyState::Published, NOW))

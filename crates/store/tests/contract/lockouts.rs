@@ -91,3 +91,35 @@ pub async fn purge_forgets_expired_counters<S: Store>(store: S) {
         "a lock outlives the counter's own expiry"
     );
 }
+
+/// A username typed with a NUL is counted and locked like any other, apart from the name
+/// without it.
+pub async fn nul_in_account_is_counted_apart<S: Store>(store: S) {
+    let expires = MS + 60_000;
+    for expected in 1..=2 {
+        let count = store
+            .count_login_failure("eve\0", MS, expires)
+            .await
+            .unwrap();
+        assert_eq!(count, expected);
+    }
+    assert_eq!(
+        store.count_login_failure("eve", MS, expires).await.unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .count_login_failure("eve\\0", MS, expires)
+            .await
+            .unwrap(),
+        1
+    );
+    store.lock_login("eve\0", MS + 5_000).await.unwrap();
+    assert_eq!(
+        store.login_locked_until("eve\0").await.unwrap(),
+        Some(MS + 5_000)
+    );
+    assert_eq!(store.login_locked_until("eve").await.unwrap(), None);
+    assert!(store.clear_login_failures("eve\0").await.unwrap());
+    assert!(store.clear_login_failures("eve").await.unwrap());
+}

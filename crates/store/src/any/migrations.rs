@@ -1,0 +1,103 @@
+//! `tessera migrate`: which migrations a store lacks, and applying them.
+
+use std::path::Path;
+use std::str::FromStr;
+
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
+use sqlx::{ConnectOptions, Connection};
+use tessera_core::StoreError;
+
+use super::{AnyStore, Location, StoreOptions};
+use crate::error::StoreResultExt;
+use crate::postgres::PgStore;
+use crate::schema::{self, Applied, Migration};
+
+/// The SQLite migrations, as the SQLite store embeds them, to compare against.
+static SQLITE_MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
+
+impl AnyStore {
+    /// The migrations that opening the store at `location` would apply, oldest first. Nothing
+    /// is written, and a SQLite file that does not exist yet is not created (it lacks all).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Unavailable`] when the database cannot be reached;
+    /// [`StoreError::Corrupt`] when its schema cannot be brought up to date by this version.
+    pub async fn pending_migrations(
+        location: &Location,
+        options: &StoreOptions,
+    ) -> Result<Vec<Migration>, StoreError> {
+        match location {
+            Location::Postgres(url) => PgStore::pending_migrations(url, &options.postgres).await,
+            sqlite => match existing_sqlite(sqlite)? {
+                Some(connect) => sqlite_pending(connect).await,
+                None => schema::pending(&SQLITE_MIGRATOR, &[]),
+            },
+        }
+    }
+
+    /// Brings the schema of the store at `location` up to date (creating a SQLite file if
+    /// missing) and answers which migrations this call applied, oldest first.
+    ///
+    /// # Errors
+    ///
+    /// As for [`AnyStore::open`].
+    pub async fn migrate(
+        location: &Location,
+        options: &StoreOptions,
+    ) -> Result<Vec<Migration>, StoreError> {
+        if let Location::Postgres(url) = location {
+            return PgStore::migrate(url, &options.postgres).await;
+        }
+        // SQLite has no lock to hold across the check and the run; a server starting on the
+        // same file at the same moment may apply some of these itself.
+        let pending = Self::pending_migrations(location, options).await?;
+        Self::open(location, options).await?.close().await;
+        Ok(pending)
+    }
+}
+
+/// Connect options for an existing SQLite database, or `None` when there is none yet (a
+/// missing file, or an in-memory database, which every open makes afresh).
+fn existing_sqlite(location: &Location) -> Result<Option<SqliteConnectOptions>, StoreError> {
+    let connect = match location {
+        Location::SqliteFile(path) if path.as_os_str() == ":memory:" => return Ok(None),
+        Location::SqliteFile(path) => SqliteConnectOptions::new().filename(path),
+        Location::SqliteUrl(url) if url.contains(":memory:") || url.contains("mode=memory") => {
+            return Ok(None);
+        }
+        Location::SqliteUrl(url) => SqliteConnectOptions::from_str(url).or_store("database url")?,
+        Location::Postgres(_) => return Err(StoreError::Unavailable("not a SQLite URL".into())),
+    };
+    if !Path::new(connect.get_filename()).exists() {
+        return Ok(None);
+    }
+    Ok(Some(connect.read_only(true).create_if_missing(false)))
+}
+
+async fn sqlite_pending(connect: SqliteConnectOptions) -> Result<Vec<Migration>, StoreError> {
+    let mut conn = connect.connect().await.or_store("database")?;
+    let applied = sqlite_applied(&mut conn).await;
+    let _closed = conn.close().await;
+    schema::pending(&SQLITE_MIGRATOR, &applied?)
+}
+
+async fn sqlite_applied(conn: &mut SqliteConnection) -> Result<Vec<Applied>, StoreError> {
+    let exists: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master \
+         WHERE type = 'table' AND name = '_sqlx_migrations')",
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .or_store("schema")?;
+    if !exists {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<(i64, bool, Vec<u8>)> =
+        sqlx::query_as("SELECT version, success, checksum FROM _sqlx_migrations ORDER BY version")
+            .fetch_all(&mut *conn)
+            .await
+            .or_store("schema")?;
+    Ok(rows.into_iter().map(Applied::from).collect())
+}

@@ -1,0 +1,168 @@
+//! Users and their passwords.
+
+use sqlx::PgPool;
+use tessera_core::StoreError;
+use tessera_core::model::{Timestamp, User};
+
+use super::rows::{self, user_columns};
+use super::{begin, commit, found, storable};
+use crate::codec::{encode_list, username_key};
+use crate::error::StoreResultExt;
+
+pub(super) async fn create_user(pool: &PgPool, user: &User) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO users (id, username, username_key, email, roles, password_hash, disabled, \
+         created_at, password_changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(&user.id)
+    .bind(&user.username)
+    .bind(username_key(&user.username))
+    .bind(&user.email)
+    .bind(encode_list(&user.roles)?)
+    .bind(&user.password_hash)
+    .bind(user.disabled)
+    .bind(user.created_at)
+    .bind(user.password_changed_at)
+    .execute(pool)
+    .await
+    .or_store("user")?;
+    Ok(())
+}
+
+pub(super) async fn user_by_name(
+    pool: &PgPool,
+    username: &str,
+) -> Result<Option<User>, StoreError> {
+    if !storable(username) {
+        return Ok(None);
+    }
+    let sql = concat!(
+        "SELECT ",
+        user_columns!(),
+        " FROM users WHERE username_key = $1"
+    );
+    let row = sqlx::query(sql)
+        .bind(username_key(username))
+        .fetch_optional(pool)
+        .await
+        .or_store("user")?;
+    row.as_ref().map(rows::user).transpose()
+}
+
+pub(super) async fn user_by_id(pool: &PgPool, id: &str) -> Result<Option<User>, StoreError> {
+    if !storable(id) {
+        return Ok(None);
+    }
+    let sql = concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1");
+    let row = sqlx::query(sql)
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+        .or_store("user")?;
+    row.as_ref().map(rows::user).transpose()
+}
+
+pub(super) async fn list_users(pool: &PgPool) -> Result<Vec<User>, StoreError> {
+    let sql = concat!(
+        "SELECT ",
+        user_columns!(),
+        " FROM users ORDER BY username_key, username"
+    );
+    let found = sqlx::query(sql).fetch_all(pool).await.or_store("user")?;
+    rows::all(&found, rows::user)
+}
+
+pub(super) async fn set_password(
+    pool: &PgPool,
+    user_id: &str,
+    hash: &str,
+    now: Timestamp,
+    keep_session: Option<&str>,
+) -> Result<(), StoreError> {
+    if !storable(user_id) {
+        return Err(StoreError::NotFound);
+    }
+    // No session id holds a NUL, so such a `keep_session` keeps nothing.
+    let keep_session = keep_session.filter(|id| storable(id));
+    let mut tx = begin(pool).await?;
+    let updated =
+        sqlx::query("UPDATE users SET password_hash = $1, password_changed_at = $2 WHERE id = $3")
+            .bind(hash)
+            .bind(now)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await
+            .or_store("user")?;
+    found(updated.rows_affected())?;
+    sqlx::query(
+        "UPDATE sessions SET revoked_at = $1 \
+         WHERE user_id = $2 AND revoked_at IS NULL AND id IS DISTINCT FROM $3",
+    )
+    .bind(now)
+    .bind(user_id)
+    .bind(keep_session)
+    .execute(&mut *tx)
+    .await
+    .or_store("session")?;
+    commit(tx).await
+}
+
+pub(super) async fn rehash_password(
+    pool: &PgPool,
+    user_id: &str,
+    hash: &str,
+) -> Result<(), StoreError> {
+    if !storable(user_id) {
+        return Err(StoreError::NotFound);
+    }
+    let updated = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+        .bind(hash)
+        .bind(user_id)
+        .execute(pool)
+        .await
+        .or_store("user")?;
+    found(updated.rows_affected())
+}
+
+pub(super) async fn set_disabled(
+    pool: &PgPool,
+    user_id: &str,
+    disabled: bool,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    if !storable(user_id) {
+        return Err(StoreError::NotFound);
+    }
+    let mut tx = begin(pool).await?;
+    let updated = sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2")
+        .bind(disabled)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await
+        .or_store("user")?;
+    found(updated.rows_affected())?;
+    if disabled {
+        sqlx::query(
+            "UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await
+        .or_store("session")?;
+    }
+    commit(tx).await
+}
+
+/// Deletes the user; their sessions and refresh tokens go with them (`ON DELETE CASCADE`).
+pub(super) async fn delete_user(pool: &PgPool, user_id: &str) -> Result<(), StoreError> {
+    if !storable(user_id) {
+        return Err(StoreError::NotFound);
+    }
+    let deleted = sqlx::query("DELETE FROM users WHERE id = $1")
+        .bind(user_id)
+        .execute(pool)
+        .await
+        .or_store("user")?;
+    found(deleted.rows_affected())
+}

@@ -1,0 +1,65 @@
+//! OAuth clients.
+
+use sqlx::PgPool;
+use tessera_core::StoreError;
+use tessera_core::model::Client;
+
+use super::rows::{self, client_columns};
+use super::{found, storable};
+use crate::codec::encode_list;
+use crate::error::StoreResultExt;
+
+pub(super) async fn create_client(pool: &PgPool, client: &Client) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO clients (id, name, secret_hash, grants, scopes, audiences, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&client.id)
+    .bind(&client.name)
+    .bind(&client.secret_hash)
+    .bind(encode_list(&client.grants)?)
+    .bind(encode_list(&client.scopes)?)
+    .bind(encode_list(&client.audiences)?)
+    .bind(client.created_at)
+    .execute(pool)
+    .await
+    .or_store("client")?;
+    Ok(())
+}
+
+pub(super) async fn client_by_id(pool: &PgPool, id: &str) -> Result<Option<Client>, StoreError> {
+    if !storable(id) {
+        return Ok(None);
+    }
+    let sql = concat!("SELECT ", client_columns!(), " FROM clients WHERE id = $1");
+    let row = sqlx::query(sql)
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+        .or_store("client")?;
+    row.as_ref().map(rows::client).transpose()
+}
+
+pub(super) async fn list_clients(pool: &PgPool) -> Result<Vec<Client>, StoreError> {
+    let sql = concat!(
+        "SELECT ",
+        client_columns!(),
+        " FROM clients ORDER BY created_at, id"
+    );
+    let found = sqlx::query(sql).fetch_all(pool).await.or_store("client")?;
+    rows::all(&found, rows::client)
+}
+
+/// Deletes the client; its sessions and their refresh tokens go with it
+/// (`ON DELETE CASCADE`), which ends them.
+pub(super) async fn delete_client(pool: &PgPool, id: &str) -> Result<(), StoreError> {
+    if !storable(id) {
+        return Err(StoreError::NotFound);
+    }
+    let deleted = sqlx::query("DELETE FROM clients WHERE id = $1")
+        .bind(id)
+        .execute(pool)
+        .await
+        .or_store("client")?;
+    found(deleted.rows_affected())
+}

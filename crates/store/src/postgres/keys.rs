@@ -1,0 +1,109 @@
+//! Signing keys.
+
+use sqlx::PgPool;
+use tessera_core::StoreError;
+use tessera_core::model::{KeyRecord, KeyState, Timestamp};
+
+use super::rows::{self, key_columns};
+use super::{begin, commit, found, storable};
+use crate::codec::key_state_name;
+use crate::error::StoreResultExt;
+
+pub(super) async fn insert_key(pool: &PgPool, key: &KeyRecord) -> Result<(), StoreError> {
+    insert(pool, key).await
+}
+
+/// Inserts `key` if the newest key is still `newest_seen`, under a transaction-scoped lock
+/// so that two instances comparing at once cannot both win.
+pub(super) async fn insert_key_after(
+    pool: &PgPool,
+    key: &KeyRecord,
+    newest_seen: Option<&str>,
+) -> Result<bool, StoreError> {
+    let mut tx = begin(pool).await?;
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('tessera.signing_keys', 0))")
+        .execute(&mut *tx)
+        .await
+        .or_store("key")?;
+    let newest: Option<String> = sqlx::query_scalar(
+        "SELECT kid FROM signing_keys ORDER BY created_at DESC, seq DESC LIMIT 1",
+    )
+    .fetch_optional(&mut *tx)
+    .await
+    .or_store("key")?;
+    if newest.as_deref() != newest_seen {
+        // Dropping the transaction rolls it back and releases the lock.
+        return Ok(false);
+    }
+    insert(&mut *tx, key).await?;
+    commit(tx).await?;
+    Ok(true)
+}
+
+async fn insert<'c, E>(executor: E, key: &KeyRecord) -> Result<(), StoreError>
+where
+    E: sqlx::PgExecutor<'c>,
+{
+    sqlx::query(
+        "INSERT INTO signing_keys (kid, alg, public_jwk, private_sealed, state, created_at, \
+         activates_at, retired_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&key.kid)
+    .bind(&key.alg)
+    .bind(&key.public_jwk)
+    .bind(&key.private_sealed)
+    .bind(key_state_name(key.state))
+    .bind(key.created_at)
+    .bind(key.activates_at)
+    .bind(key.retired_at)
+    .execute(executor)
+    .await
+    .or_store("key")?;
+    Ok(())
+}
+
+pub(super) async fn live_keys(pool: &PgPool) -> Result<Vec<KeyRecord>, StoreError> {
+    let sql = concat!(
+        "SELECT ",
+        key_columns!(),
+        " FROM signing_keys WHERE state <> 'retired' ORDER BY created_at, seq"
+    );
+    let found = sqlx::query(sql).fetch_all(pool).await.or_store("key")?;
+    rows::all(&found, rows::key)
+}
+
+pub(super) async fn all_keys(pool: &PgPool) -> Result<Vec<KeyRecord>, StoreError> {
+    let sql = concat!(
+        "SELECT ",
+        key_columns!(),
+        " FROM signing_keys ORDER BY created_at, seq"
+    );
+    let found = sqlx::query(sql).fetch_all(pool).await.or_store("key")?;
+    rows::all(&found, rows::key)
+}
+
+/// Moves the key to `state`. A key that stops signing keeps the first `retired_at` it got;
+/// one that signs (or will) again has it cleared.
+pub(super) async fn set_key_state(
+    pool: &PgPool,
+    kid: &str,
+    state: KeyState,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    if !storable(kid) {
+        return Err(StoreError::NotFound);
+    }
+    let stopped = matches!(state, KeyState::Retiring | KeyState::Retired);
+    let updated = sqlx::query(
+        "UPDATE signing_keys SET state = $1, \
+         retired_at = CASE WHEN $2 THEN coalesce(retired_at, $3) ELSE NULL END WHERE kid = $4",
+    )
+    .bind(key_state_name(state))
+    .bind(stopped)
+    .bind(now)
+    .bind(kid)
+    .execute(pool)
+    .await
+    .or_store("key")?;
+    found(updated.rows_affected())
+}

@@ -1,0 +1,178 @@
+//! The PostgreSQL store: a connection pool shared by every call, for several Tessera
+//! instances on one database.
+
+mod accounts;
+mod clients;
+mod keys;
+mod lockouts;
+mod migrate;
+mod options;
+mod purge;
+mod revocations;
+mod rotate;
+mod rows;
+mod sessions;
+mod store;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{Postgres, Transaction};
+use tessera_core::StoreError;
+
+pub use options::PgOptions;
+
+use crate::error::StoreResultExt;
+use crate::schema::Migration;
+
+/// [`tessera_core::Store`] on PostgreSQL.
+///
+/// Every multi-statement write runs in one transaction, and refresh rotation locks the
+/// presented token's row (`SELECT … FOR UPDATE`), so that concurrent requests on any number
+/// of connections and instances rotate a token at most once. The schema is brought up to
+/// date at open, under an advisory lock, so that instances starting together do not race.
+///
+/// A connection that breaks (the server restarts, the network drops) fails the calls using
+/// it with [`StoreError::Unavailable`]; the pool replaces it when the database answers again.
+///
+/// Clones share the same pool.
+///
+/// A refresh record passed to `create_session` or `rotate_refresh` is stored unused and in the
+/// family of its session, whatever its `used_at`, `successor_sealed` and `session_id` say.
+#[derive(Clone, Debug)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Connects to the database at `url` (`postgres://…` or `postgresql://…`, with any
+    /// parameter libpq-style URLs take, such as `sslmode` or `options`), and brings its
+    /// schema up to date under an advisory lock. The tables live in the first schema of the
+    /// connection's `search_path`.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Unavailable`] when the URL is malformed or not a PostgreSQL URL, or the
+    /// database cannot be reached within the connect timeout; [`StoreError::Corrupt`] when it
+    /// holds a schema this version cannot use (for instance one migrated by a newer version).
+    pub async fn open(url: &str, options: PgOptions) -> Result<Self, StoreError> {
+        let connect = connect_options(url)?;
+        migrate::run(&connect, options.connect_timeout).await?;
+        let pool = PgPoolOptions::new()
+            .max_connections(options.max_connections)
+            .acquire_timeout(options.acquire_timeout)
+            .connect_lazy_with(with_statement_timeout(connect, options.statement_timeout));
+        Ok(Self { pool })
+    }
+
+    /// The migrations that [`PgStore::open`] would apply to the database at `url`, oldest
+    /// first, without changing anything.
+    ///
+    /// # Errors
+    ///
+    /// As for [`PgStore::open`].
+    pub async fn pending_migrations(
+        url: &str,
+        options: &PgOptions,
+    ) -> Result<Vec<Migration>, StoreError> {
+        let connect = connect_options(url)?;
+        migrate::pending(&connect, options.connect_timeout).await
+    }
+
+    /// Applies the pending migrations to the database at `url` under the advisory lock, and
+    /// answers which ones this call applied (none when another instance got there first).
+    ///
+    /// # Errors
+    ///
+    /// As for [`PgStore::open`].
+    pub async fn migrate(url: &str, options: &PgOptions) -> Result<Vec<Migration>, StoreError> {
+        let connect = connect_options(url)?;
+        migrate::run(&connect, options.connect_timeout).await
+    }
+
+    /// Closes every connection, waiting for calls in flight. Dropping the store also closes
+    /// them, in the background; either way nothing committed is lost.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Parses `url`, never echoing it: it may hold a password.
+fn connect_options(url: &str) -> Result<PgConnectOptions, StoreError> {
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        return Err(StoreError::Unavailable("not a postgres:// URL".into()));
+    }
+    PgConnectOptions::from_str(url).or_store("database url")
+}
+
+/// The pool's connections get the statement timeout; the migration connection does not, as
+/// waiting for another instance's migrations, or running a long one, is not a hung request.
+fn with_statement_timeout(connect: PgConnectOptions, timeout: Duration) -> PgConnectOptions {
+    if timeout.is_zero() {
+        return connect;
+    }
+    let millis = timeout.as_millis().max(1);
+    connect.options([("statement_timeout", format!("{millis}ms"))])
+}
+
+/// Starts a transaction (read committed: the row locks taken in it decide the races).
+async fn begin(pool: &PgPool) -> Result<Transaction<'static, Postgres>, StoreError> {
+    pool.begin().await.or_store("transaction")
+}
+
+/// Commits a transaction.
+async fn commit(tx: Transaction<'static, Postgres>) -> Result<(), StoreError> {
+    tx.commit().await.or_store("transaction")
+}
+
+/// [`StoreError::NotFound`] when a statement touched no row.
+fn found(rows_affected: u64) -> Result<(), StoreError> {
+    if rows_affected == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
+/// False for text PostgreSQL cannot hold (a NUL character). No stored record can match it,
+/// so a lookup by such a value finds nothing, as it would on SQLite, instead of failing.
+fn storable(text: &str) -> bool {
+    !text.contains('\0')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_postgres_urls_are_accepted_and_never_echoed() {
+        for url in ["sqlite://x.db", "mysql://u:secret@h/db", "secret"] {
+            match connect_options(url) {
+                Err(StoreError::Unavailable(why)) => assert!(!why.contains("secret"), "{why}"),
+                other => panic!("{url}: {other:?}"),
+            }
+        }
+        let bad_port = connect_options("postgres://u:secret@h:port/db");
+        assert!(
+            matches!(&bad_port, Err(StoreError::Unavailable(why)) if !why.contains("secret")),
+            "{bad_port:?}"
+        );
+        assert!(connect_options("postgresql://u@localhost/db").is_ok());
+    }
+
+    #[test]
+    fn statement_timeout_becomes_a_startup_option() {
+        let connect = PgConnectOptions::new();
+        let set = with_statement_timeout(connect.clone(), Duration::from_secs(2));
+        assert_eq!(set.get_options(), Some("-c statement_timeout=2000ms"));
+        let off = with_statement_timeout(connect, Duration::ZERO);
+        assert_eq!(off.get_options(), None);
+    }
+
+    #[test]
+    fn nul_is_not_storable() {
+        assert!(storable("alice"));
+        assert!(!storable("al\0ice"));
+    }
+}
