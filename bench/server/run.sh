@@ -6,7 +6,9 @@
 #
 # Usage: bench/server/run.sh            (results: bench/server/results/<stamp>/)
 # Environment: DURATION (10s), CONNS (32), PW_CONNS (4, password grant), REPEAT (2),
-#              GEN_DURATION (20s, password grants that mint refresh tokens), SKIP_PEER=1.
+#              GEN_DURATION (20s, password grants that mint refresh tokens), SKIP_PEER=1,
+#              TESSERA_BIN (a release build of tessera to measure instead of building one);
+#              builds go to CARGO_TARGET_DIR when it is set.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -49,12 +51,16 @@ if ! command -v wrk >/dev/null; then
     log "installing wrk"
     apt-get update -qq && apt-get install -y -qq wrk >/dev/null
 fi
-log "building tessera (release)"
-(cd "$ROOT" && cargo build --release -q -p tessera)
-TESSERA="$ROOT/target/release/tessera"
+if [[ -n "${TESSERA_BIN:-}" ]]; then
+    TESSERA=$TESSERA_BIN
+else
+    log "building tessera (release)"
+    (cd "$ROOT" && cargo build --release -q -p tessera)
+    TESSERA="${CARGO_TARGET_DIR:-$ROOT/target}/release/tessera"
+fi
 log "building the floor programs (release)"
 cargo build --release -q --manifest-path "$HERE/floor/Cargo.toml"
-FLOOR="$HERE/floor/target/release"
+FLOOR="${CARGO_TARGET_DIR:-$HERE/floor/target}/release"
 if [[ "${SKIP_PEER:-0}" != 1 && ! -d "$HERE/peer/node_modules/oidc-provider" ]]; then
     log "installing the peer (npm ci)"
     (cd "$HERE/peer" && npm ci --no-audit --no-fund --loglevel=error)

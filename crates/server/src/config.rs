@@ -31,7 +31,7 @@ use std::time::Duration;
 
 use tessera_core::{Config, MasterKey, PasswordPolicy};
 use tessera_jose::Algorithm;
-use tessera_store::{SqliteOptions, Synchronous};
+use tessera_store::{Location, PgOptions, SqliteOptions, StoreOptions, Synchronous};
 
 use crate::proxy::TrustedProxies;
 
@@ -143,8 +143,17 @@ pub struct DatabaseSettings {
     pub url: DatabaseUrl,
     /// `synchronous`: `full` (default) or `normal`, for SQLite.
     pub synchronous: Synchronous,
-    /// `pool_size`: connections for reading (SQLite: readers beside the one writer). Default 4.
+    /// `pool_size`: connections (SQLite: readers beside the one writer, default 4;
+    /// PostgreSQL: the most connections of this instance's pool, default 10).
     pub pool_size: u32,
+    /// `connect_timeout`: PostgreSQL: how long start-up waits for the database (default 5s).
+    pub connect_timeout: Duration,
+    /// `acquire_timeout`: how long a request waits for a connection before it is answered
+    /// 503 with `Retry-After` (default 10s).
+    pub acquire_timeout: Duration,
+    /// `statement_timeout`: PostgreSQL: the server cancels a statement running or waiting
+    /// for a lock longer than this (default 30s; 0s turns it off).
+    pub statement_timeout: Duration,
 }
 
 impl DatabaseSettings {
@@ -153,6 +162,27 @@ impl DatabaseSettings {
         SqliteOptions::default()
             .synchronous(self.synchronous)
             .readers(self.pool_size)
+            .acquire_timeout(self.acquire_timeout)
+    }
+
+    /// The PostgreSQL options these settings ask for.
+    pub fn postgres_options(&self) -> PgOptions {
+        PgOptions::default()
+            .max_connections(self.pool_size)
+            .connect_timeout(self.connect_timeout)
+            .acquire_timeout(self.acquire_timeout)
+            .statement_timeout(self.statement_timeout)
+    }
+
+    /// Where the store is, with both backends' options.
+    pub fn store_location(&self) -> (Location, StoreOptions) {
+        let location = match &self.url {
+            DatabaseUrl::SqliteFile(path) => Location::SqliteFile(path.clone()),
+            DatabaseUrl::Sqlite(url) => Location::SqliteUrl(url.clone()),
+            DatabaseUrl::Postgres(url) => Location::Postgres(url.clone()),
+        };
+        let options = StoreOptions::new(self.sqlite_options(), self.postgres_options());
+        (location, options)
     }
 }
 
@@ -164,8 +194,7 @@ pub enum DatabaseUrl {
     SqliteFile(PathBuf),
     /// A `sqlite:` URL, as given.
     Sqlite(String),
-    /// A `postgres://` URL (not supported yet: [`crate::deployment::Deployment::open`]
-    /// refuses it). Its `Debug` hides the password.
+    /// A `postgres://` or `postgresql://` URL. Its `Debug` hides it (it may hold a password).
     Postgres(String),
 }
 

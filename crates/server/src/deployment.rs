@@ -2,7 +2,9 @@
 //!
 //! [`Deployment::open`] is what `tessera serve` and the offline admin commands (`tessera
 //! user …`, `client …`, `keys list|rotate|retire`) all start with. With SQLite in WAL mode
-//! an admin command may open the same deployment while the server runs.
+//! an admin command may open the same deployment while the server runs; with PostgreSQL any
+//! number of servers and admin commands share the database. [`pending_migrations`] and
+//! [`migrate`] are what `tessera migrate` runs.
 //!
 //! # Examples
 //!
@@ -31,14 +33,14 @@ use std::sync::Arc;
 
 use tessera_core::events::EventSink;
 use tessera_core::{Authority, MasterKey, OAuthError, Store, StoreError, SystemClock};
-use tessera_store::SqliteStore;
+use tessera_store::AnyStore;
+
+pub use tessera_store::Migration;
 
 use crate::config::{DatabaseUrl, MasterKeySource, Settings};
 
-/// The store behind a deployment. Today always SQLite; when the PostgreSQL backend arrives
-/// this becomes a type that dispatches to either, and code written against the alias keeps
-/// compiling.
-pub type AppStore = SqliteStore;
+/// The store behind a deployment: SQLite or PostgreSQL, as `database.url` says.
+pub type AppStore = AnyStore;
 
 /// The authority of a deployment, shared by the HTTP handlers and background tasks.
 pub type AppAuthority = Authority<AppStore>;
@@ -56,8 +58,7 @@ pub struct Deployment {
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum DeploymentError {
-    /// The settings cannot be used as they are (for instance a PostgreSQL URL in this
-    /// release). The CLI exits 2.
+    /// The settings cannot be used as they are. The CLI exits 2.
     Config(String),
     /// The data directory or a file in it cannot be created or read.
     Io {
@@ -111,7 +112,8 @@ impl Deployment {
     /// Opens the deployment the settings describe:
     /// 1. creates the data directory (mode 0700) if it is missing;
     /// 2. opens the store, creating the database and running migrations (SQLite: the
-    ///    `database.url`, or `<data-dir>/tessera.db`); a `postgres://` URL is refused for now;
+    ///    `database.url`, or `<data-dir>/tessera.db`; PostgreSQL: a `postgres://` URL, the
+    ///    migrations run under an advisory lock);
     /// 3. loads the master key: `TESSERA_MASTER_KEY`, `TESSERA_MASTER_KEY_FILE`, or
     ///    `<data-dir>/master.key`, which is created (mode 0600) for a new database, and must
     ///    exist for one that already holds keys;
@@ -200,16 +202,33 @@ fn create_private_dir(dir: &Path) -> Result<(), DeploymentError> {
 }
 
 async fn open_store(settings: &Settings) -> Result<AppStore, DeploymentError> {
-    let options = settings.database.sqlite_options();
-    match &settings.database.url {
-        DatabaseUrl::SqliteFile(path) => Ok(SqliteStore::open_path(path, options).await?),
-        DatabaseUrl::Sqlite(url) => Ok(SqliteStore::open(url, options).await?),
-        DatabaseUrl::Postgres(_) => Err(DeploymentError::Config(
-            "database.url: PostgreSQL support arrives in a later release; use a sqlite:// URL \
-             or leave database.url unset for a SQLite file in the data dir"
-                .to_owned(),
-        )),
+    let (location, options) = settings.database.store_location();
+    Ok(AnyStore::open(&location, &options).await?)
+}
+
+/// The schema migrations the deployment's database lacks, oldest first. Nothing is
+/// created or changed, not even a missing data dir or SQLite file.
+///
+/// # Errors
+/// [`DeploymentError::Store`] when the database cannot be reached, or holds a schema this
+/// version cannot bring up to date (for instance one migrated by a newer version).
+pub async fn pending_migrations(settings: &Settings) -> Result<Vec<Migration>, DeploymentError> {
+    let (location, options) = settings.database.store_location();
+    Ok(AnyStore::pending_migrations(&location, &options).await?)
+}
+
+/// Applies the schema migrations the deployment's database lacks (creating the data dir and
+/// the SQLite file if missing; on PostgreSQL under the advisory lock that instances starting
+/// together also take), and answers which ones this call applied.
+///
+/// # Errors
+/// As [`pending_migrations`], and [`DeploymentError::Io`] when the data dir cannot be made.
+pub async fn migrate(settings: &Settings) -> Result<Vec<Migration>, DeploymentError> {
+    if matches!(settings.database.url, DatabaseUrl::SqliteFile(_)) {
+        create_private_dir(&settings.data_dir)?;
     }
+    let (location, options) = settings.database.store_location();
+    Ok(AnyStore::migrate(&location, &options).await?)
 }
 
 fn load_master_key(

@@ -33,11 +33,19 @@ impl Histogram {
     }
 }
 
+/// One route's counts: requests by method and status, and the latency histogram.
+#[derive(Clone, Debug, Default)]
+struct RouteStats {
+    requests: BTreeMap<String, BTreeMap<u16, u64>>,
+    latency: Histogram,
+}
+
 /// The server's metrics.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
-    latency: Mutex<BTreeMap<String, Histogram>>,
+    /// By route pattern; nested maps so that counting a request allocates nothing once its
+    /// route, method and status have been seen (a lookup by `&str`, one lock).
+    routes: Mutex<BTreeMap<String, RouteStats>>,
     tokens: Mutex<BTreeMap<&'static str, u64>>,
     events: Mutex<BTreeMap<&'static str, u64>>,
     login_failures: AtomicU64,
@@ -53,12 +61,20 @@ impl Metrics {
 
     /// Counts one finished request; `route` is the route pattern, never the raw path.
     pub fn record_request(&self, route: &str, method: &str, status: u16, elapsed: Duration) {
-        let key = (route.to_owned(), method.to_owned(), status);
-        *lock(&self.requests).entry(key).or_default() += 1;
-        lock(&self.latency)
-            .entry(route.to_owned())
-            .or_default()
-            .observe(elapsed.as_secs_f64());
+        let mut routes = lock(&self.routes);
+        if !routes.contains_key(route) {
+            routes.insert(route.to_owned(), RouteStats::default());
+        }
+        let Some(stats) = routes.get_mut(route) else {
+            return;
+        };
+        stats.latency.observe(elapsed.as_secs_f64());
+        if !stats.requests.contains_key(method) {
+            stats.requests.insert(method.to_owned(), BTreeMap::new());
+        }
+        if let Some(by_status) = stats.requests.get_mut(method) {
+            *by_status.entry(status).or_default() += 1;
+        }
     }
 
     /// Counts tokens issued by a grant.
@@ -141,20 +157,25 @@ impl Metrics {
             "counter",
             "HTTP requests, by route, method and status.",
         );
-        for ((route, method, status), n) in lock(&self.requests).iter() {
+        for (route, stats) in lock(&self.routes).iter() {
             let route = escape(route);
-            let _ = writeln!(
-                out,
-                "{name}{{route=\"{route}\",method=\"{method}\",status=\"{status}\"}} {n}"
-            );
+            for (method, by_status) in &stats.requests {
+                for (status, n) in by_status {
+                    let _ = writeln!(
+                        out,
+                        "{name}{{route=\"{route}\",method=\"{method}\",status=\"{status}\"}} {n}"
+                    );
+                }
+            }
         }
     }
 
     fn render_latency(&self, out: &mut String) {
         let name = "tessera_http_request_duration_seconds";
         header(out, name, "histogram", "HTTP request latency, by route.");
-        for (route, histogram) in lock(&self.latency).iter() {
+        for (route, stats) in lock(&self.routes).iter() {
             let route = escape(route);
+            let histogram = &stats.latency;
             for (bound, count) in BUCKETS.iter().zip(histogram.counts.iter()) {
                 let _ = writeln!(
                     out,
@@ -210,5 +231,38 @@ mod tests {
         ));
         assert!(text.contains("tessera_tokens_issued_total{grant=\"password\"} 1"));
         assert!(text.contains("tessera_login_failures_total 1"));
+    }
+
+    #[test]
+    fn counts_add_up_per_route_method_and_status() {
+        let metrics = Metrics::new();
+        let fast = Duration::from_millis(1);
+        for _ in 0..3 {
+            metrics.record_request("/userinfo", "GET", 200, fast);
+        }
+        metrics.record_request("/userinfo", "GET", 401, fast);
+        metrics.record_request("/userinfo", "POST", 200, fast);
+        let text = metrics.render();
+        let count = |labels: &str| {
+            text.lines()
+                .find(|line| line.starts_with(&format!("tessera_http_requests_total{{{labels}}}")))
+                .and_then(|line| line.rsplit(' ').next())
+                .map(str::to_owned)
+        };
+        assert_eq!(
+            count(r#"route="/userinfo",method="GET",status="200""#).as_deref(),
+            Some("3")
+        );
+        assert_eq!(
+            count(r#"route="/userinfo",method="GET",status="401""#).as_deref(),
+            Some("1")
+        );
+        assert_eq!(
+            count(r#"route="/userinfo",method="POST",status="200""#).as_deref(),
+            Some("1")
+        );
+        assert!(
+            text.contains("tessera_http_request_duration_seconds_count{route=\"/userinfo\"} 5")
+        );
     }
 }

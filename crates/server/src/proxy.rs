@@ -1,11 +1,19 @@
-//! The client's address behind reverse proxies: `[server] trusted_proxies` and
-//! `X-Forwarded-For`.
+//! The client's address behind reverse proxies: `[server] trusted_proxies`,
+//! `X-Forwarded-For` and RFC 7239 `Forwarded` (its `for=` parameters).
 //!
 //! Only a connection from a trusted proxy may say who the client is. Each proxy appends the
-//! address it received the request from to `X-Forwarded-For`, so the header is read from the
+//! address it received the request from to the header, so the header is read from the
 //! right: the client is the right-most address that is not itself a trusted proxy. Anything
 //! to its left was written by the client and is ignored. A connection from any other peer is
 //! its own client, whatever its headers say.
+//!
+//! A request that carries `X-Forwarded-For` is read from it, and `Forwarded` only when it
+//! has none: a proxy that appends to one header passes the other through as the client
+//! wrote it, and `X-Forwarded-For` is what this server has always read, so a proxy set up
+//! for it stays safe. A proxy that writes only `Forwarded` must drop any `X-Forwarded-For`
+//! the client sent. A `Forwarded` header that does not follow RFC 7239 names no one: the
+//! client is then the peer. `for=unknown` and obfuscated nodes (`for=_hidden`) are not
+//! addresses: the walk stops there, as at an unreadable `X-Forwarded-For` entry.
 //!
 //! # Examples
 //!
@@ -20,9 +28,13 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod forwarded;
+
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::str::FromStr;
+
+use axum::http::{HeaderMap, HeaderName, header};
 
 /// An address block such as `10.0.0.0/8` or `2001:db8::/32`; a bare address is a block of
 /// one.
@@ -129,6 +141,31 @@ impl TrustedProxies {
         self.nets.iter().any(|net| net.contains(ip))
     }
 
+    /// The client's address for a connection from `peer` with these request headers: read
+    /// from `X-Forwarded-For` when there is one, else from `Forwarded` (see the module
+    /// documentation).
+    pub fn client_ip_from_headers(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+        if !self.contains(peer) {
+            return peer;
+        }
+        let values = |name: HeaderName| {
+            headers
+                .get_all(name)
+                .iter()
+                .map(|value| value.to_str().ok())
+                .collect::<Vec<_>>()
+        };
+        let xff = values(X_FORWARDED_FOR);
+        if !xff.is_empty() {
+            return self.client_ip(peer, xff.into_iter().flatten());
+        }
+        let forwarded = values(header::FORWARDED);
+        match forwarded.into_iter().collect::<Option<Vec<&str>>>() {
+            Some(values) => self.client_ip_forwarded(peer, values),
+            None => peer,
+        }
+    }
+
     /// The client's address for a connection from `peer` carrying these `X-Forwarded-For`
     /// header values (in order of appearance): `peer` itself unless it is trusted; else the
     /// right-most forwarded address that is not trusted. When every forwarded address is
@@ -142,13 +179,35 @@ impl TrustedProxies {
         if !self.contains(peer) {
             return peer;
         }
-        let hops: Vec<&str> = forwarded_for
+        let hops: Vec<Option<IpAddr>> = forwarded_for
             .into_iter()
             .flat_map(|value| value.split(','))
+            .map(parse_hop)
             .collect();
+        self.walk(peer, &hops)
+    }
+
+    /// As [`TrustedProxies::client_ip`], from the values of RFC 7239 `Forwarded` headers;
+    /// `peer` when they do not follow the RFC's grammar.
+    pub fn client_ip_forwarded<'a>(
+        &self,
+        peer: IpAddr,
+        forwarded: impl IntoIterator<Item = &'a str>,
+    ) -> IpAddr {
+        if !self.contains(peer) {
+            return peer;
+        }
+        match forwarded::for_nodes(forwarded) {
+            Ok(hops) => self.walk(peer, &hops),
+            Err(forwarded::Malformed) => peer,
+        }
+    }
+
+    /// Walks the hops from the right while they are trusted proxies.
+    fn walk(&self, peer: IpAddr, hops: &[Option<IpAddr>]) -> IpAddr {
         let mut client = peer;
         for hop in hops.iter().rev() {
-            let Some(ip) = parse_hop(hop) else {
+            let Some(ip) = *hop else {
                 break;
             };
             client = ip;
@@ -159,6 +218,9 @@ impl TrustedProxies {
         client
     }
 }
+
+/// `X-Forwarded-For`.
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 
 impl FromStr for TrustedProxies {
     type Err = BadNet;
@@ -240,5 +302,99 @@ mod tests {
         );
         assert_eq!(trusted.client_ip(peer, ["junk, 10.0.0.3"]), ip("10.0.0.3"));
         assert_eq!(trusted.client_ip(peer, std::iter::empty()), peer);
+    }
+
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            let name = HeaderName::from_bytes(name.as_bytes()).expect("name");
+            map.append(name, value.parse().expect("value"));
+        }
+        map
+    }
+
+    #[test]
+    fn forwarded_is_read_from_the_right() {
+        let trusted = proxies("10.0.0.0/8");
+        let peer = ip("10.0.0.1");
+        let got = |values: &[&str]| trusted.client_ip_forwarded(peer, values.iter().copied());
+        assert_eq!(
+            got(&["for=6.6.6.6, for=203.0.113.5;proto=https, for=10.0.0.9"]),
+            ip("203.0.113.5")
+        );
+        assert_eq!(
+            got(&[r#"for="[2001:db8::1]:4711""#, "for=10.0.0.9"]),
+            ip("2001:db8::1")
+        );
+        assert_eq!(got(&[r#"for="203.0.113.7:80""#]), ip("203.0.113.7"));
+        assert_eq!(got(&["for=10.0.0.2, for=10.0.0.3"]), ip("10.0.0.2"));
+    }
+
+    #[test]
+    fn obfuscated_and_unknown_forwarded_nodes_stop_the_walk() {
+        let trusted = proxies("10.0.0.0/8");
+        let peer = ip("10.0.0.1");
+        let got = |value: &str| trusted.client_ip_forwarded(peer, [value]);
+        assert_eq!(got("for=_hidden"), peer);
+        assert_eq!(got("for=203.0.113.5, for=unknown"), peer);
+        assert_eq!(
+            got("for=203.0.113.5, for=_hidden, for=10.0.0.7"),
+            ip("10.0.0.7")
+        );
+        assert_eq!(got("proto=https"), peer, "an element without for=");
+    }
+
+    #[test]
+    fn malformed_forwarded_falls_back_to_the_peer() {
+        let trusted = proxies("10.0.0.0/8");
+        let peer = ip("10.0.0.1");
+        for bad in [
+            "for=[2001:db8::1]:4711",
+            "for=203.0.113.5;for=198.51.100.1",
+            r#"for="203.0.113.5"#,
+            "for=203.0.113.5 trailing",
+            "for=not-an-address",
+        ] {
+            assert_eq!(trusted.client_ip_forwarded(peer, [bad]), peer, "{bad}");
+        }
+        let with_bad_bytes = headers(&[("forwarded", "for=203.0.113.5")]);
+        let mut map = with_bad_bytes.clone();
+        map.append(
+            header::FORWARDED,
+            axum::http::HeaderValue::from_bytes(b"for=\xff").expect("value"),
+        );
+        assert_eq!(
+            trusted.client_ip_from_headers(peer, &with_bad_bytes),
+            ip("203.0.113.5")
+        );
+        assert_eq!(trusted.client_ip_from_headers(peer, &map), peer);
+    }
+
+    #[test]
+    fn headers_prefer_x_forwarded_for_and_only_a_trusted_peer_is_heard() {
+        let trusted = proxies("10.0.0.0/8");
+        let peer = ip("10.0.0.1");
+        let both = headers(&[
+            ("forwarded", "for=198.51.100.1"),
+            ("x-forwarded-for", "203.0.113.5"),
+        ]);
+        assert_eq!(
+            trusted.client_ip_from_headers(peer, &both),
+            ip("203.0.113.5")
+        );
+        let only_forwarded = headers(&[("forwarded", "for=198.51.100.1")]);
+        assert_eq!(
+            trusted.client_ip_from_headers(peer, &only_forwarded),
+            ip("198.51.100.1")
+        );
+        assert_eq!(
+            trusted.client_ip_from_headers(peer, &HeaderMap::new()),
+            peer
+        );
+        let outsider = ip("203.0.113.9");
+        assert_eq!(
+            trusted.client_ip_from_headers(outsider, &only_forwarded),
+            outsider
+        );
     }
 }

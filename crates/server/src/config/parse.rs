@@ -224,11 +224,43 @@ fn database(r: &mut Reader, data_dir: &Path) -> Result<DatabaseSettings, ConfigE
             ));
         }
     };
-    let pool_size = r.number("database.pool_size", 4, (1, 64))?;
+    let default_pool = if matches!(url, DatabaseUrl::Postgres(_)) {
+        10
+    } else {
+        4
+    };
+    let pool_size = r.number("database.pool_size", default_pool, (1, 64))?;
+    let connect_timeout = r.duration("database.connect_timeout", Duration::from_secs(5))?;
+    in_range(
+        "database.connect_timeout",
+        connect_timeout,
+        1,
+        300,
+        "from 1s to 5m",
+    )?;
+    let acquire_timeout = r.duration("database.acquire_timeout", Duration::from_secs(10))?;
+    in_range(
+        "database.acquire_timeout",
+        acquire_timeout,
+        1,
+        300,
+        "from 1s to 5m",
+    )?;
+    let statement_timeout = r.duration("database.statement_timeout", Duration::from_secs(30))?;
+    in_range(
+        "database.statement_timeout",
+        statement_timeout,
+        0,
+        3_600,
+        "from 0s (off) to 1h",
+    )?;
     Ok(DatabaseSettings {
         url,
         synchronous,
         pool_size: u32::try_from(pool_size).unwrap_or(64),
+        connect_timeout,
+        acquire_timeout,
+        statement_timeout,
     })
 }
 

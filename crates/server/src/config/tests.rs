@@ -320,3 +320,42 @@ fn trusted_proxies_come_from_a_list_or_a_comma_separated_variable() {
 fn env_list_bad() -> Vec<(String, String)> {
     env(&[("TESSERA_SERVER__TRUSTED_PROXIES", "10.0.0.0/40")])
 }
+
+#[test]
+fn database_pool_and_timeouts() {
+    let defaults = Settings::load_from(&Flags::default(), &[]).expect("defaults");
+    assert_eq!(defaults.database.pool_size, 4);
+    assert_eq!(defaults.database.connect_timeout, Duration::from_secs(5));
+    assert_eq!(defaults.database.acquire_timeout, Duration::from_secs(10));
+    assert_eq!(defaults.database.statement_timeout, Duration::from_secs(30));
+    let pg = env(&[("TESSERA_DATABASE_URL", "postgres://db/tessera")]);
+    let s = Settings::load_from(&Flags::default(), &pg).expect("postgres");
+    assert_eq!(s.database.pool_size, 10, "a larger pool by default");
+
+    let file = config_file(
+        "[database]\nurl = \"postgres://db/t\"\npool_size = 20\nconnect_timeout = \"2s\"\n\
+         acquire_timeout = 3\nstatement_timeout = \"0s\"\n",
+    );
+    let path = file.path().to_string_lossy().into_owned();
+    let s =
+        Settings::load_from(&Flags::default(), &env(&[("TESSERA_CONFIG", &path)])).expect("file");
+    assert_eq!(s.database.pool_size, 20);
+    assert_eq!(s.database.connect_timeout, Duration::from_secs(2));
+    assert_eq!(s.database.acquire_timeout, Duration::from_secs(3));
+    assert_eq!(s.database.statement_timeout, Duration::ZERO);
+
+    for (name, value) in [
+        ("TESSERA_DATABASE__CONNECT_TIMEOUT", "0s"),
+        ("TESSERA_DATABASE__ACQUIRE_TIMEOUT", "1h"),
+        ("TESSERA_DATABASE__STATEMENT_TIMEOUT", "soon"),
+        ("TESSERA_DATABASE__POOL_SIZE", "0"),
+    ] {
+        let err = Settings::load_from(&Flags::default(), &env(&[(name, value)])).expect_err(name);
+        let key = name.trim_start_matches("TESSERA_DATABASE__").to_lowercase();
+        assert_eq!(
+            err.key_name(),
+            Some(format!("database.{key}").as_str()),
+            "{err}"
+        );
+    }
+}

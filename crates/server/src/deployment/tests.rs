@@ -83,16 +83,44 @@ async fn a_readable_key_file_is_refused() {
 }
 
 #[tokio::test]
-async fn postgres_is_refused_for_now() {
+async fn unreachable_postgres_is_a_store_error_that_hides_the_password() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let settings = settings(
-        tmp.path(),
-        &[("TESSERA_DATABASE_URL", "postgres://u:pw@localhost/tessera")],
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let url = format!("postgres://u:secret-pw@127.0.0.1:{port}/tessera");
+    let settings = settings(tmp.path(), &[("TESSERA_DATABASE_URL", &url)]);
+    let err = Deployment::open(&settings).await.expect_err("no server");
+    assert!(
+        matches!(err, DeploymentError::Store(StoreError::Unavailable(_))),
+        "{err:?}"
     );
-    let err = Deployment::open(&settings).await.expect_err("postgres");
-    assert!(matches!(err, DeploymentError::Config(_)));
-    assert!(err.to_string().contains("later release"), "{err}");
-    assert!(!err.to_string().contains("pw@"));
+    assert!(!err.to_string().contains("secret-pw"), "{err}");
+    let err = pending_migrations(&settings).await.expect_err("no server");
+    assert!(!format!("{err} {err:?}").contains("secret-pw"), "{err}");
+}
+
+#[tokio::test]
+async fn sqlite_migrations_are_listed_without_writing_then_applied_once() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let settings = settings(tmp.path(), &[]);
+    let pending = pending_migrations(&settings).await.expect("pending");
+    let versions: Vec<i64> = pending.iter().map(|m| m.version).collect();
+    assert_eq!(versions, [1, 2]);
+    assert!(!tmp.path().join("data").exists(), "listing created nothing");
+
+    assert_eq!(migrate(&settings).await.expect("migrate"), pending);
+    assert_eq!(mode(&tmp.path().join("data")), 0o700);
+    assert!(migrate(&settings).await.expect("again").is_empty());
+    assert!(
+        pending_migrations(&settings)
+            .await
+            .expect("none")
+            .is_empty()
+    );
+    let opened = Deployment::open(&settings).await.expect("open");
+    assert!(opened.first_start, "migrating made no signing key");
 }
 
 #[tokio::test]

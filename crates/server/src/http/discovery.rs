@@ -1,11 +1,15 @@
 //! Authorization server metadata (RFC 8414, served at both discovery paths) and the JWKS.
 
+use std::sync::{Arc, Mutex, PoisonError};
+
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use tessera_core::Store;
+use tessera_core::keys::KeyRing;
+use tessera_core::{Authority, Store};
 
 use super::AppState;
 
@@ -113,21 +117,53 @@ pub async fn metadata<S: Store>(State(state): State<AppState<S>>) -> Response {
     tag = "discovery",
     responses((status = 200, description = "JWK Set (RFC 7517), public keys only", content_type = "application/json"))
 )]
-#[tracing::instrument(skip_all)]
 pub async fn jwks<S: Store>(State(state): State<AppState<S>>) -> Response {
-    let authority = state.authority();
-    let body = authority.jwks_json();
-    let cache = HeaderValue::from_str(&authority.jwks_cache_control())
-        .unwrap_or_else(|_| HeaderValue::from_static("public, max-age=60"));
+    let (body, cache_control) = state.jwks().document(state.authority());
     (
         [
             (
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/json"),
             ),
-            (header::CACHE_CONTROL, cache),
+            (header::CACHE_CONTROL, cache_control),
         ],
         body,
     )
         .into_response()
+}
+
+/// The JWKS response, rendered once per key ring: a request then costs two reference
+/// counts, not a copy of the document and a header parse.
+#[derive(Debug, Default)]
+pub struct JwksCache {
+    rendered: Mutex<Option<Rendered>>,
+}
+
+#[derive(Debug)]
+struct Rendered {
+    ring: Arc<KeyRing>,
+    body: Bytes,
+    cache_control: HeaderValue,
+}
+
+impl JwksCache {
+    /// The body and `Cache-Control` of the JWKS of `authority`'s current key ring,
+    /// rendered again when the ring has changed (rotation, retirement, a reload).
+    pub fn document<S: Store>(&self, authority: &Authority<S>) -> (Bytes, HeaderValue) {
+        let ring = authority.key_ring();
+        let mut rendered = self.rendered.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(current) = rendered.as_ref().filter(|r| Arc::ptr_eq(&r.ring, &ring)) {
+            return (current.body.clone(), current.cache_control.clone());
+        }
+        let body = Bytes::from(ring.jwks_json().to_owned());
+        let cache_control = HeaderValue::from_str(&authority.jwks_cache_control())
+            .unwrap_or_else(|_| HeaderValue::from_static("public, max-age=60"));
+        let answer = (body.clone(), cache_control.clone());
+        *rendered = Some(Rendered {
+            ring,
+            body,
+            cache_control,
+        });
+        answer
+    }
 }

@@ -8,6 +8,7 @@ pub mod blocking;
 pub mod client_auth;
 pub mod discovery;
 pub mod error;
+pub mod feed;
 pub mod json;
 pub mod oauth;
 pub mod observe;
@@ -37,12 +38,20 @@ pub use error::ApiError;
 /// The largest request body accepted by default, in bytes.
 pub const MAX_BODY: usize = 64 * 1024;
 
-/// What every handler shares: the authority, the throttle and the metrics.
+/// What every handler shares: the authority, the throttle and the metrics. Cloned for
+/// every request, so it is one reference count.
 pub struct AppState<S: Store> {
+    inner: Arc<Shared<S>>,
+}
+
+/// The fields behind [`AppState`].
+struct Shared<S: Store> {
     authority: Arc<Authority<S>>,
     throttle: Arc<Throttle>,
     metrics: Arc<Metrics>,
     feed_poll: Duration,
+    feed: Arc<feed::FeedHub>,
+    jwks: Arc<discovery::JwksCache>,
     max_body: usize,
     trusted_proxies: Arc<TrustedProxies>,
 }
@@ -50,10 +59,20 @@ pub struct AppState<S: Store> {
 impl<S: Store> Clone for AppState<S> {
     fn clone(&self) -> Self {
         Self {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+impl<S: Store> Clone for Shared<S> {
+    fn clone(&self) -> Self {
+        Self {
             authority: Arc::clone(&self.authority),
             throttle: Arc::clone(&self.throttle),
             metrics: Arc::clone(&self.metrics),
             feed_poll: self.feed_poll,
+            feed: Arc::clone(&self.feed),
+            jwks: Arc::clone(&self.jwks),
             max_body: self.max_body,
             trusted_proxies: Arc::clone(&self.trusted_proxies),
         }
@@ -68,60 +87,83 @@ impl<S: Store> AppState<S> {
         throttle: Arc<Throttle>,
         metrics: Arc<Metrics>,
     ) -> Self {
-        Self {
+        let shared = Shared {
             authority,
             throttle,
             metrics,
             feed_poll: Duration::from_millis(200),
+            feed: Arc::default(),
+            jwks: Arc::default(),
             max_body: MAX_BODY,
             trusted_proxies: Arc::new(TrustedProxies::default()),
+        };
+        Self {
+            inner: Arc::new(shared),
         }
     }
 
-    /// Sets the reverse proxies whose `X-Forwarded-For` names the client (default none).
+    /// Sets the reverse proxies whose `X-Forwarded-For` or `Forwarded` names the client
+    /// (default none).
     pub fn with_trusted_proxies(mut self, proxies: TrustedProxies) -> Self {
-        self.trusted_proxies = Arc::new(proxies);
+        self.shared_mut().trusted_proxies = Arc::new(proxies);
         self
     }
 
     /// Sets the largest request body accepted (default [`MAX_BODY`]; at least 1 KiB).
     pub fn with_max_body(mut self, bytes: usize) -> Self {
-        self.max_body = bytes.max(1024);
+        self.shared_mut().max_body = bytes.max(1024);
         self
     }
 
     /// Sets how often `/revocations/stream` asks the store for news (default 200 ms).
     pub fn with_feed_poll(mut self, every: Duration) -> Self {
-        self.feed_poll = every.max(Duration::from_millis(10));
+        self.shared_mut().feed_poll = every.max(Duration::from_millis(10));
         self
+    }
+
+    /// The fields, to set while building (copied first if the state is already shared).
+    fn shared_mut(&mut self) -> &mut Shared<S> {
+        Arc::make_mut(&mut self.inner)
     }
 
     /// The authority.
     pub fn authority(&self) -> &Arc<Authority<S>> {
-        &self.authority
+        &self.inner.authority
     }
 
     /// The login throttle.
     pub fn throttle(&self) -> &Throttle {
-        &self.throttle
+        &self.inner.throttle
     }
 
     /// The metrics registry.
     pub fn metrics(&self) -> &Arc<Metrics> {
-        &self.metrics
+        &self.inner.metrics
     }
 
     /// How often the revocation stream polls the store.
     pub fn feed_poll(&self) -> Duration {
-        self.feed_poll
+        self.inner.feed_poll
+    }
+
+    /// The rendered JWKS response.
+    pub fn jwks(&self) -> &discovery::JwksCache {
+        &self.inner.jwks
+    }
+
+    /// The newest revocation cursor, for a new stream subscriber (the first one starts the
+    /// server's poller).
+    pub fn feed_head(&self) -> tokio::sync::watch::Receiver<i64> {
+        let shared = &self.inner;
+        shared.feed.subscribe(&shared.authority, shared.feed_poll)
     }
 }
 
 /// The router with every endpoint of DESIGN.md's HTTP table.
 pub fn app<S: Store>(state: AppState<S>) -> Router {
     let metrics = Arc::clone(state.metrics());
-    let max_body = state.max_body;
-    let proxies = Arc::clone(&state.trusted_proxies);
+    let max_body = state.inner.max_body;
+    let proxies = Arc::clone(&state.inner.trusted_proxies);
     Router::new()
         .merge(oauth_routes::<S>())
         .merge(account_routes::<S>())
@@ -228,8 +270,8 @@ pub fn with_hsts(router: Router) -> Router {
 }
 
 /// The client's address, when the server knows it (not in router tests without
-/// `ConnectInfo`): the peer's, or, from a trusted proxy, the one `X-Forwarded-For` names
-/// (see [`crate::proxy`]).
+/// `ConnectInfo`): the peer's, or, from a trusted proxy, the one `X-Forwarded-For` or
+/// `Forwarded` names (see [`crate::proxy`]).
 #[derive(Clone, Copy, Debug)]
 pub struct ClientIp(pub Option<IpAddr>);
 
@@ -259,17 +301,7 @@ async fn resolve_client_ip(
     next: Next,
 ) -> axum::response::Response {
     let (mut parts, body) = request.into_parts();
-    let ip = peer_ip(&parts).map(|peer| {
-        let forwarded = parts
-            .headers
-            .get_all(X_FORWARDED_FOR)
-            .iter()
-            .filter_map(|value| value.to_str().ok());
-        proxies.client_ip(peer, forwarded)
-    });
+    let ip = peer_ip(&parts).map(|peer| proxies.client_ip_from_headers(peer, &parts.headers));
     parts.extensions.insert(ClientIp(ip));
     next.run(Request::from_parts(parts, body)).await
 }
-
-/// `X-Forwarded-For`.
-const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");

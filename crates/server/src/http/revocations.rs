@@ -16,6 +16,7 @@ use futures_util::Stream;
 use serde::{Deserialize, Serialize};
 use tessera_core::model::{Revocation, Timestamp};
 use tessera_core::{OAuthError, Store};
+use tokio::sync::watch;
 
 use super::AppState;
 use super::error::ApiError;
@@ -45,7 +46,8 @@ pub struct Page {
     pub next: i64,
 }
 
-fn now() -> Timestamp {
+/// The current time, which decides what has expired.
+pub(super) fn now() -> Timestamp {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
@@ -102,8 +104,10 @@ pub async fn stream<S: Store>(
         .transpose()?;
     let cursor = last_event.or(since.since).unwrap_or(0).max(0);
     let feed = Feed {
+        head: state.feed_head(),
         state,
         cursor,
+        seen: None,
         pending: VecDeque::new(),
     };
     let events = futures_util::stream::unfold(feed, |mut feed| async move {
@@ -116,28 +120,43 @@ pub async fn stream<S: Store>(
 /// One subscriber's position in the feed.
 struct Feed<S: Store> {
     state: AppState<S>,
+    /// The newest cursor, from the server's poller (see [`super::feed`]).
+    head: watch::Receiver<i64>,
     cursor: i64,
+    /// The head this subscriber has read everything up to (`None` before its first read).
+    seen: Option<i64>,
     pending: VecDeque<Revocation>,
 }
 
 impl<S: Store> Feed<S> {
-    /// Waits for the next revocation, polling the store while there is none.
+    /// Waits for the next revocation: reads the store from this subscriber's cursor when
+    /// the head has moved past what it has read, and sleeps on the head otherwise.
     async fn next_event(&mut self) -> Event {
         loop {
             if let Some(revocation) = self.pending.pop_front() {
                 return revocation_event(&revocation);
             }
-            let store = self.state.authority().store();
-            match store.revocations_since(self.cursor, now(), 100).await {
-                Ok(batch) if !batch.is_empty() => {
-                    self.cursor = batch.last().map_or(self.cursor, |r| r.cursor);
-                    self.pending.extend(batch);
+            let head = *self.head.borrow_and_update();
+            if self.seen.is_none_or(|seen| head > seen) {
+                let store = self.state.authority().store();
+                match store.revocations_since(self.cursor, now(), 100).await {
+                    Ok(batch) if !batch.is_empty() => {
+                        self.cursor = batch.last().map_or(self.cursor, |r| r.cursor);
+                        self.pending.extend(batch);
+                        continue;
+                    }
+                    Ok(_) => self.seen = Some(head),
+                    Err(err) => {
+                        tracing::warn!(cause = %err, "revocation stream: store unavailable");
+                        tokio::time::sleep(self.state.feed_poll() * 10).await;
+                        continue;
+                    }
                 }
-                Ok(_) => tokio::time::sleep(self.state.feed_poll()).await,
-                Err(err) => {
-                    tracing::warn!(cause = %err, "revocation stream: store unavailable");
-                    tokio::time::sleep(self.state.feed_poll() * 10).await;
-                }
+            }
+            if self.head.changed().await.is_err() {
+                // The poller has stopped (the server is going down): read again later.
+                self.seen = None;
+                tokio::time::sleep(self.state.feed_poll()).await;
             }
         }
     }

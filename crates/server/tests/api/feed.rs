@@ -103,3 +103,61 @@ async fn the_stream_sends_new_revocations_and_resumes() {
         .await
         .assert_error(StatusCode::BAD_REQUEST, "invalid_request");
 }
+
+/// Reads a stream until it has sent a revocation event; returns what it sent.
+async fn first_event(body: &mut Body) -> String {
+    let mut seen = String::new();
+    while !seen.contains("event: revocation") {
+        let frame = tokio::time::timeout(Duration::from_secs(5), body.frame())
+            .await
+            .expect("an event within 5 s")
+            .expect("open")
+            .expect("frame");
+        if let Ok(data) = frame.into_data() {
+            seen.push_str(&String::from_utf8_lossy(&data));
+        }
+    }
+    seen
+}
+
+async fn open_stream(app: &TestApp, query: &str) -> Body {
+    let request = Request::builder()
+        .uri(format!("/revocations/stream{query}"))
+        .body(Body::empty())
+        .expect("request");
+    let response = app
+        .router
+        .clone()
+        .oneshot(request)
+        .await
+        .expect("infallible");
+    assert_eq!(response.status(), StatusCode::OK);
+    response.into_body()
+}
+
+/// Streams opened before a revocation all hear of it (the server's one poller fans out to
+/// every subscriber), with the same event id; one that starts later from `since=0` gets
+/// the backlog from the store.
+#[tokio::test]
+async fn every_stream_hears_each_revocation() {
+    let app = TestApp::new().await;
+    app.user("alice", &[]).await;
+    let client = app.app_client().await;
+    revoke_one(&app, &client).await;
+    let head = app.get("/revocations", None).await.json()["next"]
+        .as_i64()
+        .expect("cursor");
+    let mut streams = Vec::new();
+    for _ in 0..3 {
+        streams.push(open_stream(&app, &format!("?since={head}")).await);
+    }
+    revoke_one(&app, &client).await;
+    for body in &mut streams {
+        let seen = first_event(body).await;
+        assert!(seen.contains(&format!("id: {}", head + 1)), "{seen}");
+        assert!(!seen.contains(&format!("id: {head}\n")), "{seen}");
+    }
+    let mut late = open_stream(&app, "?since=0").await;
+    let seen = first_event(&mut late).await;
+    assert!(seen.contains(&format!("id: {head}")), "{seen}");
+}
