@@ -102,6 +102,12 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: crate::commands::user::UserCommand,
     },
+    /// Apply the database's pending schema migrations (--check: only list them).
+    #[command(
+        long_about = crate::commands::migrate::MIGRATE_LONG,
+        after_help = crate::commands::migrate::MIGRATE_EXAMPLES
+    )]
+    Migrate(crate::commands::migrate::MigrateArgs),
     /// Manage OAuth clients (offline, in the deployment's store).
     #[command(
         long_about = crate::commands::client::CLIENT_LONG,
@@ -112,6 +118,18 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: crate::commands::client::ClientCommand,
     },
+    /// Write users, clients and signing keys to a JSON document (to move to another store).
+    #[command(
+        long_about = crate::commands::export::EXPORT_LONG,
+        after_help = crate::commands::export::EXPORT_EXAMPLES
+    )]
+    Export(crate::commands::export::ExportArgs),
+    /// Load a `tessera export` document into this deployment's store.
+    #[command(
+        long_about = crate::commands::import::IMPORT_LONG,
+        after_help = crate::commands::import::IMPORT_EXAMPLES
+    )]
+    Import(crate::commands::import::ImportArgs),
 }
 
 /// `tessera keys …`.

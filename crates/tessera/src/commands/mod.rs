@@ -2,8 +2,11 @@
 
 mod admin;
 pub(crate) mod client;
+pub(crate) mod export;
+pub(crate) mod import;
 mod jws;
 pub(crate) mod keys;
+pub(crate) mod migrate;
 pub(crate) mod serve;
 mod token;
 pub(crate) mod user;
@@ -34,6 +37,9 @@ pub(crate) fn run(cli: Cli) -> Result<(), CliError> {
         Command::Serve(args) => serve::run(&cli.global, &args),
         Command::User { command } => user::run(&cli.global, &command),
         Command::Client { command } => client::run(&cli.global, &command),
+        Command::Migrate(args) => migrate::run(&cli.global, &args),
+        Command::Export(args) => export::run(&cli.global, &args),
+        Command::Import(args) => import::run(&cli.global, &args),
         Command::Token { command } => match command {
             TokenCommand::Decode(args) => token::decode(&args),
             TokenCommand::Verify(args) => token::verify(&args),

@@ -3,6 +3,8 @@
 
 mod clients;
 mod config;
+mod export;
 mod helpers;
 mod keys;
+mod migrate;
 mod users;
