@@ -117,8 +117,20 @@ fn with_statement_timeout(connect: PgConnectOptions, timeout: Duration) -> PgCon
 }
 
 /// Starts a transaction (read committed: the row locks taken in it decide the races).
+///
+/// sqlx 0.9's `Pool::begin` is not cancel-safe on PostgreSQL (transact-rs/sqlx#4393): a
+/// caller dropped while `BEGIN` is in flight (a client that hangs up) hands the connection
+/// back to the pool inside a transaction, and the next borrower's writes run in it. `BEGIN`
+/// therefore runs on a task of its own, which finishes even when the caller is gone; the
+/// transaction it returns to nobody is then dropped and rolled back like any other.
 async fn begin(pool: &PgPool) -> Result<Transaction<'static, Postgres>, StoreError> {
-    pool.begin().await.or_store("transaction")
+    let pool = pool.clone();
+    match tokio::spawn(async move { pool.begin().await }).await {
+        Ok(begun) => begun.or_store("transaction"),
+        Err(_) => Err(StoreError::Unavailable(
+            "the task starting a transaction failed".into(),
+        )),
+    }
 }
 
 /// Commits a transaction.

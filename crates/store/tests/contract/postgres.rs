@@ -106,6 +106,35 @@ async fn two_instances_create_one_successor_key() {
     assert_eq!(second.all_keys().await.unwrap().len(), 2);
 }
 
+/// A caller dropped while its transaction starts (a client that hangs up) must not leave the
+/// pooled connection inside that transaction: with one connection in the pool, every later
+/// write must be committed and seen from another instance.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_call_leaves_no_transaction_behind() {
+    let Some(schema) = schema().await else { return };
+    let store = PgStore::open(&schema.url(), options().max_connections(1))
+        .await
+        .unwrap();
+    let other = PgStore::open(&schema.url(), options()).await.unwrap();
+    for round in 0..60u64 {
+        // Dropped after 0 to ~1 ms: somewhere between acquiring, BEGIN and COMMIT.
+        let gone = format!("gone-{round}");
+        let abandoned = store.revoke_jti(&gone, NOW + 3600);
+        let _ = tokio::time::timeout(Duration::from_micros(round * 17), abandoned).await;
+        // A write outside any transaction of ours: inside a stale one it would never commit.
+        let kid = format!("kept-{round}");
+        store
+            .insert_key(&key(&kid, KeyState::Published, NOW))
+            .await
+            .unwrap();
+        let seen = other.all_keys().await.unwrap();
+        assert!(
+            seen.iter().any(|k| k.kid == kid),
+            "round {round}: an acknowledged write is not visible to another instance"
+        );
+    }
+}
+
 /// Instances starting together on an empty schema: each migration runs once, every open
 /// succeeds.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
