@@ -81,7 +81,18 @@ fn main() {
          | tessera/jsonwebtoken | tessera/jwt-simple |"
     );
     println!("|---|---|---:|---:|---:|---:|---:|---:|");
+    // An optional second argument keeps only the listed algorithms (`HS256,RS256`), for
+    // quick comparisons of one change.
+    let only: Option<Vec<String>> = std::env::args()
+        .nth(2)
+        .map(|list| list.split(',').map(str::to_owned).collect());
     for alg in ALGORITHMS {
+        if only
+            .as_ref()
+            .is_some_and(|only| !only.iter().any(|name| *name == alg.to_string()))
+        {
+            continue;
+        }
         let f = Fixture::new(alg);
         for op in ["sign", "verify"] {
             // Batch sizes: about BATCH of work each, from a short calibration.

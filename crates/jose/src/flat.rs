@@ -192,7 +192,7 @@ pub(crate) fn string_end(bytes: &[u8]) -> Option<usize> {
 /// The index of the first special byte in `bytes`, with the classic bit tricks on one word.
 /// Each test can also flag a lane above a flagged one (a borrow carries upward), never one
 /// below, so the lowest flagged lane is exact.
-fn first_special(bytes: [u8; 8]) -> Option<usize> {
+pub(crate) fn first_special(bytes: [u8; 8]) -> Option<usize> {
     const ONES: u64 = u64::from_le_bytes([0x01; 8]);
     const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
     let word = u64::from_le_bytes(bytes);

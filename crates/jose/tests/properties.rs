@@ -632,3 +632,90 @@ fn tiny_float_claims_survive_sign_then_verify() {
     let text = Value::from(value).to_string();
     assert_eq!(serde_json::from_str::<f64>(&text).ok(), Some(value));
 }
+
+/// A resolver that knows no key's header, so that every header is decoded and parsed: the
+/// reference for the shortcut that skips both for a key's own default header.
+struct Parsing<'a, R>(&'a R);
+
+impl<R: tessera_jose::KeyResolver> tessera_jose::KeyResolver for Parsing<'_, R> {
+    fn candidates<'a>(
+        &'a self,
+        header: &Header,
+    ) -> Result<tessera_jose::jwk::Candidates<'a>, tessera_jose::Error> {
+        self.0.candidates(header)
+    }
+}
+
+/// The outcome of a verification, comparable across resolvers.
+fn outcome(result: Result<jwt::Token, tessera_jose::Error>) -> Result<(Header, Claims), String> {
+    result
+        .map(|token| (token.header, token.claims))
+        .map_err(|err| format!("{}: {err}", err.code()))
+}
+
+/// An HMAC key with an arbitrary `kid`, its verifying half alone and in a set.
+fn hmac_keys(kid: &str) -> (SigningKey, VerifyingKey, KeySet) {
+    let signing = SigningKey::from_secret(&[7; 32], Algorithm::HS256)
+        .expect("secret")
+        .with_kid(kid);
+    let verifying = signing.verifying_key().expect("same secret");
+    let mut set = KeySet::default();
+    set.push(signing.verifying_key().expect("same secret"))
+        .expect("one key");
+    (signing, verifying, set)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(PARSER_CASES))]
+
+    /// The key's own header, taken from its cache, gives what parsing gives, and a header
+    /// changed in any one byte is parsed and judged as without the cache.
+    #[test]
+    fn the_known_header_shortcut_agrees_with_parsing(
+        kid in any::<String>(),
+        at in any::<Index>(),
+        delta in 1..=255u8,
+    ) {
+        let (signing, verifying, set) = hmac_keys(&kid);
+        let validator = validator();
+        let token = jwt::sign(&sample_claims(), &signing).expect("sign");
+        let header_len = token.find('.').expect("three parts");
+        let mut bytes = token.clone().into_bytes();
+        bytes[at.index(header_len)] = bytes[at.index(header_len)].wrapping_add(delta);
+        let changed = String::from_utf8(bytes).ok();
+        for token in std::iter::once(token).chain(changed) {
+            // A lone key ignores `kid` and a set looks it up, so each is compared with itself.
+            let parsed = outcome(validator.verify(&token, &Parsing(&verifying)));
+            prop_assert_eq!(outcome(validator.verify(&token, &verifying)), parsed);
+            let parsed = outcome(validator.verify(&token, &Parsing(&set)));
+            prop_assert_eq!(outcome(validator.verify(&token, &set)), parsed);
+        }
+    }
+}
+
+/// A token under the key's own header still meets the validator's header checks.
+#[test]
+fn the_known_header_shortcut_keeps_every_header_check() {
+    let (signing, verifying, set) = hmac_keys("k1");
+    let token = jwt::sign(&sample_claims(), &signing).expect("sign");
+    let strict = Validator::builder()
+        .clock(Arc::new(FixedClock(NOW)))
+        .typ("at+jwt")
+        .build();
+    let code =
+        |result: Result<jwt::Token, tessera_jose::Error>| result.map(|_| ()).map_err(|e| e.code());
+    assert_eq!(code(strict.verify(&token, &verifying)), Err("typ_invalid"));
+    assert_eq!(code(strict.verify(&token, &set)), Err("typ_invalid"));
+    let es256_only = Validator::builder()
+        .clock(Arc::new(FixedClock(NOW)))
+        .algorithms([Algorithm::ES256])
+        .build();
+    assert_eq!(
+        code(es256_only.verify(&token, &verifying)),
+        Err("alg_not_allowed")
+    );
+    assert_eq!(
+        code(es256_only.verify(&token, &set)),
+        Err("alg_not_allowed")
+    );
+}

@@ -1,6 +1,6 @@
 //! A set of verifying keys, chosen from by the token's `kid` and `alg`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::alg::Algorithm;
 use crate::error::{Error, KeyError};
@@ -15,6 +15,9 @@ const MAX_KEYS: usize = 64;
 #[derive(Debug, Default)]
 pub struct KeySet {
     keys: Vec<VerifyingKey>,
+    /// Each key's encoded default JWT header to its index: the usual token's header part
+    /// finds its key without being decoded. `kid`s are unique, so the headers are too.
+    by_header: HashMap<String, usize>,
 }
 
 impl KeySet {
@@ -60,6 +63,9 @@ impl KeySet {
         }
         if self.keys.len() >= MAX_KEYS {
             return Err(KeyError::SetInvalid(format!("more than {MAX_KEYS} keys")).into());
+        }
+        if let Some(encoded) = key.known_header_b64() {
+            self.by_header.insert(encoded.to_owned(), self.keys.len());
         }
         self.keys.push(key);
         Ok(())
@@ -127,6 +133,15 @@ pub trait KeyResolver {
     /// # Errors
     /// [`Error::AlgNotAllowed`] or [`Error::KeyNotFound`].
     fn candidates<'a>(&'a self, header: &Header) -> Result<Candidates<'a>, Error>;
+
+    /// A key whose own default JWT header (`{"alg":…,"typ":"JWT","kid":…}`) is, encoded,
+    /// exactly `encoded`, if the resolver knows one; the default knows none. It only saves
+    /// work: verification takes the header that key cached after checking the bytes itself,
+    /// and still applies every header check and [`Self::candidates`] to it.
+    fn key_for_header(&self, encoded: &str) -> Option<&VerifyingKey> {
+        let _ = encoded;
+        None
+    }
 }
 
 /// The keys a resolver picked for one token.
@@ -146,9 +161,19 @@ impl KeyResolver for VerifyingKey {
         }
         Ok(Candidates::One(self))
     }
+
+    fn key_for_header(&self, _encoded: &str) -> Option<&VerifyingKey> {
+        Some(self)
+    }
 }
 
 impl KeyResolver for KeySet {
+    fn key_for_header(&self, encoded: &str) -> Option<&VerifyingKey> {
+        self.by_header
+            .get(encoded)
+            .and_then(|&index| self.keys.get(index))
+    }
+
     fn candidates<'a>(&'a self, header: &Header) -> Result<Candidates<'a>, Error> {
         if let Some(kid) = header.kid.as_deref() {
             let key = self

@@ -108,7 +108,7 @@ pub(crate) fn verify_signature<'t>(
     check_header: impl FnOnce(&Header) -> Result<(), Error>,
 ) -> Result<(Header, &'t str), Error> {
     let parts = split(token, max_len)?;
-    let header = decode_header(parts.header)?;
+    let header = header_of(parts.header, keys)?;
     check_header(&header)?;
     // 132 bytes hold every HMAC, ECDSA and EdDSA signature; 1024 hold RSA-8192. A longer
     // signature cannot verify under any accepted key. Only the buffer needed is zeroed.
@@ -168,6 +168,28 @@ pub(crate) fn split(token: &str, max_len: usize) -> Result<Parts<'_>, Error> {
         signature,
         signed_len: header.len() + 1 + payload.len(),
     })
+}
+
+/// The parsed header part. When it is byte for byte the default JWT header of a key the
+/// resolver holds, that key's cached parse of the same bytes is cloned instead: parsing is a
+/// function of the bytes, so the result, and every check made on it afterwards, is the same.
+fn header_of(part: &str, keys: &impl KeyResolver) -> Result<Header, Error> {
+    match keys
+        .key_for_header(part)
+        .and_then(|key| key.known_header(part))
+    {
+        // The key's own header has no other members, so an empty map is an exact copy of
+        // them, without cloning the map's (empty) table.
+        Some(header) if header.extra.is_empty() => Ok(Header {
+            alg: header.alg,
+            typ: header.typ.clone(),
+            cty: header.cty.clone(),
+            kid: header.kid.clone(),
+            extra: serde_json::Map::new(),
+        }),
+        Some(header) => Ok(header.clone()),
+        None => decode_header(part),
+    }
 }
 
 /// Decodes and parses the header part.

@@ -10,59 +10,64 @@ use super::{Claims, REGISTERED};
 /// others (registered names among them are skipped: the typed fields hold those).
 pub(crate) fn claims(claims: &Claims) -> Vec<u8> {
     let mut out = Vec::with_capacity(len_estimate(claims));
+    write_claims(claims, &mut out);
+    out
+}
+
+/// The body of [`claims`], into an empty `out` sized for it.
+fn write_claims(claims: &Claims, out: &mut Vec<u8>) {
     out.push(b'{');
-    for (name, value) in [("iss", &claims.iss), ("sub", &claims.sub)] {
+    for (name, value) in [(b"iss", &claims.iss), (b"sub", &claims.sub)] {
         if let Some(value) = value {
-            member(&mut out, name);
-            string(&mut out, value);
+            member(out, name);
+            string(out, value);
         }
     }
     match claims.aud.as_slice() {
         [] => {}
         [one] => {
-            member(&mut out, "aud");
-            string(&mut out, one);
+            member(out, b"aud");
+            string(out, one);
         }
         many => {
-            member(&mut out, "aud");
-            strings(&mut out, many);
+            member(out, b"aud");
+            strings(out, many);
         }
     }
     for (name, value) in [
-        ("exp", claims.exp),
-        ("nbf", claims.nbf),
-        ("iat", claims.iat),
+        (b"exp", claims.exp),
+        (b"nbf", claims.nbf),
+        (b"iat", claims.iat),
     ] {
         if let Some(value) = value {
-            member(&mut out, name);
+            member(out, name);
             // Writing a number into a Vec cannot fail.
-            let _ = serde_json::to_writer(&mut out, &value);
+            let _ = serde_json::to_writer(&mut *out, &value);
         }
     }
     if let Some(jti) = &claims.jti {
-        member(&mut out, "jti");
-        string(&mut out, jti);
+        member(out, b"jti");
+        string(out, jti);
     }
     let start = out.len();
     claims
         .extra
-        .write_members(&mut out, |name| REGISTERED.contains(&name));
+        .write_members(out, |name| REGISTERED.contains(&name));
     if start == 1 && out.len() > start {
         // No registered claim came first: drop the separator before the first member.
         out.remove(1);
     }
     out.push(b'}');
-    out
 }
 
-/// Starts a member of the claims object (`name` needs no escaping).
-fn member(out: &mut Vec<u8>, name: &str) {
+/// Starts a member of the claims object with a registered (three-letter) name: one
+/// fixed-size copy.
+fn member(out: &mut Vec<u8>, name: &[u8; 3]) {
+    let [a, b, c] = *name;
     if out.len() > 1 {
         out.push(b',');
     }
-    out.push(b'"');
-    out.extend_from_slice(name.as_bytes());
-    out.extend_from_slice(b"\":");
+    out.extend_from_slice(&[b'"', a, b, c, b'"', b':']);
 }
 
 /// An upper estimate of the JSON length for usual claims, so that writing allocates once.
@@ -89,15 +94,43 @@ fn strings(out: &mut Vec<u8>, items: &[String]) {
 }
 
 /// Appends `text` as a JSON string, escaped exactly as serde_json escapes it.
+///
+/// Claim strings are short, so the bytes are checked and copied eight at a time in one pass:
+/// fixed-size copies compile to plain stores, where copying a slice of unknown length calls
+/// `memcpy`, which costs more than the copy itself at these lengths.
 pub(crate) fn string(out: &mut Vec<u8>, text: &str) {
-    if needs_escape(text.as_bytes()) {
-        // Writing a string into a Vec cannot fail.
-        let _ = serde_json::to_writer(&mut *out, text);
-    } else {
-        out.push(b'"');
-        out.extend_from_slice(text.as_bytes());
-        out.push(b'"');
+    let start = out.len();
+    out.reserve(text.len() + 2);
+    out.push(b'"');
+    let mut chunks = text.as_bytes().chunks_exact(8);
+    for chunk in chunks.by_ref() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        if crate::flat::first_special(word).is_some() {
+            return escaped(out, start, text);
+        }
+        out.extend_from_slice(&word);
     }
+    // The tail, padded with a byte that is not special, written whole and then cut back.
+    let tail = chunks.remainder();
+    let mut word = [b'a'; 8];
+    for (slot, byte) in word.iter_mut().zip(tail) {
+        *slot = *byte;
+    }
+    if crate::flat::first_special(word).is_some() {
+        return escaped(out, start, text);
+    }
+    out.extend_from_slice(&word);
+    out.truncate(out.len() - (8 - tail.len()));
+    out.push(b'"');
+}
+
+/// Replaces what [`string`] wrote from `start` on with serde_json's escaped form of `text`.
+#[cold]
+fn escaped(out: &mut Vec<u8>, start: usize, text: &str) {
+    out.truncate(start);
+    // Writing a string into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, text);
 }
 
 /// Appends any JSON value, with the fast path for strings at every depth.
@@ -132,11 +165,6 @@ pub(crate) fn value(out: &mut Vec<u8>, value: &Value) {
             let _ = serde_json::to_writer(&mut *out, scalar);
         }
     }
-}
-
-/// True when `bytes` holds a character JSON requires to be escaped.
-fn needs_escape(bytes: &[u8]) -> bool {
-    crate::flat::string_end(bytes).is_some()
 }
 
 #[cfg(test)]

@@ -24,6 +24,10 @@ use material::{Material, Signer, Verifier};
 pub struct VerifyingKey {
     alg: Algorithm,
     kid: String,
+    /// The header a [`SigningKey`] with this algorithm and `kid` writes, encoded, and what
+    /// [`crate::jws::Header`]'s parser reads from exactly those bytes. A token whose header
+    /// part is byte-identical skips decoding and parsing it (see [`Self::known_header`]).
+    known_header: Option<(String, crate::jws::Header)>,
     verifier: Verifier,
     material: Material,
 }
@@ -88,12 +92,28 @@ impl VerifyingKey {
         let alg = material.resolve_alg(declared, requested)?;
         let verifier = material.verifier(alg)?;
         let kid = kid.unwrap_or_else(|| material.thumbprint());
+        let known_header = known_header(alg, &kid);
         Ok(Self {
             alg,
             kid,
+            known_header,
             verifier,
             material,
         })
+    }
+
+    /// The parsed header when `encoded` is byte for byte the encoded default JWT header of
+    /// this key's algorithm and `kid`.
+    pub(crate) fn known_header(&self, encoded: &str) -> Option<&crate::jws::Header> {
+        self.known_header
+            .as_ref()
+            .filter(|(own, _)| own == encoded)
+            .map(|(_, header)| header)
+    }
+
+    /// The encoded default JWT header of this key's algorithm and `kid`, when it has one.
+    pub(crate) fn known_header_b64(&self) -> Option<&str> {
+        self.known_header.as_ref().map(|(own, _)| own.as_str())
     }
 
     /// The one algorithm this key verifies.
@@ -340,6 +360,17 @@ impl SigningKey {
     }
 }
 
+/// The default JWT header of `alg` and `kid`, encoded, with the header the strict parser
+/// reads from those very bytes. Taking the parser's own result (not a hand-built `Header`)
+/// makes the cached value equal to what parsing a byte-identical token header gives, so the
+/// shortcut cannot accept, refuse or report anything differently. `None` (never expected)
+/// only means no shortcut.
+fn known_header(alg: Algorithm, kid: &str) -> Option<(String, crate::jws::Header)> {
+    let encoded = jwt_header_b64(alg, kid);
+    let header = crate::jws::compact::decode_header(&encoded).ok()?;
+    Some((encoded, header))
+}
+
 fn jwt_header_b64(alg: Algorithm, kid: &str) -> String {
     let header = crate::jws::Header::new(alg).with_typ("JWT").with_kid(kid);
     crate::b64::encode(header.to_json().as_bytes())
@@ -360,5 +391,37 @@ impl fmt::Debug for SigningKey {
             .field("alg", &self.alg)
             .field("kid", &self.kid)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_known_header_is_the_parsed_default_header_and_nothing_else() {
+        let signing = SigningKey::from_secret(&[1; 32], Algorithm::HS256)
+            .expect("secret")
+            .with_kid("k-1");
+        let verifying = signing.verifying_key().expect("same secret");
+        let own = signing.jwt_header_b64();
+        assert_eq!(verifying.known_header_b64(), Some(own));
+        let parsed = crate::jws::compact::decode_header(own).expect("valid");
+        assert_eq!(verifying.known_header(own), Some(&parsed));
+        // Any one byte changed, and any prefix or extension, takes the normal path.
+        for at in 0..own.len() {
+            for byte in 0..=u8::MAX {
+                let mut changed = own.as_bytes().to_vec();
+                if changed[at] == byte {
+                    continue;
+                }
+                changed[at] = byte;
+                if let Ok(changed) = String::from_utf8(changed) {
+                    assert!(verifying.known_header(&changed).is_none(), "{changed}");
+                }
+            }
+            assert!(verifying.known_header(&own[..at]).is_none());
+        }
+        assert!(verifying.known_header(&format!("{own}A")).is_none());
     }
 }
