@@ -108,6 +108,12 @@ pub trait Store: Send + Sync + 'static {
     ) -> impl Fut<Vec<Revocation>>;
     /// True when `jti` is revoked.
     fn is_revoked(&self, jti: &str) -> impl Fut<bool>;
+    /// Resolves when another instance may have added revocations: a hint to read the feed
+    /// sooner than the next poll, never a replacement for polling. The default never resolves
+    /// (one process sees its own writes); a store shared by several instances pushes it.
+    fn revocations_hint(&self) -> impl Future<Output = ()> + Send {
+        std::future::pending()
+    }
     /// Deletes expired revocations, refresh records and failed-login counters; returns how
     /// many rows went.
     fn purge_expired(&self, now: Timestamp) -> impl Fut<u64>;

@@ -72,7 +72,11 @@ async fn poll<S: Store>(hub: Weak<FeedHub>, authority: Arc<Authority<S>>, every:
             }
         }
         drop(live);
-        tokio::time::sleep(pause).await;
+        // Another instance's revocation (PostgreSQL NOTIFY) ends the pause early.
+        tokio::select! {
+            () = tokio::time::sleep(pause) => {}
+            () = authority.store().revocations_hint() => {}
+        }
     }
 }
 

@@ -122,6 +122,13 @@ impl Store for AnyStore {
         dispatch!(self, s => s.revocations_since(cursor, now, limit))
     }
 
+    async fn revocations_hint(&self) {
+        match self {
+            AnyStore::Sqlite(store) => store.revocations_hint().await,
+            AnyStore::Postgres(store) => store.revocations_hint().await,
+        }
+    }
+
     fn is_revoked(&self, jti: &str) -> impl Fut<bool> {
         dispatch!(self, s => s.is_revoked(jti))
     }

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod clients;
+mod hints;
 mod keys;
 mod lockouts;
 mod migrate;
@@ -43,6 +44,7 @@ use crate::schema::Migration;
 #[derive(Clone, Debug)]
 pub struct PgStore {
     pool: PgPool,
+    revocation_hints: hints::RevocationHints,
 }
 
 impl PgStore {
@@ -63,7 +65,10 @@ impl PgStore {
             .max_connections(options.max_connections)
             .acquire_timeout(options.acquire_timeout)
             .connect_lazy_with(with_statement_timeout(connect, options.statement_timeout));
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            revocation_hints: hints::RevocationHints::default(),
+        })
     }
 
     /// The migrations that [`PgStore::open`] would apply to the database at `url`, oldest

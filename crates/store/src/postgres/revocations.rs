@@ -4,8 +4,8 @@ use sqlx::PgPool;
 use tessera_core::StoreError;
 use tessera_core::model::{Revocation, Timestamp};
 
-use super::rows;
 use super::{begin, commit, storable};
+use super::{hints, rows};
 use crate::error::StoreResultExt;
 
 /// Inserts the `jti`, or keeps its existing entry (and cursor) with the later `exp`.
@@ -33,6 +33,12 @@ pub(super) async fn revoke_jti(
     .fetch_one(&mut *tx)
     .await
     .or_store("revocation")?;
+    // Delivered at commit to every instance listening on this schema (see `hints`).
+    sqlx::query("SELECT pg_notify($1, current_schema())")
+        .bind(hints::CHANNEL)
+        .execute(&mut *tx)
+        .await
+        .or_store("revocation")?;
     commit(tx).await?;
     Ok(cursor)
 }

@@ -1,5 +1,7 @@
 //! [`Store`] for [`PgStore`], one line per method.
 
+use std::future::Future;
+
 use tessera_core::Store;
 use tessera_core::model::{
     Client, KeyRecord, KeyState, RefreshRecord, Revocation, RotateOutcome, Session, Timestamp, User,
@@ -109,6 +111,10 @@ impl Store for PgStore {
         limit: u32,
     ) -> impl Fut<Vec<Revocation>> {
         revocations::revocations_since(&self.pool, cursor, now, limit)
+    }
+
+    fn revocations_hint(&self) -> impl Future<Output = ()> + Send {
+        self.revocation_hints.wait(&self.pool)
     }
 
     fn is_revoked(&self, jti: &str) -> impl Fut<bool> {

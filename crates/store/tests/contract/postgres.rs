@@ -135,6 +135,61 @@ async fn a_cancelled_call_leaves_no_transaction_behind() {
     }
 }
 
+/// A revocation at one instance wakes the other's feed at once (NOTIFY), and one in another
+/// schema of the same database does not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revocation_at_one_instance_hints_the_other() {
+    let Some(schema) = schema().await else { return };
+    let Some(elsewhere) = self::schema().await else {
+        return;
+    };
+    let first = PgStore::open(&schema.url(), options()).await.unwrap();
+    let second = PgStore::open(&schema.url(), options()).await.unwrap();
+    let stranger = PgStore::open(&elsewhere.url(), options()).await.unwrap();
+    let wait = |limit_ms: u64| {
+        let second = second.clone();
+        tokio::spawn(async move {
+            tokio::time::timeout(Duration::from_millis(limit_ms), second.revocations_hint())
+                .await
+                .is_ok()
+        })
+    };
+    // The listener starts with the first wait; a revocation before it listens is covered by
+    // polling, not by the hint, so the first rounds may pass unheard.
+    let mut heard = false;
+    for round in 0..20 {
+        let waiting = wait(500);
+        first
+            .revoke_jti(&format!("warm-{round}"), NOW + 3600)
+            .await
+            .unwrap();
+        if waiting.await.unwrap() {
+            heard = true;
+            break;
+        }
+    }
+    assert!(heard, "the other instance never heard a revocation");
+    // A late notification of an earlier round would leave a wake-up stored: take it now.
+    let _ = wait(300).await;
+    let waiting = wait(700);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    stranger
+        .revoke_jti("other-schema", NOW + 3600)
+        .await
+        .unwrap();
+    assert!(
+        !waiting.await.unwrap(),
+        "woken by another schema's revocation"
+    );
+    let waiting = wait(2000);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    first.revoke_jti("late", NOW + 3600).await.unwrap();
+    assert!(
+        waiting.await.unwrap(),
+        "a revocation after the listener is up is heard"
+    );
+}
+
 /// Instances starting together on an empty schema: each migration runs once, every open
 /// succeeds.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
