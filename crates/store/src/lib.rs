@@ -27,6 +27,7 @@
 
 mod any;
 mod codec;
+mod columns;
 mod error;
 mod postgres;
 mod rotation;

@@ -3,7 +3,6 @@
 use std::path::Path;
 use std::str::FromStr;
 
-use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use sqlx::{ConnectOptions, Connection};
 use tessera_core::StoreError;
@@ -12,9 +11,7 @@ use super::{AnyStore, Location, StoreOptions};
 use crate::error::StoreResultExt;
 use crate::postgres::PgStore;
 use crate::schema::{self, Applied, Migration};
-
-/// The SQLite migrations, as the SQLite store embeds them, to compare against.
-static SQLITE_MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
+use crate::sqlite::MIGRATOR as SQLITE_MIGRATOR;
 
 impl AnyStore {
     /// The migrations that opening the store at `location` would apply, oldest first. Nothing

@@ -8,45 +8,9 @@ use tessera_core::model::{Client, KeyRecord, RefreshRecord, Revocation, Session,
 use crate::codec::{decode_list, parse_key_state};
 use crate::error::StoreResultExt;
 
-/// Columns read by [`user`].
-macro_rules! user_columns {
-    () => {
-        "id, username, email, roles, password_hash, disabled, created_at, password_changed_at"
-    };
-}
-
-/// Columns read by [`client`].
-macro_rules! client_columns {
-    () => {
-        "id, name, secret_hash, grants, scopes, audiences, created_at"
-    };
-}
-
-/// Columns read by [`session`], qualified so that they can be read from a join.
-macro_rules! session_columns {
-    () => {
-        "sessions.id AS id, sessions.user_id AS user_id, sessions.client_id AS client_id, \
-         sessions.scope AS scope, sessions.created_at AS created_at, \
-         sessions.expires_at AS expires_at, sessions.last_used_at AS last_used_at, \
-         sessions.revoked_at AS revoked_at"
-    };
-}
-
-/// Columns read by [`refresh`].
-macro_rules! refresh_columns {
-    () => {
-        "hash, session_id, created_at, expires_at, used_at, successor_sealed"
-    };
-}
-
-/// Columns read by [`key`].
-macro_rules! key_columns {
-    () => {
-        "kid, alg, public_jwk, private_sealed, state, created_at, activates_at, retired_at"
-    };
-}
-
-pub(super) use {client_columns, key_columns, refresh_columns, session_columns, user_columns};
+pub(super) use crate::columns::{
+    client_columns, key_columns, refresh_columns, session_columns, user_columns,
+};
 
 /// Reads one column; a value of the wrong type means corrupt data.
 fn get<'r, T>(row: &'r PgRow, column: &'static str) -> Result<T, StoreError>

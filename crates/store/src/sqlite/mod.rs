@@ -34,8 +34,9 @@ use self::engine::Engine;
 use self::error::SqlResultExt;
 use crate::error::{StoreResultExt, from_migrate};
 
-/// The schema, embedded in the binary and brought up to date at open.
-static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
+/// The schema, embedded in the binary and brought up to date at open (and listed by
+/// `tessera migrate --check`).
+pub(crate) static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// [`tessera_core::Store`] on SQLite.
 ///
