@@ -233,3 +233,33 @@ fn decode_claims(token: &str) -> Value {
         .expect("base64url");
     serde_json::from_slice(&bytes).expect("claims")
 }
+
+/// Failed logins count against the account in the database, so spreading guesses over two
+/// instances buys an attacker nothing: five failures split 3 + 2 lock the account at both.
+#[test]
+#[ignore = "needs PostgreSQL server binaries (initdb)"]
+fn failed_logins_at_both_instances_add_up() {
+    let pair = Pair::start("shared_lockout");
+    let guess = |server: &ServerProcess, password: &str| {
+        helpers::token(
+            server,
+            &pair.client,
+            &[
+                ("grant_type", "password"),
+                ("username", "alice"),
+                ("password", password),
+            ],
+        )
+    };
+    for server in [&pair.a, &pair.b, &pair.a, &pair.b, &pair.a] {
+        let reply = guess(server, "wrong guess");
+        assert_eq!(reply.status, 400, "{}", reply.body);
+        assert_eq!(reply.error(), "invalid_grant");
+    }
+    // The sixth attempt waits, wherever it goes, even with the right password.
+    for server in [&pair.b, &pair.a] {
+        let reply = guess(server, PASSWORD);
+        assert_eq!(reply.status, 429, "{}", reply.body);
+        assert!(reply.header("retry-after").is_some(), "Retry-After");
+    }
+}
