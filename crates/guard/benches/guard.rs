@@ -10,12 +10,12 @@ use std::hint::black_box;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use http::{HeaderMap, HeaderValue};
 use tessera_guard::{Guard, RevokedSet};
-use tessera_jose::jws::Header;
-use tessera_jose::{Algorithm, Claims, KeySet, SigningKey, Validator, jwt};
+use tessera_jose::{Algorithm, KeySet, Validator, jwt};
 use tokio::runtime::Runtime;
 
-const ISSUER: &str = "https://auth.example.com";
-const AUDIENCE: &str = "orders-api";
+mod common;
+
+use common::{AUDIENCE, ISSUER};
 
 struct Fixture {
     token: String,
@@ -28,20 +28,7 @@ struct Fixture {
 }
 
 fn fixture(runtime: &Runtime, alg: Algorithm) -> Fixture {
-    let key = SigningKey::generate(alg).expect("key");
-    let claims = Claims::new()
-        .with_issuer(ISSUER)
-        .with_subject("4f1c7d2e-9a8b-4c6d-8e2f-1a2b3c4d5e6f")
-        .with_audience(AUDIENCE)
-        .with_expiry(4_102_444_800)
-        .with_issued_at(1_764_000_000)
-        .with_jwt_id("b7e3f1a2c4d5e6f7a8b9c0d1e2f3a4b5")
-        .with("client_id", "orders-web")
-        .and_then(|c| c.with("scope", "orders:read orders:write"))
-        .and_then(|c| c.with("roles", vec!["clerk"]))
-        .expect("claims");
-    let header = Header::new(alg).with_typ("at+jwt").with_kid(key.kid());
-    let token = jwt::sign_with_header(&header, &claims, &key).expect("sign");
+    let (key, token) = common::signed_access_token(alg);
     let keys = || {
         let mut set = KeySet::default();
         set.push(key.verifying_key().expect("public"))
