@@ -78,13 +78,16 @@ impl<S: Store> Authority<S> {
         let granted = Scope::parse(&session.scope)
             .map_err(|_| OAuthError::server("a stored session scope is malformed"))?;
         let scope = narrowed_scope(&granted, scope)?;
-        let (session, next_token) = self.rotate(client, &hash, &session).await?;
+        // Every read comes before the rotation: once it commits, the presented token is spent,
+        // so nothing after it may fail on the store (a 503 then would cost the client its
+        // session on retry).
         let user = self
             .store
             .user_by_id(&session.user_id)
             .await?
             .filter(|u| !u.disabled)
             .ok_or_else(|| OAuthError::invalid_grant(BAD_REFRESH))?;
+        let (session, next_token) = self.rotate(client, &hash, &session).await?;
         self.user_response(client, &user, &session, &scope, Some(next_token))
     }
 

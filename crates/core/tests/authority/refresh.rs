@@ -242,3 +242,18 @@ fn a_client_without_the_refresh_grant_cannot_refresh() {
     .expect_err("no");
     assert_eq!(err.code(), ErrorCode::UnauthorizedClient);
 }
+
+#[test]
+fn nothing_after_the_rotation_commits_can_fail_on_the_store() {
+    // Once the rotation commits the presented token is spent: a store error after it would
+    // answer 503 and cost the client its session when it retried.
+    let h = Harness::new();
+    h.user("alice");
+    let app = h.app();
+    let first = h.login(&app, "alice", None);
+    h.store().go_down_after_next_rotation();
+    let second = block_on(h.auth.refresh_grant(&app, &refresh_token(&first), None));
+    h.store().set_unavailable(false);
+    let second = second.expect("the rotation committed, so the answer must be the new token");
+    block_on(h.auth.refresh_grant(&app, &refresh_token(&second), None)).expect("it works");
+}

@@ -19,6 +19,8 @@ type Answer<T> = Ready<Result<T, StoreError>>;
 pub(crate) struct MemoryStore {
     state: Mutex<State>,
     unavailable: AtomicBool,
+    /// Goes down right after the next refresh rotation commits.
+    down_after_rotation: AtomicBool,
 }
 
 #[derive(Debug, Default)]
@@ -41,6 +43,11 @@ impl MemoryStore {
     /// Makes every call fail with `Unavailable` (or work again).
     pub(crate) fn set_unavailable(&self, unavailable: bool) {
         self.unavailable.store(unavailable, Ordering::SeqCst);
+    }
+
+    /// Makes the store go down right after the next refresh rotation has committed.
+    pub(crate) fn go_down_after_next_rotation(&self) {
+        self.down_after_rotation.store(true, Ordering::SeqCst);
     }
 
     /// Runs `f` on the state under the lock, unless the store is "down".
@@ -255,7 +262,11 @@ impl Store for MemoryStore {
         now: Timestamp,
         grace_secs: i64,
     ) -> impl Fut<RotateOutcome> {
-        self.with(|s| Ok(s.rotate(hash, next, now, grace_secs)))
+        let answer = self.with(|s| Ok(s.rotate(hash, next, now, grace_secs)));
+        if self.down_after_rotation.swap(false, Ordering::SeqCst) {
+            self.set_unavailable(true);
+        }
+        answer
     }
 
     fn refresh_record(&self, hash: &[u8]) -> impl Fut<Option<RefreshRecord>> {
