@@ -57,6 +57,32 @@ impl Engine {
         self.call(work, Msg::Read).await
     }
 
+    /// A cache read-through: `cached` when the cache had it, else `load` on the store's
+    /// thread, with what it found put in the cache by `remember`.
+    pub(super) async fn read_through<T, F, R>(
+        &self,
+        cached: Option<T>,
+        load: F,
+        remember: R,
+    ) -> Result<Option<T>, StoreError>
+    where
+        F: FnOnce(&Connection) -> Result<Option<T>, StoreError> + Send + 'static,
+        R: FnOnce(&Cache, &T) + Send + 'static,
+        T: Send + 'static,
+    {
+        if cached.is_some() {
+            return Ok(cached);
+        }
+        self.read(move |c, cache| {
+            let found = load(c)?;
+            if let Some(value) = &found {
+                remember(cache, value);
+            }
+            Ok(found)
+        })
+        .await
+    }
+
     /// Runs `work` in a write transaction and answers once that has committed.
     pub(super) async fn write<T, F>(&self, work: F) -> Result<T, StoreError>
     where

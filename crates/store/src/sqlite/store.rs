@@ -27,18 +27,11 @@ impl Store for SqliteStore {
     fn user_by_id(&self, id: &str) -> impl Fut<Option<User>> {
         let cached = self.db.cache.user(id);
         let id = id.to_owned();
-        async move {
-            if cached.is_some() {
-                return Ok(cached);
-            }
-            self.db
-                .read(move |c, cache| {
-                    let user = accounts::user_by_id(c, &id)?;
-                    user.iter().for_each(|u| cache.put_user(u));
-                    Ok(user)
-                })
-                .await
-        }
+        self.db.read_through(
+            cached,
+            move |c| accounts::user_by_id(c, &id),
+            |cache, found| cache.put_user(found),
+        )
     }
 
     fn list_users(&self) -> impl Fut<Vec<User>> {
@@ -86,18 +79,11 @@ impl Store for SqliteStore {
     fn client_by_id(&self, id: &str) -> impl Fut<Option<Client>> {
         let cached = self.db.cache.client(id);
         let id = id.to_owned();
-        async move {
-            if cached.is_some() {
-                return Ok(cached);
-            }
-            self.db
-                .read(move |c, cache| {
-                    let client = clients::client_by_id(c, &id)?;
-                    client.iter().for_each(|found| cache.put_client(found));
-                    Ok(client)
-                })
-                .await
-        }
+        self.db.read_through(
+            cached,
+            move |c| clients::client_by_id(c, &id),
+            |cache, found| cache.put_client(found),
+        )
     }
 
     fn list_clients(&self) -> impl Fut<Vec<Client>> {
@@ -142,18 +128,11 @@ impl Store for SqliteStore {
     fn session_by_id(&self, id: &str) -> impl Fut<Option<Session>> {
         let cached = self.db.cache.session(id);
         let id = id.to_owned();
-        async move {
-            if cached.is_some() {
-                return Ok(cached);
-            }
-            self.db
-                .read(move |c, cache| {
-                    let session = sessions::session_by_id(c, &id)?;
-                    session.iter().for_each(|s| cache.put_session(s));
-                    Ok(session)
-                })
-                .await
-        }
+        self.db.read_through(
+            cached,
+            move |c| sessions::session_by_id(c, &id),
+            |cache, found| cache.put_session(found),
+        )
     }
 
     fn sessions_of(&self, user_id: &str, now: Timestamp) -> impl Fut<Vec<Session>> {
