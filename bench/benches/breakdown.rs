@@ -38,6 +38,16 @@ fn verify_steps(c: &mut Criterion, f: &Fixture, detailed: bool) {
                 .expect("verify")
         })
     });
+    g.bench_function("full: Validator::verify_view", |b| {
+        b.iter(|| {
+            f.tessera_validator
+                .verify_view(black_box(token), key)
+                .expect("verify")
+        })
+    });
+    g.bench_function("full: verify_view + deserialize (borrowed struct)", |b| {
+        b.iter(|| f.tessera_verify(tessera_bench::TesseraVerify::Typed))
+    });
     g.bench_function("jws::compact::verify (no claims)", |b| {
         b.iter(|| {
             jws::compact::verify(black_box(token), key, jws::compact::DEFAULT_MAX_LEN)

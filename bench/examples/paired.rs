@@ -10,18 +10,21 @@
 //!   cargo run --release --example paired [SECONDS_PER_ROW]   (default 4)
 //!
 //! Bounded: each row stops after SECONDS_PER_ROW or 20,000 rounds, whichever comes first.
+//! tessera-jose verifies with `Validator::verify_view`; `TESSERA_VERIFY=owned` measures
+//! `Validator::verify` instead, `TESSERA_VERIFY=typed` the view plus `deserialize` into a
+//! borrowing struct of the claims a service reads (see `TesseraVerify`).
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use tessera_bench::{ALGORITHMS, AccessClaims, Fixture};
+use tessera_bench::{ALGORITHMS, AccessClaims, Fixture, TesseraVerify};
 use tessera_jose::jwt;
 
 const NAMES: [&str; 4] = ["tessera", "jsonwebtoken", "jwt-simple", "floor"];
 const BATCH: Duration = Duration::from_micros(300);
 const MAX_ROUNDS: usize = 20_000;
 
-fn run(f: &Fixture, op: &str, who: usize, n: u32) -> Duration {
+fn run(f: &Fixture, op: &str, who: usize, n: u32, how: TesseraVerify) -> Duration {
     let start = Instant::now();
     for _ in 0..n {
         match (op, who) {
@@ -38,11 +41,7 @@ fn run(f: &Fixture, op: &str, who: usize, n: u32) -> Duration {
                     .expect("sign"),
             )),
             ("sign", _) => drop(black_box(f.floor.sign(black_box(&f.signing_input)))),
-            (_, 0) => drop(black_box(
-                f.tessera_validator
-                    .verify(black_box(&f.token), &f.tessera_verifying)
-                    .expect("verify"),
-            )),
+            (_, 0) => drop(black_box(f.tessera_verify(how))),
             (_, 1) => drop(black_box(
                 jsonwebtoken::decode::<AccessClaims>(
                     black_box(&f.token),
@@ -72,6 +71,9 @@ fn quartiles(mut values: Vec<f64>) -> (f64, f64, f64) {
 }
 
 fn main() {
+    let how = TesseraVerify::from_env();
+    println!("tessera-jose verifies with {how:?} (TESSERA_VERIFY)");
+    println!();
     let seconds: f64 = std::env::args()
         .nth(1)
         .and_then(|s| s.parse().ok())
@@ -98,8 +100,8 @@ fn main() {
             // Batch sizes: about BATCH of work each, from a short calibration.
             let counts: Vec<u32> = (0..4)
                 .map(|who| {
-                    run(&f, op, who, 3);
-                    let per_op = run(&f, op, who, 5).as_secs_f64() / 5.0;
+                    run(&f, op, who, 3, how);
+                    let per_op = run(&f, op, who, 5, how).as_secs_f64() / 5.0;
                     ((BATCH.as_secs_f64() / per_op).round() as u32).max(1)
                 })
                 .collect();
@@ -111,7 +113,7 @@ fn main() {
                 for k in 0..4 {
                     let who = (k + rounds) % 4;
                     per_op[who] =
-                        run(&f, op, who, counts[who]).as_secs_f64() / f64::from(counts[who]);
+                        run(&f, op, who, counts[who], how).as_secs_f64() / f64::from(counts[who]);
                 }
                 let [t, j, s, fl] = per_op;
                 for (slot, value) in ratios

@@ -3,11 +3,12 @@
 //!   profile <ALG> <sign|verify> <tessera|jsonwebtoken|jwt-simple|floor> [ITERATIONS]
 //!
 //! The fixture (key generation and parsing) runs first; compare against ITERATIONS=0 to
-//! subtract it.
+//! subtract it. `tessera` verifies as `TESSERA_VERIFY` says (`view`, the default; `owned`;
+//! `typed`: see `TesseraVerify`).
 
 use std::hint::black_box;
 
-use tessera_bench::{ALGORITHMS, AccessClaims, Fixture};
+use tessera_bench::{ALGORITHMS, AccessClaims, Fixture, TesseraVerify};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -22,6 +23,7 @@ fn main() {
         std::process::exit(2);
     };
     let f = Fixture::new(alg);
+    let how = TesseraVerify::from_env();
     for _ in 0..n {
         match (op.as_str(), who.as_str()) {
             ("sign", "tessera") => drop(black_box(tessera_jose::jwt::sign(
@@ -37,11 +39,7 @@ fn main() {
                 f.simple_keys.sign(black_box(&f.simple_claims).clone()),
             )),
             ("sign", "floor") => drop(black_box(f.floor.sign(black_box(&f.signing_input)))),
-            ("verify", "tessera") => drop(black_box(
-                f.tessera_validator
-                    .verify(black_box(&f.token), &f.tessera_verifying)
-                    .expect("verify"),
-            )),
+            ("verify", "tessera") => drop(black_box(f.tessera_verify(how))),
             ("verify", "jsonwebtoken") => drop(black_box(
                 jsonwebtoken::decode::<AccessClaims>(
                     black_box(&f.token),

@@ -51,6 +51,42 @@ pub struct AccessClaims {
     pub roles: Vec<String>,
 }
 
+/// The access-token claims borrowed from tessera-jose's verified view
+/// (`TokenView::deserialize`): what a service reads from each request's token.
+#[derive(Debug, Deserialize)]
+pub struct AccessView<'a> {
+    pub sub: &'a str,
+    pub jti: &'a str,
+    pub client_id: &'a str,
+    pub scope: &'a str,
+    #[serde(borrow)]
+    pub roles: Vec<&'a str>,
+}
+
+/// How the tessera-jose rows verify (the `TESSERA_VERIFY` environment variable of the
+/// examples; the criterion comparison uses [`TesseraVerify::View`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TesseraVerify {
+    /// `Validator::verify_view`: registered claims read in place, the rest on demand.
+    View,
+    /// `Validator::verify`: an owned `Token` (registered claims as `String`s).
+    Owned,
+    /// `Validator::verify_view`, then `TokenView::deserialize` into [`AccessView`]: every
+    /// claim the service uses, typed, as jsonwebtoken and jwt-simple hand them over.
+    Typed,
+}
+
+impl TesseraVerify {
+    /// From `TESSERA_VERIFY` (`view`, `owned` or `typed`; default `view`).
+    pub fn from_env() -> Self {
+        match std::env::var("TESSERA_VERIFY").as_deref() {
+            Ok("owned") => Self::Owned,
+            Ok("typed") => Self::Typed,
+            _ => Self::View,
+        }
+    }
+}
+
 /// The non-registered claims, for jwt-simple (whose `JWTClaims` holds the registered ones).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CustomClaims {
@@ -425,6 +461,12 @@ impl Fixture {
                 .verify(token, &self.tessera_verifying)
                 .unwrap_or_else(|e| panic!("{alg}: tessera rejects {who}'s token: {e}"));
             assert_eq!(t.claims.sub.as_deref(), Some(SUBJECT));
+            let view = self
+                .tessera_validator
+                .verify_view(token, &self.tessera_verifying)
+                .unwrap_or_else(|e| panic!("{alg}: tessera's view rejects {who}'s token: {e}"));
+            let typed: AccessView<'_> = view.deserialize().expect("access claims");
+            assert_eq!((view.sub(), typed.scope), (Some(SUBJECT), SCOPE));
             let j = jsonwebtoken::decode::<AccessClaims>(
                 token,
                 &self.jwt_decoding,
@@ -452,6 +494,29 @@ impl Fixture {
             lens.iter().max().unwrap_or(&0) - lens.iter().min().unwrap_or(&0) <= 16,
             "{alg}: token lengths differ: {lens:?}"
         );
+    }
+
+    /// Verifies the shared token with tessera-jose the way `how` says; returns a value that
+    /// depends on the work so that it cannot be optimized away.
+    pub fn tessera_verify(&self, how: TesseraVerify) -> usize {
+        let token = std::hint::black_box(&self.token);
+        let validator = &self.tessera_validator;
+        let key = &self.tessera_verifying;
+        match how {
+            TesseraVerify::View => {
+                let view = validator.verify_view(token, key).expect("verify");
+                view.sub().map_or(0, str::len)
+            }
+            TesseraVerify::Owned => {
+                let token = validator.verify(token, key).expect("verify");
+                token.claims.sub.map_or(0, |sub| sub.len())
+            }
+            TesseraVerify::Typed => {
+                let view = validator.verify_view(token, key).expect("verify");
+                let claims: AccessView<'_> = view.deserialize().expect("access claims");
+                claims.sub.len() + claims.roles.len()
+            }
+        }
     }
 
     /// The claims set as JSON, for the README.

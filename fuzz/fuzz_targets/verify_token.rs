@@ -4,6 +4,9 @@
 //! Input that starts with `{` is taken as a header and a payload instead, separated by a NUL
 //! byte, and signed correctly with each fast key: the header and claims checks then run on
 //! fuzzed JSON instead of stopping at the signature.
+//!
+//! Every validator runs twice, as `verify` and as `verify_view`, which must agree on the
+//! verdict, the error and the claims.
 
 #![no_main]
 
@@ -11,7 +14,7 @@ mod common;
 
 use libfuzzer_sys::fuzz_target;
 use tessera_jose::jws::compact;
-use tessera_jose::{Algorithm, Error, b64, danger};
+use tessera_jose::{Algorithm, Error, KeyResolver, Validator, b64, danger};
 
 use common::{AUDIENCE, Fixture, ISSUER, Key, MAX_LEN, NOW, fixture};
 
@@ -31,8 +34,8 @@ fn raw(fixture: &Fixture, token: &str) {
         }
     }
     let by_set = compact::verify(token, &fixture.set, MAX_LEN).is_ok();
-    let lenient = fixture.lenient.verify(token, &fixture.set).is_ok();
-    let strict = fixture.strict.verify(token, &fixture.set).is_ok();
+    let lenient = same_verdicts(&fixture.lenient, token, &fixture.set).is_ok();
+    let strict = same_verdicts(&fixture.strict, token, &fixture.set).is_ok();
     assert!(
         by_set || !lenient,
         "the validator accepted what compact::verify refused"
@@ -100,12 +103,33 @@ fn check_signed(fixture: &Fixture, key: &Key, token: &str, payload: &[u8]) {
     );
     for result in [
         compact::verify(token, &fixture.set, MAX_LEN).map(|_| ()),
-        fixture.lenient.verify(token, &key.verifying).map(|_| ()),
-        fixture.strict.verify(token, &fixture.set).map(|_| ()),
+        same_verdicts(&fixture.lenient, token, &key.verifying),
+        same_verdicts(&fixture.strict, token, &fixture.set),
     ] {
         assert!(
             !matches!(result, Err(Error::Signature)),
             "a correct signature was refused on another path"
         );
+    }
+}
+
+/// Verifies `token` with `validator.verify` and with `validator.verify_view`: the same
+/// verdict and error, and, when accepted, the same header and claims.
+fn same_verdicts(validator: &Validator, token: &str, keys: &impl KeyResolver) -> Result<(), Error> {
+    let owned = validator.verify(token, keys);
+    let view = validator.verify_view(token, keys);
+    match (owned, view) {
+        (Ok(owned), Ok(view)) => {
+            assert_eq!(view.header(), owned.header, "the view read another header");
+            assert_eq!(view.claims(), owned.claims, "the view read other claims");
+            assert_eq!(view.sub(), owned.claims.sub.as_deref());
+            assert!(view.aud().eq(owned.claims.aud.iter().map(String::as_str)));
+            Ok(())
+        }
+        (owned, view) => {
+            let (owned, view) = (owned.err(), view.err());
+            assert_eq!(owned, view, "verify and verify_view disagree");
+            owned.map_or(Ok(()), Err)
+        }
     }
 }

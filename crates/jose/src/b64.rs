@@ -38,6 +38,11 @@ pub(crate) fn decode_into(text: &[u8], out: &mut [u8]) -> Option<usize> {
         .map(|decoded| decoded.len())
 }
 
+/// The decoded length of `text`; `None` for a length no canonical text has.
+pub(crate) fn decoded_len(text: &[u8]) -> Option<usize> {
+    ENGINE.decoded_length(text).ok()
+}
+
 /// Decodes strict unpadded base64url and runs `f` on the bytes, which are on the stack when
 /// they are short; `None` when the text is not canonical.
 pub(crate) fn decode_with<R>(text: &[u8], f: impl FnOnce(&[u8]) -> R) -> Option<R> {

@@ -27,6 +27,8 @@ pub(crate) struct Member<'a> {
     pub(crate) name: &'a str,
     /// The value's JSON text.
     pub(crate) value: &'a str,
+    /// Where the value starts in the object's text.
+    pub(crate) value_at: usize,
     /// What the value is.
     pub(crate) kind: Kind,
 }
@@ -46,10 +48,15 @@ impl<'a> Member<'a> {
         if self.kind != Kind::StrArray {
             return None;
         }
-        let inner = self.value.get(1..self.value.len() - 1)?;
-        let items = inner.get(1..inner.len().saturating_sub(1)).unwrap_or("");
-        Some(items.split("\",\"").filter(move |_| !inner.is_empty()))
+        Some(str_items(self.value))
     }
+}
+
+/// The items of the text of a [`Kind::StrArray`] value (see [`Member::str_items`]).
+pub(crate) fn str_items(array: &str) -> impl Iterator<Item = &str> {
+    let inner = array.get(1..array.len().saturating_sub(1)).unwrap_or("");
+    let items = inner.get(1..inner.len().saturating_sub(1)).unwrap_or("");
+    items.split("\",\"").filter(move |_| !inner.is_empty())
 }
 
 /// Calls `visit` for each member of `text` in order, as long as it returns true. `None`
@@ -64,8 +71,14 @@ pub(crate) fn members<'a>(text: &'a str, mut visit: impl FnMut(Member<'a>) -> bo
             let name = cursor.plain_string()?;
             let name = name.get(1..name.len() - 1)?;
             cursor.expect(b':')?;
+            let value_at = cursor.pos;
             let (value, kind) = cursor.value()?;
-            if !visit(Member { name, value, kind }) {
+            if !visit(Member {
+                name,
+                value,
+                value_at,
+                kind,
+            }) {
                 return None;
             }
             match cursor.next()? {

@@ -252,8 +252,12 @@ impl<'de> Visitor<'de> for UniqueNames {
 /// # Errors
 /// [`Malformed::Json`] for `part`.
 pub(crate) fn utf8(bytes: &[u8], part: Part) -> Result<&str, Error> {
-    std::str::from_utf8(bytes)
-        .map_err(|_| Error::Malformed(Malformed::Json(part, "not valid UTF-8".into())))
+    std::str::from_utf8(bytes).map_err(|_| not_utf8(part))
+}
+
+/// The error for a part that is not UTF-8.
+pub(crate) fn not_utf8(part: Part) -> Error {
+    Error::Malformed(Malformed::Json(part, "not valid UTF-8".into()))
 }
 
 /// Runs `visitor` over one JSON object in `text`, then requires the end of input.

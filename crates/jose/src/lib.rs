@@ -27,6 +27,10 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! A service that reads a few claims per request can use [`Validator::verify_view`] instead:
+//! the same checks, with the claims read in place from the decoded payload rather than
+//! copied into a [`Claims`].
 
 #![forbid(unsafe_code)]
 
@@ -47,5 +51,5 @@ pub use alg::{Algorithm, Curve, KeyFamily};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{ClaimReason, Error, KeyError, Malformed, Part};
 pub use jwk::{Jwk, JwkSet, KeyResolver, KeySet};
-pub use jwt::{Claims, ExtraClaims, Token, Validator, ValidatorBuilder};
+pub use jwt::{Claims, ExtraClaims, Token, TokenView, Validator, ValidatorBuilder};
 pub use key::{SigningKey, VerifyingKey};

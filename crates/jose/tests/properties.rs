@@ -143,6 +143,13 @@ fn check_round_trip(alg: Algorithm, claims: &Claims) -> Result<(), TestCaseError
         .verify(&token, &fixture.keys)
         .map_err(|err| TestCaseError::fail(format!("{alg} via KeySet: {err}")))?;
     prop_assert_eq!(&via_set.claims, claims);
+    let view = validator()
+        .verify_view(&token, &fixture.keys)
+        .map_err(|err| TestCaseError::fail(format!("{alg} view: {err}")))?;
+    prop_assert_eq!(&view.claims(), claims);
+    prop_assert_eq!(view.header(), verified.header);
+    prop_assert_eq!(view.sub(), claims.sub.as_deref());
+    prop_assert!(view.aud().eq(claims.aud.iter().map(String::as_str)));
     Ok(())
 }
 
@@ -163,6 +170,10 @@ fn check_refused(alg: Algorithm, token: &str) -> Result<(), TestCaseError> {
     prop_assert!(
         validator().verify(token, &fixture.verifying).is_err(),
         "{alg}: changed token passed the Validator: {token}"
+    );
+    prop_assert!(
+        validator().verify_view(token, &fixture.verifying).is_err(),
+        "{alg}: changed token passed Validator::verify_view: {token}"
     );
     Ok(())
 }
@@ -444,12 +455,26 @@ fn verify_everywhere(token: &str) {
         .build();
     for key in keys {
         let _ = compact::verify(token, key, compact::DEFAULT_MAX_LEN);
-        let _ = validator().verify(token, key);
+        same_verdicts(&validator(), token, key);
     }
     let _ = compact::verify(token, set, compact::DEFAULT_MAX_LEN);
-    let _ = validator().verify(token, set);
-    let _ = strict.verify(token, set);
+    same_verdicts(&validator(), token, set);
+    same_verdicts(&strict, token, set);
     let _ = danger::decode_unverified(token, compact::DEFAULT_MAX_LEN);
+}
+
+/// `verify` and `verify_view` accept and refuse alike, with the same error, and agree on the
+/// token they accept.
+fn same_verdicts(validator: &Validator, token: &str, keys: &impl tessera_jose::KeyResolver) {
+    let owned = validator.verify(token, keys);
+    let view = validator.verify_view(token, keys);
+    match (owned, view) {
+        (Ok(owned), Ok(view)) => {
+            assert_eq!(view.claims(), owned.claims, "{token}");
+            assert_eq!(view.header(), owned.header, "{token}");
+        }
+        (owned, view) => assert_eq!(owned.err(), view.err(), "{token}"),
+    }
 }
 
 /// A JWK-shaped JSON object with members drawn from the real ones, holding base64url of

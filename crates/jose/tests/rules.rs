@@ -42,9 +42,16 @@ fn validator() -> ValidatorBuilder {
 }
 
 /// An HS256 JWT with exactly these claim bytes, validated by `builder` with the HMAC key.
+///
+/// `Validator::verify_view` must give the same verdict as `Validator::verify`, so every claim
+/// rule below is checked on both.
 fn claims_code(builder: ValidatorBuilder, claims: &str) -> &'static str {
     let token = forge(HS256_HEADER, claims.as_bytes(), &hmac());
-    code(builder.build().verify(&token, &hmac_verifier()))
+    let validator = builder.build();
+    let owned = code(validator.verify(&token, &hmac_verifier()));
+    let view = code(validator.verify_view(&token, &hmac_verifier()));
+    assert_eq!(owned, view, "verify and verify_view disagree on {claims}");
+    owned
 }
 
 /// An HS256 token with this header (and a valid signature), verified with the HMAC key.
@@ -456,6 +463,10 @@ fn oversize_tokens_are_refused_before_any_work() {
             code(validator().build().verify(&junk, &key)),
             "token_too_large"
         );
+        assert_eq!(
+            code(validator().build().verify_view(&junk, &key)),
+            "token_too_large"
+        );
     }
     // A well-signed token over the default cap.
     let claims = with_exp(&format!(r#""pad":"{}""#, "p".repeat(DEFAULT_MAX_LEN)));
@@ -609,6 +620,11 @@ fn typ_is_required_once_configured() {
             .build()
             .verify(&token, &hmac_verifier());
         assert_eq!(code(verdict), expected, "{header}");
+        let view = validator()
+            .typ("at+jwt")
+            .build()
+            .verify_view(&token, &hmac_verifier());
+        assert_eq!(code(view), expected, "{header}: verify_view");
         let unconfigured = validator().build().verify(&token, &hmac_verifier());
         assert_eq!(
             code(unconfigured),
@@ -622,8 +638,10 @@ fn typ_is_required_once_configured() {
 fn the_algorithm_allow_list_is_enforced() {
     let token = jwt::sign(&Claims::new().with_expiry(NOW + 600), &hmac()).expect("signs");
     let only = |algs: &[Algorithm]| {
-        let builder = validator().algorithms(algs.iter().copied());
-        code(builder.build().verify(&token, &hmac_verifier()))
+        let validator = validator().algorithms(algs.iter().copied()).build();
+        let owned = code(validator.verify(&token, &hmac_verifier()));
+        assert_eq!(owned, code(validator.verify_view(&token, &hmac_verifier())));
+        owned
     };
     assert_eq!(only(&[Algorithm::ES256]), "alg_not_allowed");
     assert_eq!(
@@ -777,6 +795,12 @@ fn a_tampered_payload_fails_the_signature() {
             "{}",
             key.algorithm()
         );
+        assert_eq!(
+            code(validator().build().verify_view(&tampered, &verifier)),
+            "signature_invalid",
+            "{}",
+            key.algorithm()
+        );
     }
 }
 
@@ -839,10 +863,14 @@ fn malformed_base64_is_refused() {
         assert_eq!(verdict, "token_malformed", "header: {what}");
         checked += 1;
     }
+    let lenient = validator().allow_missing_exp().build();
     for (what, bad) in malformations(&payload) {
         let token = sign_input(&format!("{header}.{bad}"), &key);
         let verdict = code(compact::verify(&token, &verifier, DEFAULT_MAX_LEN));
         assert_eq!(verdict, "token_malformed", "payload: {what}");
+        // The view decodes the payload itself: the same rules hold there.
+        let verdict = code(lenient.verify_view(&token, &verifier));
+        assert_eq!(verdict, "token_malformed", "payload, view: {what}");
         checked += 1;
     }
     for (what, bad) in malformations(&signature) {
@@ -874,6 +902,8 @@ fn wrong_part_counts_are_refused() {
             bad.split('.').count()
         );
         let verdict = code(validator().build().verify(&bad, &hmac_verifier()));
+        assert_eq!(verdict, "token_malformed");
+        let verdict = code(validator().build().verify_view(&bad, &hmac_verifier()));
         assert_eq!(verdict, "token_malformed");
     }
     // Three parts with an empty signature are well-formed, and simply do not verify.

@@ -1,5 +1,7 @@
 //! The JWS compact serialization: `base64url(header).base64url(payload).base64url(signature)`.
 
+use std::borrow::Cow;
+
 use crate::b64;
 use crate::error::{Error, Malformed, Part};
 use crate::jwk::{Candidates, KeyResolver};
@@ -96,17 +98,21 @@ pub(crate) fn verify_with(
     let (header, payload) = verify_signature(token, keys, max_len, check_header)?;
     let payload = b64::decode(payload.as_bytes())
         .ok_or(Error::Malformed(Malformed::Base64(Part::Payload)))?;
-    Ok(Verified { header, payload })
+    Ok(Verified {
+        header: owned_header(header),
+        payload,
+    })
 }
 
 /// As [`verify_with`], returning the payload still encoded, so that the caller can decode it
-/// where it wants (JWT claims are decoded on the stack).
-pub(crate) fn verify_signature<'t>(
+/// where it wants (JWT claims are decoded on the stack), and the header borrowed from the key
+/// when it is the key's own (see [`header_of`]).
+pub(crate) fn verify_signature<'t, 'k, K: KeyResolver>(
     token: &'t str,
-    keys: &impl KeyResolver,
+    keys: &'k K,
     max_len: usize,
     check_header: impl FnOnce(&Header) -> Result<(), Error>,
-) -> Result<(Header, &'t str), Error> {
+) -> Result<(Cow<'k, Header>, &'t str), Error> {
     let parts = split(token, max_len)?;
     let header = header_of(parts.header, keys)?;
     check_header(&header)?;
@@ -171,24 +177,31 @@ pub(crate) fn split(token: &str, max_len: usize) -> Result<Parts<'_>, Error> {
 }
 
 /// The parsed header part. When it is byte for byte the default JWT header of a key the
-/// resolver holds, that key's cached parse of the same bytes is cloned instead: parsing is a
-/// function of the bytes, so the result, and every check made on it afterwards, is the same.
-fn header_of(part: &str, keys: &impl KeyResolver) -> Result<Header, Error> {
+/// resolver holds, that key's cached parse of the same bytes is borrowed instead: parsing is
+/// a function of the bytes, so the result, and every check made on it afterwards, is the same.
+fn header_of<'k>(part: &str, keys: &'k impl KeyResolver) -> Result<Cow<'k, Header>, Error> {
     match keys
         .key_for_header(part)
         .and_then(|key| key.known_header(part))
     {
+        Some(header) => Ok(Cow::Borrowed(header)),
+        None => decode_header(part).map(Cow::Owned),
+    }
+}
+
+/// The header as an owned value.
+pub(crate) fn owned_header(header: Cow<'_, Header>) -> Header {
+    match header {
         // The key's own header has no other members, so an empty map is an exact copy of
         // them, without cloning the map's (empty) table.
-        Some(header) if header.extra.is_empty() => Ok(Header {
+        Cow::Borrowed(header) if header.extra.is_empty() => Header {
             alg: header.alg,
             typ: header.typ.clone(),
             cty: header.cty.clone(),
             kid: header.kid.clone(),
             extra: serde_json::Map::new(),
-        }),
-        Some(header) => Ok(header.clone()),
-        None => decode_header(part),
+        },
+        header => header.into_owned(),
     }
 }
 

@@ -271,7 +271,7 @@ impl Serialize for Claims {
 }
 
 /// The index of a registered claim name in [`REGISTERED`].
-fn registered_index(name: &str) -> Option<usize> {
+pub(super) fn registered_index(name: &str) -> Option<usize> {
     Some(match name {
         "iss" => 0,
         "sub" => 1,

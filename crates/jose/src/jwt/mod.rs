@@ -3,11 +3,13 @@
 mod claims;
 mod extra;
 mod validator;
+mod view;
 mod write;
 
 pub use claims::{Claims, REGISTERED};
 pub use extra::ExtraClaims;
 pub use validator::{DEFAULT_LEEWAY_SECS, Validator, ValidatorBuilder};
+pub use view::TokenView;
 
 use crate::error::Error;
 use crate::jwk::KeyResolver;

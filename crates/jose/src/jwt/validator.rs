@@ -9,7 +9,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::error::{ClaimReason, Error, Malformed, Part};
 use crate::jwk::KeyResolver;
 use crate::jws::{Header, compact};
-use crate::jwt::{Claims, Token};
+use crate::jwt::{Claims, Token, TokenView};
 
 /// The default clock-skew allowance, in seconds.
 pub const DEFAULT_LEEWAY_SECS: i64 = 60;
@@ -146,7 +146,59 @@ impl Validator {
         let claims = b64::decode_with(payload.as_bytes(), Claims::from_json)
             .ok_or(Error::Malformed(Malformed::Base64(Part::Payload)))??;
         self.validate_claims(&claims)?;
-        Ok(Token { header, claims })
+        Ok(Token {
+            header: compact::owned_header(header),
+            claims,
+        })
+    }
+
+    /// Verifies and validates a JWT exactly as [`Self::verify`] does, and returns a view that
+    /// reads the claims in place: the decoded payload is kept as one string, and `iss`, `sub`,
+    /// `aud` and `jti` are borrowed from it rather than copied into a [`Claims`]. Use it where
+    /// a request needs a few claims of every token; [`TokenView::claims`] and
+    /// [`TokenView::deserialize`] give the rest on demand.
+    ///
+    /// ```
+    /// use tessera_jose::{Algorithm, Claims, SigningKey, Validator, jwt};
+    ///
+    /// # fn main() -> Result<(), tessera_jose::Error> {
+    /// let key = SigningKey::generate(Algorithm::EdDSA)?;
+    /// let claims = Claims::new()
+    ///     .with_issuer("https://auth.example.com")
+    ///     .with_audience("orders")
+    ///     .with_subject("u-42")
+    ///     .with_expiry(4_102_444_800)
+    ///     .with("scope", "orders:read")?;
+    /// let token = jwt::sign(&claims, &key)?;
+    ///
+    /// let validator = Validator::builder()
+    ///     .issuer("https://auth.example.com")
+    ///     .audience("orders")
+    ///     .build();
+    /// let view = validator.verify_view(&token, &key.verifying_key()?)?;
+    /// assert_eq!(view.sub(), Some("u-42"));
+    /// assert_eq!(view.aud().collect::<Vec<_>>(), ["orders"]);
+    ///
+    /// #[derive(serde::Deserialize)]
+    /// struct Scope<'a> {
+    ///     scope: &'a str,
+    /// }
+    /// let Scope { scope } = view.deserialize()?;
+    /// assert_eq!(scope, "orders:read");
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// The first failed check, as a typed [`Error`] with a stable code: the same as
+    /// [`Self::verify`] for the same token.
+    pub fn verify_view(&self, token: &str, keys: &impl KeyResolver) -> Result<TokenView, Error> {
+        let (header, payload) = compact::verify_signature(token, keys, self.max_len, |header| {
+            self.validate_header(header)
+        })?;
+        let view = TokenView::read(header, payload)?;
+        self.check_claims(&view)?;
+        Ok(view)
     }
 
     /// The header checks: the algorithm allow-list and `typ`.
@@ -170,7 +222,13 @@ impl Validator {
     /// # Errors
     /// The first failed claim check.
     pub fn validate_claims(&self, claims: &Claims) -> Result<(), Error> {
-        self.validate_times(claims, self.clock.now())?;
+        self.check_claims(claims)
+    }
+
+    /// The claim checks on anything that reads registered claims: [`Claims`] and
+    /// [`TokenView`] go through the same code.
+    pub(super) fn check_claims(&self, claims: &impl ClaimSet) -> Result<(), Error> {
+        self.validate_times(claims.times(), self.clock.now())?;
         for name in &self.required {
             if !claims.contains(name) {
                 return Err(Error::claim(name, ClaimReason::Missing));
@@ -178,23 +236,22 @@ impl Validator {
         }
         if !self.issuers.is_empty() {
             let iss = claims
-                .iss
-                .as_ref()
+                .iss()
                 .ok_or_else(|| Error::claim("iss", ClaimReason::Missing))?;
-            if !self.issuers.contains(iss) {
+            if !self.issuers.iter().any(|issuer| issuer == iss) {
                 return Err(Error::claim("iss", ClaimReason::Mismatch));
             }
         }
         if !self.audiences.is_empty() {
-            if claims.aud.is_empty() {
-                return Err(Error::claim("aud", ClaimReason::Missing));
-            }
-            if !claims.aud.iter().any(|aud| self.audiences.contains(aud)) {
-                return Err(Error::claim("aud", ClaimReason::Mismatch));
+            let accepted = |aud: &str| self.audiences.iter().any(|expected| expected == aud);
+            match claims.any_audience(accepted) {
+                None => return Err(Error::claim("aud", ClaimReason::Missing)),
+                Some(false) => return Err(Error::claim("aud", ClaimReason::Mismatch)),
+                Some(true) => {}
             }
         }
         if let Some(expected) = &self.subject {
-            match &claims.sub {
+            match claims.sub() {
                 None => return Err(Error::claim("sub", ClaimReason::Missing)),
                 Some(sub) if sub != expected => {
                     return Err(Error::claim("sub", ClaimReason::Mismatch));
@@ -205,8 +262,8 @@ impl Validator {
         Ok(())
     }
 
-    fn validate_times(&self, claims: &Claims, now: i64) -> Result<(), Error> {
-        match claims.exp {
+    fn validate_times(&self, times: Times, now: i64) -> Result<(), Error> {
+        match times.exp {
             // RFC 7519 §4.1.4: the current time must be before `exp`.
             Some(exp) if now >= exp.saturating_add(self.leeway) => {
                 return Err(Error::claim("exp", ClaimReason::Expired));
@@ -214,13 +271,13 @@ impl Validator {
             None if self.exp_required => return Err(Error::claim("exp", ClaimReason::Missing)),
             _ => {}
         }
-        if claims
+        if times
             .nbf
             .is_some_and(|nbf| nbf > now.saturating_add(self.leeway))
         {
             return Err(Error::claim("nbf", ClaimReason::NotYetValid));
         }
-        if claims
+        if times
             .iat
             .is_some_and(|iat| iat > now.saturating_add(self.leeway))
         {
@@ -237,5 +294,49 @@ impl Validator {
     /// The clock-skew allowance in seconds.
     pub fn leeway_secs(&self) -> i64 {
         self.leeway
+    }
+}
+
+/// The time claims, as the checks read them.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Times {
+    pub(super) exp: Option<i64>,
+    pub(super) nbf: Option<i64>,
+    pub(super) iat: Option<i64>,
+}
+
+/// What the claim checks read from a claims set.
+pub(super) trait ClaimSet {
+    fn iss(&self) -> Option<&str>;
+    fn sub(&self) -> Option<&str>;
+    /// `None` when there is no audience; else whether `accepted` holds for one of them.
+    fn any_audience(&self, accepted: impl FnMut(&str) -> bool) -> Option<bool>;
+    fn times(&self) -> Times;
+    fn contains(&self, name: &str) -> bool;
+}
+
+impl ClaimSet for Claims {
+    fn iss(&self) -> Option<&str> {
+        self.iss.as_deref()
+    }
+
+    fn sub(&self) -> Option<&str> {
+        self.sub.as_deref()
+    }
+
+    fn any_audience(&self, accepted: impl FnMut(&str) -> bool) -> Option<bool> {
+        (!self.aud.is_empty()).then(|| self.aud.iter().map(String::as_str).any(accepted))
+    }
+
+    fn times(&self) -> Times {
+        Times {
+            exp: self.exp,
+            nbf: self.nbf,
+            iat: self.iat,
+        }
+    }
+
+    fn contains(&self, name: &str) -> bool {
+        Claims::contains(self, name)
     }
 }

@@ -3,6 +3,7 @@
 mod checks;
 pub(crate) mod material;
 mod pem;
+mod prefix;
 
 use std::fmt;
 
@@ -16,6 +17,7 @@ use crate::alg::{Algorithm, KeyFamily};
 use crate::error::{Error, KeyError};
 use crate::jwk::Jwk;
 use material::{Material, Signer, Verifier};
+use prefix::HmacPrefix;
 
 /// A key that verifies signatures of exactly one algorithm.
 ///
@@ -28,6 +30,8 @@ pub struct VerifyingKey {
     /// [`crate::jws::Header`]'s parser reads from exactly those bytes. A token whose header
     /// part is byte-identical skips decoding and parsing it (see [`Self::known_header`]).
     known_header: Option<(String, crate::jws::Header)>,
+    /// For HMAC keys: the hash state after that header, shared by every token that has it.
+    hmac_prefix: Option<HmacPrefix>,
     verifier: Verifier,
     material: Material,
 }
@@ -38,6 +42,8 @@ pub struct SigningKey {
     kid: String,
     /// `{"alg":…,"typ":"JWT","kid":…}` encoded once: the header of every [`crate::jwt::sign`].
     jwt_header_b64: String,
+    /// For HMAC keys: the hash state after that header, shared by every token it signs.
+    hmac_prefix: Option<HmacPrefix>,
     signer: Signer,
     material: Material,
 }
@@ -93,10 +99,15 @@ impl VerifyingKey {
         let verifier = material.verifier(alg)?;
         let kid = kid.unwrap_or_else(|| material.thumbprint());
         let known_header = known_header(alg, &kid);
+        let hmac_prefix = match (&verifier, &known_header) {
+            (Verifier::Hmac(key), Some((encoded, _))) => Some(HmacPrefix::new(key, encoded)),
+            _ => None,
+        };
         Ok(Self {
             alg,
             kid,
             known_header,
+            hmac_prefix,
             verifier,
             material,
         })
@@ -150,7 +161,11 @@ impl VerifyingKey {
     /// [`Error::Signature`] when it does not verify.
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), Error> {
         let ok = match &self.verifier {
-            Verifier::Hmac(key) => hmac::verify(key, message, signature).is_ok(),
+            Verifier::Hmac(key) => self
+                .hmac_prefix
+                .as_ref()
+                .and_then(|prefix| prefix.verify(message, signature))
+                .unwrap_or_else(|| hmac::verify(key, message, signature).is_ok()),
             Verifier::Public(key) => {
                 if let KeyFamily::Ec(curve) = self.alg.family()
                     && !checks::ecdsa_signature_well_formed(curve, signature)
@@ -261,10 +276,12 @@ impl SigningKey {
         let signer = material.signer(alg)?;
         let kid = kid.unwrap_or_else(|| material.thumbprint());
         let jwt_header_b64 = jwt_header_b64(alg, &kid);
+        let hmac_prefix = hmac_prefix(&signer, &jwt_header_b64);
         Ok(Self {
             alg,
             kid,
             jwt_header_b64,
+            hmac_prefix,
             signer,
             material,
         })
@@ -274,6 +291,7 @@ impl SigningKey {
     pub fn with_kid(mut self, kid: impl Into<String>) -> Self {
         self.kid = kid.into();
         self.jwt_header_b64 = jwt_header_b64(self.alg, &self.kid);
+        self.hmac_prefix = hmac_prefix(&self.signer, &self.jwt_header_b64);
         self
     }
 
@@ -334,7 +352,14 @@ impl SigningKey {
         f: impl FnOnce(&[u8]) -> R,
     ) -> Result<R, Error> {
         match &self.signer {
-            Signer::Hmac(key) => Ok(f(hmac::sign(key, message).as_ref())),
+            Signer::Hmac(key) => {
+                let tag = self
+                    .hmac_prefix
+                    .as_ref()
+                    .and_then(|prefix| prefix.sign(message))
+                    .unwrap_or_else(|| hmac::sign(key, message));
+                Ok(f(tag.as_ref()))
+            }
             Signer::Rsa(pair, encoding) => {
                 let mut signature = vec![0u8; pair.public_modulus_len()];
                 pair.sign(*encoding, &SystemRandom::new(), message, &mut signature)
@@ -369,6 +394,14 @@ fn known_header(alg: Algorithm, kid: &str) -> Option<(String, crate::jws::Header
     let encoded = jwt_header_b64(alg, kid);
     let header = crate::jws::compact::decode_header(&encoded).ok()?;
     Some((encoded, header))
+}
+
+/// The HMAC state after the key's own header, for HMAC keys.
+fn hmac_prefix(signer: &Signer, header_b64: &str) -> Option<HmacPrefix> {
+    match signer {
+        Signer::Hmac(key) => Some(HmacPrefix::new(key, header_b64)),
+        _ => None,
+    }
 }
 
 fn jwt_header_b64(alg: Algorithm, kid: &str) -> String {
