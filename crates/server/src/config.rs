@@ -113,6 +113,10 @@ pub struct ServerSettings {
     /// `trusted_proxies`: addresses or blocks (`10.0.0.0/8`) of reverse proxies whose
     /// `X-Forwarded-For` names the client for throttling and logs (default none).
     pub trusted_proxies: TrustedProxies,
+    /// `maintenance_interval`: how often the background task rotates keys (and reloads
+    /// the keys other instances made), purges expired records and forgets idle throttle
+    /// counters (default 60s, from 1s to 10m).
+    pub maintenance_interval: Duration,
 }
 
 /// The certificate chain and private key to serve HTTPS with.
@@ -234,7 +238,8 @@ pub struct KeySettings {
     /// `rotate_every`: how long a key signs before the next takes over (default 30d).
     pub rotate_every: Duration,
     /// `publish_ahead`: how long a key is in the JWKS before it signs (default 1h; the JWKS
-    /// `Cache-Control` max-age is half of it).
+    /// `Cache-Control` max-age is half of it). A key waits longer when the other instances
+    /// need more time to load it: at least `server.maintenance_interval` + 2s + the max-age.
     pub publish_ahead: Duration,
 }
 
@@ -332,6 +337,7 @@ impl Settings {
         config.rotation.algorithm = self.tokens.signing_alg;
         config.rotation.rotate_every = self.keys.rotate_every;
         config.rotation.publish_ahead = self.keys.publish_ahead;
+        config.rotation.reload_every = self.server.maintenance_interval;
         config.passwords = self.passwords;
         config
     }

@@ -19,8 +19,8 @@ use crate::metrics::Metrics;
 use crate::telemetry::TracingEvents;
 use crate::throttle::{Limits, Throttle, ThrottleConfig};
 
-/// How often the maintenance task runs.
-pub const MAINTENANCE_EVERY: Duration = Duration::from_secs(60);
+/// How often the maintenance task runs unless `server.maintenance_interval` says otherwise.
+pub const DEFAULT_MAINTENANCE_INTERVAL: Duration = Duration::from_secs(60);
 /// How long open connections get to finish after a shutdown signal.
 const GRACE: Duration = Duration::from_secs(10);
 
@@ -100,7 +100,11 @@ pub async fn run(
     let state = AppState::new(Arc::clone(&authority), Arc::clone(&throttle), metrics)
         .with_max_body(settings.server.max_body_bytes)
         .with_trusted_proxies(settings.server.trusted_proxies.clone());
-    let maintenance = tokio::spawn(maintain(Arc::clone(&authority), throttle));
+    let maintenance = tokio::spawn(maintain(
+        Arc::clone(&authority),
+        throttle,
+        settings.server.maintenance_interval,
+    ));
     let listening = Listening {
         address,
         issuer: settings.server.issuer.clone(),
@@ -235,10 +239,16 @@ async fn shutdown_on_signal(handle: Handle<SocketAddr>) {
     handle.graceful_shutdown(Some(GRACE));
 }
 
-/// Every [`MAINTENANCE_EVERY`]: applies due key rotations, purges expired refresh records
-/// and revocations, and forgets idle throttle counters.
-async fn maintain<S: Store>(authority: Arc<Authority<S>>, throttle: Arc<Throttle>) {
-    let mut ticks = tokio::time::interval(MAINTENANCE_EVERY);
+/// Every `every` (`server.maintenance_interval`): applies due key rotations and reloads the
+/// key ring, purges expired refresh records and revocations, and forgets idle throttle
+/// counters. The key rotation schedule counts on this interval (see
+/// `RotationPolicy::reload_every`), so the two come from the same setting.
+async fn maintain<S: Store>(
+    authority: Arc<Authority<S>>,
+    throttle: Arc<Throttle>,
+    every: Duration,
+) {
+    let mut ticks = tokio::time::interval(every);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;

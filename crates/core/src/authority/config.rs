@@ -88,6 +88,17 @@ impl Config {
         if self.rotation.publish_ahead >= self.rotation.rotate_every {
             return fail("publish_ahead must be shorter than rotate_every");
         }
+        if self.rotation.reload_every.is_zero() {
+            return fail("the maintenance interval must be positive");
+        }
+        // Otherwise every key would get its successor as soon as it starts signing.
+        if self.rotation.publish_window() >= self.rotation.rotate_every {
+            return fail(
+                "rotate_every must be longer than the maintenance interval + 2 s + half of \
+                 publish_ahead (the time a new key waits until every instance has published \
+                 it for a JWKS cache lifetime)",
+            );
+        }
         Ok(())
     }
 
@@ -127,6 +138,16 @@ mod tests {
         let mut bad = base.clone();
         bad.rotation.algorithm = tessera_jose::Algorithm::HS256;
         assert!(bad.validate().is_err());
+        let mut bad = base.clone();
+        bad.rotation.reload_every = Duration::ZERO;
+        assert!(bad.validate().is_err());
+        // A key would wait 60 + 2 + 10 s before it signs, longer than it signs.
+        let mut bad = base.clone();
+        bad.rotation.rotate_every = Duration::from_secs(40);
+        bad.rotation.publish_ahead = Duration::from_secs(20);
+        assert!(bad.validate().is_err());
+        bad.rotation.reload_every = Duration::from_secs(1);
+        assert_eq!(bad.validate(), Ok(()));
         let mut longer = base;
         longer.access_token_lifetime = Duration::from_secs(3_600);
         assert_eq!(

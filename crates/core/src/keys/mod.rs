@@ -17,7 +17,7 @@ use crate::model::{KeyRecord, KeyState, Timestamp};
 use crate::seal::{MasterKey, SealError};
 
 pub(crate) use rotation::secs;
-pub use rotation::{KeyAction, RotationPolicy};
+pub use rotation::{KeyAction, RELOAD_SLACK, RotationPolicy};
 
 /// The algorithms Tessera signs with (RS256 is the default).
 pub const ALLOWED_ALGS: [Algorithm; 5] = [

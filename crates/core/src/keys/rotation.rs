@@ -4,6 +4,11 @@
 //! it (`publish_ahead`); it signs for `rotate_every`; then it stays published, no longer
 //! signing, until every token it signed has expired (`token_lifetime` plus the leeway
 //! verifiers allow), and only then leaves the JWKS.
+//!
+//! Several instances may share one store, and each loads the keys another one made only at
+//! its next reload (`reload_every`). A new key is therefore in every instance's JWKS only
+//! `reload_every` after it was made, and an old key may still sign at a lagging instance
+//! for `reload_every` after it started retiring; both waits below include that delay.
 
 use std::time::Duration;
 
@@ -26,7 +31,14 @@ pub struct RotationPolicy {
     pub publish_ahead: Duration,
     /// The longest lifetime of a token we sign (default 15 minutes).
     pub token_lifetime: Duration,
+    /// How long an instance on the same store may take to load a key state another
+    /// instance wrote: the maintenance interval (default 60 s).
+    pub reload_every: Duration,
 }
+
+/// Added to every wait that depends on another instance's reload: timestamps are whole
+/// seconds, and generating a key and reloading a ring take time of their own.
+pub const RELOAD_SLACK: Duration = Duration::from_secs(2);
 
 impl Default for RotationPolicy {
     fn default() -> Self {
@@ -35,6 +47,7 @@ impl Default for RotationPolicy {
             rotate_every: Duration::from_secs(30 * 86_400),
             publish_ahead: Duration::from_secs(3_600),
             token_lifetime: Duration::from_secs(15 * 60),
+            reload_every: Duration::from_secs(60),
         }
     }
 }
@@ -77,6 +90,28 @@ impl RotationPolicy {
     /// The JWKS `Cache-Control` header value.
     pub fn jwks_cache_control(&self) -> String {
         format!("public, max-age={}", self.jwks_max_age().as_secs())
+    }
+
+    /// How long a new key is published before it signs: `publish_ahead`, or longer when
+    /// the other instances need more time to load the key (`reload_every`) and still leave
+    /// a JWKS cache its whole lifetime afterwards. Every instance then publishes a key for
+    /// at least [`jwks_max_age`](Self::jwks_max_age) before any instance signs with it.
+    pub fn publish_window(&self) -> Duration {
+        let propagated = self
+            .reload_every
+            .saturating_add(RELOAD_SLACK)
+            .saturating_add(self.jwks_max_age());
+        self.publish_ahead.max(propagated)
+    }
+
+    /// How long a key stays published after it stopped signing: the token lifetime and the
+    /// leeway verifiers allow, counted from the moment the slowest instance stops signing
+    /// with it (`reload_every` later).
+    pub fn retire_after(&self) -> Duration {
+        self.token_lifetime
+            .saturating_add(Duration::from_secs(DEFAULT_LEEWAY_SECS.unsigned_abs()))
+            .saturating_add(self.reload_every)
+            .saturating_add(RELOAD_SLACK)
     }
 
     /// The actions due at `now`, in the order to apply them (a key starts signing before
@@ -123,10 +158,10 @@ impl<'a> Planner<'a> {
         }
     }
 
-    /// Published keys start signing once published for `publish_ahead` and past their
+    /// Published keys start signing once published for the publish window and past their
     /// activation time.
     fn activate_due(&mut self) {
-        let ahead = secs(self.policy.publish_ahead);
+        let ahead = secs(self.policy.publish_window());
         let records = self.records;
         for record in records.iter().filter(|r| r.state == KeyState::Published) {
             let due = record
@@ -173,7 +208,7 @@ impl<'a> Planner<'a> {
 
     /// Retiring keys leave once every token they signed has expired, leeway included.
     fn drop_expired_retiring(&mut self) {
-        let keep = secs(self.policy.token_lifetime).saturating_add(DEFAULT_LEEWAY_SECS);
+        let keep = secs(self.policy.retire_after());
         for record in self
             .records
             .iter()
@@ -190,9 +225,9 @@ impl<'a> Planner<'a> {
         }
     }
 
-    /// A signer older than `rotate_every - publish_ahead` gets a successor, published now.
+    /// A signer older than `rotate_every - publish_window` gets a successor, published now.
     fn prepare_successor(&mut self) {
-        let ahead = secs(self.policy.publish_ahead);
+        let ahead = secs(self.policy.publish_window());
         let lifetime = secs(self.policy.rotate_every).saturating_sub(ahead);
         if let Some((_, since)) = self.active.last()
             && self.pending.is_empty()
@@ -310,10 +345,11 @@ mod tests {
     }
 
     #[test]
-    fn a_retiring_key_leaves_after_the_token_lifetime_and_leeway() {
+    fn a_retiring_key_leaves_after_the_token_lifetime_leeway_and_reload() {
         let now = T0 + 31 * DAY;
         let mut old = key("a", KeyState::Retiring, T0, T0);
-        old.retired_at = Some(now - 15 * 60 - 60);
+        // Lifetime, leeway, another instance's reload interval and the slack.
+        old.retired_at = Some(now - 15 * 60 - 60 - 60 - 2);
         let keys = [
             old.clone(),
             key("b", KeyState::Active, T0 + 30 * DAY, T0 + 30 * DAY),
@@ -348,6 +384,59 @@ mod tests {
             policy().plan(&keys, T0 + 5),
             [KeyAction::Activate { kid: "b".into() }]
         );
+    }
+
+    /// An instance that made a key publishes it at once; another publishes it only at its
+    /// next reload, up to `reload_every` later. No instance may sign with the key before
+    /// that last publication is older than a JWKS cache lifetime.
+    #[test]
+    fn a_key_signs_only_after_every_instance_published_it_for_a_cache_lifetime() {
+        let cases: [(i64, u64); 6] = [
+            (60, 60),
+            (4, 3),
+            (2, 1),
+            (3_600, 60),
+            (7_200, 600),
+            (10, 30),
+        ];
+        for (ahead, reload) in cases {
+            let policy = RotationPolicy {
+                publish_ahead: Duration::from_secs(ahead.unsigned_abs()),
+                reload_every: Duration::from_secs(reload),
+                rotate_every: Duration::from_secs(30 * DAY.unsigned_abs()),
+                ..policy()
+            };
+            let created = T0;
+            let keys = [
+                key("a", KeyState::Active, T0 - DAY, T0 - DAY),
+                // As planned with publish_ahead alone (by an older version, say).
+                key("b", KeyState::Published, created, created + ahead),
+            ];
+            let activates = (created..created + DAY)
+                .find(|&now| !policy.plan(&keys, now).is_empty())
+                .expect("the key activates within a day");
+            // The last instance loads the key `reload` seconds after it was made, with up
+            // to a second lost to whole-second timestamps.
+            let everywhere = created + secs(policy.reload_every) + 1;
+            let max_age = secs(policy.jwks_max_age());
+            assert!(
+                activates - everywhere >= max_age,
+                "publish_ahead {ahead} s, reload {reload} s: signs {} s after the last \
+                 instance published it, the JWKS max-age is {max_age} s",
+                activates - everywhere
+            );
+            assert!(activates >= created + secs(policy.publish_ahead));
+        }
+    }
+
+    #[test]
+    fn the_defaults_keep_publish_ahead_as_the_window() {
+        assert_eq!(policy().publish_window(), Duration::from_secs(3_600));
+        let short = RotationPolicy {
+            publish_ahead: Duration::from_secs(60),
+            ..policy()
+        };
+        assert_eq!(short.publish_window(), Duration::from_secs(60 + 2 + 30));
     }
 
     #[test]

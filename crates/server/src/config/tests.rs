@@ -51,6 +51,11 @@ fn defaults_are_as_documented() {
     assert_eq!(s.tokens.refresh_grace, Duration::ZERO);
     assert_eq!(s.tokens.signing_alg, Algorithm::RS256);
     assert_eq!(s.keys.rotate_every, Duration::from_secs(30 * 86_400));
+    assert_eq!(s.server.maintenance_interval, Duration::from_secs(60));
+    assert_eq!(
+        s.to_authority_config().rotation.reload_every,
+        Duration::from_secs(60)
+    );
     assert_eq!(s.passwords, PasswordPolicy::default());
     assert_eq!(s.throttle.account.max_failures, 5);
     assert_eq!(s.throttle.ip.max_failures, 20);
@@ -180,6 +185,17 @@ fn bad_values_name_their_key() {
         ("TESSERA_PASSWORDS__ITERATIONS", "0", "passwords.iterations"),
         ("TESSERA_PASSWORDS__MEMORY_KIB", "4", "passwords.memory_kib"),
         ("TESSERA_KEYS__PUBLISH_AHEAD", "31d", "keys.publish_ahead"),
+        ("TESSERA_KEYS__ROTATE_EVERY", "9s", "keys.rotate_every"),
+        (
+            "TESSERA_SERVER__MAINTENANCE_INTERVAL",
+            "0s",
+            "server.maintenance_interval",
+        ),
+        (
+            "TESSERA_SERVER__MAINTENANCE_INTERVAL",
+            "11m",
+            "server.maintenance_interval",
+        ),
         (
             "TESSERA_THROTTLE__ACCOUNT__MAX_BACKOFF",
             "0s",
@@ -358,4 +374,23 @@ fn database_pool_and_timeouts() {
             "{err}"
         );
     }
+}
+
+#[test]
+fn a_short_rotation_needs_a_short_maintenance_interval() {
+    let short = [
+        ("TESSERA_KEYS__ROTATE_EVERY", "16s"),
+        ("TESSERA_KEYS__PUBLISH_AHEAD", "6s"),
+    ];
+    // A key would wait 60s + 2s + 3s for the other instances before it signs: longer than
+    // it signs.
+    let refused = Settings::load_from(&Flags::default(), &env(&short));
+    assert!(refused.is_err(), "{refused:?}");
+    let mut fast = short.to_vec();
+    fast.push(("TESSERA_SERVER__MAINTENANCE_INTERVAL", "1s"));
+    let s = Settings::load_from(&Flags::default(), &env(&fast)).expect("valid");
+    assert_eq!(s.server.maintenance_interval, Duration::from_secs(1));
+    let rotation = s.to_authority_config().rotation;
+    assert_eq!(rotation.reload_every, Duration::from_secs(1));
+    assert_eq!(rotation.publish_window(), Duration::from_secs(6));
 }

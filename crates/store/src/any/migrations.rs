@@ -11,7 +11,7 @@ use super::{AnyStore, Location, StoreOptions};
 use crate::error::StoreResultExt;
 use crate::postgres::PgStore;
 use crate::schema::{self, Applied, Migration};
-use crate::sqlite::MIGRATOR as SQLITE_MIGRATOR;
+use crate::sqlite::{MIGRATOR as SQLITE_MIGRATOR, SqliteStore};
 
 impl AnyStore {
     /// The migrations that opening the store at `location` would apply, oldest first. Nothing
@@ -44,14 +44,16 @@ impl AnyStore {
         location: &Location,
         options: &StoreOptions,
     ) -> Result<Vec<Migration>, StoreError> {
-        if let Location::Postgres(url) = location {
-            return PgStore::migrate(url, &options.postgres).await;
-        }
-        // SQLite has no lock to hold across the check and the run; a server starting on the
-        // same file at the same moment may apply some of these itself.
-        let pending = Self::pending_migrations(location, options).await?;
-        Self::open(location, options).await?.close().await;
-        Ok(pending)
+        let sqlite = options.sqlite.clone();
+        // Each backend checks and applies under one lock (an advisory lock, SQLite's write
+        // lock), so what it answers is what this call applied, whoever migrates at once.
+        let (store, applied) = match location {
+            Location::Postgres(url) => return PgStore::migrate(url, &options.postgres).await,
+            Location::SqliteFile(path) => SqliteStore::open_path_migrating(path, sqlite).await?,
+            Location::SqliteUrl(url) => SqliteStore::open_migrating(url, sqlite).await?,
+        };
+        store.close().await;
+        Ok(applied)
     }
 }
 

@@ -8,6 +8,7 @@ mod engine;
 mod error;
 mod keys;
 mod lockouts;
+mod migrate;
 mod options;
 mod purge;
 mod revocations;
@@ -32,7 +33,8 @@ pub use options::{SqliteOptions, Synchronous};
 
 use self::engine::Engine;
 use self::error::SqlResultExt;
-use crate::error::{StoreResultExt, from_migrate};
+use crate::error::StoreResultExt;
+use crate::schema::{self, Migration};
 
 /// The schema, embedded in the binary and brought up to date at open (and listed by
 /// `tessera migrate --check`).
@@ -70,15 +72,24 @@ impl SqliteStore {
     /// cannot be opened; [`StoreError::Corrupt`] when the file is not a Tessera database this
     /// version can use (for instance one migrated by a newer version).
     pub async fn open(url_or_path: &str, options: SqliteOptions) -> Result<Self, StoreError> {
+        Ok(Self::open_migrating(url_or_path, options).await?.0)
+    }
+
+    /// As [`SqliteStore::open`], answering too which migrations this call applied (every
+    /// one for an in-memory database, which each open makes afresh).
+    pub(crate) async fn open_migrating(
+        url_or_path: &str,
+        options: SqliteOptions,
+    ) -> Result<(Self, Vec<Migration>), StoreError> {
         if !url_or_path.starts_with("sqlite:") {
             if has_url_scheme(url_or_path) {
                 return Err(StoreError::Unavailable("not a sqlite: URL".into()));
             }
-            return Self::open_path(url_or_path, options).await;
+            return Self::open_path_migrating(url_or_path, options).await;
         }
         let connect = SqliteConnectOptions::from_str(url_or_path).or_store("database url")?;
         if is_memory_url(url_or_path) {
-            return Self::in_memory().await;
+            return Self::in_memory_migrating().await;
         }
         Self::open_with(connect, &options).await
     }
@@ -92,11 +103,24 @@ impl SqliteStore {
         path: impl AsRef<Path>,
         options: SqliteOptions,
     ) -> Result<Self, StoreError> {
+        Ok(Self::open_path_migrating(path, options).await?.0)
+    }
+
+    /// As [`SqliteStore::open_path`], answering too which migrations this call applied.
+    pub(crate) async fn open_path_migrating(
+        path: impl AsRef<Path>,
+        options: SqliteOptions,
+    ) -> Result<(Self, Vec<Migration>), StoreError> {
         if path.as_ref() == Path::new(":memory:") {
-            return Self::in_memory().await;
+            return Self::in_memory_migrating().await;
         }
         let connect = SqliteConnectOptions::new().filename(path);
         Self::open_with(connect, &options).await
+    }
+
+    async fn in_memory_migrating() -> Result<(Self, Vec<Migration>), StoreError> {
+        let all = schema::pending(&MIGRATOR, &[])?;
+        Ok((Self::in_memory().await?, all))
     }
 
     /// A fresh private in-memory database, for tests. Nothing in it survives the store.
@@ -126,29 +150,40 @@ impl SqliteStore {
         self.db.close().await;
     }
 
-    /// Brings the schema up to date through sqlx (which records what it applied), then
-    /// opens the store's own connection.
+    /// Switches the file to WAL, then opens the store's own connection and brings the
+    /// schema up to date on it under the write lock (see [`migrate`]); answers what it
+    /// applied.
     async fn open_with(
         connect: SqliteConnectOptions,
         options: &SqliteOptions,
-    ) -> Result<Self, StoreError> {
+    ) -> Result<(Self, Vec<Migration>), StoreError> {
         create_private(connect.get_filename())?;
-        let mut migrating = options
+        // The journal mode belongs to the file: set once, it holds for every connection.
+        let wal = options
             .apply(connect.clone())
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .connect()
             .await
             .or_store("database")?;
-        let migrated = MIGRATOR.run(&mut migrating).await.map_err(from_migrate);
-        // Closing only flushes what the migration already committed.
-        let _ = migrating.close().await;
-        migrated?;
-        let conn = Connection::open(connect.get_filename()).or_store("database")?;
-        options.configure(&conn)?;
-        Ok(Self {
-            db: Engine::start(conn)?,
+        let _ = wal.close().await;
+        let path = connect.get_filename().to_path_buf();
+        let options = options.clone();
+        // Waiting for another process's lock blocks: not on the async runtime's threads.
+        let (conn, applied) = tokio::task::spawn_blocking(move || {
+            let mut conn = Connection::open(&path).or_store("database")?;
+            options.configure(&conn)?;
+            let applied = migrate::apply(&mut conn)?;
+            Ok::<_, StoreError>((conn, applied))
         })
+        .await
+        .map_err(|_| StoreError::Unavailable("the migration task stopped".into()))??;
+        Ok((
+            Self {
+                db: Engine::start(conn)?,
+            },
+            applied,
+        ))
     }
 }
 

@@ -180,3 +180,50 @@ async fn two_stores_on_one_file_rotate_once() {
     }
     assert_eq!(rotated, 1);
 }
+
+/// `tessera migrate` and a server start on one new file at the same moment, as two
+/// processes would (each on a thread and runtime of its own): the write lock held from the
+/// check to the last migration makes each migration applied once, and each caller reports
+/// only what it applied itself.
+#[test]
+fn two_migrations_at_once_apply_each_migration_once() {
+    use std::sync::{Arc, Barrier};
+    use tessera_store::{AnyStore, Location, StoreOptions};
+    let runtime = || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    };
+    let options = StoreOptions::default();
+    for round in 0..8 {
+        let dir = tempfile::tempdir().unwrap();
+        let location = Location::SqliteFile(dir.path().join("tessera.db"));
+        let all = runtime()
+            .block_on(AnyStore::pending_migrations(&location, &options))
+            .unwrap();
+        let start = Arc::new(Barrier::new(2));
+        let racers: Vec<_> = (0..2)
+            .map(|_| {
+                let (location, options, start) =
+                    (location.clone(), options.clone(), Arc::clone(&start));
+                std::thread::spawn(move || {
+                    let runtime = runtime();
+                    start.wait();
+                    runtime.block_on(AnyStore::migrate(&location, &options))
+                })
+            })
+            .collect();
+        let mut applied = Vec::new();
+        for racer in racers {
+            let result = racer.join().unwrap();
+            applied.extend(result.unwrap_or_else(|err| panic!("round {round}: {err}")));
+        }
+        applied.sort_by_key(|m| m.version);
+        assert_eq!(applied, all, "round {round}: each migration once");
+        let left = runtime()
+            .block_on(AnyStore::pending_migrations(&location, &options))
+            .unwrap();
+        assert!(left.is_empty(), "round {round}: {left:?}");
+    }
+}

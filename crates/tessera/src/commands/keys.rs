@@ -92,8 +92,9 @@ pub(crate) struct RotateArgs {
 /// Arguments of `keys retire`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct RetireArgs {
-    /// The key id, as `tessera keys list` shows it.
-    #[arg(value_name = "KID")]
+    /// The key id, as `tessera keys list` shows it. A thumbprint may start with `-`
+    /// (base64url), so a value that looks like a flag is taken as the id.
+    #[arg(value_name = "KID", allow_hyphen_values = true)]
     kid: String,
 }
 

@@ -65,6 +65,17 @@ fn rotate_then_retire() {
 }
 
 #[test]
+fn a_kid_that_starts_with_a_hyphen_is_an_id_not_a_flag() {
+    // Thumbprints are base64url, so about one kid in 64 starts with `-`.
+    let d = Deployment::new();
+    assert_fails(
+        &d.run(&["keys", "retire", "-epnOnotakid"]),
+        1,
+        "no such live key",
+    );
+}
+
+#[test]
 fn a_wrong_master_key_is_refused() {
     let d = Deployment::new();
     d.ok(&["keys", "list"]);

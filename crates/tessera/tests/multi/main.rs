@@ -1,17 +1,22 @@
 //! Two real `tessera serve` processes on one private PostgreSQL cluster, with the same master
 //! key, behave as one server: a login at one and a refresh at the other work, a refresh
 //! token replayed across them is caught once, a revocation reaches the other's feed within a
-//! second, and a database restart in the middle of a stream of refreshes costs nothing but
-//! 503s with `Retry-After` while the database is away.
+//! second, a database restart in the middle of a stream of refreshes costs nothing but
+//! 503s with `Retry-After` while the database is away, a scheduled key rotation makes one key
+//! that neither instance signs with before both have published it for a JWKS cache
+//! lifetime, and the background purge keeps the refresh token and revocation tables bounded
+//! under load.
 //!
 //! These tests need PostgreSQL's server binaries (`initdb`, `postgres`) and are ignored
 //! unless asked for: `cargo test -p tessera --test multi -- --include-ignored`.
 
+mod bounded;
 #[path = "../server/helpers.rs"]
 mod helpers;
 mod moved;
 mod outage;
 mod pg;
+mod rotation;
 
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Barrier};
@@ -32,15 +37,33 @@ struct Pair {
     a: ServerProcess,
     b: ServerProcess,
     client: Client,
-    _dirs: (DataDir, DataDir),
+    /// What both instances were started with.
+    env: Vec<(String, String)>,
+    dirs: (DataDir, DataDir),
 }
 
 impl Pair {
     fn start(name: &str) -> Self {
+        Self::start_with(name, &[], &["password", "refresh_token"], Duration::ZERO)
+    }
+
+    /// As [`Pair::start`], with more settings for both instances and the admin commands, a
+    /// client allowed these grants, and B started `stagger` after A answers.
+    fn start_with(
+        name: &str,
+        settings: &[(&str, &str)],
+        grants: &[&str],
+        stagger: Duration,
+    ) -> Self {
         assert!(pg::server_binaries().is_some(), "{}", pg::NEEDS);
         let cluster = Cluster::start();
         let url = cluster.create_database(name);
-        let env = instance_env(&url);
+        let mut env = instance_env(&url);
+        env.extend(
+            settings
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
         let dir_a = DataDir::new();
         let dir_b = DataDir::new();
         cli(
@@ -49,33 +72,26 @@ impl Pair {
             &["user", "add", "alice", "--password-stdin"],
             PASSWORD,
         );
-        let out = cli(
-            &dir_a,
-            &env,
-            &[
-                "client",
-                "add",
-                "app",
-                "--grant",
-                "password",
-                "--grant",
-                "refresh_token",
-            ],
-            "",
-        );
+        let mut args = vec!["client", "add", "app"];
+        for grant in grants {
+            args.extend(["--grant", grant]);
+        }
+        let out = cli(&dir_a, &env, &args, "");
         let out: Value = serde_json::from_str(&out).expect("client JSON");
         let client = Client {
             id: text(&out, "client_id"),
             secret: Some(text(&out, "client_secret")),
         };
         let a = ServerProcess::start_with(&dir_a, &env_refs(&env));
+        thread::sleep(stagger);
         let b = ServerProcess::start_with(&dir_b, &env_refs(&env));
         Self {
             cluster,
             a,
             b,
             client,
-            _dirs: (dir_a, dir_b),
+            env,
+            dirs: (dir_a, dir_b),
         }
     }
 

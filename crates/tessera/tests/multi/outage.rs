@@ -82,14 +82,14 @@ fn a_database_restart_costs_only_503s() {
 }
 
 /// What a stream thread needs of the pair: the two base URLs and the client.
-struct PairView {
-    a: String,
-    b: String,
-    client: crate::helpers::Client,
+pub(crate) struct PairView {
+    pub(crate) a: String,
+    pub(crate) b: String,
+    pub(crate) client: crate::helpers::Client,
 }
 
 impl PairView {
-    fn of(pair: &Pair) -> Self {
+    pub(crate) fn of(pair: &Pair) -> Self {
         Self {
             a: pair.a.base.clone(),
             b: pair.b.base.clone(),

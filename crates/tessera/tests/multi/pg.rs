@@ -128,6 +128,23 @@ impl Cluster {
         self.wait_ready();
     }
 
+    /// Runs one SQL statement on `database` with `psql` and returns its unaligned output
+    /// (`|` between columns), trimmed; panics if it fails.
+    pub(crate) fn query(&self, database: &str, sql: &str) -> String {
+        let output = Command::new(self.bin.join("psql"))
+            .args(["-X", "-At", "-h", "127.0.0.1", "-p", &self.port.to_string()])
+            .args(["-U", SUPERUSER, "-d", database, "-c", sql])
+            .stdin(Stdio::null())
+            .output()
+            .expect("run psql");
+        assert!(
+            output.status.success(),
+            "psql {sql}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    }
+
     /// The server's log so far.
     pub(crate) fn log_text(&self) -> String {
         std::fs::read_to_string(self.log_path()).unwrap_or_default()
