@@ -13,6 +13,16 @@ use crate::error::Rejection;
 /// scheme; [`Rejection::InvalidRequest`] when there are several, or the value after
 /// `Bearer` is not exactly one RFC 6750 `b64token`.
 pub fn bearer_token(headers: &HeaderMap) -> Result<&str, Rejection> {
+    b64token(bearer_candidate(headers)?)
+}
+
+/// What follows `Bearer ` in the one `Authorization` header, before its characters are
+/// checked ([`b64token`] does that). The guard first looks it up among the tokens it
+/// verified before: those passed every check, so a hit needs no other.
+///
+/// # Errors
+/// As [`bearer_token`], except for the characters of the token.
+pub(crate) fn bearer_candidate(headers: &HeaderMap) -> Result<&[u8], Rejection> {
     let mut values = headers.get_all(AUTHORIZATION).iter();
     let Some(value) = values.next() else {
         return Err(Rejection::MissingToken);
@@ -20,27 +30,47 @@ pub fn bearer_token(headers: &HeaderMap) -> Result<&str, Rejection> {
     if values.next().is_some() {
         return Err(Rejection::InvalidRequest("authorization_repeated"));
     }
-    let value = value
-        .to_str()
-        .map_err(|_| Rejection::InvalidRequest("authorization_malformed"))?;
-    let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        return Err(Rejection::MissingToken);
+    let bytes = value.as_bytes();
+    let (scheme, rest) = match bytes.iter().position(|&b| b == b' ') {
+        Some(space) => (&bytes[..space], &bytes[space + 1..]),
+        None => (bytes, &[][..]),
+    };
+    if !scheme.eq_ignore_ascii_case(b"bearer") {
+        // Another scheme is not ours to judge, unless the value is not even visible ASCII.
+        return match value.to_str() {
+            Ok(_) => Err(Rejection::MissingToken),
+            Err(_) => Err(MALFORMED),
+        };
     }
-    let token = rest.trim_start_matches(' ');
-    if !is_b64token(token) {
-        return Err(Rejection::InvalidRequest("authorization_malformed"));
-    }
-    Ok(token)
+    let start = rest.iter().position(|&b| b != b' ').unwrap_or(rest.len());
+    Ok(&rest[start..])
 }
 
+/// The token, if it is exactly one RFC 6750 `b64token`.
+///
+/// # Errors
+/// [`Rejection::InvalidRequest`] (`authorization_malformed`) otherwise.
+pub(crate) fn b64token(token: &[u8]) -> Result<&str, Rejection> {
+    if !is_b64token(token) {
+        return Err(MALFORMED);
+    }
+    // A b64token is ASCII, so this always succeeds.
+    std::str::from_utf8(token).map_err(|_| MALFORMED)
+}
+
+const MALFORMED: Rejection = Rejection::InvalidRequest("authorization_malformed");
+
 /// RFC 6750 §2.1: `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
-fn is_b64token(token: &str) -> bool {
-    let body = token.trim_end_matches('=');
+fn is_b64token(token: &[u8]) -> bool {
+    let end = token
+        .iter()
+        .rposition(|&b| b != b'=')
+        .map_or(0, |last| last + 1);
+    let body = &token[..end];
     !body.is_empty()
         && body
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b))
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b))
 }
 
 impl Rejection {
@@ -142,6 +172,39 @@ mod tests {
             code(&["Bearer a", "Bearer b"]),
             Err("authorization_repeated")
         );
+    }
+
+    #[test]
+    fn bytes_outside_visible_ascii_are_malformed_whatever_the_scheme() {
+        for bad in [
+            &b"Bearer abc\xff"[..],
+            b"Basic \xc3\xa9",
+            b"B\xe9arer abc",
+            b"Bearer a\tb",
+        ] {
+            let mut map = HeaderMap::new();
+            map.insert(AUTHORIZATION, HeaderValue::from_bytes(bad).expect("value"));
+            let got = bearer_token(&map).map_err(|e| e.code());
+            assert_eq!(got, Err("authorization_malformed"), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn every_byte_of_a_long_token_is_checked() {
+        let long = "a".repeat(600);
+        for at in [0, 1, 299, 598] {
+            let mut bad = long.clone().into_bytes();
+            bad[at] = b'!';
+            let value = [&b"Bearer "[..], &bad].concat();
+            let mut map = HeaderMap::new();
+            map.insert(
+                AUTHORIZATION,
+                HeaderValue::from_bytes(&value).expect("value"),
+            );
+            let got = bearer_token(&map).map_err(|e| e.code());
+            assert_eq!(got, Err("authorization_malformed"), "bad byte at {at}");
+        }
+        assert_eq!(code(&[&format!("Bearer {long}==")]), Ok("ok"));
     }
 
     #[test]

@@ -2,13 +2,14 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Instant;
 
 use http::HeaderMap;
 use tessera_jose::{Clock, Validator};
 use tokio::task::AbortHandle;
 use tracing::Instrument as _;
 
-use crate::bearer::bearer_token;
+use crate::bearer::{b64token, bearer_candidate, bearer_token};
 use crate::builder::GuardBuilder;
 use crate::error::Rejection;
 use crate::feed::{FeedState, FeedStatus};
@@ -17,7 +18,7 @@ use crate::layer::GuardLayer;
 use crate::metrics::{Counters, MetricsHook, Stats};
 use crate::revoked::RevokedSet;
 use crate::token::{AccessToken, Requirements};
-use crate::verified::VerifiedCache;
+use crate::verified::{Hit, VerifiedCache};
 
 /// Verifies access tokens for one service. Cheap to clone; every clone shares the key cache,
 /// the revoked set and the counters.
@@ -65,13 +66,13 @@ impl Guard {
     /// [`Rejection::InvalidToken`] with the reason's code, or
     /// [`Rejection::KeysUnavailable`].
     pub async fn verify(&self, token: &str) -> Result<AccessToken, Rejection> {
-        async {
-            let outcome = self.check(token).await;
-            self.record(outcome.as_ref().err());
-            outcome
+        let none = Requirements::default();
+        if let Some(outcome) = self.check_cached(token.as_bytes()) {
+            return self.decide(&span(), outcome, &none);
         }
-        .instrument(span())
-        .await
+        let span = span();
+        let outcome = self.check(token).instrument(span.clone()).await;
+        self.decide(&span, outcome, &none)
     }
 
     /// Reads the bearer token from `headers` and verifies it.
@@ -89,17 +90,46 @@ impl Guard {
         headers: &HeaderMap,
         requirements: &Requirements,
     ) -> Result<AccessToken, Rejection> {
-        async {
-            let outcome = match bearer_token(headers) {
-                Ok(token) => self.check(token).await,
-                Err(rejection) => Err(rejection),
-            };
-            let outcome = outcome.and_then(|token| requirements.check(&token).map(|()| token));
-            self.record(outcome.as_ref().err());
-            outcome
+        match self.authorize_now(headers, requirements) {
+            Some(decided) => decided,
+            None => self.authorize_in_full(headers, requirements).await,
         }
-        .instrument(span())
-        .await
+    }
+
+    /// The decision, if it can be made without waiting: a malformed or missing header, or a
+    /// token seen before (a verified-token cache hit) under keys that are still fresh.
+    /// `None` means the full check is needed ([`Self::authorize_in_full`]).
+    ///
+    /// This is the hot path: a client sends the same token with every request.
+    pub(crate) fn authorize_now(
+        &self,
+        headers: &HeaderMap,
+        requirements: &Requirements,
+    ) -> Option<Result<AccessToken, Rejection>> {
+        let outcome = match bearer_candidate(headers) {
+            // A cached token passed every check, its characters included: a hit needs no
+            // other. A miss is checked for its characters before it takes the full path.
+            Ok(candidate) => match self.check_cached(candidate) {
+                Some(outcome) => outcome,
+                None => Err(b64token(candidate).err()?),
+            },
+            Err(rejection) => Err(rejection),
+        };
+        Some(self.decide(&span(), outcome, requirements))
+    }
+
+    /// The full check (keys that may need fetching, the signature), then the requirements.
+    pub(crate) async fn authorize_in_full(
+        &self,
+        headers: &HeaderMap,
+        requirements: &Requirements,
+    ) -> Result<AccessToken, Rejection> {
+        let span = span();
+        let outcome = match bearer_token(headers) {
+            Ok(token) => self.check(token).instrument(span.clone()).await,
+            Err(rejection) => Err(rejection),
+        };
+        self.decide(&span, outcome, requirements)
     }
 
     /// A tower layer that guards every route under it; add requirements with
@@ -140,21 +170,42 @@ impl Guard {
         }
     }
 
+    /// A verified-token cache hit, checked for what may have changed since: the keys are
+    /// the same generation and still fresh, the token has not expired, it was not revoked.
+    /// `None` when the token is not in the cache or the keys need attention (stale keys go
+    /// through [`Self::check`], which starts their refresh or refuses them past the grace).
+    fn check_cached(&self, token: &[u8]) -> Option<Result<AccessToken, Rejection>> {
+        let inner = &self.inner;
+        let seen = inner.keys.generation();
+        if !inner.keys.is_fresh(Instant::now()) {
+            return None;
+        }
+        let hit = inner.verified.get(token, seen, inner.clock.now())?;
+        Some(self.unless_revoked(hit))
+    }
+
     async fn check(&self, token: &str) -> Result<AccessToken, Rejection> {
         let inner = &self.inner;
         let seen = inner.keys.generation();
         // On every request, cached token or not: keys past the grace are not trusted, and a
         // stale set starts its background refresh.
         let snapshot = inner.keys.keys().await?;
-        let verified = match inner.verified.get(token, seen, inner.clock.now()) {
+        let verified = match inner
+            .verified
+            .get(token.as_bytes(), seen, inner.clock.now())
+        {
             Some(hit) => hit,
             None => self.verify_signed(token, seen, &snapshot).await?,
         };
-        // Also on every request: a revocation applies at once.
-        if inner.revoked.contains(verified.jti()) {
+        self.unless_revoked(verified)
+    }
+
+    /// Also on every request, cached token or not: a revocation applies at once.
+    fn unless_revoked(&self, hit: Hit) -> Result<AccessToken, Rejection> {
+        if self.inner.revoked.contains_key(hit.revoked_key) {
             return Err(Rejection::InvalidToken("token_revoked"));
         }
-        Ok(verified)
+        Ok(hit.token)
     }
 
     /// The full check: signature, header and claims; caches the token when it passes.
@@ -163,7 +214,7 @@ impl Guard {
         token: &str,
         seen: u64,
         snapshot: &Snapshot,
-    ) -> Result<AccessToken, Rejection> {
+    ) -> Result<Hit, Rejection> {
         let inner = &self.inner;
         let verified = match inner.validator.verify(token, &snapshot.keys) {
             Err(tessera_jose::Error::KeyNotFound) if inner.keys.refresh_unknown_kid(seen).await => {
@@ -173,18 +224,35 @@ impl Guard {
         }
         .map_err(|err| Rejection::InvalidToken(err.code()))?;
         let access = AccessToken::from_claims(verified.claims)?;
+        let hit = Hit {
+            revoked_key: inner.revoked.key_of(access.jti()),
+            token: access,
+        };
         // Cached under the generation read before the keys: if a refresh ran meanwhile, the
         // entry is simply never hit.
         inner
             .verified
-            .insert(token, &access, seen, inner.clock.now());
-        Ok(access)
+            .insert(token, hit.clone(), seen, inner.clock.now());
+        Ok(hit)
     }
 
-    fn record(&self, rejection: Option<&Rejection>) {
+    /// Applies the route's requirements to a checked token, counts and logs the decision.
+    fn decide(
+        &self,
+        span: &tracing::Span,
+        outcome: Result<AccessToken, Rejection>,
+        requirements: &Requirements,
+    ) -> Result<AccessToken, Rejection> {
+        let outcome = outcome.and_then(|token| requirements.check(&token).map(|()| token));
+        span.in_scope(|| self.record(span, outcome.as_ref().err()));
+        outcome
+    }
+
+    fn record(&self, span: &tracing::Span, rejection: Option<&Rejection>) {
         let hook = self.inner.hook.as_deref();
-        let outcome = rejection.map_or("accepted", Rejection::code);
-        tracing::Span::current().record("outcome", outcome);
+        if !span.is_disabled() {
+            span.record("outcome", rejection.map_or("accepted", Rejection::code));
+        }
         match rejection {
             None => {
                 self.inner.counters.accept();
@@ -209,7 +277,8 @@ impl Guard {
     }
 }
 
-/// One span per check, carrying its outcome (`accepted` or the reason code), never the token.
+/// One span per decision, carrying its outcome (`accepted` or the reason code), never the
+/// token. Nearly free when debug spans are off: no subscriber wants it, so nothing is built.
 fn span() -> tracing::Span {
     tracing::debug_span!("tessera_guard", outcome = tracing::field::Empty)
 }

@@ -14,6 +14,9 @@ use crate::cache_control::{self, Bounds};
 use crate::error::{BuildError, FetchError, Rejection};
 use crate::fetch::Fetcher;
 
+/// `fresh_until` of keys that never go stale.
+const ALWAYS_FRESH: u64 = u64::MAX;
+
 /// How the cache treats time.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct CachePolicy {
@@ -59,6 +62,10 @@ pub(crate) struct KeyCache {
     remote: Option<Remote>,
     policy: CachePolicy,
     snapshot: RwLock<Arc<Snapshot>>,
+    /// The snapshot's `fresh_until` as nanoseconds after `epoch` ([`ALWAYS_FRESH`] for fixed
+    /// keys), so that the per-request freshness check is one atomic load, not a lock.
+    fresh_until: AtomicU64,
+    epoch: Instant,
     /// Held while fetching: whoever waits on it finds the fetch done when it gets it.
     flight: tokio::sync::Mutex<()>,
     /// Bumped after every fetch attempt, so a waiter can tell that one happened meanwhile.
@@ -102,9 +109,12 @@ impl KeyCache {
     }
 
     fn with(remote: Option<Remote>, policy: CachePolicy, snapshot: Snapshot) -> Self {
+        let epoch = Instant::now();
         Self {
             remote,
             policy,
+            fresh_until: AtomicU64::new(nanos_after(epoch, snapshot.fresh_until)),
+            epoch,
             snapshot: RwLock::new(Arc::new(snapshot)),
             flight: tokio::sync::Mutex::new(()),
             generation: AtomicU64::new(0),
@@ -122,6 +132,13 @@ impl KeyCache {
     /// The generation now; pass it to [`Self::refresh_unknown_kid`] after a lookup fails.
     pub(crate) fn generation(&self) -> u64 {
         self.generation.load(Ordering::Acquire)
+    }
+
+    /// True while the cached keys are fresh at `now`: then [`Self::keys`] would return them
+    /// at once and start no refresh. Lock-free, for the per-request fast path.
+    pub(crate) fn is_fresh(&self, now: Instant) -> bool {
+        let until = self.fresh_until.load(Ordering::Acquire);
+        until == ALWAYS_FRESH || nanos_after(self.epoch, Some(now)) < until
     }
 
     /// The keys to verify with now.
@@ -219,15 +236,28 @@ impl KeyCache {
         match fetch(remote, self.policy).await {
             Ok(snapshot) => {
                 tracing::debug!(keys = snapshot.keys.keys().len(), "jwks refreshed");
+                let fresh_until = nanos_after(self.epoch, snapshot.fresh_until);
                 *self
                     .snapshot
                     .write()
                     .unwrap_or_else(PoisonError::into_inner) = Arc::new(snapshot);
+                self.fresh_until.store(fresh_until, Ordering::Release);
             }
             Err(err) => tracing::warn!(error = %err, "jwks refresh failed; keeping cached keys"),
         }
         self.generation.fetch_add(1, Ordering::AcqRel);
     }
+}
+
+/// `at` as nanoseconds after `epoch` (0 before it, [`ALWAYS_FRESH`] for `None`); just
+/// under `ALWAYS_FRESH` at most, which is over five centuries away.
+fn nanos_after(epoch: Instant, at: Option<Instant>) -> u64 {
+    at.map_or(ALWAYS_FRESH, |at| {
+        let nanos = at.saturating_duration_since(epoch).as_nanos();
+        u64::try_from(nanos)
+            .unwrap_or(ALWAYS_FRESH - 1)
+            .min(ALWAYS_FRESH - 1)
+    })
 }
 
 /// Fetches and parses the key set.

@@ -56,7 +56,7 @@ pub use builder::GuardBuilder;
 pub use error::{BuildError, FetchError, Rejection};
 pub use feed::FeedState;
 pub use guard::Guard;
-pub use layer::{GuardLayer, GuardService};
+pub use layer::{GuardLayer, GuardService, ResponseFuture};
 pub use metrics::{MetricsHook, Stats};
 pub use revoked::RevokedSet;
 pub use token::AccessToken;

@@ -43,11 +43,21 @@ impl RevokedSet {
 
     /// True when `jti` was revoked.
     pub fn contains(&self, jti: &str) -> bool {
-        let hash = self.key.hash_one(jti);
+        self.contains_key(self.key_of(jti))
+    }
+
+    /// The key `jti` is kept under, for [`Self::contains_key`]: the verified-token cache
+    /// works it out once per token instead of on every request.
+    pub(crate) fn key_of(&self, jti: &str) -> u64 {
+        self.key.hash_one(jti)
+    }
+
+    /// True when the `jti` whose [`Self::key_of`] is `key` was revoked.
+    pub(crate) fn contains_key(&self, key: u64) -> bool {
         self.entries
             .read()
             .unwrap_or_else(PoisonError::into_inner)
-            .contains_key(&hash)
+            .contains_key(&key)
     }
 
     /// Drops entries whose tokens have expired (beyond the leeway) at `now`; returns how
@@ -91,7 +101,7 @@ impl RevokedSet {
 
 /// A hasher for keys that are already keyed hashes: it passes the value through.
 #[derive(Default)]
-struct AlreadyHashed(u64);
+pub(crate) struct AlreadyHashed(u64);
 
 impl Hasher for AlreadyHashed {
     fn finish(&self) -> u64 {

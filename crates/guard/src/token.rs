@@ -22,7 +22,8 @@ struct Fields {
     sub: String,
     jti: String,
     client_id: String,
-    scope: String,
+    /// The granted scopes, split once here rather than on every request's check.
+    scopes: Vec<String>,
     roles: Vec<String>,
     exp: i64,
     claims: Claims,
@@ -47,7 +48,13 @@ impl AccessToken {
             sub,
             jti,
             client_id: extra.client_id.ok_or(missing)?,
-            scope: extra.scope.unwrap_or_default(),
+            scopes: extra
+                .scope
+                .unwrap_or_default()
+                .split(' ')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
             roles: extra.roles.unwrap_or_default(),
             exp,
             claims,
@@ -74,12 +81,12 @@ impl AccessToken {
 
     /// The granted scopes.
     pub fn scopes(&self) -> impl Iterator<Item = &str> {
-        self.inner.scope.split(' ').filter(|s| !s.is_empty())
+        self.inner.scopes.iter().map(String::as_str)
     }
 
     /// True when `scope` was granted.
     pub fn has_scope(&self, scope: &str) -> bool {
-        self.scopes().any(|s| s == scope)
+        self.inner.scopes.iter().any(|s| s == scope)
     }
 
     /// The subject's roles.

@@ -72,6 +72,52 @@ async fn a_missing_scope_or_role_is_403_insufficient_scope() {
 }
 
 #[tokio::test]
+async fn a_token_seen_before_still_meets_each_route_and_the_revoked_set() {
+    let (issuer, guard, reached, router) = setup().await;
+    let jti = "jti-seen-before";
+    let token = issuer.token(json!({"jti": jti, "scope": "orders:read"}));
+    let header = bearer(&token);
+    for _ in 0..3 {
+        let answer = call(&router, "GET", "/orders", &[&header]).await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+    }
+    // The token is remembered now; the other routes still apply their own requirements.
+    assert_eq!(
+        call(&router, "POST", "/orders/write", &[&header])
+            .await
+            .status,
+        403
+    );
+    assert_eq!(call(&router, "GET", "/admin", &[&header]).await.status, 403);
+    // A token that differs from the remembered one in one character of its signature is
+    // checked in full, and fails.
+    let mut altered = token.clone().into_bytes();
+    let at = altered.len() - 10;
+    altered[at] = if altered[at] == b'A' { b'B' } else { b'A' };
+    let altered = String::from_utf8(altered).expect("ascii");
+    let answer = call(&router, "GET", "/orders", &[&bearer(&altered)]).await;
+    assert_eq!(answer.status, 401);
+    // A malformed header is refused before any lookup.
+    let answer = call(&router, "GET", "/orders", &[&format!("{header}!")]).await;
+    assert_eq!(answer.status, 400);
+    // A revocation applies to the remembered token at once.
+    guard.revocations().insert(jti, common::now() + 300);
+    let answer = call(&router, "GET", "/orders", &[&header]).await;
+    assert_eq!(answer.status, 401);
+    assert_eq!(reached.load(Ordering::SeqCst), 3);
+    let stats = guard.stats();
+    assert_eq!(stats.accepted, 3);
+    assert_eq!(stats.rejected.get("insufficient_scope"), Some(&2));
+    assert_eq!(
+        stats.rejected.get("signature_invalid"),
+        Some(&1),
+        "{stats:?}"
+    );
+    assert_eq!(stats.rejected.get("authorization_malformed"), Some(&1));
+    assert_eq!(stats.rejected.get("token_revoked"), Some(&1));
+}
+
+#[tokio::test]
 async fn a_malformed_authorization_header_is_400_invalid_request() {
     let (issuer, guard, reached, router) = setup().await;
     let token = issuer.token(json!({}));

@@ -1,9 +1,11 @@
 //! End to end with `tessera-guard`: the real `tessera serve` on a free loopback port, a
 //! guarded axum app in this process that trusts it by discovery, a token from the password
-//! grant, and its revocation through `/oauth/revoke`, refused by the guard within a second.
+//! grant, and its revocation through `/oauth/revoke`, refused by the guard within a second;
+//! and a signing-key rotation made with the CLI, picked up by a running guard (`rotation`).
 
 #[path = "../server/helpers.rs"]
 mod helpers;
+mod rotation;
 
 use std::time::{Duration, Instant};
 
