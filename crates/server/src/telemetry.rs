@@ -8,6 +8,7 @@ use std::sync::Arc;
 use tessera_core::events::{EventSink, SecurityEvent};
 use tracing_subscriber::EnvFilter;
 
+use crate::http::context::in_request;
 use crate::metrics::Metrics;
 
 /// How log lines are written.
@@ -57,6 +58,13 @@ impl TracingEvents {
 
 impl EventSink for TracingEvents {
     fn record(&self, event: SecurityEvent) {
+        in_request(|| self.log(event));
+    }
+}
+
+impl TracingEvents {
+    /// Counts `event` and logs it at WARN.
+    fn log(&self, event: SecurityEvent) {
         match event {
             SecurityEvent::ClientAuthFailed { client_id } => {
                 self.metrics.security_event("client_auth_failed");

@@ -15,6 +15,7 @@ mod grants;
 mod keys;
 mod revocation;
 mod tokens;
+mod verified;
 
 use std::fmt;
 use std::sync::{Arc, PoisonError, RwLock};
@@ -43,6 +44,7 @@ pub struct Authority<S: Store> {
     clock: Arc<dyn Clock>,
     passwords: Passwords,
     ring: RwLock<Arc<KeyRing>>,
+    verified: verified::VerifiedTokens,
     events: Arc<dyn EventSink>,
 }
 
@@ -73,6 +75,10 @@ impl<S: Store> Authority<S> {
             clock,
             passwords,
             ring: RwLock::new(Arc::new(ring)),
+            verified: verified::VerifiedTokens::new(
+                verified::CAPACITY,
+                tessera_jose::jwt::DEFAULT_LEEWAY_SECS,
+            ),
             events: Arc::new(IgnoreEvents),
         })
     }

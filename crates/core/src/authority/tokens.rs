@@ -8,6 +8,7 @@ use tessera_jose::jws::Header;
 use tessera_jose::{Claims, Validator, jwt};
 
 use super::{Authority, OAuthError};
+use crate::keys::KeyRing;
 use crate::model::{Client, Session, Timestamp, User};
 use crate::scope::{OPENID, Scope};
 use crate::secrets::random_jti;
@@ -231,8 +232,21 @@ impl<S: Store> Authority<S> {
     }
 
     /// Checks an access token's signature, header and claims, without asking the store.
+    /// A token that passed before under the same key ring and has not expired is not
+    /// checked again (see [`super::verified`]).
     pub(super) fn decode_access_token(&self, token: &str) -> Result<AccessClaims, OAuthError> {
         let ring = self.key_ring();
+        let now = self.now();
+        if let Some(claims) = self.verified.get(token, &ring, now) {
+            return Ok(claims);
+        }
+        let claims = self.check_access_token(token, &ring)?;
+        self.verified.insert(token, &claims, &ring, now);
+        Ok(claims)
+    }
+
+    /// The full check of [`Self::decode_access_token`], signature included.
+    fn check_access_token(&self, token: &str, ring: &KeyRing) -> Result<AccessClaims, OAuthError> {
         let validator = Validator::builder()
             .issuer(self.config.issuer.as_str())
             .typ(ACCESS_TOKEN_TYP)

@@ -241,3 +241,81 @@ fn sign_with(key: &SigningKey, typ: &str) -> String {
         .with_kid(key.kid());
     jwt::sign_with_header(&header, &claims, key).expect("signed")
 }
+
+/// A token checked once is remembered (its signature is not checked again), so these
+/// verify it first and then change what the cache must not hide.
+mod after_a_verified_request {
+    use super::*;
+
+    #[test]
+    fn a_revoked_access_token_is_refused() {
+        let h = Harness::new();
+        h.user("alice");
+        let app = h.app();
+        let login = h.login(&app, "alice", None);
+        block_on(h.auth.verify_access_token(&login.access_token)).expect("first use");
+        block_on(h.auth.revoke(&app, &login.access_token, None)).expect("revoked");
+        let err = block_on(h.auth.verify_access_token(&login.access_token)).expect_err("revoked");
+        assert_eq!(err.description(), "the access token was revoked");
+    }
+
+    #[test]
+    fn a_token_of_an_ended_session_is_refused() {
+        let h = Harness::new();
+        let alice = h.user("alice");
+        let app = h.app();
+        let login = h.login(&app, "alice", None);
+        let claims = block_on(h.auth.verify_access_token(&login.access_token)).expect("first");
+        let sid = claims.sid.expect("a user's token has a session");
+        block_on(h.auth.end_session(&alice.id, &sid)).expect("ended");
+        let err = block_on(h.auth.verify_access_token(&login.access_token)).expect_err("ended");
+        assert_eq!(err.description(), "the session has ended");
+    }
+
+    #[test]
+    fn an_expired_token_is_refused_with_the_same_leeway() {
+        let h = Harness::new();
+        h.user("alice");
+        let app = h.app();
+        let login = h.login(&app, "alice", None);
+        block_on(h.auth.verify_access_token(&login.access_token)).expect("first use");
+        h.clock.advance(900 + 59);
+        block_on(h.auth.verify_access_token(&login.access_token)).expect("within leeway");
+        h.clock.advance(1);
+        let err = block_on(h.auth.verify_access_token(&login.access_token)).expect_err("expired");
+        assert_eq!(err.description(), "the access token expired");
+    }
+
+    #[test]
+    fn a_token_of_a_retired_key_is_refused() {
+        let h = Harness::new();
+        h.user("alice");
+        let app = h.app();
+        let login = h.login(&app, "alice", None);
+        block_on(h.auth.verify_access_token(&login.access_token)).expect("first use");
+        let old = h.auth.key_ring().signing_key().kid().to_owned();
+        block_on(h.auth.rotate_keys_now(None)).expect("rotated");
+        // Rotation keeps the old key verifying (the cache may answer or not: same result).
+        block_on(h.auth.verify_access_token(&login.access_token)).expect("old key verifies");
+        block_on(h.auth.retire_key(&old)).expect("retired");
+        let err = block_on(h.auth.verify_access_token(&login.access_token)).expect_err("retired");
+        assert_eq!(err.code(), ErrorCode::InvalidToken);
+    }
+
+    #[test]
+    fn a_token_with_changed_bytes_is_checked_in_full() {
+        let h = Harness::new();
+        h.user("alice");
+        let app = h.app();
+        let login = h.login(&app, "alice", None);
+        block_on(h.auth.verify_access_token(&login.access_token)).expect("first use");
+        // Same signature (and so the same cache slot), another payload.
+        let (header, rest) = login.access_token.split_once('.').expect("jws");
+        let (_, signature) = rest.split_once('.').expect("jws");
+        let payload = tessera_jose::b64::encode(
+            br#"{"iss":"https://auth.example.test","sub":"u_admin","exp":9999999999}"#,
+        );
+        let forged = format!("{header}.{payload}.{signature}");
+        assert!(block_on(h.auth.verify_access_token(&forged)).is_err());
+    }
+}

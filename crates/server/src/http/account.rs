@@ -15,6 +15,7 @@ use crate::throttle::password_change_key;
 
 use super::bearer::Bearer;
 use super::blocking::on_blocking_pool;
+use super::context::in_request;
 use super::error::ApiError;
 use super::params::Params;
 use super::token::no_store;
@@ -31,7 +32,7 @@ use super::{AppState, ClientIp};
         (status = 401, description = "invalid_token (WWW-Authenticate: Bearer)", body = crate::openapi::ErrorBody),
     )
 )]
-#[tracing::instrument(skip_all, fields(sub = %claims.sub))]
+#[tracing::instrument(level = "debug", skip_all, fields(sub = %claims.sub))]
 pub async fn userinfo<S: Store>(
     State(state): State<AppState<S>>,
     Bearer(claims): Bearer,
@@ -60,11 +61,13 @@ pub async fn logout<S: Store>(
 ) -> Result<StatusCode, ApiError> {
     state.authority().logout(&claims).await?;
     state.metrics().revoked();
-    tracing::info!(
-        event = "logout",
-        sid = claims.sid.as_deref().unwrap_or("-"),
-        "logged out"
-    );
+    in_request(|| {
+        tracing::info!(
+            event = "logout",
+            sid = claims.sid.as_deref().unwrap_or("-"),
+            "logged out"
+        )
+    });
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -213,7 +216,7 @@ pub async fn change_password<S: Store>(
     {
         state.metrics().login_failed();
         if let Err(err) = state.throttle().record_failure(store, &key, ip).await {
-            tracing::warn!(error = %err, "cannot update the failed-login counter");
+            in_request(|| tracing::warn!(error = %err, "cannot update the failed-login counter"));
         }
     }
     result.map(|()| StatusCode::NO_CONTENT)

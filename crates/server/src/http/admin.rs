@@ -15,6 +15,7 @@ use tessera_core::{KeyChange, OAuthError, Store};
 use super::AppState;
 use super::bearer::Admin;
 use super::blocking::on_blocking_pool;
+use super::context::in_request;
 use super::error::ApiError;
 use super::json::{JsonBody, OptionalJson};
 use super::params::MAX_CREDENTIAL_LEN;
@@ -93,7 +94,7 @@ pub async fn create_user<S: Store>(
             .await
     })
     .await?;
-    tracing::info!(event = "user_created", user_id = %user.id, "account created");
+    in_request(|| tracing::info!(event = "user_created", user_id = %user.id, "account created"));
     Ok(json_no_store(StatusCode::CREATED, &user))
 }
 
@@ -141,7 +142,7 @@ pub async fn update_user<S: Store>(
             .set_user_disabled(&username, disabled)
             .await?;
     }
-    tracing::info!(event = "user_updated", "account updated");
+    in_request(|| tracing::info!(event = "user_updated", "account updated"));
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -157,7 +158,7 @@ pub async fn delete_user<S: Store>(
     Path(username): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     state.authority().delete_user(&username).await?;
-    tracing::info!(event = "user_deleted", "account deleted");
+    in_request(|| tracing::info!(event = "user_deleted", "account deleted"));
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -183,7 +184,9 @@ pub async fn unlock_user<S: Store>(
     let lifted = throttle::unlock(store, &user)
         .await
         .map_err(OAuthError::from)?;
-    tracing::info!(event = "user_unlocked", user_id = %user.id, lifted, "failed logins forgotten");
+    in_request(
+        || tracing::info!(event = "user_unlocked", user_id = %user.id, lifted, "failed logins forgotten"),
+    );
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -288,7 +291,9 @@ pub async fn create_client<S: Store>(
             new.public,
         )
         .await?;
-    tracing::info!(event = "client_created", client_id = %client.id, "client registered");
+    in_request(
+        || tracing::info!(event = "client_created", client_id = %client.id, "client registered"),
+    );
     Ok(json_no_store(
         StatusCode::CREATED,
         &ClientView::new(client, secret),
@@ -312,7 +317,7 @@ pub async fn delete_client<S: Store>(
         .delete_client(&id)
         .await
         .map_err(OAuthError::from)?;
-    tracing::info!(event = "client_removed", client_id = %id, "client removed");
+    in_request(|| tracing::info!(event = "client_removed", client_id = %id, "client removed"));
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -356,7 +361,7 @@ pub async fn rotate_keys<S: Store>(
         None => None,
     };
     let changes: Vec<KeyChange> = state.authority().rotate_keys_now(alg).await?;
-    tracing::info!(event = "keys_rotated", "signing key rotated");
+    in_request(|| tracing::info!(event = "keys_rotated", "signing key rotated"));
     Ok(json_no_store(StatusCode::OK, &changes))
 }
 
@@ -373,6 +378,6 @@ pub async fn retire_key<S: Store>(
     Path(kid): Path<String>,
 ) -> Result<Response, ApiError> {
     let change = state.authority().retire_key(&kid).await?;
-    tracing::info!(event = "key_retired", kid = %kid, "signing key retired");
+    in_request(|| tracing::info!(event = "key_retired", kid = %kid, "signing key retired"));
     Ok(json_no_store(StatusCode::OK, &change))
 }

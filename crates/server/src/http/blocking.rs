@@ -10,6 +10,7 @@ use tessera_core::OAuthError;
 use tokio::runtime::Handle;
 use tokio::sync::oneshot;
 
+use super::context::{RequestContext, carry};
 use super::error::ApiError;
 
 /// One queued piece of work.
@@ -72,11 +73,12 @@ where
 {
     let (answer, answered) = oneshot::channel();
     let handle = Handle::current();
+    let context = RequestContext::current();
     let job: Job = Box::new(move || {
         if answer.is_closed() {
             return;
         }
-        let _ = answer.send(handle.block_on(work()));
+        let _ = answer.send(handle.block_on(carry(context, work())));
     });
     let sent = match hashing_queue().lock() {
         Ok(queue) => queue.send(job).is_ok(),

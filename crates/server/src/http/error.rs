@@ -9,6 +9,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use tessera_core::{ErrorCode, OAuthError};
 
+use super::context::in_request;
+
 /// The realm named in `WWW-Authenticate` challenges.
 const REALM: &str = "tessera";
 
@@ -88,7 +90,7 @@ impl ApiError {
 
     /// 500 `server_error`; `internal` goes to the log only.
     pub fn internal(internal: &str) -> Self {
-        tracing::error!(cause = internal, "internal error");
+        in_request(|| tracing::error!(cause = internal, "internal error"));
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "server_error",
@@ -142,10 +144,12 @@ impl From<OAuthError> for ApiError {
         let status = status_of(err.code());
         match err.code() {
             ErrorCode::ServerError => {
-                tracing::error!(cause = err.internal().unwrap_or(""), "internal error");
+                let cause = err.internal().unwrap_or("");
+                in_request(|| tracing::error!(cause, "internal error"));
             }
             ErrorCode::TemporarilyUnavailable => {
-                tracing::warn!(cause = err.internal().unwrap_or(""), "store unavailable");
+                let cause = err.internal().unwrap_or("");
+                in_request(|| tracing::warn!(cause, "store unavailable"));
             }
             _ => {}
         }

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod bearer;
 pub mod blocking;
 pub mod client_auth;
+pub mod context;
 pub mod discovery;
 pub mod error;
 pub mod feed;
@@ -22,10 +23,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts, Request, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts};
 use axum::http::request::Parts;
-use axum::http::{HeaderName, HeaderValue, header};
-use axum::middleware::{self, Next};
+use axum::http::{Extensions, HeaderValue, header};
+use axum::middleware;
 use axum::routing::{delete, get, post};
 use tessera_core::{Authority, Store};
 
@@ -161,19 +162,19 @@ impl<S: Store> AppState<S> {
 
 /// The router with every endpoint of DESIGN.md's HTTP table.
 pub fn app<S: Store>(state: AppState<S>) -> Router {
-    let metrics = Arc::clone(state.metrics());
+    let envelope = observe::Envelope {
+        metrics: Arc::clone(state.metrics()),
+        proxies: Arc::clone(&state.inner.trusted_proxies),
+    };
     let max_body = state.inner.max_body;
-    let proxies = Arc::clone(&state.inner.trusted_proxies);
     Router::new()
         .merge(oauth_routes::<S>())
         .merge(account_routes::<S>())
         .merge(admin_routes::<S>())
         .merge(ops_routes::<S>())
         .fallback(not_found)
-        .layer(middleware::from_fn_with_state(metrics, observe::track))
-        .layer(middleware::from_fn_with_state(proxies, resolve_client_ip))
+        .layer(envelope)
         .layer(DefaultBodyLimit::max(max_body))
-        .layer(middleware::map_response(security_headers))
         .with_state(state)
 }
 
@@ -243,19 +244,6 @@ async fn not_found() -> ApiError {
     ApiError::not_found()
 }
 
-/// Headers every response carries.
-async fn security_headers(mut response: axum::response::Response) -> axum::response::Response {
-    let headers = response.headers_mut();
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers
-        .entry(HeaderName::from_static("referrer-policy"))
-        .or_insert(HeaderValue::from_static("no-referrer"));
-    response
-}
-
 /// Adds `Strict-Transport-Security` to every response (for a server on TLS).
 pub fn with_hsts(router: Router) -> Router {
     router.layer(middleware::map_response(
@@ -279,29 +267,16 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(parts
-            .extensions
-            .get::<Self>()
-            .copied()
-            .unwrap_or_else(|| Self(peer_ip(parts))))
+        // The envelope resolved it (proxies included) for the request's log context.
+        Ok(Self(
+            context::current_client_ip().unwrap_or_else(|| peer_ip(&parts.extensions)),
+        ))
     }
 }
 
-fn peer_ip(parts: &Parts) -> Option<IpAddr> {
-    parts
-        .extensions
+/// The TCP peer's address, when the server recorded it.
+fn peer_ip(extensions: &Extensions) -> Option<IpAddr> {
+    extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|info| info.0.ip())
-}
-
-/// Works out the [`ClientIp`] once per request, for the handlers and the request log.
-async fn resolve_client_ip(
-    State(proxies): State<Arc<TrustedProxies>>,
-    request: Request,
-    next: Next,
-) -> axum::response::Response {
-    let (mut parts, body) = request.into_parts();
-    let ip = peer_ip(&parts).map(|peer| proxies.client_ip_from_headers(peer, &parts.headers));
-    parts.extensions.insert(ClientIp(ip));
-    next.run(Request::from_parts(parts, body)).await
 }

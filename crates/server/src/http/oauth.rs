@@ -25,7 +25,7 @@ use super::token::no_store;
         (status = 401, description = "invalid_client", body = crate::openapi::ErrorBody),
     )
 )]
-#[tracing::instrument(skip_all, fields(client_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(client_id))]
 pub async fn revoke<S: Store>(
     State(state): State<AppState<S>>,
     headers: HeaderMap,
@@ -51,7 +51,7 @@ pub async fn revoke<S: Store>(
         (status = 401, description = "invalid_client", body = crate::openapi::ErrorBody),
     )
 )]
-#[tracing::instrument(skip_all, fields(client_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(client_id))]
 pub async fn introspect<S: Store>(
     State(state): State<AppState<S>>,
     headers: HeaderMap,

@@ -1,55 +1,159 @@
-//! Per-request telemetry: a span per request with the route pattern (never the raw path or
-//! query, which could hold a token) and the client's address (see [`super::ClientIp`]),
-//! counted in the metrics with its status and latency.
+//! The per-request envelope, one tower layer so that a request pays for one layer and no
+//! boxing: works out the client's address (see [`super::ClientIp`]), sets the request's log
+//! context (see [`super::context`]; a per-request span only at DEBUG), counts the request
+//! in the metrics with its status and latency, and adds the headers every response carries.
 
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request, State};
-use axum::middleware::Next;
+use axum::extract::{MatchedPath, Request};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use axum::response::Response;
+use pin_project_lite::pin_project;
+use tokio::task::futures::TaskLocalFuture;
+use tower_layer::Layer;
+use tower_service::Service;
 use tracing::Instrument as _;
+use tracing::instrument::Instrumented;
 
-use super::ClientIp;
+use super::context::{Ip, RequestContext};
+use super::peer_ip;
 use crate::metrics::Metrics;
+use crate::proxy::TrustedProxies;
 
-/// Records the request in the metrics and logs its completion at DEBUG.
-pub async fn track(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
-    // Cheap clones (a shared string, a method without allocation): nothing is formatted
-    // unless a subscriber records the span.
-    let route = request.extensions().get::<MatchedPath>().cloned();
-    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
-    let method = request.method().clone();
-    let client_ip = request.extensions().get::<ClientIp>().and_then(|ip| ip.0);
-    let started = Instant::now();
-    let span = tracing::info_span!(
-        "request",
-        %method,
-        route,
-        client_ip = tracing::field::display(Ip(client_ip))
-    );
-    let response = next.run(request).instrument(span.clone()).await;
-    let elapsed = started.elapsed();
-    let status = response.status().as_u16();
-    metrics.record_request(route, method.as_str(), status, elapsed);
-    span.in_scope(|| {
-        tracing::debug!(
-            status,
-            elapsed_ms = elapsed.as_millis() as u64,
-            "request done"
-        );
-    });
-    response
+/// What the envelope needs: the metrics to count into and the proxies to trust.
+#[derive(Clone, Debug)]
+pub struct Envelope {
+    /// Where requests are counted.
+    pub metrics: Arc<Metrics>,
+    /// The reverse proxies whose forwarding headers name the client.
+    pub proxies: Arc<TrustedProxies>,
 }
 
-/// The client's address in the log, `-` when unknown.
-struct Ip(Option<std::net::IpAddr>);
+impl<S> Layer<S> for Envelope {
+    type Service = EnvelopeService<S>;
 
-impl std::fmt::Display for Ip {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.0 {
-            Some(ip) => ip.fmt(f),
-            None => f.write_str("-"),
+    fn layer(&self, inner: S) -> Self::Service {
+        EnvelopeService {
+            inner,
+            envelope: self.clone(),
         }
     }
+}
+
+/// A route inside the [`Envelope`].
+#[derive(Clone, Debug)]
+pub struct EnvelopeService<S> {
+    inner: S,
+    envelope: Envelope,
+}
+
+impl<S> Service<Request> for EnvelopeService<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = EnvelopeFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        let client_ip = peer_ip(request.extensions()).map(|peer| {
+            self.envelope
+                .proxies
+                .client_ip_from_headers(peer, request.headers())
+        });
+        let context = RequestContext {
+            method: request.method().clone(),
+            route: request.extensions().get::<MatchedPath>().cloned(),
+            client_ip,
+        };
+        // Off unless DEBUG is on for this crate (see `super::context` for why).
+        let span = tracing::debug_span!(
+            "request",
+            method = %context.method,
+            route = context.route(),
+            client_ip = %Ip(client_ip),
+        );
+        let done = Done {
+            metrics: Arc::clone(&self.envelope.metrics),
+            context: context.clone(),
+            span: span.clone(),
+            started: Instant::now(),
+        };
+        let inner = self.inner.call(request).instrument(span);
+        EnvelopeFuture {
+            inner: context.into_scope(inner),
+            done: Some(done),
+        }
+    }
+}
+
+pin_project! {
+    /// The response of an [`EnvelopeService`].
+    pub struct EnvelopeFuture<F> {
+        #[pin]
+        inner: TaskLocalFuture<RequestContext, Instrumented<F>>,
+        done: Option<Done>,
+    }
+}
+
+/// What is done once the response is ready.
+struct Done {
+    metrics: Arc<Metrics>,
+    context: RequestContext,
+    span: tracing::Span,
+    started: Instant,
+}
+
+impl<F> Future for EnvelopeFuture<F>
+where
+    F: Future<Output = Result<Response, Infallible>>,
+{
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let Ok(mut response) = std::task::ready!(this.inner.poll(cx));
+        if let Some(done) = this.done.take() {
+            done.record(&response);
+        }
+        add_security_headers(response.headers_mut());
+        Poll::Ready(Ok(response))
+    }
+}
+
+impl Done {
+    fn record(self, response: &Response) {
+        let elapsed = self.started.elapsed();
+        let status = response.status().as_u16();
+        let route = self.context.route();
+        self.metrics
+            .record_request(route, self.context.method.as_str(), status, elapsed);
+        self.span.in_scope(|| {
+            tracing::debug!(
+                status,
+                elapsed_ms = elapsed.as_millis() as u64,
+                "request done"
+            );
+        });
+    }
+}
+
+/// Headers every response carries.
+fn add_security_headers(headers: &mut HeaderMap) {
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers
+        .entry(HeaderName::from_static("referrer-policy"))
+        .or_insert(HeaderValue::from_static("no-referrer"));
 }

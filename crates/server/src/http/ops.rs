@@ -9,6 +9,7 @@ use serde_json::json;
 use tessera_core::Store;
 
 use super::AppState;
+use super::context::in_request;
 
 /// `GET /healthz`: 200 while the process serves.
 #[utoipa::path(get, path = "/healthz", tag = "operations",
@@ -25,7 +26,7 @@ pub async fn readyz<S: Store>(State(state): State<AppState<S>>) -> Response {
     match state.authority().store().ping().await {
         Ok(()) => Json(json!({"status": "ready"})).into_response(),
         Err(err) => {
-            tracing::warn!(cause = %err, "not ready: store ping failed");
+            in_request(|| tracing::warn!(cause = %err, "not ready: store ping failed"));
             (
                 StatusCode::SERVICE_UNAVAILABLE,
                 Json(json!({"status": "unavailable"})),

@@ -10,6 +10,7 @@ use tessera_core::{ErrorCode, OAuthError, Store, TokenResponse};
 
 use super::blocking::on_blocking_pool;
 use super::client_auth::ClientCredentials;
+use super::context::in_request;
 use super::error::ApiError;
 use super::params::Params;
 use super::{AppState, ClientIp};
@@ -28,7 +29,7 @@ use super::{AppState, ClientIp};
         (status = 429, description = "too many failed logins; see Retry-After", body = crate::openapi::ErrorBody),
     )
 )]
-#[tracing::instrument(skip_all, fields(client_id, grant_type))]
+#[tracing::instrument(level = "debug", skip_all, fields(client_id, grant_type))]
 pub async fn token<S: Store>(
     State(state): State<AppState<S>>,
     ClientIp(ip): ClientIp,
@@ -88,12 +89,14 @@ async fn password<S: Store>(
         .map_err(OAuthError::from)?;
     if let Err(locked) = verdict {
         state.metrics().login_throttled();
-        tracing::warn!(
-            event = "login_throttled",
-            client_id = %client.id,
-            retry_after = locked.retry_after_secs(),
-            "password login refused by the throttle"
-        );
+        in_request(|| {
+            tracing::warn!(
+                event = "login_throttled",
+                client_id = %client.id,
+                retry_after = locked.retry_after_secs(),
+                "password login refused by the throttle"
+            )
+        });
         return Err(ApiError::throttled(locked.retry_after_secs()));
     }
     let authority = std::sync::Arc::clone(state.authority());
@@ -113,7 +116,7 @@ async fn password<S: Store>(
         Err(_) => Ok(()),
     };
     if let Err(err) = counted {
-        tracing::warn!(error = %err, "cannot update the failed-login counter");
+        in_request(|| tracing::warn!(error = %err, "cannot update the failed-login counter"));
     }
     result
 }
