@@ -16,7 +16,6 @@
 
 use std::convert::Infallible;
 use std::hint::black_box;
-use std::time::Instant;
 
 use http::{HeaderValue, Request, Response};
 use tessera_guard::Guard;
@@ -25,8 +24,10 @@ use tokio::runtime::Runtime;
 use tower::{Layer as _, Service, ServiceExt as _};
 
 mod common;
+mod interleave;
 
 use common::{AUDIENCE, ISSUER};
+use interleave::{env, pair};
 
 fn main() {
     let rounds = env("ROUNDS", 60);
@@ -141,49 +142,10 @@ fn guarded_calls(runtime: &Runtime, route: &Route, n: usize) {
     });
 }
 
-/// Per-call medians of A and B, and the median of per-round B/A ratios.
-fn pair(rounds: usize, batch: usize, a: impl Fn(usize), b: impl Fn(usize)) -> (f64, f64, f64) {
-    let time = |f: &dyn Fn(usize)| {
-        let start = Instant::now();
-        f(batch);
-        start.elapsed().as_secs_f64() / batch as f64
-    };
-    let (mut ta, mut tb, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
-    for _ in 0..3 {
-        time(&a);
-        time(&b);
-    }
-    for round in 0..rounds {
-        let (x, y) = if round % 2 == 0 {
-            let x = time(&a);
-            (x, time(&b))
-        } else {
-            let y = time(&b);
-            (time(&a), y)
-        };
-        ta.push(x);
-        tb.push(y);
-        ratios.push(y / x);
-    }
-    (median(ta), median(tb), median(ratios))
-}
-
 fn shown(secs: f64) -> String {
     if secs < 1e-6 {
         format!("{:.1} ns", secs * 1e9)
     } else {
         format!("{:.2} µs", secs * 1e6)
     }
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
-
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }
