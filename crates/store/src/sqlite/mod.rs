@@ -25,8 +25,7 @@ use std::str::FromStr;
 use rusqlite::types::FromSql;
 use rusqlite::{Connection, Params, Row};
 use sqlx::migrate::Migrator;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
-use sqlx::{ConnectOptions, Connection as _};
+use sqlx::sqlite::SqliteConnectOptions;
 use tessera_core::StoreError;
 
 pub use options::{SqliteOptions, Synchronous};
@@ -158,21 +157,13 @@ impl SqliteStore {
         options: &SqliteOptions,
     ) -> Result<(Self, Vec<Migration>), StoreError> {
         create_private(connect.get_filename())?;
-        // The journal mode belongs to the file: set once, it holds for every connection.
-        let wal = options
-            .apply(connect.clone())
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .connect()
-            .await
-            .or_store("database")?;
-        let _ = wal.close().await;
         let path = connect.get_filename().to_path_buf();
         let options = options.clone();
         // Waiting for another process's lock blocks: not on the async runtime's threads.
         let (conn, applied) = tokio::task::spawn_blocking(move || {
             let mut conn = Connection::open(&path).or_store("database")?;
             options.configure(&conn)?;
+            options.use_wal(&conn)?;
             let applied = migrate::apply(&mut conn)?;
             Ok::<_, StoreError>((conn, applied))
         })

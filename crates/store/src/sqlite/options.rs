@@ -1,9 +1,8 @@
 //! Tuning knobs of [`SqliteStore`](super::SqliteStore).
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteSynchronous};
 use tessera_core::StoreError;
 
 use super::error::SqlResultExt;
@@ -29,7 +28,7 @@ pub enum Synchronous {
 /// # Examples
 ///
 /// ```
-/// use std::time::Duration;
+/// use std::time::{Duration, Instant};
 /// use tessera_store::{SqliteOptions, Synchronous};
 ///
 /// let options = SqliteOptions::default()
@@ -83,23 +82,47 @@ impl SqliteOptions {
             Synchronous::Full => "FULL",
             Synchronous::Normal => "NORMAL",
         };
-        conn.pragma_update(None, "synchronous", synchronous)
+        // The busy timeout first: any statement may have to wait for another process.
+        conn.busy_timeout(self.busy_timeout)
+            .and_then(|()| conn.pragma_update(None, "synchronous", synchronous))
             .and_then(|()| conn.pragma_update(None, "foreign_keys", "ON"))
-            .and_then(|()| conn.busy_timeout(self.busy_timeout))
             .or_store("database settings")?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         Ok(())
     }
 
-    /// The settings of the connection that brings the schema up to date.
-    pub(super) fn apply(&self, connect: SqliteConnectOptions) -> SqliteConnectOptions {
-        let synchronous = match self.synchronous {
-            Synchronous::Full => SqliteSynchronous::Full,
-            Synchronous::Normal => SqliteSynchronous::Normal,
-        };
-        connect
-            .synchronous(synchronous)
-            .foreign_keys(true)
-            .busy_timeout(self.busy_timeout)
+    /// Puts the file in WAL mode (a setting of the file, kept for every later connection).
+    ///
+    /// Two processes opening a new file at once can each hold a read lock while asking for
+    /// the write lock the switch needs; SQLite then answers one of them "busy" at once,
+    /// without waiting in the busy handler (waiting could deadlock), so the switch is tried
+    /// again until the busy timeout has passed.
+    pub(super) fn use_wal(&self, conn: &Connection) -> Result<(), StoreError> {
+        let deadline = Instant::now() + self.busy_timeout;
+        loop {
+            let mode = conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| {
+                row.get::<_, String>(0)
+            });
+            match mode {
+                Ok(mode) if mode.eq_ignore_ascii_case("wal") => return Ok(()),
+                Ok(mode) => {
+                    return Err(StoreError::Unavailable(format!(
+                        "the database stays in journal mode {mode}, not WAL"
+                    )));
+                }
+                Err(err) if is_busy(&err) && Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Err(err) => return Err(err).or_store("journal mode"),
+            }
+        }
     }
+}
+
+/// True for SQLite's "busy" and "locked" answers: another connection holds a lock.
+fn is_busy(err: &rusqlite::Error) -> bool {
+    matches!(
+        err.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
 }
