@@ -33,7 +33,9 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" | tee -a "$OUT/run.log" >&2; }
-pin() { if command -v taskset >/dev/null; then taskset -c "$1" "${@:2}"; else "${@:2}"; fi; }
+# exec: run in the background, the program itself must be the PID the script records and
+# stops, not a subshell that would leave it running.
+pin() { if command -v taskset >/dev/null; then exec taskset -c "$1" "${@:2}"; else exec "${@:2}"; fi; }
 
 if ! command -v wrk >/dev/null; then
     log "installing wrk"
