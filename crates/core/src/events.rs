@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use crate::model::Timestamp;
+use crate::model::{ClientId, LoginSessionId, SessionId, Timestamp, UserId};
 
 /// Something an operator should be able to see in logs and metrics.
 #[derive(Clone, Debug, Eq, PartialEq)]
@@ -16,29 +16,46 @@ pub enum SecurityEvent {
         /// The `client_id` presented.
         client_id: String,
     },
+    /// An authorization code was presented again after it had been exchanged: it was
+    /// probably stolen, and the tokens issued from it have been revoked.
+    CodeReplayed {
+        /// The client that presented it.
+        client_id: ClientId,
+        /// The revoked session (refresh family).
+        session_id: SessionId,
+    },
+    /// A browser sign-in session ended, and its clients are being told.
+    BrowserSessionEnded {
+        /// The session's public id (`sid`).
+        login_session_id: LoginSessionId,
+        /// Its user.
+        user_id: UserId,
+        /// Why.
+        reason: EndReason,
+    },
     /// A password login failed.
     LoginFailed {
         /// The client used.
-        client_id: String,
+        client_id: ClientId,
         /// The account, when the username exists.
-        user_id: Option<String>,
+        user_id: Option<UserId>,
         /// Why (for logs only; the response never tells).
         reason: LoginFailure,
     },
     /// A user changed their password; their other sessions were ended.
     PasswordChanged {
         /// The account.
-        user_id: String,
+        user_id: UserId,
     },
     /// A refresh token was presented again after it had been rotated, outside the grace
     /// window: it was probably stolen, and its whole session has been revoked.
     RefreshReplayed {
         /// The revoked session.
-        session_id: String,
+        session_id: SessionId,
         /// Its user.
-        user_id: String,
+        user_id: UserId,
         /// The client that presented the token.
-        client_id: String,
+        client_id: ClientId,
         /// When.
         at: Timestamp,
     },
@@ -54,6 +71,34 @@ pub enum LoginFailure {
     UnknownUser,
     /// The password is wrong.
     WrongPassword,
+}
+
+/// Why a browser sign-in session ended.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub enum EndReason {
+    /// The user signed out (RP-initiated logout, the account page).
+    Logout,
+    /// The user changed their password (other sessions end).
+    PasswordChanged,
+    /// An administrator disabled, deleted or signed out the account, or reset its password.
+    Admin,
+    /// A refresh token or code of the session was replayed: it was probably stolen.
+    Replay,
+    /// Another user signed in in the same browser.
+    Replaced,
+}
+
+impl fmt::Display for EndReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Logout => "logout",
+            Self::PasswordChanged => "password_changed",
+            Self::Admin => "admin",
+            Self::Replay => "replay",
+            Self::Replaced => "replaced",
+        })
+    }
 }
 
 /// Receives [`SecurityEvent`]s (the server logs them and counts them in metrics).

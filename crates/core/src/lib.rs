@@ -11,18 +11,25 @@ pub mod authority;
 pub mod error;
 pub mod events;
 pub mod keys;
+pub mod lockout;
 pub mod model;
 pub mod password;
+pub mod refresh;
 pub mod scope;
 pub mod seal;
 pub mod secrets;
 pub mod store;
+pub mod transfer;
+pub mod uri;
 
 pub use authority::{
-    AccessClaims, Authority, Config, ErrorCode, Introspection, KeyChange, OAuthError,
-    TokenResponse, TokenTypeHint, UserInfo,
+    AccessClaims, Authority, Config, Introspection, KeyChange, NewClient, TokenResponse,
+    TokenTypeHint, UserInfo,
 };
-pub use error::StoreError;
+pub use error::{
+    AccountError, AdminError, ClientAuthError, GrantError, InternalError, RevokeError,
+    ServiceError, StartError, StoreError, TokenError,
+};
 pub use events::{EventSink, SecurityEvent};
 pub use keys::{KeyRing, RotationPolicy};
 pub use password::{PasswordCheck, PasswordPolicy, Passwords};

@@ -91,6 +91,13 @@ impl fmt::Display for PasswordError {
 
 impl std::error::Error for PasswordError {}
 
+impl PasswordError {
+    /// True when the password itself is the problem (empty, too long, NUL), not hashing.
+    pub fn is_callers(&self) -> bool {
+        matches!(self, Self::Empty | Self::TooLong | Self::Nul)
+    }
+}
+
 impl From<RandomError> for PasswordError {
     fn from(_: RandomError) -> Self {
         Self::Random

@@ -8,6 +8,7 @@
 use std::fmt;
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, NONCE_LEN, Nonce, RandomizedNonceKey};
+use aws_lc_rs::hmac;
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use zeroize::{Zeroize, Zeroizing};
@@ -138,6 +139,23 @@ impl MasterKey {
         sealed.extend_from_slice(&in_out);
         in_out.zeroize();
         Ok(sealed)
+    }
+
+    /// A MAC of `data` for `purpose` (HMAC-SHA256 under a key derived from the master key
+    /// for MACs only), for values a browser carries and must give back unchanged (anti-CSRF
+    /// tokens). Every instance with the same master key makes the same MAC.
+    pub fn mac(&self, purpose: &str, data: &[u8]) -> [u8; 32] {
+        let root = hmac::Key::new(hmac::HMAC_SHA256, self.bytes.as_ref());
+        let derived = hmac::sign(&root, b"tessera/mac-key/v1");
+        let key = hmac::Key::new(hmac::HMAC_SHA256, derived.as_ref());
+        let mut context = hmac::Context::with_key(&key);
+        context.update(purpose.as_bytes());
+        context.update(&[0]);
+        context.update(data);
+        let tag = context.sign();
+        let mut out = [0u8; 32];
+        out.copy_from_slice(tag.as_ref());
+        out
     }
 
     /// Decrypts what [`Self::seal`] made with the same `aad`.

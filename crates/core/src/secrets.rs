@@ -24,6 +24,8 @@ pub const ID_BYTES: usize = 16;
 pub enum IdKind {
     /// An OAuth client (`c_`).
     Client,
+    /// A back-channel logout notice in the outbox (`n_`).
+    Notice,
     /// A login session (`s_`).
     Session,
     /// A user account (`u_`).
@@ -35,6 +37,7 @@ impl IdKind {
     pub fn prefix(self) -> &'static str {
         match self {
             Self::Client => "c_",
+            Self::Notice => "n_",
             Self::Session => "s_",
             Self::User => "u_",
         }

@@ -11,7 +11,7 @@ use tessera_jose::{Algorithm, Clock, KeySet, SystemClock, Validator};
 use crate::cache_control::Bounds;
 use crate::error::{BuildError, FetchError};
 use crate::feed::{FeedStatus, Subscriber};
-use crate::fetch::{Fetcher, parse_url};
+use crate::fetch::{FetchPolicy, Fetcher, StreamClient};
 use crate::guard::{Guard, Inner};
 use crate::jwks::{CachePolicy, KeyCache};
 use crate::metrics::{Counters, MetricsHook};
@@ -224,7 +224,7 @@ impl GuardBuilder {
         if self.audiences.is_empty() {
             return Err(BuildError::NoAudience);
         }
-        let fetcher = Fetcher::new()?;
+        let fetcher = Fetcher::new(self.fetch_policy())?;
         let source = self.source.take().ok_or(BuildError::NoKeySource)?;
         let (keys, feed_base) = self.key_cache(source, &fetcher).await?;
         let leeway_secs = i64::try_from(self.leeway.as_secs()).unwrap_or(i64::MAX);
@@ -270,7 +270,7 @@ impl GuardBuilder {
     ) -> Result<(KeyCache, Option<String>), BuildError> {
         let (jwks_url, issuer) = match source {
             Source::Keys(keys) => return Ok((KeyCache::fixed(keys), self.feed_base(None))),
-            Source::JwksUrl(url) => (parse_url(&url, self.allow_plain_http)?, None),
+            Source::JwksUrl(url) => (self.url(&url)?, None),
             Source::Issuer(issuer) => (self.discover(&issuer, fetcher).await?, Some(issuer)),
         };
         let allowed = self.algorithms.clone();
@@ -291,7 +291,7 @@ impl GuardBuilder {
         let base = issuer.trim_end_matches('/');
         let mut last = None;
         for path in ["openid-configuration", "oauth-authorization-server"] {
-            let url = parse_url(&format!("{base}/.well-known/{path}"), self.allow_plain_http)?;
+            let url = self.url(&format!("{base}/.well-known/{path}"))?;
             match fetcher.document(&url).await {
                 Ok(document) => return self.read_metadata(issuer, &document.body),
                 Err(FetchError::Status(404)) => last = Some(FetchError::Status(404)),
@@ -312,7 +312,25 @@ impl GuardBuilder {
                 metadata.issuer
             )));
         }
-        parse_url(&metadata.jwks_uri, self.allow_plain_http)
+        self.url(&metadata.jwks_uri)
+    }
+
+    /// The fetch policy: no redirect followed (a redirect would let whoever controls the
+    /// first URL pick the next one), plain http only to loopback unless allowed.
+    fn fetch_policy(&self) -> FetchPolicy {
+        let policy = FetchPolicy::new();
+        if self.allow_plain_http {
+            policy.allow_plain_http()
+        } else {
+            policy
+        }
+    }
+
+    /// `url`, if the fetch policy allows it.
+    fn url(&self, url: &str) -> Result<Url, BuildError> {
+        self.fetch_policy()
+            .parse(url)
+            .map_err(|err| BuildError::Url(format!("{url:?}: {err}")))
     }
 
     async fn start_feed(
@@ -324,10 +342,11 @@ impl GuardBuilder {
         let base = base.trim_end_matches('/');
         let status = Arc::new(FeedStatus::new());
         let subscriber = Subscriber {
-            list: parse_url(&format!("{base}/revocations"), self.allow_plain_http)?,
-            stream: parse_url(&format!("{base}/revocations/stream"), self.allow_plain_http)?,
+            list: self.url(&format!("{base}/revocations"))?,
+            stream: self.url(&format!("{base}/revocations/stream"))?,
             poll_interval: self.poll_interval,
             fetcher,
+            streams: StreamClient::new()?,
             revoked: Arc::clone(revoked),
             clock: Arc::clone(&self.clock),
             status: Arc::clone(&status),

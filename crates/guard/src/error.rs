@@ -2,6 +2,7 @@
 //! ([`BuildError`]).
 
 use std::fmt;
+use std::time::Duration;
 
 use http::StatusCode;
 
@@ -164,18 +165,48 @@ impl From<tessera_jose::Error> for BuildError {
     }
 }
 
-/// Why fetching a document from the issuer failed.
+/// Why a fetch failed ([`crate::Fetcher`], and the guard's fetches from the issuer).
 #[derive(Clone, Debug, Eq, PartialEq)]
 #[non_exhaustive]
 pub enum FetchError {
     /// Connecting, sending or reading failed (the transport's message).
     Transport(String),
-    /// The server answered with a status other than 200.
+    /// The server answered with a status other than 200 (a redirect included, unless the
+    /// policy follows redirects).
     Status(u16),
     /// The body exceeded the size cap.
     TooLarge(usize),
     /// The body is not the JSON expected.
     Body(String),
+    /// The URL breaks the [`crate::FetchPolicy`]: nothing connected to it.
+    Refused(UrlError),
+    /// A redirect led to `to`, which the policy refuses: nothing connected to it.
+    Redirect {
+        /// Where the redirect led (resolved against the URL that answered).
+        to: String,
+        /// Why it is refused.
+        refused: UrlError,
+    },
+    /// More redirects than the policy follows (the limit).
+    TooManyRedirects(usize),
+    /// No complete answer within the time limit.
+    Timeout(Duration),
+}
+
+impl FetchError {
+    /// A stable snake_case code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Transport(_) => "transport_failed",
+            Self::Status(_) => "status_unexpected",
+            Self::TooLarge(_) => "body_too_large",
+            Self::Body(_) => "body_invalid",
+            Self::Refused(_) => "url_refused",
+            Self::Redirect { .. } => "redirect_refused",
+            Self::TooManyRedirects(_) => "redirects_too_many",
+            Self::Timeout(_) => "timeout",
+        }
+    }
 }
 
 impl fmt::Display for FetchError {
@@ -185,8 +216,55 @@ impl fmt::Display for FetchError {
             Self::Status(status) => write!(f, "HTTP status {status}"),
             Self::TooLarge(max) => write!(f, "body over the {max}-byte cap"),
             Self::Body(why) => write!(f, "unexpected body: {why}"),
+            Self::Refused(why) => write!(f, "URL refused: {why}"),
+            Self::Redirect { to, refused } => write!(f, "redirect to {to} refused: {refused}"),
+            Self::TooManyRedirects(max) => write!(f, "more than {max} redirects"),
+            Self::Timeout(limit) => write!(f, "no answer within {} s", limit.as_secs()),
         }
     }
 }
 
 impl std::error::Error for FetchError {}
+
+/// Why the [`crate::FetchPolicy`] refuses a URL (checked before anything connects to it).
+#[derive(Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub enum UrlError {
+    /// Not an absolute URL (the parser's message).
+    Invalid(String),
+    /// A scheme other than `https` and `http` (the scheme).
+    Scheme(String),
+    /// Plain `http://` to a host that is not loopback (the host), and the policy does not
+    /// allow it.
+    PlainHttp {
+        /// The host the URL names.
+        host: String,
+    },
+    /// A redirect from `https://` to plain `http://`.
+    Downgrade,
+}
+
+impl UrlError {
+    /// A stable snake_case code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Invalid(_) => "url_invalid",
+            Self::Scheme(_) => "url_scheme_unsupported",
+            Self::PlainHttp { .. } => "plain_http_refused",
+            Self::Downgrade => "https_downgrade_refused",
+        }
+    }
+}
+
+impl fmt::Display for UrlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Invalid(why) => write!(f, "{why}"),
+            Self::Scheme(scheme) => write!(f, "scheme {scheme} is not http(s)"),
+            Self::PlainHttp { .. } => write!(f, "plain http is allowed only to loopback hosts"),
+            Self::Downgrade => write!(f, "a redirect from https to plain http is refused"),
+        }
+    }
+}
+
+impl std::error::Error for UrlError {}

@@ -6,13 +6,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
+use futures_util::StreamExt as _;
 use reqwest::Url;
 use serde::Deserialize;
 use tessera_jose::Clock;
 use tokio::sync::watch;
 
 use crate::error::FetchError;
-use crate::fetch::Fetcher;
+use crate::fetch::{Fetcher, StreamClient};
 use crate::revoked::RevokedSet;
 use crate::sse;
 
@@ -115,6 +116,7 @@ pub(crate) struct Subscriber {
     pub(crate) stream: Url,
     pub(crate) poll_interval: Duration,
     pub(crate) fetcher: Fetcher,
+    pub(crate) streams: StreamClient,
     pub(crate) revoked: Arc<RevokedSet>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) status: Arc<FeedStatus>,
@@ -136,7 +138,7 @@ impl Subscriber {
             }
             failures = 0;
             self.status.synced.send_replace(true);
-            match self.fetcher.event_stream(&self.stream, self.cursor).await {
+            match self.streams.open(&self.stream, self.cursor).await {
                 Ok(response) => {
                     self.status.set(FeedState::Streaming);
                     let end = self.follow(response).await;
@@ -187,18 +189,11 @@ impl Subscriber {
     }
 
     /// Applies stream events until the stream ends or fails.
-    async fn follow(&mut self, mut response: reqwest::Response) -> Result<(), FetchError> {
-        let mut parser = sse::Parser::default();
-        loop {
-            let chunk = response
-                .chunk()
-                .await
-                .map_err(|err| FetchError::Transport(err.without_url().to_string()))?;
-            let Some(chunk) = chunk else { return Ok(()) };
-            let events = parser
-                .push(&chunk)
-                .map_err(|_| FetchError::Body("event line too long".into()))?;
-            for event in events.iter().filter(|e| e.event == "revocation") {
+    async fn follow(&mut self, response: reqwest::Response) -> Result<(), FetchError> {
+        let mut events = std::pin::pin!(sse::events_of(response));
+        while let Some(event) = events.next().await {
+            let event = event?;
+            if event.event == "revocation" {
                 match serde_json::from_str::<Entry>(&event.data) {
                     Ok(entry) => self.record(&entry),
                     Err(err) => tracing::warn!(error = %err, "revocation event unreadable"),
@@ -206,6 +201,7 @@ impl Subscriber {
             }
             self.purge_if_due();
         }
+        Ok(())
     }
 
     fn record(&mut self, entry: &Entry) {

@@ -180,7 +180,7 @@ impl Guard {
         if !inner.keys.is_fresh(Instant::now()) {
             return None;
         }
-        let hit = inner.verified.get(token, seen, inner.clock.now())?;
+        let hit = inner.verified.get(token, &seen, inner.clock.now())?;
         Some(self.unless_revoked(hit))
     }
 
@@ -192,7 +192,7 @@ impl Guard {
         let snapshot = inner.keys.keys().await?;
         let verified = match inner
             .verified
-            .get(token.as_bytes(), seen, inner.clock.now())
+            .get(token.as_bytes(), &seen, inner.clock.now())
         {
             Some(hit) => hit,
             None => self.verify_signed(token, seen, &snapshot).await?,
@@ -230,9 +230,7 @@ impl Guard {
         };
         // Cached under the generation read before the keys: if a refresh ran meanwhile, the
         // entry is simply never hit.
-        inner
-            .verified
-            .insert(token, hit.clone(), seen, inner.clock.now());
+        hit.cache_in(&inner.verified, token, seen, inner.clock.now());
         Ok(hit)
     }
 

@@ -31,6 +31,11 @@
 //! The reason (`jwt_expired`, `signature_invalid`, `token_revoked`, …) goes to the counters
 //! ([`Guard::stats`], [`MetricsHook`]) and debug logs, never to the caller. No token is
 //! ever logged, and no URL named in a token is ever fetched.
+//!
+//! What the guard fetches (discovery, JWKS, the feed) follows one [`FetchPolicy`]: https,
+//! plain http only to loopback, time limits, a 1 MiB cap, no redirect. The policy and its
+//! [`Fetcher`] are public for other clients of the issuer (`tessera token verify --jwks URL`
+//! uses them), as is [`bearer_token`], the `Authorization` header's parser.
 
 #![forbid(unsafe_code)]
 
@@ -53,8 +58,9 @@ mod verified;
 
 pub use bearer::bearer_token;
 pub use builder::GuardBuilder;
-pub use error::{BuildError, FetchError, Rejection};
+pub use error::{BuildError, FetchError, Rejection, UrlError};
 pub use feed::FeedState;
+pub use fetch::{FetchPolicy, Fetcher};
 pub use guard::Guard;
 pub use layer::{GuardLayer, GuardService, ResponseFuture};
 pub use metrics::{MetricsHook, Stats};

@@ -10,15 +10,17 @@
 //! refuses a good token, never accepts a bad one.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
+use std::hash::{BuildHasher, RandomState};
 use std::sync::{PoisonError, RwLock};
+
+use nohash_hasher::BuildNoHashHasher;
 
 /// Revoked `jti`s, each kept until its `exp` plus the leeway has passed.
 #[derive(Debug)]
 pub struct RevokedSet {
     key: RandomState,
     leeway: i64,
-    entries: RwLock<HashMap<u64, i64, BuildHasherDefault<AlreadyHashed>>>,
+    entries: RwLock<HashMap<u64, i64, BuildNoHashHasher<u64>>>,
 }
 
 impl RevokedSet {
@@ -96,27 +98,6 @@ impl RevokedSet {
             .capacity();
         let buckets = (capacity * 8).div_ceil(7).next_power_of_two();
         buckets * (size_of::<(u64, i64)>() + 1)
-    }
-}
-
-/// A hasher for keys that are already keyed hashes: it passes the value through.
-#[derive(Default)]
-pub(crate) struct AlreadyHashed(u64);
-
-impl Hasher for AlreadyHashed {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        // Only `write_u64` is called for `u64` keys; fold anything else in to stay correct.
-        for byte in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(*byte);
-        }
-    }
-
-    fn write_u64(&mut self, value: u64) {
-        self.0 = value;
     }
 }
 

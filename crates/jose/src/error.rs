@@ -41,6 +41,58 @@ pub enum Error {
     Key(KeyError),
     /// The crypto backend failed where it should not (random source, signing).
     Crypto,
+    /// A JWE could not be decrypted: the key unwrap, the tag, the padding or a length was
+    /// wrong. One error for all of them, so that no failure tells an attacker which step it
+    /// reached (no padding or MAC oracle).
+    Decryption,
+    /// The algorithm is known and refused as unsafe (`RSA1_5`, RFC 8725 §3.2).
+    AlgInsecure(String),
+    /// The JWE content encryption (`enc`) is unknown, or not the one the key allows.
+    EncNotAllowed(String),
+    /// The JWE header asks for compression (`zip`), which is refused (no decompression bombs).
+    ZipUnsupported,
+    /// The JWE ephemeral public key (`epk`) is missing, malformed, or not on the recipient
+    /// key's curve.
+    EpkInvalid(String),
+    /// A JWE meant to hold a signed JWT (`cty: JWT`) does not.
+    NotNested(String),
+    /// A DPoP proof (RFC 9449) was refused.
+    Dpop(DpopError),
+}
+
+/// Why a DPoP proof was refused (RFC 9449 §4.3). Each has a stable [`DpopError::code`];
+/// [`DpopError::oauth_error`] gives the OAuth error an endpoint answers with.
+#[derive(Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub enum DpopError {
+    /// The request carries no `DPoP` header.
+    Missing,
+    /// The request carries more than one `DPoP` header (or a list in one header).
+    Multiple,
+    /// The proof is not one well-formed compact JWS with JSON header and claims.
+    Malformed(String),
+    /// The header `typ` is not `dpop+jwt`.
+    Typ,
+    /// The `alg` is missing, symmetric, `none`, or not in the allow-list.
+    Alg(String),
+    /// The header `jwk` is missing, not a public asymmetric key, or does not fit `alg`.
+    Jwk(String),
+    /// The signature does not verify with the header's `jwk`.
+    Signature,
+    /// `htm` is missing or not the request's method.
+    Htm,
+    /// `htu` is missing or not the endpoint's URI.
+    Htu,
+    /// `iat` is missing, too old or in the future.
+    Iat,
+    /// `jti` is missing or empty.
+    Jti,
+    /// `ath` is missing or not the hash of the presented access token.
+    Ath,
+    /// The server expects a `nonce` and the proof has none, or another one.
+    Nonce,
+    /// The proof's key is not the one the access token is bound to (`cnf.jkt`).
+    KeyMismatch,
 }
 
 /// Which part of a token or document a structural error is in.
@@ -55,6 +107,14 @@ pub enum Part {
     Signature,
     /// A key document (JWK, JWKS, PEM).
     Key,
+    /// The encrypted key of a JWE.
+    EncryptedKey,
+    /// The initialization vector of a JWE.
+    Iv,
+    /// The ciphertext of a JWE.
+    Ciphertext,
+    /// The authentication tag of a JWE.
+    Tag,
 }
 
 /// A structural defect in the input.
@@ -71,6 +131,8 @@ pub enum Malformed {
     DuplicateMember(Part, String),
     /// A JSON document is not an object where one is required.
     NotObject(Part),
+    /// Compact JWE serialization needs exactly five dot-separated parts.
+    JweParts,
 }
 
 /// Why a claim was rejected.
@@ -132,6 +194,13 @@ impl Error {
             Self::Claim { claim, reason } => claim_code(claim, *reason),
             Self::Key(err) => err.code(),
             Self::Crypto => "crypto_failure",
+            Self::Decryption => "decryption_failed",
+            Self::AlgInsecure(_) => "alg_insecure",
+            Self::EncNotAllowed(_) => "enc_not_allowed",
+            Self::ZipUnsupported => "zip_unsupported",
+            Self::EpkInvalid(_) => "epk_invalid",
+            Self::NotNested(_) => "jwe_not_nested",
+            Self::Dpop(err) => err.code(),
         }
     }
 
@@ -155,6 +224,73 @@ impl Error {
             return Self::Malformed(Malformed::DuplicateMember(part, cut(name, 64)));
         }
         Self::Malformed(Malformed::Json(part, message))
+    }
+}
+
+impl DpopError {
+    /// The stable code of this refusal (`dpop_htu_mismatch`, `dpop_nonce_invalid`, …).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Missing => "dpop_missing",
+            Self::Multiple => "dpop_multiple",
+            Self::Malformed(_) => "dpop_malformed",
+            Self::Typ => "dpop_typ_invalid",
+            Self::Alg(_) => "dpop_alg_not_allowed",
+            Self::Jwk(_) => "dpop_jwk_invalid",
+            Self::Signature => "dpop_signature_invalid",
+            Self::Htm => "dpop_htm_mismatch",
+            Self::Htu => "dpop_htu_mismatch",
+            Self::Iat => "dpop_iat_invalid",
+            Self::Jti => "dpop_jti_missing",
+            Self::Ath => "dpop_ath_mismatch",
+            Self::Nonce => "dpop_nonce_invalid",
+            Self::KeyMismatch => "dpop_key_mismatch",
+        }
+    }
+
+    /// The OAuth error code for the response (RFC 9449 §7.1, §8, §9): `use_dpop_nonce` when
+    /// the nonce is missing or stale, `invalid_dpop_proof` otherwise.
+    pub fn oauth_error(&self) -> &'static str {
+        match self {
+            Self::Nonce => "use_dpop_nonce",
+            _ => "invalid_dpop_proof",
+        }
+    }
+}
+
+impl fmt::Display for DpopError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Missing => write!(f, "the request has no DPoP proof"),
+            Self::Multiple => write!(f, "the request has more than one DPoP proof"),
+            Self::Malformed(why) => write!(f, "the DPoP proof is malformed: {why}"),
+            Self::Typ => write!(f, "the DPoP proof's typ is not dpop+jwt"),
+            Self::Alg(alg) => write!(
+                f,
+                "the DPoP proof's alg {alg:?} is not an allowed asymmetric algorithm"
+            ),
+            Self::Jwk(why) => write!(f, "the DPoP proof's jwk is unusable: {why}"),
+            Self::Signature => write!(f, "the DPoP proof's signature does not verify"),
+            Self::Htm => write!(f, "the DPoP proof's htm is not the request's method"),
+            Self::Htu => write!(f, "the DPoP proof's htu is not this endpoint's URI"),
+            Self::Iat => write!(f, "the DPoP proof's iat is missing or outside the window"),
+            Self::Jti => write!(f, "the DPoP proof has no jti"),
+            Self::Ath => write!(
+                f,
+                "the DPoP proof's ath is missing or not the hash of the access token"
+            ),
+            Self::Nonce => write!(f, "the DPoP proof lacks the nonce the server expects"),
+            Self::KeyMismatch => write!(
+                f,
+                "the DPoP proof is signed by another key than the token is bound to"
+            ),
+        }
+    }
+}
+
+impl From<DpopError> for Error {
+    fn from(err: DpopError) -> Self {
+        Self::Dpop(err)
     }
 }
 
@@ -226,6 +362,24 @@ impl fmt::Display for Error {
             Self::Claim { claim, reason } => write_claim(f, claim, *reason),
             Self::Key(err) => err.fmt(f),
             Self::Crypto => write!(f, "the crypto backend failed"),
+            Self::Decryption => write!(f, "the JWE cannot be decrypted with this key"),
+            Self::AlgInsecure(alg) => write!(
+                f,
+                "algorithm {alg:?} is refused as unsafe (RSAES-PKCS1-v1_5 allows padding-oracle \
+                 attacks, RFC 8725 §3.2); use RSA-OAEP-256"
+            ),
+            Self::EncNotAllowed(enc) => write!(
+                f,
+                "content encryption {enc:?} is not allowed (A128GCM, A256GCM, A128CBC-HS256 and \
+                 A256CBC-HS512 are; a dir key decides its own)"
+            ),
+            Self::ZipUnsupported => write!(
+                f,
+                "the JWE is compressed (zip); compressed JWEs are refused"
+            ),
+            Self::EpkInvalid(why) => write!(f, "invalid ephemeral public key (epk): {why}"),
+            Self::NotNested(why) => write!(f, "the JWE does not hold a signed JWT: {why}"),
+            Self::Dpop(err) => err.fmt(f),
         }
     }
 }
@@ -254,6 +408,10 @@ impl fmt::Display for Malformed {
             Self::Json(part, msg) => write!(f, "{part} is not valid JSON: {msg}"),
             Self::DuplicateMember(part, name) => write!(f, "{part} names member {name} twice"),
             Self::NotObject(part) => write!(f, "{part} is not a JSON object"),
+            Self::JweParts => write!(
+                f,
+                "not a compact JWE: expected five base64url parts separated by dots"
+            ),
         }
     }
 }
@@ -265,6 +423,10 @@ impl fmt::Display for Part {
             Self::Payload => "payload",
             Self::Signature => "signature",
             Self::Key => "key",
+            Self::EncryptedKey => "encrypted key",
+            Self::Iv => "initialization vector",
+            Self::Ciphertext => "ciphertext",
+            Self::Tag => "authentication tag",
         })
     }
 }

@@ -29,6 +29,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use tessera_core::lockout::LockoutPolicy;
 use tessera_core::{Config, MasterKey, PasswordPolicy};
 use tessera_jose::Algorithm;
 use tessera_store::{Location, PgOptions, SqliteOptions, StoreOptions, Synchronous};
@@ -253,6 +254,27 @@ pub struct ThrottleSettings {
     pub ip: ThrottleLimits,
 }
 
+impl ThrottleSettings {
+    /// The per-account lock-out policy, which the authority applies.
+    pub fn account_policy(&self) -> LockoutPolicy {
+        self.account.policy()
+    }
+
+    /// The per-address policy, which the server's throttle applies.
+    pub fn ip_policy(&self) -> LockoutPolicy {
+        self.ip.policy()
+    }
+}
+
+impl ThrottleLimits {
+    /// As a lock-out policy; a counter is forgotten after a quiet `max_backoff` (at least a
+    /// minute).
+    fn policy(&self) -> LockoutPolicy {
+        LockoutPolicy::new(self.max_failures, self.base_backoff, self.max_backoff)
+            .forget_after(self.max_backoff.max(Duration::from_secs(60)))
+    }
+}
+
 /// One throttle: after `max_failures` consecutive failures, each further attempt must wait
 /// `base_backoff * 2^(failures - max_failures)`, at most `max_backoff`; early attempts get
 /// 429 with `Retry-After`. A success resets the count, and so does a quiet `max_backoff`.
@@ -339,6 +361,7 @@ impl Settings {
         config.rotation.publish_ahead = self.keys.publish_ahead;
         config.rotation.reload_every = self.server.maintenance_interval;
         config.passwords = self.passwords;
+        config.lockout = self.throttle.account_policy();
         config
     }
 }

@@ -32,7 +32,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use tessera_core::events::EventSink;
-use tessera_core::{Authority, MasterKey, OAuthError, Store, StoreError, SystemClock};
+use tessera_core::keys::KeyRingError;
+use tessera_core::seal::SealError;
+use tessera_core::{Authority, InternalError, MasterKey, StartError, StoreError, SystemClock};
 use tessera_store::AnyStore;
 
 pub use tessera_store::Migration;
@@ -50,6 +52,9 @@ pub type AppAuthority = Authority<AppStore>;
 pub struct Deployment {
     settings: Settings,
     authority: Arc<AppAuthority>,
+    /// The authority's store, kept to close it (the authority shares it; nothing else here
+    /// reads or writes through it).
+    store: AppStore,
     /// True when this open created the deployment's first signing key (a new database).
     pub first_start: bool,
 }
@@ -72,7 +77,7 @@ pub enum DeploymentError {
     /// The database cannot be opened or is not a Tessera database this version can use.
     Store(StoreError),
     /// The authority refused to start (bad settings, undecryptable keys).
-    Authority(OAuthError),
+    Authority(StartError),
 }
 
 impl fmt::Display for DeploymentError {
@@ -80,13 +85,15 @@ impl fmt::Display for DeploymentError {
         match self {
             Self::Config(why) | Self::MasterKey(why) => f.write_str(why),
             Self::Io { what, source } => write!(f, "{what}: {source}"),
-            Self::Store(err) => write!(f, "cannot open the database: {err}"),
+            Self::Store(err) => {
+                write!(
+                    f,
+                    "cannot open the database: {}",
+                    crate::http::error::chain(err)
+                )
+            }
             Self::Authority(err) => {
-                write!(f, "cannot start: {}", err.description())?;
-                match err.internal() {
-                    Some(internal) => write!(f, " ({internal})"),
-                    None => Ok(()),
-                }
+                write!(f, "cannot start: {}", crate::http::error::chain(err))
             }
         }
     }
@@ -97,6 +104,7 @@ impl std::error::Error for DeploymentError {
         match self {
             Self::Io { source, .. } => Some(source),
             Self::Store(err) => Some(err),
+            Self::Authority(err) => Some(err),
             _ => None,
         }
     }
@@ -147,11 +155,11 @@ impl Deployment {
     ) -> Result<Self, DeploymentError> {
         create_private_dir(&settings.data_dir)?;
         let store = open_store(settings).await?;
-        let first_start = store.all_keys().await?.is_empty();
+        let first_start = AppAuthority::is_new_deployment(&store).await?;
         let master = load_master_key(&settings.master_key, first_start)?;
         let mut authority = Authority::start(
             settings.to_authority_config(),
-            store,
+            store.clone(),
             master,
             Arc::new(SystemClock),
         )
@@ -163,6 +171,7 @@ impl Deployment {
         Ok(Self {
             settings: settings.clone(),
             authority: Arc::new(authority),
+            store,
             first_start,
         })
     }
@@ -177,9 +186,10 @@ impl Deployment {
         &self.settings
     }
 
-    /// The store (also reachable as `authority().store()`).
-    pub fn store(&self) -> &AppStore {
-        self.authority.store()
+    /// Closes the store's connections (waits for pending writes to commit). The authority
+    /// must not be used afterwards.
+    pub async fn close(&self) {
+        self.store.close().await;
     }
 }
 
@@ -242,10 +252,11 @@ fn load_master_key(
 }
 
 /// Explains a failed start; a key that does not open means the wrong master key.
-fn start_error(err: OAuthError, source: &MasterKeySource) -> DeploymentError {
-    let sealed = err
-        .internal()
-        .is_some_and(|why| why.contains("does not open"));
+fn start_error(err: StartError, source: &MasterKeySource) -> DeploymentError {
+    let sealed = matches!(
+        err,
+        StartError::Internal(InternalError::Keys(KeyRingError::Seal(SealError::Open)))
+    );
     if !sealed {
         return DeploymentError::Authority(err);
     }

@@ -6,7 +6,7 @@
 use std::fmt;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use axum_server::Handle;
 use axum_server::tls_rustls::RustlsConfig;
@@ -17,7 +17,7 @@ use crate::deployment::{Deployment, DeploymentError};
 use crate::http::{AppState, app, with_hsts};
 use crate::metrics::Metrics;
 use crate::telemetry::TracingEvents;
-use crate::throttle::{Limits, Throttle, ThrottleConfig};
+use crate::throttle::{Throttle, ThrottleConfig};
 
 /// How often the maintenance task runs unless `server.maintenance_interval` says otherwise.
 pub const DEFAULT_MAINTENANCE_INTERVAL: Duration = Duration::from_secs(60);
@@ -120,7 +120,7 @@ pub async fn run(
     on_listening(&listening);
     let served = serve(listener, app(state), settings.server.tls.as_ref()).await;
     maintenance.abort();
-    authority.store().close().await;
+    deployment.close().await;
     tracing::info!("stopped");
     served
 }
@@ -134,21 +134,11 @@ fn bind(address: SocketAddr) -> Result<TcpListener, ServeError> {
     Ok(listener)
 }
 
-/// The throttle limits from the `[throttle]` settings.
+/// The address throttle's limits from the `[throttle.ip]` settings (the account limits,
+/// `[throttle.account]`, go to the authority: see [`ThrottleSettings::account_policy`]).
 pub fn throttle_config(settings: &ThrottleSettings) -> ThrottleConfig {
-    let limits = |l: &crate::config::ThrottleLimits| Limits {
-        free_failures: l.max_failures,
-        base_delay: l.base_backoff,
-        max_delay: l.max_backoff,
-    };
     ThrottleConfig {
-        account: limits(&settings.account),
-        ip: limits(&settings.ip),
-        forget_after: settings
-            .account
-            .max_backoff
-            .max(settings.ip.max_backoff)
-            .max(Duration::from_secs(60)),
+        ip: settings.ip_policy(),
         ..ThrottleConfig::default()
     }
 }
@@ -252,28 +242,21 @@ async fn maintain<S: Store>(
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
-        let now = unix_now();
-        match authority.apply_rotation(now).await {
+        match authority.apply_rotation().await {
             Ok(changes) => {
                 for change in changes {
                     tracing::info!(kid = %change.kid, alg = %change.alg, to = ?change.to, "signing key changed state");
                 }
             }
             Err(err) => {
-                tracing::warn!(error = %err, cause = err.internal().unwrap_or(""), "key rotation failed")
+                tracing::warn!(cause = %crate::http::error::chain(&err), "key rotation failed")
             }
         }
-        match authority.store().purge_expired(now).await {
+        match authority.purge_expired().await {
             Ok(0) => {}
             Ok(rows) => tracing::debug!(rows, "purged expired records"),
-            Err(err) => tracing::warn!(error = %err, "purge failed"),
+            Err(err) => tracing::warn!(cause = %crate::http::error::chain(&err), "purge failed"),
         }
         throttle.purge(Instant::now());
     }
-}
-
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }

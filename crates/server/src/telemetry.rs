@@ -76,14 +76,14 @@ impl TracingEvents {
                 reason,
             } => {
                 self.metrics.security_event("login_failed");
-                let user_id = user_id.as_deref().unwrap_or("-");
+                let user_id = user_id.as_ref().map_or("-", |id| id.as_str());
                 tracing::warn!(event = "login_failed", %client_id, user_id, %reason, "password login failed");
             }
             SecurityEvent::PasswordChanged { user_id } => {
                 self.metrics.security_event("password_changed");
                 tracing::warn!(
                     event = "password_changed",
-                    user_id,
+                    %user_id,
                     "password changed; other sessions ended"
                 );
             }
@@ -96,10 +96,10 @@ impl TracingEvents {
                 self.metrics.security_event("refresh_replayed");
                 tracing::warn!(
                     event = "refresh_replayed",
-                    session_id,
-                    user_id,
+                    %session_id,
+                    %user_id,
                     %client_id,
-                    at,
+                    at = at.secs(),
                     "a rotated refresh token was replayed; its session is revoked"
                 );
             }

@@ -1,14 +1,19 @@
 //! How domain values that have no column type of their own are stored, the same on every
-//! backend: lists as JSON arrays in text, key states as lower-case names.
+//! backend: lists as JSON arrays in text, key states as lower-case names, algorithms by their
+//! JWS name, scopes as their space-separated string, a client's browser settings as a JSON
+//! object.
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tessera_core::StoreError;
-use tessera_core::model::KeyState;
+use tessera_core::error::Cause;
+use tessera_core::model::{ClientWeb, KeyState};
+use tessera_core::scope::Scope;
+use tessera_jose::Algorithm;
 
 /// Encodes a list (roles, grants, scopes, audiences) as a JSON array.
 pub(crate) fn encode_list<T: Serialize>(items: &[T]) -> Result<String, StoreError> {
-    serde_json::to_string(items).map_err(|err| StoreError::Corrupt(format!("list: {err}")))
+    serde_json::to_string(items).map_err(|err| StoreError::Corrupt(Cause::new(err)))
 }
 
 /// Decodes a list stored by [`encode_list`]; `column` names it in the error.
@@ -16,7 +21,28 @@ pub(crate) fn decode_list<T: DeserializeOwned>(
     json: &str,
     column: &str,
 ) -> Result<Vec<T>, StoreError> {
-    serde_json::from_str(json).map_err(|err| StoreError::Corrupt(format!("{column}: {err}")))
+    serde_json::from_str(json).map_err(|err| StoreError::corrupt(format!("{column}: {err}")))
+}
+
+/// Encodes a client's browser settings as a JSON object.
+pub(crate) fn encode_web(web: &ClientWeb) -> Result<String, StoreError> {
+    serde_json::to_string(web).map_err(|err| StoreError::Corrupt(Cause::new(err)))
+}
+
+/// Decodes a client's browser settings stored by [`encode_web`].
+pub(crate) fn decode_web(json: &str) -> Result<ClientWeb, StoreError> {
+    serde_json::from_str(json).map_err(|err| StoreError::corrupt(format!("web: {err}")))
+}
+
+/// Parses a stored algorithm name (`"ES256"`); an unknown one means corrupt data.
+pub(crate) fn parse_alg(name: &str) -> Result<Algorithm, StoreError> {
+    name.parse()
+        .map_err(|_| StoreError::corrupt(format!("unknown signing algorithm {name:?}")))
+}
+
+/// Parses a stored scope string; a malformed one means corrupt data.
+pub(crate) fn parse_scope(text: &str) -> Result<Scope, StoreError> {
+    Scope::parse(text).map_err(|err| StoreError::Corrupt(Cause::new(err)))
 }
 
 /// The stored name of a key state.
@@ -36,7 +62,7 @@ pub(crate) fn parse_key_state(name: &str) -> Result<KeyState, StoreError> {
         "active" => Ok(KeyState::Active),
         "retiring" => Ok(KeyState::Retiring),
         "retired" => Ok(KeyState::Retired),
-        other => Err(StoreError::Corrupt(format!("unknown key state {other:?}"))),
+        other => Err(StoreError::corrupt(format!("unknown key state {other:?}"))),
     }
 }
 
@@ -75,6 +101,16 @@ mod tests {
             assert_eq!(parse_key_state(key_state_name(state)), Ok(state));
         }
         assert!(parse_key_state("lost").is_err());
+    }
+
+    #[test]
+    fn algorithms_and_scopes_round_trip_and_bad_ones_are_corrupt() {
+        assert_eq!(parse_alg(Algorithm::ES256.as_str()), Ok(Algorithm::ES256));
+        assert!(matches!(parse_alg("none"), Err(StoreError::Corrupt(_))));
+        assert!(matches!(parse_alg("es256"), Err(StoreError::Corrupt(_))));
+        let scope = Scope::parse("openid orders:read").expect("scope");
+        assert_eq!(parse_scope(&scope.to_string()), Ok(scope));
+        assert!(matches!(parse_scope("a\"b"), Err(StoreError::Corrupt(_))));
     }
 
     #[test]

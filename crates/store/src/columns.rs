@@ -12,7 +12,7 @@ macro_rules! user_columns {
 /// Columns of a client row.
 macro_rules! client_columns {
     () => {
-        "id, name, secret_hash, grants, scopes, audiences, created_at"
+        "id, name, secret_hash, grants, scopes, audiences, created_at, web"
     };
 }
 
@@ -22,7 +22,7 @@ macro_rules! session_columns {
         "sessions.id AS id, sessions.user_id AS user_id, sessions.client_id AS client_id, \
          sessions.scope AS scope, sessions.created_at AS created_at, \
          sessions.expires_at AS expires_at, sessions.last_used_at AS last_used_at, \
-         sessions.revoked_at AS revoked_at"
+         sessions.revoked_at AS revoked_at, sessions.login_session_id AS login_session_id"
     };
 }
 
@@ -40,4 +40,38 @@ macro_rules! key_columns {
     };
 }
 
-pub(crate) use {client_columns, key_columns, refresh_columns, session_columns, user_columns};
+/// Columns of a login-session row.
+macro_rules! login_session_columns {
+    () => {
+        "id, secret_hash, user_id, auth_time, amr, acr, created_at, last_seen_at, \
+         idle_expires_at, expires_at, ended_at"
+    };
+}
+
+/// Columns of an authorization-code row.
+macro_rules! code_columns {
+    () => {
+        "hash, client_id, redirect_uri, code_challenge, user_id, login_session_id, scope, \
+         nonce, auth_time, amr, acr, created_at, expires_at"
+    };
+}
+
+/// Columns of a consent row.
+macro_rules! consent_columns {
+    () => {
+        "user_id, client_id, scope, granted_at"
+    };
+}
+
+/// Columns of a logout-outbox row.
+macro_rules! notice_columns {
+    () => {
+        "id, client_id, uri, login_session_id, user_id, jti, created_at, attempts, \
+         next_attempt_at"
+    };
+}
+
+pub(crate) use {
+    client_columns, code_columns, consent_columns, key_columns, login_session_columns,
+    notice_columns, refresh_columns, session_columns, user_columns,
+};

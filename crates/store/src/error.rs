@@ -3,6 +3,7 @@
 use sqlx::error::{DatabaseError, ErrorKind};
 use sqlx::migrate::MigrateError;
 use tessera_core::StoreError;
+use tessera_core::error::Cause;
 
 /// Adds [`StoreResultExt::or_store`] to sqlx results.
 pub(crate) trait StoreResultExt<T> {
@@ -16,6 +17,18 @@ impl<T> StoreResultExt<T> for Result<T, sqlx::Error> {
     }
 }
 
+/// Names the record behind a conflict (`user alice`, `signing key k1`), as an import reports
+/// it; other errors pass unchanged.
+pub(crate) fn named_conflict<'a>(
+    kind: &'static str,
+    name: &'a str,
+) -> impl FnOnce(StoreError) -> StoreError + 'a {
+    move |err| match err {
+        StoreError::Conflict(_) => StoreError::Conflict(format!("{kind} {name}")),
+        other => other,
+    }
+}
+
 /// Maps a migration failure: trouble reaching the database stays `Unavailable`; a schema
 /// this version does not know (newer, or changed after it was applied) is `Corrupt`.
 pub(crate) fn from_migrate(err: MigrateError) -> StoreError {
@@ -23,10 +36,11 @@ pub(crate) fn from_migrate(err: MigrateError) -> StoreError {
         MigrateError::Execute(err) | MigrateError::ExecuteMigration(err, _) => {
             match from_sqlx(err, "schema") {
                 StoreError::Unavailable(why) => StoreError::Unavailable(why),
-                other => StoreError::Corrupt(format!("migration failed: {other}")),
+                StoreError::Corrupt(why) => StoreError::Corrupt(why),
+                other => StoreError::corrupt(format!("migration failed: {other}")),
             }
         }
-        other => StoreError::Corrupt(format!("migration failed: {other}")),
+        other => StoreError::Corrupt(Cause::new(other)),
     }
 }
 
@@ -35,27 +49,30 @@ pub(crate) fn from_migrate(err: MigrateError) -> StoreError {
 /// database (pool timeout, I/O, busy or locked) to `Unavailable`.
 pub(crate) fn from_sqlx(err: sqlx::Error, what: &'static str) -> StoreError {
     match err {
-        sqlx::Error::Database(db) => from_database(db.as_ref(), what),
+        sqlx::Error::Database(db) => from_database(db, what),
         sqlx::Error::RowNotFound => StoreError::NotFound,
         sqlx::Error::ColumnDecode { .. }
         | sqlx::Error::ColumnIndexOutOfBounds { .. }
         | sqlx::Error::ColumnNotFound(_)
         | sqlx::Error::Decode(_)
-        | sqlx::Error::TypeNotFound { .. } => StoreError::Corrupt(err.to_string()),
-        sqlx::Error::Migrate(err) => StoreError::Corrupt(format!("migration failed: {err}")),
-        other => StoreError::Unavailable(other.to_string()),
+        | sqlx::Error::TypeNotFound { .. }
+        | sqlx::Error::Migrate(_) => StoreError::Corrupt(Cause::new(err)),
+        other => StoreError::Unavailable(Cause::new(other)),
     }
 }
 
-fn from_database(db: &dyn DatabaseError, what: &'static str) -> StoreError {
-    match db.kind() {
-        ErrorKind::UniqueViolation => StoreError::Conflict(what.to_owned()),
-        ErrorKind::ForeignKeyViolation => StoreError::NotFound,
-        ErrorKind::NotNullViolation | ErrorKind::CheckViolation => {
-            StoreError::Corrupt(db.message().to_owned())
-        }
-        _ if is_corruption(db) => StoreError::Corrupt(db.message().to_owned()),
-        _ => StoreError::Unavailable(db.message().to_owned()),
+fn from_database(db: Box<dyn DatabaseError>, what: &'static str) -> StoreError {
+    let corrupt = match db.kind() {
+        ErrorKind::UniqueViolation => return StoreError::Conflict(what.to_owned()),
+        ErrorKind::ForeignKeyViolation => return StoreError::NotFound,
+        ErrorKind::NotNullViolation | ErrorKind::CheckViolation => true,
+        _ => is_corruption(db.as_ref()),
+    };
+    let cause = Cause::new(sqlx::Error::Database(db));
+    if corrupt {
+        StoreError::Corrupt(cause)
+    } else {
+        StoreError::Unavailable(cause)
     }
 }
 
@@ -86,11 +103,14 @@ mod tests {
             StoreError::NotFound
         );
         let io = std::io::Error::other("disk gone");
-        assert!(matches!(
-            from_sqlx(io.into(), "user"),
-            StoreError::Unavailable(_)
-        ));
+        match from_sqlx(io.into(), "user") {
+            StoreError::Unavailable(cause) => assert!(cause.to_string().contains("disk gone")),
+            other => panic!("{other:?}"),
+        }
         let decode = sqlx::Error::Decode("bad".into());
-        assert!(matches!(from_sqlx(decode, "user"), StoreError::Corrupt(_)));
+        let corrupt = from_sqlx(decode, "user");
+        assert!(matches!(corrupt, StoreError::Corrupt(_)));
+        let source = std::error::Error::source(&corrupt).expect("the cause is the source");
+        assert!(source.to_string().contains("bad"), "{source}");
     }
 }

@@ -1,6 +1,7 @@
 //! Schema migrations, as `tessera migrate` reports them: which ones this build ships, and
 //! which ones a database still lacks. Both backends keep sqlx's bookkeeping table
-//! (`_sqlx_migrations`); the rules for reading it are the same on each.
+//! (`_sqlx_migrations`, written by sqlx on PostgreSQL and by [`crate::sqlite`] on SQLite);
+//! the rules for reading it are the same on each.
 
 use std::collections::HashMap;
 
@@ -35,7 +36,38 @@ impl From<(i64, bool, Vec<u8>)> for Applied {
     }
 }
 
-/// The migrations of `migrator` that `applied` lacks, oldest first.
+/// One migration a build ships, as the bookkeeping knows it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Shipped<'a> {
+    /// Its number, from its file name.
+    pub(crate) version: i64,
+    /// What it does, from its file name.
+    pub(crate) description: &'a str,
+    /// sqlx's checksum of it: the SHA-384 of its SQL.
+    pub(crate) checksum: &'a [u8],
+}
+
+/// The migrations a build ships for one backend.
+pub(crate) trait Migrations {
+    /// Every migration that brings the schema forward, oldest first.
+    fn shipped(&self) -> Vec<Shipped<'_>>;
+}
+
+/// PostgreSQL's, embedded by `sqlx::migrate!`.
+impl Migrations for Migrator {
+    fn shipped(&self) -> Vec<Shipped<'_>> {
+        self.iter()
+            .filter(|m| !m.migration_type.is_down_migration())
+            .map(|m| Shipped {
+                version: m.version,
+                description: &m.description,
+                checksum: &m.checksum,
+            })
+            .collect()
+    }
+}
+
+/// The migrations of `migrations` that `applied` lacks, oldest first.
 ///
 /// # Errors
 ///
@@ -43,24 +75,21 @@ impl From<(i64, bool, Vec<u8>)> for Applied {
 /// migration failed part-way, one was applied that this build does not know (a newer
 /// version migrated it), or one was changed after it was applied.
 pub(crate) fn pending(
-    migrator: &Migrator,
+    migrations: &(impl Migrations + ?Sized),
     applied: &[Applied],
 ) -> Result<Vec<Migration>, StoreError> {
-    let ours: HashMap<i64, &[u8]> = migrator
-        .iter()
-        .filter(|m| !m.migration_type.is_down_migration())
-        .map(|m| (m.version, m.checksum.as_ref()))
-        .collect();
+    let shipped = migrations.shipped();
+    let ours: HashMap<i64, &[u8]> = shipped.iter().map(|m| (m.version, m.checksum)).collect();
     for row in applied {
         check_applied(row, ours.get(&row.version).copied())?;
     }
     let done: Vec<i64> = applied.iter().map(|row| row.version).collect();
-    Ok(migrator
+    Ok(shipped
         .iter()
-        .filter(|m| !m.migration_type.is_down_migration() && !done.contains(&m.version))
+        .filter(|m| !done.contains(&m.version))
         .map(|m| Migration {
             version: m.version,
-            description: m.description.to_string(),
+            description: m.description.to_owned(),
         })
         .collect())
 }
@@ -68,16 +97,16 @@ pub(crate) fn pending(
 fn check_applied(row: &Applied, ours: Option<&[u8]>) -> Result<(), StoreError> {
     let version = row.version;
     if !row.success {
-        return Err(StoreError::Corrupt(format!(
+        return Err(StoreError::corrupt(format!(
             "migration {version} failed part-way; restore the database from a backup"
         )));
     }
     match ours {
-        None => Err(StoreError::Corrupt(format!(
+        None => Err(StoreError::corrupt(format!(
             "migration {version} is unknown to this version: a newer Tessera migrated this \
              database"
         ))),
-        Some(checksum) if checksum != row.checksum.as_slice() => Err(StoreError::Corrupt(format!(
+        Some(checksum) if checksum != row.checksum.as_slice() => Err(StoreError::corrupt(format!(
             "migration {version} was changed after it was applied"
         ))),
         Some(_) => Ok(()),
@@ -138,7 +167,9 @@ mod tests {
             (changed, "changed after"),
         ] {
             match pending(&migrator, &[row]) {
-                Err(StoreError::Corrupt(why)) => assert!(why.contains(needle), "{why}"),
+                Err(StoreError::Corrupt(why)) => {
+                    assert!(why.to_string().contains(needle), "{why}");
+                }
                 other => panic!("{needle}: {other:?}"),
             }
         }

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use tessera_jose::Algorithm;
+use tessera_jose::jwe::{ContentEncryption, EcdhCurve, KeyAlgorithm};
 
 use tessera_server::config::duration;
 
@@ -90,6 +91,13 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: JwsCommand,
     },
+    /// Encrypt and decrypt JWE objects (RFC 7516 compact).
+    #[command(long_about = help::JWE_LONG, after_help = help::JWE_EXAMPLES)]
+    Jwe {
+        /// The jwe command to run.
+        #[command(subcommand)]
+        command: JweCommand,
+    },
     /// Run the auth server (HTTP API, JWKS, revocation feed).
     Serve(crate::commands::serve::ServeArgs),
     /// Manage accounts (offline, in the deployment's store).
@@ -171,6 +179,81 @@ pub(crate) enum JwsCommand {
     Verify(JwsVerifyArgs),
 }
 
+/// `tessera jwe …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum JweCommand {
+    /// Encrypt a payload to a recipient's public key (or a shared secret).
+    #[command(long_about = help::JWE_ENCRYPT_LONG, after_help = help::JWE_ENCRYPT_EXAMPLES)]
+    Encrypt(JweEncryptArgs),
+    /// Decrypt a compact JWE and print its plaintext bytes.
+    #[command(long_about = help::JWE_DECRYPT_LONG, after_help = help::JWE_DECRYPT_EXAMPLES)]
+    Decrypt(JweDecryptArgs),
+    /// Print a new encryption key as a JWK (offline; nothing is stored).
+    #[command(long_about = help::JWE_GENERATE_LONG, after_help = help::JWE_GENERATE_EXAMPLES)]
+    Generate(JweGenerateArgs),
+}
+
+/// Arguments of `tessera jwe generate`.
+#[derive(Debug, Args)]
+pub(crate) struct JweGenerateArgs {
+    /// The key management algorithm the key is for.
+    #[arg(long, value_name = "ALG", value_parser = parse_jwe_alg)]
+    pub(crate) alg: KeyAlgorithm,
+    /// The curve of an ECDH-ES key: P-256, P-384 or X25519.
+    #[arg(long, value_name = "CURVE", value_parser = parse_curve, default_value = "P-256")]
+    pub(crate) curve: EcdhCurve,
+    /// The content encryption a dir key serves (its length follows from it).
+    #[arg(long, value_name = "ENC", value_parser = parse_enc)]
+    pub(crate) enc: Option<ContentEncryption>,
+    /// Print only the public half (not possible for shared secrets).
+    #[arg(long)]
+    pub(crate) public: bool,
+}
+
+/// Arguments of `tessera jwe encrypt`.
+#[derive(Debug, Args)]
+pub(crate) struct JweEncryptArgs {
+    /// The payload; `-` or nothing reads it from stdin (bytes, unchanged).
+    #[arg(value_name = "PAYLOAD")]
+    pub(crate) payload: Option<String>,
+    /// The recipient's key.
+    #[command(flatten)]
+    pub(crate) key: JweKeyArgs,
+    /// Key management: RSA-OAEP-256, RSA-OAEP, ECDH-ES, ECDH-ES+A128KW, ECDH-ES+A256KW,
+    /// A128KW, A256KW or dir.
+    #[arg(long, value_name = "ALG", value_parser = parse_jwe_alg)]
+    pub(crate) alg: KeyAlgorithm,
+    /// Content encryption: A128GCM, A256GCM, A128CBC-HS256 or A256CBC-HS512.
+    #[arg(long, value_name = "ENC", value_parser = parse_enc)]
+    pub(crate) enc: ContentEncryption,
+    /// The header cty (JWT for a signed token inside).
+    #[arg(long, value_name = "CTY")]
+    pub(crate) cty: Option<String>,
+}
+
+/// Exactly one source of the recipient's key.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub(crate) struct JweKeyArgs {
+    /// One key: a JWK file (public, or private: only its public half is used).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) jwk: Option<PathBuf>,
+    /// A JWK Set file (a client's jwks): the first encryption key that fits --alg.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) jwks: Option<PathBuf>,
+}
+
+/// Arguments of `tessera jwe decrypt`.
+#[derive(Debug, Args)]
+pub(crate) struct JweDecryptArgs {
+    /// The compact JWE; `-` or nothing reads it from stdin.
+    #[arg(value_name = "JWE")]
+    pub(crate) jwe: Option<String>,
+    /// The private key (or shared secret) as a JWK file.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) jwk: PathBuf,
+}
+
 /// Arguments of `tessera token decode`.
 #[derive(Debug, Args)]
 pub(crate) struct DecodeArgs {
@@ -206,6 +289,10 @@ pub(crate) struct VerifyArgs {
     /// Require this header `typ` (for example at+jwt for RFC 9068 access tokens).
     #[arg(long, value_name = "TYP")]
     pub(crate) typ: Option<String>,
+    /// The token is a nested JWT (a JWE around the signed token): decrypt it first with this
+    /// private key (a JWK file).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) jwe_key: Option<PathBuf>,
 }
 
 /// Exactly one source of verification keys.
@@ -241,6 +328,14 @@ pub(crate) struct SignArgs {
     /// Lifetime, used for exp when the claims have none: 30s, 15m, 2h, 7d…
     #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = duration::parse)]
     pub(crate) ttl: Duration,
+    /// Encrypt the signed token to this recipient key (a JWK file, public or private): a
+    /// nested JWT with cty JWT. The key decides the alg (its JWK alg, else RSA-OAEP-256 for
+    /// RSA, ECDH-ES for EC and X25519, A128KW/A256KW for secrets).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) jwe_key: Option<PathBuf>,
+    /// Content encryption of the nested JWT.
+    #[arg(long, value_name = "ENC", value_parser = parse_enc, default_value = "A256GCM", requires = "jwe_key")]
+    pub(crate) jwe_enc: ContentEncryption,
 }
 
 /// Arguments of `tessera jws verify`.
@@ -284,6 +379,44 @@ pub(crate) enum KeyFormat {
     Jwk,
     /// PKCS#8 (private) or SPKI (public) PEM.
     Pem,
+}
+
+/// Parses a JWE `alg` name exactly as RFC 7518 spells it.
+fn parse_jwe_alg(name: &str) -> Result<KeyAlgorithm, String> {
+    name.parse().map_err(|err: tessera_jose::Error| {
+        let names: Vec<&str> = KeyAlgorithm::ALL.iter().map(|alg| alg.as_str()).collect();
+        let why = if err.code() == "alg_insecure" {
+            "RSA1_5 is refused: it allows padding-oracle attacks"
+        } else {
+            "unknown JWE algorithm"
+        };
+        format!(
+            "{why} {name:?}; use one of {} (case matters)",
+            names.join(", ")
+        )
+    })
+}
+
+/// Parses an ECDH curve name.
+fn parse_curve(name: &str) -> Result<EcdhCurve, String> {
+    [EcdhCurve::P256, EcdhCurve::P384, EcdhCurve::X25519]
+        .into_iter()
+        .find(|curve| curve.name() == name)
+        .ok_or_else(|| format!("unknown curve {name:?}; use P-256, P-384 or X25519"))
+}
+
+/// Parses a JWE `enc` name.
+fn parse_enc(name: &str) -> Result<ContentEncryption, String> {
+    name.parse().map_err(|_| {
+        let names: Vec<&str> = ContentEncryption::ALL
+            .iter()
+            .map(|enc| enc.as_str())
+            .collect();
+        format!(
+            "unknown content encryption {name:?}; use one of {}",
+            names.join(", ")
+        )
+    })
 }
 
 /// Parses an `alg` name exactly as RFC 7518 spells it.

@@ -1,15 +1,22 @@
-//! NumericDate values made readable: UTC dates and "3 min ago" / "in 14 min" text.
+//! NumericDate values made readable: UTC dates (the calendar from the `time` crate) and
+//! "3 min ago" / "in 14 min" text.
 
-/// Formats seconds since the Unix epoch as `YYYY-MM-DD HH:MM:SS UTC`.
+use time::OffsetDateTime;
+
+/// Formats seconds since the Unix epoch as `YYYY-MM-DD HH:MM:SS UTC`; a value outside the
+/// years -9999 to 9999 (a made-up claim) is shown as the number it is.
 pub(crate) fn utc(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
-    let of_day = secs.rem_euclid(86_400);
-    let (year, month, day) = civil_from_days(days);
+    let Ok(at) = OffsetDateTime::from_unix_timestamp(secs) else {
+        return format!("{secs} (outside the years -9999 to 9999)");
+    };
     format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
-        of_day / 3_600,
-        of_day % 3_600 / 60,
-        of_day % 60
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
+        at.year(),
+        u8::from(at.month()),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second()
     )
 }
 
@@ -34,21 +41,6 @@ pub(crate) fn relative(at: i64, now: i64, past: &str, future: &str) -> String {
     template.replace("{}", &span(at.abs_diff(now)))
 }
 
-/// Converts days since 1970-01-01 to a proleptic Gregorian (year, month, day).
-/// The algorithm is Howard Hinnant's `civil_from_days`.
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,6 +52,20 @@ mod tests {
         assert_eq!(utc(1_700_000_000), "2023-11-14 22:13:20 UTC");
         assert_eq!(utc(4_102_444_799), "2099-12-31 23:59:59 UTC");
         assert_eq!(utc(-1), "1969-12-31 23:59:59 UTC");
+        assert_eq!(utc(253_402_300_799), "9999-12-31 23:59:59 UTC");
+        assert_eq!(utc(-62_135_596_800), "0001-01-01 00:00:00 UTC");
+    }
+
+    #[test]
+    fn made_up_instants_are_shown_as_numbers() {
+        assert_eq!(
+            utc(253_402_300_800),
+            "253402300800 (outside the years -9999 to 9999)"
+        );
+        assert_eq!(
+            utc(i64::MIN),
+            "-9223372036854775808 (outside the years -9999 to 9999)"
+        );
     }
 
     #[test]

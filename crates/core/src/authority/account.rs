@@ -1,23 +1,19 @@
-//! Accounts: userinfo, logout, sessions, password changes, and the admin helpers.
+//! A signed-in user's own requests: userinfo, logout, sessions, password changes.
 
 use serde::Serialize;
 
-use super::grants::MAX_USERNAME_LEN;
-use super::{AccessClaims, Authority, ErrorCode, OAuthError};
-use crate::events::SecurityEvent;
-use crate::model::{Session, User};
-use crate::secrets::{IdKind, new_id};
+use super::{AccessClaims, Authority};
+use crate::error::{AccountError, TokenError};
+use crate::events::{EndReason, SecurityEvent};
+use crate::model::{LockoutKey, LoginSession, LoginSessionId, Session, SessionId, User, UserId};
 use crate::store::Store;
-
-/// The longest email address accepted (RFC 5321 path limit), in bytes.
-const MAX_EMAIL_LEN: usize = 254;
 
 /// What `/userinfo` tells about the token's user.
 #[derive(Clone, Debug, Eq, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct UserInfo {
     /// The user id.
-    pub sub: String,
+    pub sub: UserId,
     /// The username.
     pub preferred_username: String,
     /// The email address, if known.
@@ -31,8 +27,9 @@ impl<S: Store> Authority<S> {
     /// The user behind a verified access token.
     ///
     /// # Errors
-    /// `invalid_token` when the token is not a user's or the account is gone or disabled.
-    pub async fn userinfo(&self, claims: &AccessClaims) -> Result<UserInfo, OAuthError> {
+    /// [`TokenError::NotAUser`] or [`TokenError::AccountUnavailable`] when the token is not a
+    /// live user's; the store's errors.
+    pub async fn userinfo(&self, claims: &AccessClaims) -> Result<UserInfo, TokenError> {
         let user = self.token_user(claims).await?;
         Ok(UserInfo {
             sub: user.id,
@@ -46,7 +43,7 @@ impl<S: Store> Authority<S> {
     ///
     /// # Errors
     /// The store's errors.
-    pub async fn logout(&self, claims: &AccessClaims) -> Result<(), OAuthError> {
+    pub async fn logout(&self, claims: &AccessClaims) -> Result<(), AccountError> {
         if let Some(sid) = &claims.sid {
             self.store.revoke_session(sid, self.now()).await?;
         }
@@ -56,214 +53,122 @@ impl<S: Store> Authority<S> {
         Ok(())
     }
 
-    /// The live sessions of a user.
+    /// The live sessions of the token's user.
     ///
     /// # Errors
-    /// The store's errors.
-    pub async fn list_sessions(&self, user_id: &str) -> Result<Vec<Session>, OAuthError> {
-        Ok(self.store.sessions_of(user_id, self.now()).await?)
+    /// [`TokenError::NotAUser`] for a client's own token; the store's errors.
+    pub async fn list_sessions(&self, claims: &AccessClaims) -> Result<Vec<Session>, AccountError> {
+        let user = claims.user_id().ok_or(TokenError::NotAUser)?;
+        Ok(self.store.sessions_of(&user, self.now()).await?)
     }
 
-    /// Ends one of the user's sessions.
+    /// Ends one of the token user's sessions.
     ///
     /// # Errors
-    /// `not_found` when the user has no live session with this id.
-    pub async fn end_session(&self, user_id: &str, session_id: &str) -> Result<(), OAuthError> {
+    /// [`AccountError::NoSuchSession`] when the user has no live session with this id.
+    pub async fn end_session(
+        &self,
+        claims: &AccessClaims,
+        session_id: &SessionId,
+    ) -> Result<(), AccountError> {
+        let user = claims.user_id().ok_or(TokenError::NotAUser)?;
         let owned = self
             .store
             .session_by_id(session_id)
             .await?
-            .is_some_and(|s| s.user_id == user_id);
+            .is_some_and(|s| s.user_id == user);
         if owned && self.store.revoke_session(session_id, self.now()).await? {
             Ok(())
         } else {
-            Err(OAuthError::new(ErrorCode::NotFound, "no such session"))
+            Err(AccountError::NoSuchSession)
         }
     }
 
     /// Changes the token user's password after checking the current one, and ends every
-    /// other session of theirs (the token's own session goes on).
+    /// other session of theirs (the token's own session goes on). Wrong current passwords
+    /// are counted under the lock-out policy, apart from the user's logins (so that a stolen
+    /// token cannot lock its user out of logging in).
     ///
     /// # Errors
-    /// `access_denied` for a wrong current password; `invalid_request` for a new password
-    /// outside the limits; `invalid_token` when the token is not a live user's.
+    /// [`AccountError::Locked`]; [`AccountError::WrongPassword`];
+    /// [`AccountError::BadPassword`] for a new password outside the limits;
+    /// [`AccountError::Token`] when the token is not a live user's.
     pub async fn change_password(
         &self,
         claims: &AccessClaims,
         old: &str,
         new: &str,
-    ) -> Result<(), OAuthError> {
+    ) -> Result<(), AccountError> {
         let user = self.token_user(claims).await?;
+        let family = match &claims.sid {
+            Some(sid) => self.store.session_by_id(sid).await?,
+            None => None,
+        };
+        let keep_login = family.as_ref().and_then(|f| f.login_session_id.clone());
+        self.replace_password(&user, old, new, claims.sid.as_ref(), keep_login.as_ref())
+            .await
+    }
+
+    /// Changes the password of a browser session's user after checking the current one
+    /// (the account page), and ends every other session of theirs.
+    ///
+    /// # Errors
+    /// As [`Self::change_password`].
+    pub async fn change_password_in_browser(
+        &self,
+        session: &LoginSession,
+        old: &str,
+        new: &str,
+    ) -> Result<(), AccountError> {
+        let user = self
+            .store
+            .user_by_id(&session.user_id)
+            .await?
+            .filter(|u| !u.disabled)
+            .ok_or(TokenError::AccountUnavailable)?;
+        self.replace_password(&user, old, new, None, Some(&session.id))
+            .await
+    }
+
+    /// Checks `old` under the password-change lock-out, then ends the user's other browser
+    /// sessions (their back-channel notices queued) and sets `new`, which ends the other
+    /// refresh families. Sessions end first: a crash in between leaves the user signed out
+    /// with the old password, never signed in elsewhere with a changed one.
+    async fn replace_password(
+        &self,
+        user: &User,
+        old: &str,
+        new: &str,
+        keep_family: Option<&SessionId>,
+        keep_login: Option<&LoginSessionId>,
+    ) -> Result<(), AccountError> {
+        let account = LockoutKey::for_password_change(&user.id);
+        if let Some(locked) = self.lock_of(&account).await? {
+            return Err(AccountError::Locked(locked));
+        }
         if !self.passwords.verify(old, &user.password_hash).matches {
-            return Err(OAuthError::new(
-                ErrorCode::AccessDenied,
-                "the current password is wrong",
-            ));
+            self.count_failure(&account).await?;
+            return Err(AccountError::WrongPassword);
         }
         let hash = self.passwords.hash(new)?;
-        self.store
-            .set_password(&user.id, &hash, self.now(), claims.sid.as_deref())
+        self.end_browser_sessions_of(&user.id, keep_login, EndReason::PasswordChanged)
             .await?;
-        self.emit(SecurityEvent::PasswordChanged { user_id: user.id });
-        Ok(())
-    }
-
-    /// Creates an account (admin).
-    ///
-    /// # Errors
-    /// `invalid_request` for a malformed username, email, role or password; `conflict` when
-    /// the username is taken.
-    pub async fn create_user(
-        &self,
-        username: &str,
-        password: &str,
-        email: Option<&str>,
-        roles: &[String],
-    ) -> Result<User, OAuthError> {
-        check_username(username)?;
-        if let Some(email) = email {
-            check_email(email)?;
-        }
-        check_roles(roles)?;
-        let now = self.now();
-        let user = User {
-            id: new_id(IdKind::User)?,
-            username: username.to_owned(),
-            email: email.map(str::to_owned),
-            roles: roles.to_vec(),
-            password_hash: self.passwords.hash(password)?,
-            disabled: false,
-            created_at: now,
-            password_changed_at: now,
-        };
         self.store
-            .create_user(&user)
-            .await
-            .map_err(|err| match err {
-                crate::StoreError::Conflict(_) => {
-                    OAuthError::new(ErrorCode::Conflict, "the username is taken")
-                }
-                other => other.into(),
-            })?;
-        Ok(user)
-    }
-
-    /// Sets a user's password (admin) and ends all their sessions.
-    ///
-    /// # Errors
-    /// `not_found` for an unknown username; `invalid_request` for a password outside the
-    /// limits.
-    pub async fn set_password(&self, username: &str, password: &str) -> Result<(), OAuthError> {
-        let user = self.user_named(username).await?;
-        let hash = self.passwords.hash(password)?;
-        self.store
-            .set_password(&user.id, &hash, self.now(), None)
+            .set_password(&user.id, &hash, self.now(), keep_family)
             .await?;
-        self.emit(SecurityEvent::PasswordChanged { user_id: user.id });
+        self.emit(SecurityEvent::PasswordChanged {
+            user_id: user.id.clone(),
+        });
         Ok(())
-    }
-
-    /// Disables (ending all sessions) or re-enables an account (admin).
-    ///
-    /// # Errors
-    /// `not_found` for an unknown username.
-    pub async fn set_user_disabled(
-        &self,
-        username: &str,
-        disabled: bool,
-    ) -> Result<(), OAuthError> {
-        let user = self.user_named(username).await?;
-        Ok(self
-            .store
-            .set_disabled(&user.id, disabled, self.now())
-            .await?)
-    }
-
-    /// Deletes an account and everything of theirs (admin).
-    ///
-    /// # Errors
-    /// `not_found` for an unknown username.
-    pub async fn delete_user(&self, username: &str) -> Result<(), OAuthError> {
-        let user = self.user_named(username).await?;
-        Ok(self.store.delete_user(&user.id).await?)
-    }
-
-    async fn user_named(&self, username: &str) -> Result<User, OAuthError> {
-        self.store
-            .user_by_name(username)
-            .await?
-            .ok_or_else(|| OAuthError::new(ErrorCode::NotFound, "no such user"))
     }
 
     /// The live, enabled user a token was issued to.
-    async fn token_user(&self, claims: &AccessClaims) -> Result<User, OAuthError> {
-        if !claims.is_user() {
-            return Err(OAuthError::invalid_token("the token is not a user's"));
-        }
+    async fn token_user(&self, claims: &AccessClaims) -> Result<User, TokenError> {
+        let id = claims.user_id().ok_or(TokenError::NotAUser)?;
         self.store
-            .user_by_id(&claims.sub)
+            .user_by_id(&id)
             .await?
             .filter(|u| !u.disabled)
-            .ok_or_else(|| OAuthError::invalid_token("the account is not available"))
-    }
-}
-
-fn check_username(username: &str) -> Result<(), OAuthError> {
-    let ok = !username.is_empty()
-        && username.len() <= MAX_USERNAME_LEN
-        && username.trim() == username
-        && !username.chars().any(char::is_control);
-    if ok {
-        Ok(())
-    } else {
-        Err(OAuthError::invalid_request(
-            "a username is 1 to 128 bytes, without control characters or surrounding spaces",
-        ))
-    }
-}
-
-fn check_email(email: &str) -> Result<(), OAuthError> {
-    let ok = email.len() <= MAX_EMAIL_LEN
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
-        && email
-            .split_once('@')
-            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'));
-    if ok {
-        Ok(())
-    } else {
-        Err(OAuthError::invalid_request(
-            "the email address is malformed",
-        ))
-    }
-}
-
-fn check_roles(roles: &[String]) -> Result<(), OAuthError> {
-    let ok = roles.iter().all(|role| {
-        !role.is_empty() && role.len() <= 64 && role.bytes().all(|b| b.is_ascii_graphic())
-    });
-    if ok {
-        Ok(())
-    } else {
-        Err(OAuthError::invalid_request(
-            "a role is 1 to 64 printable ASCII characters",
-        ))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn input_checks() {
-        assert!(check_username("alice").is_ok());
-        assert!(check_username(" alice").is_err());
-        assert!(check_username("").is_err());
-        assert!(check_username("a\nb").is_err());
-        assert!(check_email("a@example.com").is_ok());
-        assert!(check_email("a@localhost").is_err());
-        assert!(check_email("a b@example.com").is_err());
-        assert!(check_roles(&["admin".into()]).is_ok());
-        assert!(check_roles(&["two words".into()]).is_err());
+            .ok_or(TokenError::AccountUnavailable)
     }
 }

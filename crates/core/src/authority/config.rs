@@ -4,6 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::keys::{ALLOWED_ALGS, RotationPolicy};
+use crate::lockout::LockoutPolicy;
 use crate::password::PasswordPolicy;
 
 /// The longest refresh grace window allowed.
@@ -26,10 +27,18 @@ pub struct Config {
     pub refresh_grace: Duration,
     /// The audience of access tokens for clients that name none (default: the issuer).
     pub default_audience: Option<String>,
+    /// A browser sign-in session unused for this long ends (default 12 hours).
+    pub browser_idle_lifetime: Duration,
+    /// A browser sign-in session ends this long after sign-in whatever happens (default 14
+    /// days).
+    pub browser_absolute_lifetime: Duration,
     /// Signing algorithm and rotation schedule.
     pub rotation: RotationPolicy,
     /// Argon2id costs.
     pub passwords: PasswordPolicy,
+    /// Failed logins per account before it is locked, and for how long (default 5 free,
+    /// then 1 s doubling up to 15 minutes, forgotten after an hour).
+    pub lockout: LockoutPolicy,
 }
 
 /// A setting is out of range.
@@ -54,8 +63,11 @@ impl Config {
             refresh_absolute_lifetime: Duration::from_secs(30 * 86_400),
             refresh_grace: Duration::ZERO,
             default_audience: None,
+            browser_idle_lifetime: Duration::from_secs(12 * 3600),
+            browser_absolute_lifetime: Duration::from_secs(14 * 86_400),
             rotation: RotationPolicy::default(),
             passwords: PasswordPolicy::default(),
+            lockout: LockoutPolicy::default(),
         }
     }
 
@@ -78,6 +90,13 @@ impl Config {
             || self.refresh_idle_lifetime > self.refresh_absolute_lifetime
         {
             return fail("refresh_idle_lifetime must be positive and at most the absolute one");
+        }
+        if self.browser_idle_lifetime < Duration::from_secs(60)
+            || self.browser_idle_lifetime > self.browser_absolute_lifetime
+        {
+            return fail(
+                "browser_idle_lifetime must be at least a minute and at most the absolute one",
+            );
         }
         if self.refresh_grace > MAX_REFRESH_GRACE {
             return fail("refresh_grace must be at most 60 s");

@@ -1,19 +1,18 @@
 //! The grants of the token endpoint: password, refresh token, client credentials.
 
 use super::tokens::Subject;
-use super::{Authority, ErrorCode, OAuthError, TokenResponse};
+use super::{Authority, TokenResponse};
+use crate::error::{GrantError, InternalError, ScopeRefused, ServiceError};
 use crate::events::{LoginFailure, SecurityEvent};
-use crate::keys::secs;
-use crate::model::{Client, Grant, RefreshRecord, RotateOutcome, Session, Timestamp, User};
+use crate::model::{
+    Client, ClientId, Grant, LockoutKey, RefreshRecord, RotateOutcome, Session, SessionId,
+    Timestamp, User,
+};
 use crate::password::check_password;
 use crate::scope::{OPENID, Scope};
 use crate::secrets::{IdKind, TOKEN_LEN, new_id, random_token, sha256};
 use crate::store::Store;
 
-/// The one answer to every failed password login.
-const BAD_LOGIN: &str = "invalid username or password";
-/// The one answer to every unusable refresh token.
-const BAD_REFRESH: &str = "the refresh token is invalid, expired or revoked";
 /// The longest username accepted, in bytes.
 pub(super) const MAX_USERNAME_LEN: usize = 128;
 
@@ -22,32 +21,46 @@ impl<S: Store> Authority<S> {
     /// session, and answers with an access token, a refresh token (if the client may use
     /// them) and, when `openid` is asked for, an ID token.
     ///
+    /// Failed logins are counted per account (the username, case-insensitively) under the
+    /// configured [`LockoutPolicy`](crate::lockout::LockoutPolicy); a locked account is
+    /// refused before its password is checked.
+    ///
     /// # Errors
-    /// `unauthorized_client` when the client may not use this grant; `invalid_scope`;
-    /// `invalid_request` for a missing username or password; `invalid_grant` with the same
-    /// text, and the same cost, for an unknown username, a disabled account or a wrong
-    /// password.
+    /// [`GrantError::GrantNotAllowed`]; [`GrantError::Scope`]; [`GrantError::Malformed`] for
+    /// a missing username or password; [`GrantError::Locked`]; [`GrantError::BadCredentials`]
+    /// with the same cost for an unknown username, a disabled account or a wrong password.
     pub async fn password_grant(
         &self,
         client: &Client,
         username: &str,
         password: &str,
         scope: Option<&str>,
-    ) -> Result<TokenResponse, OAuthError> {
+    ) -> Result<TokenResponse, GrantError> {
         require_grant(client, Grant::Password)?;
         let scope = requested_scope(client, scope, true)?;
         if username.is_empty() || username.len() > MAX_USERNAME_LEN {
-            return Err(OAuthError::invalid_request("a username is required"));
+            return Err(GrantError::Malformed("a username is required".into()));
         }
         check_password(password)?;
-        let user = self.check_login(client, username, password).await?;
+        let account = LockoutKey::for_username(username);
+        if let Some(locked) = self.lock_of(&account).await? {
+            return Err(GrantError::Locked(locked));
+        }
+        let user = match self.check_login(&client.id, username, password).await {
+            Err(GrantError::BadCredentials) => {
+                self.count_failure(&account).await?;
+                return Err(GrantError::BadCredentials);
+            }
+            other => other?,
+        };
+        self.clear_failures(&account).await?;
         let now = self.now();
         let (session, refresh_token) = self.start_session(client, &user, &scope, now).await?;
         let refresh_token = client
             .grants
             .contains(&Grant::RefreshToken)
             .then_some(refresh_token);
-        self.user_response(client, &user, &session, &scope, refresh_token)
+        Ok(self.user_response(client, &user, &session, &scope, refresh_token)?)
     }
 
     /// The refresh token grant (RFC 6749 §6) with rotation (RFC 9700 §4.14): the token is
@@ -55,18 +68,18 @@ impl<S: Store> Authority<S> {
     /// successor; presented again later, its whole session is revoked.
     ///
     /// # Errors
-    /// `unauthorized_client`; `invalid_scope` for a scope beyond the session's;
-    /// `invalid_grant` for an unknown, expired, reused or foreign token, or when the account
-    /// is disabled or the session has ended.
+    /// [`GrantError::GrantNotAllowed`]; [`GrantError::Scope`] for a scope beyond the
+    /// session's; [`GrantError::BadRefreshToken`] for an unknown, expired, reused or foreign
+    /// token, or when the account is disabled or the session has ended.
     pub async fn refresh_grant(
         &self,
         client: &Client,
         refresh_token: &str,
         scope: Option<&str>,
-    ) -> Result<TokenResponse, OAuthError> {
+    ) -> Result<TokenResponse, GrantError> {
         require_grant(client, Grant::RefreshToken)?;
         if !looks_like_token(refresh_token) {
-            return Err(OAuthError::invalid_grant(BAD_REFRESH));
+            return Err(GrantError::BadRefreshToken);
         }
         let hash = sha256(refresh_token.as_bytes());
         let session = self
@@ -74,10 +87,8 @@ impl<S: Store> Authority<S> {
             .session_by_refresh(&hash)
             .await?
             .filter(|s| s.client_id == client.id)
-            .ok_or_else(|| OAuthError::invalid_grant(BAD_REFRESH))?;
-        let granted = Scope::parse(&session.scope)
-            .map_err(|_| OAuthError::server("a stored session scope is malformed"))?;
-        let scope = narrowed_scope(&granted, scope)?;
+            .ok_or(GrantError::BadRefreshToken)?;
+        let scope = narrowed_scope(&session.scope, scope)?;
         // Every read comes before the rotation: once it commits, the presented token is spent,
         // so nothing after it may fail on the store (a 503 then would cost the client its
         // session on retry).
@@ -86,31 +97,28 @@ impl<S: Store> Authority<S> {
             .user_by_id(&session.user_id)
             .await?
             .filter(|u| !u.disabled)
-            .ok_or_else(|| OAuthError::invalid_grant(BAD_REFRESH))?;
+            .ok_or(GrantError::BadRefreshToken)?;
         let (session, next_token) = self.rotate(client, &hash, &session).await?;
-        self.user_response(client, &user, &session, &scope, Some(next_token))
+        Ok(self.user_response(client, &user, &session, &scope, Some(next_token))?)
     }
 
     /// The client credentials grant (RFC 6749 §4.4): an access token whose `sub` is the
     /// client itself; no refresh token, no session.
     ///
     /// # Errors
-    /// `unauthorized_client` for a public client or one without this grant; `invalid_scope`.
+    /// [`GrantError::PublicClient`] or [`GrantError::GrantNotAllowed`]; [`GrantError::Scope`].
     pub async fn client_credentials_grant(
         &self,
         client: &Client,
         scope: Option<&str>,
-    ) -> Result<TokenResponse, OAuthError> {
+    ) -> Result<TokenResponse, GrantError> {
         require_grant(client, Grant::ClientCredentials)?;
         if client.is_public() {
-            return Err(OAuthError::new(
-                ErrorCode::UnauthorizedClient,
-                "a public client cannot use client_credentials",
-            ));
+            return Err(GrantError::PublicClient(Grant::ClientCredentials));
         }
         let scope = requested_scope(client, scope, false)?;
         let subject = Subject {
-            sub: &client.id,
+            sub: client.id.as_str(),
             roles: &[],
             sid: None,
         };
@@ -119,12 +127,12 @@ impl<S: Store> Authority<S> {
     }
 
     /// Finds the user and checks the password, at the same cost whatever fails.
-    async fn check_login(
+    pub(super) async fn check_login(
         &self,
-        client: &Client,
+        client_id: &ClientId,
         username: &str,
         password: &str,
-    ) -> Result<User, OAuthError> {
+    ) -> Result<User, GrantError> {
         let failure = match self.store.user_by_name(username).await? {
             None => {
                 self.passwords.verify_dummy(password);
@@ -145,11 +153,11 @@ impl<S: Store> Authority<S> {
             }
         };
         self.emit(SecurityEvent::LoginFailed {
-            client_id: client.id.clone(),
+            client_id: client_id.clone(),
             user_id: failure.0,
             reason: failure.1,
         });
-        Err(OAuthError::invalid_grant(BAD_LOGIN))
+        Err(GrantError::BadCredentials)
     }
 
     /// Stores a hash under the current policy. A failure is not the user's problem: the
@@ -167,14 +175,15 @@ impl<S: Store> Authority<S> {
         user: &User,
         scope: &Scope,
         now: Timestamp,
-    ) -> Result<(Session, String), OAuthError> {
+    ) -> Result<(Session, String), ServiceError> {
         let session = Session {
-            id: new_id(IdKind::Session)?,
+            id: SessionId::new(new_id(IdKind::Session)?),
             user_id: user.id.clone(),
             client_id: client.id.clone(),
-            scope: scope.to_string(),
+            scope: scope.clone(),
+            login_session_id: None,
             created_at: now,
-            expires_at: now.saturating_add(secs(self.config.refresh_absolute_lifetime)),
+            expires_at: now.plus(self.config.refresh_absolute_lifetime),
             last_used_at: now,
             revoked_at: None,
         };
@@ -190,11 +199,11 @@ impl<S: Store> Authority<S> {
         client: &Client,
         hash: &[u8],
         session: &Session,
-    ) -> Result<(Session, String), OAuthError> {
+    ) -> Result<(Session, String), GrantError> {
         let now = self.now();
         let next_token = random_token()?;
         let next = self.refresh_record(session, &next_token, now, true)?;
-        let grace = secs(self.config.refresh_grace);
+        let grace = self.config.refresh_grace;
         match self.store.rotate_refresh(hash, &next, now, grace).await? {
             RotateOutcome::Rotated(session) => Ok((session, next_token)),
             RotateOutcome::Retried {
@@ -203,9 +212,10 @@ impl<S: Store> Authority<S> {
             } => {
                 let plain = self
                     .master
-                    .open(&successor_sealed, &successor_aad(&session.id))?;
+                    .open(&successor_sealed, &successor_aad(&session.id))
+                    .map_err(InternalError::from)?;
                 let token = String::from_utf8(plain.to_vec())
-                    .map_err(|_| OAuthError::server("a sealed refresh token is not text"))?;
+                    .map_err(|_| InternalError::Malformed("sealed refresh token"))?;
                 Ok((session, token))
             }
             RotateOutcome::Replayed {
@@ -213,27 +223,28 @@ impl<S: Store> Authority<S> {
                 user_id,
             } => {
                 self.emit(SecurityEvent::RefreshReplayed {
-                    session_id,
+                    session_id: session_id.clone(),
                     user_id,
                     client_id: client.id.clone(),
                     at: now,
                 });
-                Err(OAuthError::invalid_grant(BAD_REFRESH))
+                self.end_browser_session_of_family(&session_id).await?;
+                Err(GrantError::BadRefreshToken)
             }
-            RotateOutcome::Invalid => Err(OAuthError::invalid_grant(BAD_REFRESH)),
+            RotateOutcome::Invalid => Err(GrantError::BadRefreshToken),
         }
     }
 
     /// The record of a new refresh token of `session`; a successor carries its own token
     /// sealed, for the store to keep on the token it replaces (see `Store::rotate_refresh`).
-    fn refresh_record(
+    pub(super) fn refresh_record(
         &self,
         session: &Session,
         token: &str,
         now: Timestamp,
         successor: bool,
-    ) -> Result<RefreshRecord, OAuthError> {
-        let idle_end = now.saturating_add(secs(self.config.refresh_idle_lifetime));
+    ) -> Result<RefreshRecord, ServiceError> {
+        let idle_end = now.plus(self.config.refresh_idle_lifetime);
         let successor_sealed = if successor {
             Some(
                 self.master
@@ -253,23 +264,40 @@ impl<S: Store> Authority<S> {
     }
 }
 
+impl<S: Store> Authority<S> {
+    /// Ends the browser session a replayed refresh family came from, if any: a stolen token
+    /// means the whole sign-in may be compromised.
+    async fn end_browser_session_of_family(&self, family: &SessionId) -> Result<(), ServiceError> {
+        let Some(login) = self
+            .store
+            .session_by_id(family)
+            .await?
+            .and_then(|s| s.login_session_id)
+        else {
+            return Ok(());
+        };
+        if let Some(session) = self.store.login_session_by_id(&login).await? {
+            self.end_browser_session(&session, crate::events::EndReason::Replay)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
 /// The associated data binding a sealed refresh token to its session.
-fn successor_aad(session_id: &str) -> Vec<u8> {
+fn successor_aad(session_id: &SessionId) -> Vec<u8> {
     [
         b"tessera/refresh-successor/".as_slice(),
-        session_id.as_bytes(),
+        session_id.as_str().as_bytes(),
     ]
     .concat()
 }
 
-fn require_grant(client: &Client, grant: Grant) -> Result<(), OAuthError> {
+fn require_grant(client: &Client, grant: Grant) -> Result<(), GrantError> {
     if client.grants.contains(&grant) {
         Ok(())
     } else {
-        Err(OAuthError::new(
-            ErrorCode::UnauthorizedClient,
-            format!("the client may not use the {} grant", grant.as_str()),
-        ))
+        Err(GrantError::GrantNotAllowed(grant))
     }
 }
 
@@ -279,39 +307,31 @@ pub(super) fn requested_scope(
     client: &Client,
     requested: Option<&str>,
     user: bool,
-) -> Result<Scope, OAuthError> {
-    let allowed = Scope::from_tokens(&client.scopes)
-        .map_err(|_| OAuthError::server("a stored client scope is malformed"))?;
+) -> Result<Scope, GrantError> {
+    let allowed =
+        Scope::from_tokens(&client.scopes).map_err(|_| InternalError::Malformed("client scope"))?;
     let Some(requested) = requested.filter(|r| !r.trim().is_empty()) else {
         return Ok(allowed);
     };
-    let scope = Scope::parse(requested)
-        .map_err(|_| OAuthError::new(ErrorCode::InvalidScope, "the scope is malformed"))?;
+    let scope = Scope::parse(requested).map_err(|_| ScopeRefused::Malformed)?;
     let permitted = |token: &String| allowed.contains(token) || (user && token == OPENID);
     if scope.tokens().iter().all(permitted) {
         Ok(scope)
     } else {
-        Err(OAuthError::new(
-            ErrorCode::InvalidScope,
-            "the scope exceeds what the client may request",
-        ))
+        Err(ScopeRefused::ExceedsClient.into())
     }
 }
 
 /// The scope of a refreshed token: the session's, or a part of it (RFC 6749 §6).
-fn narrowed_scope(granted: &Scope, requested: Option<&str>) -> Result<Scope, OAuthError> {
+fn narrowed_scope(granted: &Scope, requested: Option<&str>) -> Result<Scope, ScopeRefused> {
     let Some(requested) = requested.filter(|r| !r.trim().is_empty()) else {
         return Ok(granted.clone());
     };
-    let scope = Scope::parse(requested)
-        .map_err(|_| OAuthError::new(ErrorCode::InvalidScope, "the scope is malformed"))?;
+    let scope = Scope::parse(requested).map_err(|_| ScopeRefused::Malformed)?;
     if scope.is_subset_of(granted) {
         Ok(scope)
     } else {
-        Err(OAuthError::new(
-            ErrorCode::InvalidScope,
-            "the scope exceeds what was originally granted",
-        ))
+        Err(ScopeRefused::ExceedsGrant)
     }
 }
 
@@ -335,7 +355,8 @@ mod tests {
             grants: vec![Grant::Password],
             scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
             audiences: Vec::new(),
-            created_at: 0,
+            created_at: Timestamp::EPOCH,
+            web: crate::model::ClientWeb::default(),
         }
     }
 
@@ -353,9 +374,15 @@ mod tests {
             "openid b"
         );
         let err = requested_scope(&c, Some("openid"), false).expect_err("no user");
-        assert_eq!(err.code(), ErrorCode::InvalidScope);
+        assert!(matches!(
+            err,
+            GrantError::Scope(ScopeRefused::ExceedsClient)
+        ));
         let err = requested_scope(&c, Some("a c"), true).expect_err("c not allowed");
-        assert_eq!(err.code(), ErrorCode::InvalidScope);
+        assert!(matches!(
+            err,
+            GrantError::Scope(ScopeRefused::ExceedsClient)
+        ));
     }
 
     #[test]

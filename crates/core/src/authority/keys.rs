@@ -3,9 +3,10 @@
 use serde::Serialize;
 use tessera_jose::Algorithm;
 
-use super::{Authority, ErrorCode, OAuthError};
+use super::Authority;
+use crate::error::{AdminError, Entity, ServiceError};
 use crate::keys::{KeyAction, KeyInfo, KeyRing, RotationPolicy, generate_record};
-use crate::model::{KeyRecord, KeyState, Timestamp};
+use crate::model::{KeyId, KeyRecord, KeyState, Timestamp};
 use crate::seal::MasterKey;
 use crate::store::Store;
 
@@ -14,9 +15,10 @@ use crate::store::Store;
 #[non_exhaustive]
 pub struct KeyChange {
     /// The key.
-    pub kid: String,
+    pub kid: KeyId,
     /// Its algorithm.
-    pub alg: String,
+    #[serde(serialize_with = "crate::model::alg_name::serialize")]
+    pub alg: Algorithm,
     /// The state before, `None` for a new key.
     pub from: Option<KeyState>,
     /// The state now.
@@ -24,13 +26,14 @@ pub struct KeyChange {
 }
 
 impl<S: Store> Authority<S> {
-    /// Applies the rotation steps due at `now` (see [`RotationPolicy::plan`]) and reloads
-    /// the key ring. Run it periodically (every minute is plenty); it does nothing when
-    /// nothing is due.
+    /// Applies the rotation steps due now (see [`RotationPolicy::plan`]) and reloads the key
+    /// ring. Run it periodically (every maintenance interval); it does nothing when nothing
+    /// is due.
     ///
     /// # Errors
     /// The store's or the key ring's errors.
-    pub async fn apply_rotation(&self, now: Timestamp) -> Result<Vec<KeyChange>, OAuthError> {
+    pub async fn apply_rotation(&self) -> Result<Vec<KeyChange>, ServiceError> {
+        let now = self.now();
         let policy = self.config.effective_rotation();
         let changes = apply_plan(&self.store, &self.master, &policy, now).await?;
         self.replace_ring(load_ring(&self.store, &self.master, now).await?);
@@ -42,11 +45,12 @@ impl<S: Store> Authority<S> {
     /// tokens they signed have expired). Caches learn the new `kid` when they first see it.
     ///
     /// # Errors
-    /// `invalid_request` for an algorithm Tessera does not sign with; the store's errors.
+    /// [`AdminError::Invalid`] for an algorithm Tessera does not sign with; the store's
+    /// errors.
     pub async fn rotate_keys_now(
         &self,
         alg: Option<Algorithm>,
-    ) -> Result<Vec<KeyChange>, OAuthError> {
+    ) -> Result<Vec<KeyChange>, AdminError> {
         let now = self.now();
         let alg = alg.unwrap_or(self.config.rotation.algorithm);
         let record = generate_record(alg, now, now, &self.master)?;
@@ -65,19 +69,17 @@ impl<S: Store> Authority<S> {
     /// rotate first.
     ///
     /// # Errors
-    /// `not_found` for an unknown or already retired kid; `invalid_request` for the key that
-    /// signs now.
-    pub async fn retire_key(&self, kid: &str) -> Result<KeyChange, OAuthError> {
+    /// [`AdminError::NotFound`] for an unknown or already retired kid;
+    /// [`AdminError::KeyInUse`] for the key that signs now.
+    pub async fn retire_key(&self, kid: &str) -> Result<KeyChange, AdminError> {
         let now = self.now();
         let keys = self.store.live_keys().await?;
         let key = keys
             .iter()
             .find(|k| k.kid == kid)
-            .ok_or_else(|| OAuthError::new(ErrorCode::NotFound, "no such live key"))?;
+            .ok_or(AdminError::NotFound(Entity::LiveKey))?;
         if self.key_ring().signing_key().kid() == kid {
-            return Err(OAuthError::invalid_request(
-                "this key signs now: rotate before retiring it",
-            ));
+            return Err(AdminError::KeyInUse);
         }
         let change = self.move_key(key, KeyState::Retired, now).await?;
         self.replace_ring(load_ring(&self.store, &self.master, now).await?);
@@ -89,7 +91,7 @@ impl<S: Store> Authority<S> {
     ///
     /// # Errors
     /// The store's or the key ring's errors.
-    pub async fn reload_keys(&self) -> Result<(), OAuthError> {
+    pub async fn reload_keys(&self) -> Result<(), ServiceError> {
         let ring = load_ring(&self.store, &self.master, self.now()).await?;
         self.replace_ring(ring);
         Ok(())
@@ -99,7 +101,7 @@ impl<S: Store> Authority<S> {
     ///
     /// # Errors
     /// The store's errors.
-    pub async fn list_keys(&self) -> Result<Vec<KeyInfo>, OAuthError> {
+    pub async fn list_keys(&self) -> Result<Vec<KeyInfo>, AdminError> {
         let keys = self.store.all_keys().await?;
         Ok(keys.iter().map(KeyInfo::from).collect())
     }
@@ -109,7 +111,7 @@ impl<S: Store> Authority<S> {
         key: &KeyRecord,
         to: KeyState,
         now: Timestamp,
-    ) -> Result<KeyChange, OAuthError> {
+    ) -> Result<KeyChange, ServiceError> {
         move_key(&self.store, key, to, now).await
     }
 }
@@ -124,7 +126,7 @@ pub(super) async fn apply_plan<S: Store>(
     master: &MasterKey,
     policy: &RotationPolicy,
     now: Timestamp,
-) -> Result<Vec<KeyChange>, OAuthError> {
+) -> Result<Vec<KeyChange>, ServiceError> {
     let all = store.all_keys().await?;
     let mut newest_seen = all.last().map(|k| k.kid.clone());
     let keys: Vec<KeyRecord> = all
@@ -137,7 +139,7 @@ pub(super) async fn apply_plan<S: Store>(
             KeyAction::Create { alg, activates_at } => {
                 let record = generate_record(alg, now, activates_at, master)?;
                 if !store
-                    .insert_key_after(&record, newest_seen.as_deref())
+                    .insert_key_after(&record, newest_seen.as_ref())
                     .await?
                 {
                     continue;
@@ -162,7 +164,7 @@ pub(super) async fn load_ring<S: Store>(
     store: &S,
     master: &MasterKey,
     now: Timestamp,
-) -> Result<KeyRing, OAuthError> {
+) -> Result<KeyRing, ServiceError> {
     let keys = store.live_keys().await?;
     Ok(KeyRing::load(&keys, master, now)?)
 }
@@ -172,11 +174,11 @@ async fn move_key<S: Store>(
     key: &KeyRecord,
     to: KeyState,
     now: Timestamp,
-) -> Result<KeyChange, OAuthError> {
+) -> Result<KeyChange, ServiceError> {
     store.set_key_state(&key.kid, to, now).await?;
     Ok(KeyChange {
         kid: key.kid.clone(),
-        alg: key.alg.clone(),
+        alg: key.alg,
         from: Some(key.state),
         to,
     })
@@ -185,7 +187,7 @@ async fn move_key<S: Store>(
 fn created(record: &KeyRecord) -> KeyChange {
     KeyChange {
         kid: record.kid.clone(),
-        alg: record.alg.clone(),
+        alg: record.alg,
         from: None,
         to: record.state,
     }

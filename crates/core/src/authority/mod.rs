@@ -2,37 +2,55 @@
 //! any [`Store`].
 //!
 //! Operations are `async` only because the store is; nothing here needs a runtime. Each
-//! returns an [`OAuthError`] whose description is safe to show: no error tells whether a
-//! username exists. Password hashing runs inline (tens of milliseconds with the default
-//! costs); a server on a multi-threaded runtime can afford it, or may call from a blocking
-//! task.
+//! returns the typed error of its area (see [`crate::error`]), whose text is safe to show: no
+//! error tells whether a username exists. Password hashing runs inline (tens of
+//! milliseconds with the default costs); a server on a multi-threaded runtime can afford it,
+//! or may call from a blocking task.
+//!
+//! The store is private to the authority: every rule (lock-outs, rotation, which sessions a
+//! change ends) is applied here, and callers reach the records only through these methods.
 
 mod account;
+mod admin;
+mod authorize;
+mod browser_state;
 mod clients;
+mod code_grant;
 mod config;
-mod error;
+mod feed;
 mod grants;
 mod keys;
+mod lockouts;
+mod logout;
 mod revocation;
+mod signin;
 mod tokens;
+mod transfer;
 mod verified;
 
 use std::fmt;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::Clock;
+use crate::error::{InternalError, StartError};
 use crate::events::{EventSink, IgnoreEvents, SecurityEvent};
-use crate::keys::{KeyRing, secs};
-use crate::model::Timestamp;
+use crate::keys::KeyRing;
+use crate::model::{Timestamp, UnixMillis};
 use crate::password::Passwords;
 use crate::seal::MasterKey;
 use crate::store::Store;
 
 pub use account::UserInfo;
+pub use authorize::{
+    AuthorizationParams, AuthorizationRequest, AuthorizationResponse, AuthorizeNext,
+    CODE_LIFETIME_SECS, Prompt, ResponseMode,
+};
+pub use clients::NewClient;
 pub use config::{Config, ConfigError, MAX_REFRESH_GRACE};
-pub use error::{ErrorCode, OAuthError};
 pub use keys::KeyChange;
+pub use logout::{BACKCHANNEL_LOGOUT_EVENT, LogoutParams, LogoutPlan};
 pub use revocation::{Introspection, TokenTypeHint};
+pub use signin::SignedIn;
 pub use tokens::ACCESS_TOKEN_TYP;
 pub use tokens::{AccessClaims, TokenResponse};
 
@@ -53,18 +71,16 @@ impl<S: Store> Authority<S> {
     /// first start this creates the first signing key) and loads the key ring.
     ///
     /// # Errors
-    /// `invalid_request` for a bad configuration; the store's or the key ring's errors.
+    /// [`StartError::Config`] for a bad configuration; the store's or the key ring's errors.
     pub async fn start(
         config: Config,
         store: S,
         master: MasterKey,
         clock: Arc<dyn Clock>,
-    ) -> Result<Self, OAuthError> {
-        config
-            .validate()
-            .map_err(|err| OAuthError::invalid_request(err.to_string()))?;
-        let passwords = Passwords::new(config.passwords)?;
-        let now = clock.now();
+    ) -> Result<Self, StartError> {
+        config.validate()?;
+        let passwords = Passwords::new(config.passwords).map_err(InternalError::Hashing)?;
+        let now = Timestamp::from_secs(clock.now());
         let policy = config.effective_rotation();
         keys::apply_plan(&store, &master, &policy, now).await?;
         let ring = keys::load_ring(&store, &master, now).await?;
@@ -83,6 +99,16 @@ impl<S: Store> Authority<S> {
         })
     }
 
+    /// True when `store` holds no signing key yet: a new deployment, which [`Self::start`]
+    /// will give its first key (the caller may then create a master key, which an existing
+    /// deployment must be given instead).
+    ///
+    /// # Errors
+    /// The store's errors.
+    pub async fn is_new_deployment(store: &S) -> Result<bool, crate::StoreError> {
+        Ok(store.all_keys().await?.is_empty())
+    }
+
     /// Sends security events to `sink` (by default they are dropped).
     pub fn with_events(mut self, sink: Arc<dyn EventSink>) -> Self {
         self.events = sink;
@@ -92,16 +118,6 @@ impl<S: Store> Authority<S> {
     /// The configuration.
     pub fn config(&self) -> &Config {
         &self.config
-    }
-
-    /// The store, for what has no rule of its own (the revocation feed, health checks).
-    pub fn store(&self) -> &S {
-        &self.store
-    }
-
-    /// Stops the authority and hands back its store.
-    pub fn into_store(self) -> S {
-        self.store
     }
 
     /// The current key ring (signer, JWKS document, verifying keys).
@@ -120,7 +136,11 @@ impl<S: Store> Authority<S> {
     }
 
     fn now(&self) -> Timestamp {
-        self.clock.now()
+        Timestamp::from_secs(self.clock.now())
+    }
+
+    fn now_millis(&self) -> UnixMillis {
+        UnixMillis::from_millis(self.clock.now_millis())
     }
 
     fn replace_ring(&self, ring: KeyRing) {
@@ -132,7 +152,7 @@ impl<S: Store> Authority<S> {
     }
 
     fn access_lifetime(&self) -> i64 {
-        secs(self.config.access_token_lifetime)
+        crate::model::secs_of(self.config.access_token_lifetime)
     }
 }
 

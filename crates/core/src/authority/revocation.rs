@@ -3,8 +3,9 @@
 use serde::Serialize;
 
 use super::grants::looks_like_token;
-use super::{AccessClaims, Authority, ErrorCode, OAuthError};
-use crate::model::{Client, RefreshRecord, Session};
+use super::{AccessClaims, Authority};
+use crate::error::{RevokeError, TokenError};
+use crate::model::{Client, ClientId, Jti, RefreshRecord, Session, SessionId, Timestamp};
 use crate::secrets::sha256;
 use crate::store::Store;
 
@@ -40,16 +41,16 @@ pub struct Introspection {
     pub scope: Option<String>,
     /// The client it was issued to.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
+    pub client_id: Option<ClientId>,
     /// `Bearer` for access tokens, `refresh_token` for refresh tokens.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token_type: Option<String>,
     /// Expiry.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub exp: Option<i64>,
+    pub exp: Option<Timestamp>,
     /// Issue time.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub iat: Option<i64>,
+    pub iat: Option<Timestamp>,
     /// Subject (user id, or client id for client credentials).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sub: Option<String>,
@@ -61,10 +62,10 @@ pub struct Introspection {
     pub iss: Option<String>,
     /// Token id (access tokens).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub jti: Option<String>,
+    pub jti: Option<Jti>,
     /// Session id.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub sid: Option<String>,
+    pub sid: Option<SessionId>,
     /// Roles (access tokens of users).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub roles: Vec<String>,
@@ -83,14 +84,14 @@ impl<S: Store> Authority<S> {
     /// success (§2.2). The token's shape decides what it is; the hint is not needed.
     ///
     /// # Errors
-    /// `unauthorized_client` when the token was issued to another client;
-    /// `temporarily_unavailable` when the store cannot be asked.
+    /// [`RevokeError::NotYours`] when the token was issued to another client;
+    /// [`RevokeError::Store`] when the store cannot be asked.
     pub async fn revoke(
         &self,
         client: &Client,
         token: &str,
         _hint: Option<TokenTypeHint>,
-    ) -> Result<(), OAuthError> {
+    ) -> Result<(), RevokeError> {
         if looks_like_token(token) {
             return self.revoke_refresh(client, token).await;
         }
@@ -98,7 +99,7 @@ impl<S: Store> Authority<S> {
             return Ok(());
         };
         if claims.client_id != client.id {
-            return Err(not_yours());
+            return Err(RevokeError::NotYours);
         }
         if !self.store.is_revoked(&claims.jti).await? {
             self.store.revoke_jti(&claims.jti, claims.exp).await?;
@@ -106,11 +107,11 @@ impl<S: Store> Authority<S> {
         Ok(())
     }
 
-    async fn revoke_refresh(&self, client: &Client, token: &str) -> Result<(), OAuthError> {
+    async fn revoke_refresh(&self, client: &Client, token: &str) -> Result<(), RevokeError> {
         let hash = sha256(token.as_bytes());
         match self.store.session_by_refresh(&hash).await? {
             None => Ok(()),
-            Some(session) if session.client_id != client.id => Err(not_yours()),
+            Some(session) if session.client_id != client.id => Err(RevokeError::NotYours),
             Some(session) => {
                 self.store.revoke_session(&session.id, self.now()).await?;
                 Ok(())
@@ -124,27 +125,24 @@ impl<S: Store> Authority<S> {
     /// sees them as active.
     ///
     /// # Errors
-    /// `unauthorized_client` for a public client; `temporarily_unavailable` when the store
-    /// cannot be asked (never for a bad token, which is simply inactive).
+    /// [`RevokeError::PublicClient`] for a public client; [`RevokeError::Store`] when the
+    /// store cannot be asked (never for a bad token, which is simply inactive).
     pub async fn introspect(
         &self,
         client: &Client,
         token: &str,
         _hint: Option<TokenTypeHint>,
-    ) -> Result<Introspection, OAuthError> {
+    ) -> Result<Introspection, RevokeError> {
         if client.is_public() {
-            return Err(OAuthError::new(
-                ErrorCode::UnauthorizedClient,
-                "a public client cannot introspect tokens",
-            ));
+            return Err(RevokeError::PublicClient);
         }
         if looks_like_token(token) {
             return self.introspect_refresh(client, token).await;
         }
         match self.verify_access_token(token).await {
             Ok(claims) => Ok(self.access_introspection(claims)),
-            Err(err) if err.code() == ErrorCode::InvalidToken => Ok(Introspection::inactive()),
-            Err(err) => Err(err),
+            Err(TokenError::Store(err)) => Err(err.into()),
+            Err(_refused) => Ok(Introspection::inactive()),
         }
     }
 
@@ -169,7 +167,7 @@ impl<S: Store> Authority<S> {
         &self,
         client: &Client,
         token: &str,
-    ) -> Result<Introspection, OAuthError> {
+    ) -> Result<Introspection, RevokeError> {
         let now = self.now();
         let hash = sha256(token.as_bytes());
         let Some(record) = self.store.refresh_record(&hash).await? else {
@@ -180,11 +178,7 @@ impl<S: Store> Authority<S> {
         }
         let session = self.store.session_by_id(&record.session_id).await?;
         match session {
-            Some(session)
-                if session.client_id == client.id
-                    && session.revoked_at.is_none()
-                    && session.expires_at > now =>
-            {
+            Some(session) if session.client_id == client.id && session.is_live(now) => {
                 Ok(self.refresh_introspection(&record, session))
             }
             _ => Ok(Introspection::inactive()),
@@ -194,22 +188,15 @@ impl<S: Store> Authority<S> {
     fn refresh_introspection(&self, record: &RefreshRecord, session: Session) -> Introspection {
         Introspection {
             active: true,
-            scope: (!session.scope.is_empty()).then_some(session.scope),
+            scope: (!session.scope.is_empty()).then(|| session.scope.to_string()),
             client_id: Some(session.client_id),
             token_type: Some("refresh_token".into()),
             exp: Some(record.expires_at),
             iat: Some(record.created_at),
-            sub: Some(session.user_id),
+            sub: Some(session.user_id.into_string()),
             iss: Some(self.config.issuer.clone()),
             sid: Some(session.id),
             ..Introspection::default()
         }
     }
-}
-
-fn not_yours() -> OAuthError {
-    OAuthError::new(
-        ErrorCode::UnauthorizedClient,
-        "the token was not issued to this client",
-    )
 }

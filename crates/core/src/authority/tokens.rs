@@ -7,9 +7,10 @@ use serde_json::Value;
 use tessera_jose::jws::Header;
 use tessera_jose::{Claims, Validator, jwt};
 
-use super::{Authority, OAuthError};
+use super::Authority;
+use crate::error::{InternalError, ServiceError, TokenError};
 use crate::keys::KeyRing;
-use crate::model::{Client, Session, Timestamp, User};
+use crate::model::{Client, ClientId, Jti, Session, SessionId, Timestamp, User, UserId};
 use crate::scope::{OPENID, Scope};
 use crate::secrets::random_jti;
 use crate::store::Store;
@@ -55,7 +56,8 @@ impl fmt::Debug for TokenResponse {
 pub struct AccessClaims {
     /// Issuer.
     pub iss: String,
-    /// Subject: a user id, or the client id for client credentials.
+    /// Subject: a user id, or the client id for client credentials (see
+    /// [`AccessClaims::user_id`]).
     pub sub: String,
     /// Audiences.
     pub aud: Vec<String>,
@@ -64,21 +66,26 @@ pub struct AccessClaims {
     /// Issue time.
     pub iat: Timestamp,
     /// Token id.
-    pub jti: String,
+    pub jti: Jti,
     /// The client it was issued to.
-    pub client_id: String,
+    pub client_id: ClientId,
     /// Granted scope, space-separated.
     pub scope: String,
     /// The user's roles.
     pub roles: Vec<String>,
     /// The session, for tokens issued to a user.
-    pub sid: Option<String>,
+    pub sid: Option<SessionId>,
 }
 
 impl AccessClaims {
     /// True when `scope` was granted.
     pub fn has_scope(&self, scope: &str) -> bool {
         self.scope.split(' ').any(|s| s == scope)
+    }
+
+    /// The user the token speaks for, when it was issued to a user.
+    pub fn user_id(&self) -> Option<UserId> {
+        self.is_user().then(|| UserId::new(self.sub.clone()))
     }
 
     /// True when the user has `role`.
@@ -104,6 +111,37 @@ struct AccessExtra {
     sid: Option<String>,
 }
 
+/// What an ID token says about the authentication behind it.
+pub(super) struct IdTokenFacts<'a> {
+    /// When the user authenticated.
+    pub(super) auth_time: Timestamp,
+    /// The session it belongs to: the browser session for the code flow, the refresh
+    /// family for the password grant.
+    pub(super) sid: &'a str,
+    /// The request's `nonce`.
+    pub(super) nonce: Option<&'a str>,
+    /// How the user authenticated.
+    pub(super) amr: &'a [String],
+    /// The authentication context class reached.
+    pub(super) acr: Option<&'a str>,
+}
+
+/// `at_hash` (OpenID Connect Core §3.1.3.6): the left half of the hash of the access token
+/// with the hash of the ID token's algorithm (SHA-512 for EdDSA on Ed25519), as base64url.
+fn left_half_hash(alg: tessera_jose::Algorithm, token: &str) -> String {
+    use aws_lc_rs::digest::{SHA256, SHA384, SHA512, digest};
+    use tessera_jose::Algorithm;
+    let hash = match alg {
+        Algorithm::RS384 | Algorithm::PS384 | Algorithm::ES384 | Algorithm::HS384 => &SHA384,
+        Algorithm::RS512 | Algorithm::PS512 | Algorithm::ES512 | Algorithm::HS512 => &SHA512,
+        Algorithm::EdDSA => &SHA512,
+        _ => &SHA256,
+    };
+    let full = digest(hash, token.as_bytes());
+    let bytes = full.as_ref();
+    tessera_jose::b64::encode(&bytes[..bytes.len() / 2])
+}
+
 /// Who an access token is about.
 pub(super) struct Subject<'a> {
     pub(super) sub: &'a str,
@@ -112,20 +150,34 @@ pub(super) struct Subject<'a> {
 }
 
 impl<S: Store> Authority<S> {
-    /// Signs an access token for `client` and returns it with its lifetime in seconds.
+    /// Signs an access token for `client` with a new `jti`.
     pub(super) fn sign_access_token(
         &self,
         client: &Client,
         subject: &Subject<'_>,
         scope: &Scope,
         now: Timestamp,
-    ) -> Result<String, OAuthError> {
+    ) -> Result<String, ServiceError> {
+        let jti = Jti::new(random_jti()?);
+        self.sign_access_token_as(client, subject, scope, now, &jti)
+    }
+
+    /// Signs an access token for `client` with this `jti` (expiring after the access token
+    /// lifetime, see [`Self::access_expiry`]).
+    pub(super) fn sign_access_token_as(
+        &self,
+        client: &Client,
+        subject: &Subject<'_>,
+        scope: &Scope,
+        now: Timestamp,
+        jti: &Jti,
+    ) -> Result<String, ServiceError> {
         let mut claims = Claims::new()
             .with_issuer(self.config.issuer.as_str())
             .with_subject(subject.sub)
-            .with_expiry(now.saturating_add(self.access_lifetime()))
-            .with_issued_at(now)
-            .with_jwt_id(random_jti()?);
+            .with_expiry(self.access_expiry(now).secs())
+            .with_issued_at(now.secs())
+            .with_jwt_id(jti.as_str());
         claims.aud = self.audiences(client);
         let extra = &mut claims.extra;
         extra.insert("client_id".into(), client.id.as_str().into());
@@ -141,32 +193,52 @@ impl<S: Store> Authority<S> {
         self.sign(&claims, ACCESS_TOKEN_TYP)
     }
 
-    /// Signs an OpenID Connect ID token for `user` in `session`.
+    /// When an access token issued at `now` expires.
+    pub(super) fn access_expiry(&self, now: Timestamp) -> Timestamp {
+        now.plus_secs(self.access_lifetime())
+    }
+
+    /// Signs an OpenID Connect ID token for `user` (OpenID Connect Core §2), with
+    /// `at_hash` of the access token it comes with.
     pub(super) fn sign_id_token(
         &self,
         client: &Client,
         user: &User,
-        session: &Session,
+        facts: &IdTokenFacts<'_>,
+        access_token: &str,
         now: Timestamp,
-    ) -> Result<String, OAuthError> {
+    ) -> Result<String, ServiceError> {
         let mut claims = Claims::new()
             .with_issuer(self.config.issuer.as_str())
             .with_subject(user.id.as_str())
             .with_audience(client.id.as_str())
-            .with_expiry(now.saturating_add(self.access_lifetime()))
-            .with_issued_at(now);
+            .with_expiry(now.plus_secs(self.access_lifetime()).secs())
+            .with_issued_at(now.secs());
+        let ring = self.key_ring();
         let extra = &mut claims.extra;
-        extra.insert("auth_time".into(), session.created_at.into());
-        extra.insert("sid".into(), session.id.as_str().into());
+        extra.insert("auth_time".into(), facts.auth_time.secs().into());
+        extra.insert("sid".into(), facts.sid.into());
+        if let Some(nonce) = facts.nonce {
+            extra.insert("nonce".into(), nonce.into());
+        }
+        extra.insert("amr".into(), Value::from(facts.amr.to_vec()));
+        if let Some(acr) = facts.acr {
+            extra.insert("acr".into(), acr.into());
+        }
+        extra.insert("azp".into(), client.id.as_str().into());
+        extra.insert(
+            "at_hash".into(),
+            left_half_hash(ring.signing_key().algorithm(), access_token).into(),
+        );
         extra.insert("preferred_username".into(), user.username.as_str().into());
         if let Some(email) = &user.email {
             extra.insert("email".into(), email.as_str().into());
         }
-        self.sign(&claims, "JWT")
+        self.sign_with(&ring, &claims, "JWT")
     }
 
-    /// The response for a user's grant: an access token, an ID token if `openid` was
-    /// granted, and the refresh token if the client may use it.
+    /// The response for a password or refresh grant: an access token, an ID token if
+    /// `openid` was granted, and the refresh token if the client may use it.
     pub(super) fn user_response(
         &self,
         client: &Client,
@@ -174,16 +246,51 @@ impl<S: Store> Authority<S> {
         session: &Session,
         scope: &Scope,
         refresh_token: Option<String>,
-    ) -> Result<TokenResponse, OAuthError> {
+    ) -> Result<TokenResponse, ServiceError> {
         let now = self.now();
-        let subject = Subject {
-            sub: &user.id,
-            roles: &user.roles,
-            sid: Some(&session.id),
+        let jti = Jti::new(random_jti()?);
+        let amr = ["pwd".to_owned()];
+        let facts = IdTokenFacts {
+            auth_time: session.created_at,
+            sid: session.id.as_str(),
+            nonce: None,
+            amr: &amr,
+            acr: None,
         };
-        let access_token = self.sign_access_token(client, &subject, scope, now)?;
+        self.tokens_for(
+            client,
+            user,
+            session,
+            scope,
+            refresh_token,
+            &facts,
+            &jti,
+            now,
+        )
+    }
+
+    /// The access token (with `jti`), the ID token if `openid` was granted (with `facts`),
+    /// and the refresh token if given, as one token response.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn tokens_for(
+        &self,
+        client: &Client,
+        user: &User,
+        session: &Session,
+        scope: &Scope,
+        refresh_token: Option<String>,
+        facts: &IdTokenFacts<'_>,
+        jti: &Jti,
+        now: Timestamp,
+    ) -> Result<TokenResponse, ServiceError> {
+        let subject = Subject {
+            sub: user.id.as_str(),
+            roles: &user.roles,
+            sid: Some(session.id.as_str()),
+        };
+        let access_token = self.sign_access_token_as(client, &subject, scope, now, jti)?;
         let id_token = if scope.contains(OPENID) {
-            Some(self.sign_id_token(client, user, session, now)?)
+            Some(self.sign_id_token(client, user, facts, &access_token, now)?)
         } else {
             None
         };
@@ -211,21 +318,22 @@ impl<S: Store> Authority<S> {
     /// issuer, not expired, not revoked, and its session (if any) still live.
     ///
     /// # Errors
-    /// `invalid_token` for anything wrong with the token; `temporarily_unavailable` when
-    /// the store cannot be asked.
-    pub async fn verify_access_token(&self, token: &str) -> Result<AccessClaims, OAuthError> {
+    /// A [`TokenError`] refusal for anything wrong with the token; [`TokenError::Store`]
+    /// when the store cannot be asked.
+    pub async fn verify_access_token(&self, token: &str) -> Result<AccessClaims, TokenError> {
         let claims = self.decode_access_token(token)?;
         if self.store.is_revoked(&claims.jti).await? {
-            return Err(OAuthError::invalid_token("the access token was revoked"));
+            return Err(TokenError::Revoked);
         }
         if let Some(sid) = &claims.sid {
+            let now = self.now();
             let live = self
                 .store
                 .session_by_id(sid)
                 .await?
-                .is_some_and(|s| s.revoked_at.is_none() && s.expires_at > self.now());
+                .is_some_and(|s| s.is_live(now));
             if !live {
-                return Err(OAuthError::invalid_token("the session has ended"));
+                return Err(TokenError::SessionEnded);
             }
         }
         Ok(claims)
@@ -234,7 +342,7 @@ impl<S: Store> Authority<S> {
     /// Checks an access token's signature, header and claims, without asking the store.
     /// A token that passed before under the same key ring and has not expired is not
     /// checked again (see [`super::verified`]).
-    pub(super) fn decode_access_token(&self, token: &str) -> Result<AccessClaims, OAuthError> {
+    pub(super) fn decode_access_token(&self, token: &str) -> Result<AccessClaims, TokenError> {
         let ring = self.key_ring();
         let now = self.now();
         if let Some(claims) = self.verified.get(token, &ring, now) {
@@ -246,7 +354,7 @@ impl<S: Store> Authority<S> {
     }
 
     /// The full check of [`Self::decode_access_token`], signature included.
-    fn check_access_token(&self, token: &str, ring: &KeyRing) -> Result<AccessClaims, OAuthError> {
+    fn check_access_token(&self, token: &str, ring: &KeyRing) -> Result<AccessClaims, TokenError> {
         let validator = Validator::builder()
             .issuer(self.config.issuer.as_str())
             .typ(ACCESS_TOKEN_TYP)
@@ -257,44 +365,51 @@ impl<S: Store> Authority<S> {
             .require("client_id")
             .clock(self.clock.clone())
             .build();
-        let verified = validator.verify(token, ring.key_set()).map_err(|err| {
-            let description = match err.code() {
-                "jwt_expired" => "the access token expired",
-                _ => "the access token is invalid",
-            };
-            OAuthError::invalid_token(description).with_internal(err.code())
-        })?;
+        let verified = validator
+            .verify(token, ring.key_set())
+            .map_err(|err| match err.code() {
+                "jwt_expired" => TokenError::Expired,
+                _ => TokenError::Invalid(Some(err)),
+            })?;
         let claims = verified.claims;
         let extra: AccessExtra = claims
             .custom()
-            .map_err(|_| OAuthError::invalid_token("the access token is invalid"))?;
+            .map_err(|err| TokenError::Invalid(Some(err)))?;
         // `require` above guarantees these; an absent one still fails closed.
-        let missing = || OAuthError::invalid_token("the access token is invalid");
+        let missing = || TokenError::Invalid(None);
         Ok(AccessClaims {
             iss: claims.iss.ok_or_else(missing)?,
             sub: claims.sub.ok_or_else(missing)?,
             aud: claims.aud,
-            exp: claims.exp.ok_or_else(missing)?,
-            iat: claims.iat.ok_or_else(missing)?,
-            jti: claims.jti.ok_or_else(missing)?,
-            client_id: extra.client_id,
+            exp: Timestamp::from_secs(claims.exp.ok_or_else(missing)?),
+            iat: Timestamp::from_secs(claims.iat.ok_or_else(missing)?),
+            jti: Jti::new(claims.jti.ok_or_else(missing)?),
+            client_id: ClientId::new(extra.client_id),
             scope: extra.scope,
             roles: extra.roles,
-            sid: extra.sid,
+            sid: extra.sid.map(SessionId::new),
         })
     }
 
-    fn sign(&self, claims: &Claims, typ: &str) -> Result<String, OAuthError> {
-        let ring = self.key_ring();
+    pub(super) fn sign(&self, claims: &Claims, typ: &str) -> Result<String, ServiceError> {
+        self.sign_with(&self.key_ring(), claims, typ)
+    }
+
+    fn sign_with(
+        &self,
+        ring: &KeyRing,
+        claims: &Claims,
+        typ: &str,
+    ) -> Result<String, ServiceError> {
         let key = ring.signing_key();
         let header = Header::new(key.algorithm())
             .with_typ(typ)
             .with_kid(key.kid());
         jwt::sign_with_header(&header, claims, key)
-            .map_err(|err| OAuthError::server(format!("signing: {}", err.code())))
+            .map_err(|err| InternalError::Signing(err).into())
     }
 
-    fn audiences(&self, client: &Client) -> Vec<String> {
+    pub(super) fn audiences(&self, client: &Client) -> Vec<String> {
         if !client.audiences.is_empty() {
             return client.audiences.clone();
         }

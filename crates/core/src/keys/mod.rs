@@ -13,10 +13,9 @@ use serde::Serialize;
 use tessera_jose::{Algorithm, Jwk, JwkSet, KeySet, SigningKey};
 use zeroize::Zeroizing;
 
-use crate::model::{KeyRecord, KeyState, Timestamp};
+use crate::model::{KeyId, KeyRecord, KeyState, Timestamp};
 use crate::seal::{MasterKey, SealError};
 
-pub(crate) use rotation::secs;
 pub use rotation::{KeyAction, RELOAD_SLACK, RotationPolicy};
 
 /// The algorithms Tessera signs with (RS256 is the default).
@@ -83,6 +82,18 @@ pub fn parse_alg(name: &str) -> Result<Algorithm, KeyRingError> {
         .ok_or_else(|| KeyRingError::AlgNotAllowed(name.chars().take(16).collect()))
 }
 
+/// Checks that Tessera signs with `alg`.
+///
+/// # Errors
+/// [`KeyRingError::AlgNotAllowed`] for any other algorithm.
+pub fn check_alg(alg: Algorithm) -> Result<Algorithm, KeyRingError> {
+    if ALLOWED_ALGS.contains(&alg) {
+        Ok(alg)
+    } else {
+        Err(KeyRingError::AlgNotAllowed(alg.to_string()))
+    }
+}
+
 /// Generates a new key for `alg` (RSA keys are 2048 bits) and seals its private half.
 ///
 /// The record is Active when `activates_at <= now`, else Published.
@@ -95,18 +106,16 @@ pub fn generate_record(
     activates_at: Timestamp,
     master: &MasterKey,
 ) -> Result<KeyRecord, KeyRingError> {
-    if !ALLOWED_ALGS.contains(&alg) {
-        return Err(KeyRingError::AlgNotAllowed(alg.to_string()));
-    }
+    check_alg(alg)?;
     let crypto = |err: tessera_jose::Error| KeyRingError::Crypto(err.code().to_owned());
     let key = SigningKey::generate(alg).map_err(crypto)?;
-    let kid = key.kid().to_owned();
+    let kid = KeyId::new(key.kid());
     let public_jwk = key.verifying_key().map_err(crypto)?.to_jwk().to_json();
     let private = Zeroizing::new(key.to_jwk().to_json());
     let private_sealed = master.seal(private.as_bytes(), &key_aad(&kid))?;
     Ok(KeyRecord {
         kid,
-        alg: alg.as_str().to_owned(),
+        alg,
         public_jwk,
         private_sealed,
         state: if activates_at <= now {
@@ -121,8 +130,8 @@ pub fn generate_record(
 }
 
 /// The associated data that binds a sealed private key to its kid.
-fn key_aad(kid: &str) -> Vec<u8> {
-    [b"tessera/signing-key/".as_slice(), kid.as_bytes()].concat()
+fn key_aad(kid: &KeyId) -> Vec<u8> {
+    [b"tessera/signing-key/".as_slice(), kid.as_str().as_bytes()].concat()
 }
 
 /// A key's public description, for listings (no key material).
@@ -130,9 +139,10 @@ fn key_aad(kid: &str) -> Vec<u8> {
 #[non_exhaustive]
 pub struct KeyInfo {
     /// Key id.
-    pub kid: String,
+    pub kid: KeyId,
     /// Algorithm.
-    pub alg: String,
+    #[serde(serialize_with = "crate::model::alg_name::serialize")]
+    pub alg: Algorithm,
     /// Life-cycle state.
     pub state: KeyState,
     /// Creation (publication) time.
@@ -147,7 +157,7 @@ impl From<&KeyRecord> for KeyInfo {
     fn from(record: &KeyRecord) -> Self {
         Self {
             kid: record.kid.clone(),
-            alg: record.alg.clone(),
+            alg: record.alg,
             state: record.state,
             created_at: record.created_at,
             activates_at: record.activates_at,
@@ -240,10 +250,10 @@ impl fmt::Debug for KeyRing {
 /// The record's public JWK, refused if it holds private material or names another kid.
 fn public_jwk(record: &KeyRecord) -> Result<Jwk, KeyRingError> {
     let invalid = |reason: &str| KeyRingError::Invalid {
-        kid: record.kid.clone(),
+        kid: record.kid.to_string(),
         reason: reason.to_owned(),
     };
-    parse_alg(&record.alg)?;
+    check_alg(record.alg)?;
     let jwk = Jwk::from_json(record.public_jwk.as_bytes())
         .map_err(|_| invalid("the public JWK does not parse"))?;
     if jwk.is_private_asymmetric() || jwk.kty == "oct" {
@@ -260,15 +270,15 @@ fn public_jwk(record: &KeyRecord) -> Result<Jwk, KeyRingError> {
 /// Opens the record's private key and checks it is the one its public JWK describes.
 fn open_private(record: &KeyRecord, master: &MasterKey) -> Result<SigningKey, KeyRingError> {
     let invalid = |reason: &str| KeyRingError::Invalid {
-        kid: record.kid.clone(),
+        kid: record.kid.to_string(),
         reason: reason.to_owned(),
     };
-    let alg = parse_alg(&record.alg)?;
+    let alg = check_alg(record.alg)?;
     let json = master.open(&record.private_sealed, &key_aad(&record.kid))?;
     let jwk = Jwk::from_json(&json).map_err(|_| invalid("the private JWK does not parse"))?;
     let key = SigningKey::from_jwk(&jwk, Some(alg))
         .map_err(|err| invalid(&format!("the private key is unusable ({})", err.code())))?
-        .with_kid(record.kid.clone());
+        .with_kid(record.kid.to_string());
     let public = public_jwk(record)?
         .thumbprint()
         .map_err(|_| invalid("the public JWK has no thumbprint"))?;
@@ -286,7 +296,7 @@ fn open_private(record: &KeyRecord, master: &MasterKey) -> Result<SigningKey, Ke
 mod tests {
     use super::*;
 
-    const NOW: Timestamp = 1_700_000_000;
+    const NOW: Timestamp = Timestamp::from_secs(1_700_000_000);
 
     fn record(alg: Algorithm, activates_at: Timestamp, master: &MasterKey) -> KeyRecord {
         generate_record(alg, NOW, activates_at, master).expect("generate")
@@ -295,10 +305,10 @@ mod tests {
     #[test]
     fn loads_the_newest_active_key_and_publishes_all_live_ones() {
         let master = MasterKey::generate().expect("random");
-        let old = record(Algorithm::ES256, NOW - 100, &master);
-        let new = record(Algorithm::EdDSA, NOW - 10, &master);
-        let ahead = record(Algorithm::ES256, NOW + 3600, &master);
-        let mut gone = record(Algorithm::ES256, NOW - 1000, &master);
+        let old = record(Algorithm::ES256, NOW.plus_secs(-100), &master);
+        let new = record(Algorithm::EdDSA, NOW.plus_secs(-10), &master);
+        let ahead = record(Algorithm::ES256, NOW.plus_secs(3600), &master);
+        let mut gone = record(Algorithm::ES256, NOW.plus_secs(-1000), &master);
         gone.state = KeyState::Retired;
         assert_eq!(ahead.state, KeyState::Published);
         let records = [old.clone(), new.clone(), ahead.clone(), gone.clone()];
@@ -313,14 +323,14 @@ mod tests {
                 .iter()
                 .all(|k| k.d.is_none() && k.use_.as_deref() == Some("sig"))
         );
-        assert!(!ring.jwks_json().contains(&gone.kid));
+        assert!(!ring.jwks_json().contains(gone.kid.as_str()));
         assert_eq!(ring.algorithms(), [Algorithm::ES256, Algorithm::EdDSA]);
     }
 
     #[test]
     fn refuses_without_an_active_key_or_with_the_wrong_master_key() {
         let master = MasterKey::generate().expect("random");
-        let ahead = record(Algorithm::ES256, NOW + 10, &master);
+        let ahead = record(Algorithm::ES256, NOW.plus_secs(10), &master);
         assert_eq!(
             KeyRing::load(std::slice::from_ref(&ahead), &master, NOW).map(|_| ()),
             Err(KeyRingError::NoActiveKey)
@@ -338,7 +348,7 @@ mod tests {
         let master = MasterKey::generate().expect("random");
         let mut one = record(Algorithm::ES256, NOW, &master);
         let two = record(Algorithm::ES256, NOW, &master);
-        one.public_jwk = two.public_jwk.replace(&two.kid, &one.kid);
+        one.public_jwk = two.public_jwk.replace(two.kid.as_str(), one.kid.as_str());
         let err = KeyRing::load(&[one], &master, NOW).expect_err("mismatch");
         assert!(matches!(err, KeyRingError::Invalid { .. }), "{err:?}");
     }
@@ -350,7 +360,7 @@ mod tests {
         let jwk = Jwk::from_json(rsa.public_jwk.as_bytes()).expect("jwk");
         let n = tessera_jose::b64::decode(jwk.n.as_deref().expect("n").as_bytes()).expect("n");
         assert_eq!(n.len() * 8, 2048);
-        assert_eq!(rsa.alg, "RS256");
+        assert_eq!(rsa.alg, Algorithm::RS256);
         assert!(matches!(
             generate_record(Algorithm::HS256, NOW, NOW, &master),
             Err(KeyRingError::AlgNotAllowed(_))

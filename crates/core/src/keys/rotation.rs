@@ -16,7 +16,7 @@ use tessera_jose::Algorithm;
 use tessera_jose::jwt::DEFAULT_LEEWAY_SECS;
 
 use crate::keys::DEFAULT_ALG;
-use crate::model::{KeyRecord, KeyState, Timestamp};
+use crate::model::{KeyId, KeyRecord, KeyState, Timestamp};
 
 /// The schedule of key rotation.
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
@@ -66,17 +66,17 @@ pub enum KeyAction {
     /// Published → Active: start signing.
     Activate {
         /// The key.
-        kid: String,
+        kid: KeyId,
     },
     /// Active → Retiring: stop signing, stay published.
     StartRetiring {
         /// The key.
-        kid: String,
+        kid: KeyId,
     },
     /// Retiring → Retired: leave the JWKS.
     Retire {
         /// The key.
-        kid: String,
+        kid: KeyId,
     },
 }
 
@@ -161,12 +161,10 @@ impl<'a> Planner<'a> {
     /// Published keys start signing once published for the publish window and past their
     /// activation time.
     fn activate_due(&mut self) {
-        let ahead = secs(self.policy.publish_window());
+        let ahead = self.policy.publish_window();
         let records = self.records;
         for record in records.iter().filter(|r| r.state == KeyState::Published) {
-            let due = record
-                .activates_at
-                .max(record.created_at.saturating_add(ahead));
+            let due = record.activates_at.max(record.created_at.plus(ahead));
             if due <= self.now {
                 self.activate(record, due);
             } else {
@@ -208,7 +206,7 @@ impl<'a> Planner<'a> {
 
     /// Retiring keys leave once every token they signed has expired, leeway included.
     fn drop_expired_retiring(&mut self) {
-        let keep = secs(self.policy.retire_after());
+        let keep = self.policy.retire_after();
         for record in self
             .records
             .iter()
@@ -216,7 +214,7 @@ impl<'a> Planner<'a> {
         {
             if record
                 .retired_at
-                .is_some_and(|at| at.saturating_add(keep) <= self.now)
+                .is_some_and(|at| at.plus(keep) <= self.now)
             {
                 self.actions.push(KeyAction::Retire {
                     kid: record.kid.clone(),
@@ -227,15 +225,15 @@ impl<'a> Planner<'a> {
 
     /// A signer older than `rotate_every - publish_window` gets a successor, published now.
     fn prepare_successor(&mut self) {
-        let ahead = secs(self.policy.publish_window());
-        let lifetime = secs(self.policy.rotate_every).saturating_sub(ahead);
+        let ahead = self.policy.publish_window();
+        let lifetime = self.policy.rotate_every.saturating_sub(ahead);
         if let Some((_, since)) = self.active.last()
             && self.pending.is_empty()
-            && since.saturating_add(lifetime) <= self.now
+            && since.plus(lifetime) <= self.now
         {
             self.actions.push(KeyAction::Create {
                 alg: self.policy.algorithm,
-                activates_at: self.now.saturating_add(ahead),
+                activates_at: self.now.plus(ahead),
             });
         }
     }
@@ -248,32 +246,30 @@ impl<'a> Planner<'a> {
     }
 }
 
-/// Whole seconds of a duration, saturating.
-pub(crate) fn secs(duration: Duration) -> i64 {
-    i64::try_from(duration.as_secs()).unwrap_or(i64::MAX)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const DAY: i64 = 86_400;
-    const T0: Timestamp = 1_700_000_000;
+    const T0: i64 = 1_700_000_000;
 
-    fn key(
-        kid: &str,
-        state: KeyState,
-        created_at: Timestamp,
-        activates_at: Timestamp,
-    ) -> KeyRecord {
+    fn t(secs: i64) -> Timestamp {
+        Timestamp::from_secs(secs)
+    }
+
+    fn secs(duration: Duration) -> i64 {
+        crate::model::secs_of(duration)
+    }
+
+    fn key(kid: &str, state: KeyState, created_at: i64, activates_at: i64) -> KeyRecord {
         KeyRecord {
             kid: kid.into(),
-            alg: "ES256".into(),
+            alg: Algorithm::ES256,
             public_jwk: String::new(),
             private_sealed: Vec::new(),
             state,
-            created_at,
-            activates_at,
+            created_at: t(created_at),
+            activates_at: t(activates_at),
             retired_at: None,
         }
     }
@@ -288,10 +284,10 @@ mod tests {
     #[test]
     fn an_empty_store_gets_a_key_that_signs_at_once() {
         assert_eq!(
-            policy().plan(&[], T0),
+            policy().plan(&[], t(T0)),
             [KeyAction::Create {
                 alg: Algorithm::ES256,
-                activates_at: T0
+                activates_at: t(T0)
             }]
         );
     }
@@ -299,8 +295,8 @@ mod tests {
     #[test]
     fn a_young_active_key_needs_nothing() {
         let keys = [key("a", KeyState::Active, T0, T0)];
-        assert_eq!(policy().plan(&keys, T0 + 10 * DAY), []);
-        assert_eq!(policy().plan(&keys, T0 + 30 * DAY - 3_601), []);
+        assert_eq!(policy().plan(&keys, t(T0 + 10 * DAY)), []);
+        assert_eq!(policy().plan(&keys, t(T0 + 30 * DAY - 3_601)), []);
     }
 
     #[test]
@@ -308,10 +304,10 @@ mod tests {
         let keys = [key("a", KeyState::Active, T0, T0)];
         let now = T0 + 30 * DAY - 3_600;
         assert_eq!(
-            policy().plan(&keys, now),
+            policy().plan(&keys, t(now)),
             [KeyAction::Create {
                 alg: Algorithm::ES256,
-                activates_at: now + 3_600
+                activates_at: t(now + 3_600)
             }]
         );
         // Once it exists, no second one is made while it waits.
@@ -319,7 +315,7 @@ mod tests {
             keys[0].clone(),
             key("b", KeyState::Published, now, now + 3_600),
         ];
-        assert_eq!(policy().plan(&keys, now + 100), []);
+        assert_eq!(policy().plan(&keys, t(now + 100)), []);
     }
 
     #[test]
@@ -330,7 +326,7 @@ mod tests {
             key("b", KeyState::Published, now - 3_600, now),
         ];
         assert_eq!(
-            policy().plan(&keys, now),
+            policy().plan(&keys, t(now)),
             [
                 KeyAction::Activate { kid: "b".into() },
                 KeyAction::StartRetiring { kid: "a".into() },
@@ -341,7 +337,7 @@ mod tests {
             key("a", KeyState::Active, T0, T0),
             key("b", KeyState::Published, now - 60, now - 60),
         ];
-        assert_eq!(policy().plan(&early, now), []);
+        assert_eq!(policy().plan(&early, t(now)), []);
     }
 
     #[test]
@@ -349,16 +345,16 @@ mod tests {
         let now = T0 + 31 * DAY;
         let mut old = key("a", KeyState::Retiring, T0, T0);
         // Lifetime, leeway, another instance's reload interval and the slack.
-        old.retired_at = Some(now - 15 * 60 - 60 - 60 - 2);
+        old.retired_at = Some(t(now - 15 * 60 - 60 - 60 - 2));
         let keys = [
             old.clone(),
             key("b", KeyState::Active, T0 + 30 * DAY, T0 + 30 * DAY),
         ];
         assert_eq!(
-            policy().plan(&keys, now),
+            policy().plan(&keys, t(now)),
             [KeyAction::Retire { kid: "a".into() }]
         );
-        assert_eq!(policy().plan(&keys, now - 1), []);
+        assert_eq!(policy().plan(&keys, t(now - 1)), []);
     }
 
     #[test]
@@ -369,7 +365,7 @@ mod tests {
             key("b", KeyState::Active, T0 + 1, T0 + 1),
         ];
         assert_eq!(
-            policy().plan(&keys, T0 + 10),
+            policy().plan(&keys, t(T0 + 10)),
             [
                 KeyAction::StartRetiring { kid: "a".into() },
                 KeyAction::StartRetiring { kid: "b".into() },
@@ -381,7 +377,7 @@ mod tests {
     fn without_a_signer_a_pending_key_activates_at_once() {
         let keys = [key("b", KeyState::Published, T0, T0 + 3_600)];
         assert_eq!(
-            policy().plan(&keys, T0 + 5),
+            policy().plan(&keys, t(T0 + 5)),
             [KeyAction::Activate { kid: "b".into() }]
         );
     }
@@ -413,7 +409,7 @@ mod tests {
                 key("b", KeyState::Published, created, created + ahead),
             ];
             let activates = (created..created + DAY)
-                .find(|&now| !policy.plan(&keys, now).is_empty())
+                .find(|&now| !policy.plan(&keys, t(now)).is_empty())
                 .expect("the key activates within a day");
             // The last instance loads the key `reload` seconds after it was made, with up
             // to a second lost to whole-second timestamps.

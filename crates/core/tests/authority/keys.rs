@@ -1,11 +1,14 @@
 //! Signing keys: first start, scheduled rotation, rotation on demand, retirement.
 
 use serde_json::Value;
+use std::sync::Arc;
 use tessera_core::model::KeyState;
-use tessera_core::{Authority, Clock, ErrorCode, MasterKey};
+
+use tessera_core::model::KeyId;
+use tessera_core::{AdminError, Authority, InternalError, MasterKey, StartError, TokenError};
 use tessera_jose::Algorithm;
 
-use crate::support::{Harness, MemoryStore, T0, TestClock, block_on, config, decode};
+use crate::support::{Harness, MemoryStore, T0, TestClock, block_on, chain, config, decode};
 
 const DAY: i64 = 86_400;
 
@@ -37,12 +40,12 @@ fn the_first_start_creates_one_active_key_and_a_restart_reuses_it() {
     let keys = block_on(h.auth.list_keys()).expect("keys");
     assert_eq!(keys.len(), 1);
     assert_eq!(keys[0].state, KeyState::Active);
-    assert_eq!(keys[0].alg, "ES256");
+    assert_eq!(keys[0].alg, Algorithm::ES256);
     let kid = keys[0].kid.clone();
     let h = h.restart(config());
     assert_eq!(jwks_kids(&h), [kid]);
     assert!(
-        block_on(h.auth.apply_rotation(T0))
+        block_on(h.auth.apply_rotation())
             .expect("rotation")
             .is_empty()
     );
@@ -53,11 +56,11 @@ fn keys_rotate_on_schedule_and_old_tokens_verify_until_they_expire() {
     let h = Harness::new();
     h.user("alice");
     let app = h.app();
-    let old_kid = h.auth.key_ring().signing_key().kid().to_owned();
+    let old_kid = KeyId::new(h.auth.key_ring().signing_key().kid());
 
     // A successor is published an hour before it signs.
     h.clock.advance(30 * DAY - 3_600);
-    let changes = block_on(h.auth.apply_rotation(h.clock.now())).expect("rotation");
+    let changes = block_on(h.auth.apply_rotation()).expect("rotation");
     assert_eq!(changes.len(), 1);
     assert_eq!(
         (changes[0].from, changes[0].to),
@@ -67,7 +70,7 @@ fn keys_rotate_on_schedule_and_old_tokens_verify_until_they_expire() {
     assert_eq!(jwks_kids(&h), [old_kid.clone(), new_kid.clone()]);
     assert_eq!(h.auth.key_ring().signing_key().kid(), old_kid);
     assert!(
-        block_on(h.auth.apply_rotation(h.clock.now()))
+        block_on(h.auth.apply_rotation())
             .expect("rotation")
             .is_empty()
     );
@@ -78,7 +81,7 @@ fn keys_rotate_on_schedule_and_old_tokens_verify_until_they_expire() {
 
     // It starts signing; the old key stops signing but still verifies.
     h.clock.advance(300);
-    let changes = block_on(h.auth.apply_rotation(h.clock.now())).expect("rotation");
+    let changes = block_on(h.auth.apply_rotation()).expect("rotation");
     let moves: Vec<_> = changes
         .iter()
         .map(|c| (c.kid.clone(), c.from, c.to))
@@ -99,12 +102,12 @@ fn keys_rotate_on_schedule_and_old_tokens_verify_until_they_expire() {
     // the slack for an instance that has not yet switched), it leaves the JWKS.
     h.clock.advance(900 + 60 + 60 + 2 - 1);
     assert!(
-        block_on(h.auth.apply_rotation(h.clock.now()))
+        block_on(h.auth.apply_rotation())
             .expect("rotation")
             .is_empty()
     );
     h.clock.advance(1);
-    let changes = block_on(h.auth.apply_rotation(h.clock.now())).expect("rotation");
+    let changes = block_on(h.auth.apply_rotation()).expect("rotation");
     assert_eq!(changes.len(), 1);
     assert_eq!(
         (changes[0].kid.as_str(), changes[0].to),
@@ -122,12 +125,12 @@ fn rotation_on_demand_switches_at_once_and_retiring_keys_still_verify() {
     let h = Harness::new();
     h.user("alice");
     let app = h.app();
-    let old_kid = h.auth.key_ring().signing_key().kid().to_owned();
+    let old_kid = KeyId::new(h.auth.key_ring().signing_key().kid());
     let before = h.login(&app, "alice", None);
     let changes = block_on(h.auth.rotate_keys_now(Some(Algorithm::EdDSA))).expect("rotated");
     assert_eq!(changes.len(), 2);
     assert_eq!(changes[0].to, KeyState::Active);
-    assert_eq!(changes[0].alg, "EdDSA");
+    assert_eq!(changes[0].alg, Algorithm::EdDSA);
     assert_eq!(
         (changes[1].kid.as_str(), changes[1].to),
         (old_kid.as_str(), KeyState::Retiring)
@@ -142,19 +145,19 @@ fn rotation_on_demand_switches_at_once_and_retiring_keys_still_verify() {
     block_on(h.auth.verify_access_token(&before.access_token)).expect("retiring verifies");
 
     // The signing key cannot be retired; the retiring one can, at once.
-    let err = block_on(h.auth.retire_key(&new_kid)).expect_err("signer");
-    assert_eq!(err.code(), ErrorCode::InvalidRequest);
+    let err = block_on(h.auth.retire_key(new_kid.as_str())).expect_err("signer");
+    assert!(matches!(err, AdminError::KeyInUse), "{err:?}");
     let change = block_on(h.auth.retire_key(&old_kid)).expect("retired");
     assert_eq!(change.to, KeyState::Retired);
     assert_eq!(jwks_kids(&h), [new_kid]);
     let err = block_on(h.auth.verify_access_token(&before.access_token)).expect_err("gone");
-    assert_eq!(err.code(), ErrorCode::InvalidToken);
+    assert!(matches!(err, TokenError::Invalid(_)), "{err:?}");
     for kid in [old_kid.as_str(), "no-such-kid"] {
         let err = block_on(h.auth.retire_key(kid)).expect_err("not live");
-        assert_eq!(err.code(), ErrorCode::NotFound);
+        assert!(matches!(err, AdminError::NotFound(_)), "{err:?}");
     }
     let err = block_on(h.auth.rotate_keys_now(Some(Algorithm::HS256))).expect_err("hmac");
-    assert_eq!(err.code(), ErrorCode::InvalidRequest);
+    assert!(matches!(err, AdminError::Invalid(_)), "{err:?}");
 }
 
 #[test]
@@ -171,15 +174,15 @@ fn the_default_algorithm_is_rs256() {
 #[test]
 fn a_wrong_master_key_stops_the_start() {
     let h = Harness::new();
-    let store: MemoryStore = h.auth.into_store();
+    let store: Arc<MemoryStore> = Arc::clone(h.store());
     let other = MasterKey::generate().expect("random");
     let err = block_on(Authority::start(config(), store, other, TestClock::at(T0)))
         .expect_err("cannot open the key");
-    assert_eq!(err.code(), ErrorCode::ServerError);
     assert!(
-        err.internal().is_some_and(|i| i.contains("master key")),
+        matches!(err, StartError::Internal(InternalError::Keys(_))),
         "{err:?}"
     );
+    assert!(chain(&err).contains("master key"), "{}", chain(&err));
 }
 
 #[test]
@@ -188,10 +191,10 @@ fn a_bad_configuration_stops_the_start() {
     bad.refresh_grace = std::time::Duration::from_secs(120);
     let err = block_on(Authority::start(
         bad,
-        MemoryStore::new(),
+        Arc::new(MemoryStore::new()),
         MasterKey::generate().expect("random"),
         TestClock::at(T0),
     ))
     .expect_err("refused");
-    assert_eq!(err.code(), ErrorCode::InvalidRequest);
+    assert!(matches!(err, StartError::Config(_)), "{err:?}");
 }

@@ -8,6 +8,7 @@ mod account;
 mod clients;
 mod grants;
 mod keys;
+mod lockouts;
 mod refresh;
 mod revocation;
-mod store_contract;
+mod transfer;

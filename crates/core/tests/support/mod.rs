@@ -3,8 +3,6 @@
 
 #![allow(dead_code)]
 
-pub(crate) mod memory_store;
-
 use std::future::Future;
 use std::pin::pin;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -19,7 +17,9 @@ use tessera_core::{
 };
 use tessera_jose::{Algorithm, danger};
 
-pub(crate) use memory_store::MemoryStore;
+pub(crate) use tessera_core::error::chain;
+
+pub(crate) use tessera_store::MemoryStore;
 
 /// The start of every test's time.
 pub(crate) const T0: i64 = 1_750_000_000;
@@ -85,7 +85,8 @@ pub(crate) fn config() -> Config {
 
 /// An authority over a fresh in-memory store, with its clock and the events it emitted.
 pub(crate) struct Harness {
-    pub(crate) auth: Authority<MemoryStore>,
+    pub(crate) auth: Authority<Arc<MemoryStore>>,
+    store: Arc<MemoryStore>,
     pub(crate) clock: Arc<TestClock>,
     events: Arc<Mutex<Vec<SecurityEvent>>>,
     master_text: String,
@@ -100,13 +101,28 @@ impl Harness {
     /// With another configuration.
     pub(crate) fn with_config(config: Config) -> Self {
         let master = MasterKey::generate().expect("random");
-        Self::with_store(config, MemoryStore::new(), &master.to_base64(), T0)
+        Self::with_store(
+            config,
+            Arc::new(MemoryStore::new()),
+            &master.to_base64(),
+            T0,
+        )
+    }
+
+    /// With a fresh store and this master key (base64).
+    pub(crate) fn with_master(config: Config, master_text: &str) -> Self {
+        Self::with_store(config, Arc::new(MemoryStore::new()), master_text, T0)
+    }
+
+    /// The master key, as base64.
+    pub(crate) fn master_text(&self) -> &str {
+        &self.master_text
     }
 
     /// Over an existing store, master key and time (to restart with another configuration).
     pub(crate) fn with_store(
         config: Config,
-        store: MemoryStore,
+        store: Arc<MemoryStore>,
         master_text: &str,
         now: i64,
     ) -> Self {
@@ -114,13 +130,19 @@ impl Harness {
         let clock = TestClock::at(now);
         let events = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::clone(&events);
-        let auth = block_on(Authority::start(config, store, master, clock.clone()))
-            .expect("authority starts")
-            .with_events(Arc::new(move |event| {
-                sink.lock().expect("events lock").push(event);
-            }));
+        let auth = block_on(Authority::start(
+            config,
+            Arc::clone(&store),
+            master,
+            clock.clone(),
+        ))
+        .expect("authority starts")
+        .with_events(Arc::new(move |event| {
+            sink.lock().expect("events lock").push(event);
+        }));
         Self {
             auth,
+            store,
             clock,
             events,
             master_text: master_text.to_owned(),
@@ -131,12 +153,12 @@ impl Harness {
     pub(crate) fn restart(self, config: Config) -> Self {
         let now = self.clock.now();
         let master_text = self.master_text;
-        Self::with_store(config, self.auth.into_store(), &master_text, now)
+        Self::with_store(config, self.store, &master_text, now)
     }
 
     /// The store.
-    pub(crate) fn store(&self) -> &MemoryStore {
-        self.auth.store()
+    pub(crate) fn store(&self) -> &Arc<MemoryStore> {
+        &self.store
     }
 
     /// The events so far.

@@ -9,11 +9,8 @@ use serde_json::{Map, Value};
 
 use crate::alg::Algorithm;
 use crate::error::{Error, Part, cut};
+use crate::header::{KEY_SOURCE_MEMBERS, first_crit_name, media_type_is};
 use crate::json::{self, Name, StrictValue};
-
-/// Header members that point at keys. A verifier that followed them would let the token
-/// choose its own key (RFC 8725 §3.10), so a token carrying one is refused outright.
-const KEY_SOURCE_MEMBERS: [&str; 4] = ["jwk", "jku", "x5u", "x5c"];
 
 /// A JWS protected header. Unknown members are kept in `extra`; `crit` is refused.
 #[derive(Clone, Debug, Eq, PartialEq)]
@@ -58,17 +55,7 @@ impl Header {
     /// True when `typ` names `expected`, compared as RFC 7515 §4.1.9 says: case-insensitively
     /// and with an optional `application/` prefix.
     pub fn typ_is(&self, expected: &str) -> bool {
-        let Some(typ) = self.typ.as_deref() else {
-            return false;
-        };
-        let strip = |t: &str| {
-            let lower = t.to_ascii_lowercase();
-            lower
-                .strip_prefix("application/")
-                .map(str::to_owned)
-                .unwrap_or(lower)
-        };
-        strip(typ) == strip(expected)
+        media_type_is(self.typ.as_deref(), expected)
     }
 
     /// Parses a decoded header strictly, in one pass over the JSON.
@@ -240,17 +227,6 @@ impl<'de> RawHeader<'de> {
 /// Fills an empty slot; false when it was already filled (a duplicate member).
 fn set_once<T>(slot: &mut Option<T>, value: T) -> bool {
     slot.replace(value).is_none()
-}
-
-fn first_crit_name(crit: &Value) -> String {
-    match crit
-        .as_array()
-        .and_then(|names| names.first())
-        .and_then(Value::as_str)
-    {
-        Some(name) => cut(name, 32),
-        None => "(malformed crit)".into(),
-    }
 }
 
 #[cfg(test)]

@@ -46,6 +46,49 @@ pub fn sign_with_header(
     compact::sign(header, &claims.to_json_bytes(), key)
 }
 
+/// Signs `claims` with `signing_key`, then encrypts the JWT to `encryption_key`'s holder: a
+/// nested JWT (RFC 7519 §5.2) with `cty: JWT` and the encryption key's `kid` in the JWE header.
+/// Check it with [`Validator::decrypt_and_verify`].
+///
+/// ```
+/// use tessera_jose::jwe::{ContentEncryption, DecryptionKey, KeyAlgorithm};
+/// use tessera_jose::{Algorithm, Claims, SigningKey, Validator, jwt};
+///
+/// # fn main() -> Result<(), tessera_jose::Error> {
+/// let issuer = SigningKey::generate(Algorithm::ES256)?;
+/// let client = DecryptionKey::generate(KeyAlgorithm::RsaOaep256, None, None)?;
+/// let claims = Claims::new().with_subject("u-42").with_expiry(4_102_444_800);
+/// let token = jwt::sign_and_encrypt(
+///     &claims,
+///     &issuer,
+///     &client.encryption_key()?,
+///     ContentEncryption::A256Gcm,
+/// )?;
+///
+/// let verified = Validator::default().decrypt_and_verify(
+///     &token,
+///     &client,
+///     &issuer.verifying_key()?,
+/// )?;
+/// assert_eq!(verified.claims.sub.as_deref(), Some("u-42"));
+/// # Ok(())
+/// # }
+/// ```
+///
+/// # Errors
+/// [`Error::Crypto`] if the backend fails; [`Error::EncNotAllowed`] for a `dir` key of
+/// another content encryption.
+pub fn sign_and_encrypt(
+    claims: &Claims,
+    signing_key: &SigningKey,
+    encryption_key: &crate::jwe::EncryptionKey,
+    enc: crate::jwe::ContentEncryption,
+) -> Result<String, Error> {
+    let signed = sign(claims, signing_key)?;
+    let header = encryption_key.header(enc).with_cty("JWT");
+    crate::jwe::compact::encrypt(&header, signed.as_bytes(), encryption_key)
+}
+
 /// Verifies `token` with `keys` and checks it with `validator`.
 ///
 /// # Errors

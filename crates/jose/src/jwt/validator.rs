@@ -201,6 +201,33 @@ impl Validator {
         Ok(view)
     }
 
+    /// Decrypts a nested JWT (a JWE with `cty: JWT` around a signed JWT) with
+    /// `decryption_key`, then verifies the inner token with `keys` exactly as [`Self::verify`]
+    /// does. The length cap applies to the JWE. See [`crate::jwt::sign_and_encrypt`].
+    ///
+    /// # Errors
+    /// The JWE's errors ([`Error::Decryption`] and the header errors of
+    /// [`crate::jwe::compact::decrypt`]); [`Error::NotNested`] when `cty` is not `JWT` or the
+    /// content is not a compact JWS (an unsigned token is never accepted); then the errors of
+    /// [`Self::verify`] for the inner token (`alg: none` gives [`Error::AlgNotAllowed`]).
+    pub fn decrypt_and_verify(
+        &self,
+        token: &str,
+        decryption_key: &crate::jwe::DecryptionKey,
+        keys: &impl KeyResolver,
+    ) -> Result<Token, Error> {
+        let decrypted = crate::jwe::compact::decrypt(token, decryption_key, self.max_len)?;
+        if !decrypted.header.cty_is("JWT") {
+            return Err(Error::NotNested("the JWE header has no cty JWT".into()));
+        }
+        let inner = std::str::from_utf8(&decrypted.plaintext)
+            .map_err(|_| Error::NotNested("the content is not text".into()))?;
+        if inner.bytes().filter(|b| *b == b'.').count() != 2 {
+            return Err(Error::NotNested("the content is not a compact JWS".into()));
+        }
+        self.verify(inner, keys)
+    }
+
     /// The header checks: the algorithm allow-list and `typ`.
     ///
     /// # Errors

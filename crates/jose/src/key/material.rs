@@ -67,6 +67,23 @@ pub(crate) enum Signer {
     Ed25519(Ed25519KeyPair),
 }
 
+impl Verifier {
+    /// Whether `signature` over `message` verifies with this public key for `alg`. An ECDSA
+    /// signature must first be exactly `r || s` of the curve's size with `0 < r, s < n`
+    /// (CVE-2022-21449). False for an HMAC key: its tags are checked where the key is.
+    pub(crate) fn verify_public(&self, alg: Algorithm, message: &[u8], signature: &[u8]) -> bool {
+        let Self::Public(key) = self else {
+            return false;
+        };
+        if let KeyFamily::Ec(curve) = alg.family()
+            && !checks::ecdsa_signature_well_formed(curve, signature)
+        {
+            return false;
+        }
+        key.verify_sig(message, signature).is_ok()
+    }
+}
+
 impl Material {
     /// The family of algorithms this key can serve.
     pub(crate) fn family(&self) -> Option<KeyFamily> {

@@ -1,6 +1,6 @@
 //! Signing and verifying keys, each bound to one algorithm at construction.
 
-mod checks;
+pub(crate) mod checks;
 pub(crate) mod material;
 mod pem;
 mod prefix;
@@ -61,13 +61,13 @@ impl VerifyingKey {
         jwk.check_use("verify")?;
         // A private JWK is accepted so that one file can serve both roles; only the public
         // half is kept.
-        let material = jwk.material()?;
-        Self::from_material(
-            material.public_only(),
+        let material = jwk.material()?.public_only();
+        Self::bound(Binding::new(
+            material,
             jwk.declared_alg()?,
             alg,
             jwk.kid.clone(),
-        )
+        )?)
     }
 
     /// Builds a verifying key from a PEM public key (SPKI `PUBLIC KEY` or PKCS#1 `RSA PUBLIC
@@ -76,8 +76,8 @@ impl VerifyingKey {
     /// # Errors
     /// [`KeyError::Pem`] for unreadable input, or a key error as for [`Self::from_jwk`].
     pub fn from_pem(pem: &str, alg: Option<Algorithm>) -> Result<Self, Error> {
-        let material = pem::decode(pem)?;
-        Self::from_material(material.public_only(), None, alg, None)
+        let material = pem::decode(pem)?.public_only();
+        Self::bound(Binding::new(material, None, alg, None)?)
     }
 
     /// Builds an HMAC verifying key from a shared secret.
@@ -85,19 +85,12 @@ impl VerifyingKey {
     /// # Errors
     /// [`KeyError::TooWeak`] when the secret is shorter than the hash output.
     pub fn from_secret(secret: &[u8], alg: Algorithm) -> Result<Self, Error> {
-        let material = Material::Oct(Zeroizing::new(secret.to_vec()));
-        Self::from_material(material, None, Some(alg), None)
+        Self::bound(Binding::secret(secret, alg)?)
     }
 
-    pub(crate) fn from_material(
-        material: Material,
-        declared: Option<Algorithm>,
-        requested: Option<Algorithm>,
-        kid: Option<String>,
-    ) -> Result<Self, Error> {
-        let alg = material.resolve_alg(declared, requested)?;
+    fn bound(binding: Binding) -> Result<Self, Error> {
+        let Binding { alg, kid, material } = binding;
         let verifier = material.verifier(alg)?;
-        let kid = kid.unwrap_or_else(|| material.thumbprint());
         let known_header = known_header(alg, &kid);
         let hmac_prefix = match (&verifier, &known_header) {
             (Verifier::Hmac(key), Some((encoded, _))) => Some(HmacPrefix::new(key, encoded)),
@@ -166,14 +159,7 @@ impl VerifyingKey {
                 .as_ref()
                 .and_then(|prefix| prefix.verify(message, signature))
                 .unwrap_or_else(|| hmac::verify(key, message, signature).is_ok()),
-            Verifier::Public(key) => {
-                if let KeyFamily::Ec(curve) = self.alg.family()
-                    && !checks::ecdsa_signature_well_formed(curve, signature)
-                {
-                    return Err(Error::Signature);
-                }
-                key.verify_sig(message, signature).is_ok()
-            }
+            Verifier::Public(_) => self.verifier.verify_public(self.alg, message, signature),
         };
         if ok { Ok(()) } else { Err(Error::Signature) }
     }
@@ -208,7 +194,7 @@ impl SigningKey {
                 &Ed25519KeyPair::generate().map_err(|_| Error::Crypto)?,
             )?,
         };
-        Self::from_material(material, None, Some(alg), None)
+        Self::bound(Binding::new(material, None, Some(alg), None)?)
     }
 
     /// Generates an RSA key of `bits` (2048, 3072 or 4096) for an RS* or PS* algorithm.
@@ -235,7 +221,12 @@ impl SigningKey {
             .into());
         }
         let pair = RsaKeyPair::generate(size).map_err(|_| Error::Crypto)?;
-        Self::from_material(Material::from_rsa_pair(&pair)?, None, Some(alg), None)
+        Self::bound(Binding::new(
+            Material::from_rsa_pair(&pair)?,
+            None,
+            Some(alg),
+            None,
+        )?)
     }
 
     /// Builds a signing key from a private JWK (algorithm chosen as for
@@ -245,7 +236,12 @@ impl SigningKey {
     /// A [`KeyError`] for a public, weak, inconsistent or mismatched key.
     pub fn from_jwk(jwk: &Jwk, alg: Option<Algorithm>) -> Result<Self, Error> {
         jwk.check_use("sign")?;
-        Self::from_material(jwk.material()?, jwk.declared_alg()?, alg, jwk.kid.clone())
+        Self::bound(Binding::new(
+            jwk.material()?,
+            jwk.declared_alg()?,
+            alg,
+            jwk.kid.clone(),
+        )?)
     }
 
     /// Builds a signing key from a PEM private key: PKCS#8 `PRIVATE KEY` (RSA, EC, Ed25519),
@@ -254,7 +250,7 @@ impl SigningKey {
     /// # Errors
     /// [`KeyError::Pem`] for unreadable input, or a key error as for [`Self::from_jwk`].
     pub fn from_pem(pem: &str, alg: Option<Algorithm>) -> Result<Self, Error> {
-        Self::from_material(pem::decode(pem)?, None, alg, None)
+        Self::bound(Binding::new(pem::decode(pem)?, None, alg, None)?)
     }
 
     /// Builds an HMAC signing key from a shared secret.
@@ -262,19 +258,12 @@ impl SigningKey {
     /// # Errors
     /// [`KeyError::TooWeak`] when the secret is shorter than the hash output.
     pub fn from_secret(secret: &[u8], alg: Algorithm) -> Result<Self, Error> {
-        let material = Material::Oct(Zeroizing::new(secret.to_vec()));
-        Self::from_material(material, None, Some(alg), None)
+        Self::bound(Binding::secret(secret, alg)?)
     }
 
-    fn from_material(
-        material: Material,
-        declared: Option<Algorithm>,
-        requested: Option<Algorithm>,
-        kid: Option<String>,
-    ) -> Result<Self, Error> {
-        let alg = material.resolve_alg(declared, requested)?;
+    fn bound(binding: Binding) -> Result<Self, Error> {
+        let Binding { alg, kid, material } = binding;
         let signer = material.signer(alg)?;
-        let kid = kid.unwrap_or_else(|| material.thumbprint());
         let jwt_header_b64 = jwt_header_b64(alg, &kid);
         let hmac_prefix = hmac_prefix(&signer, &jwt_header_b64);
         Ok(Self {
@@ -315,12 +304,11 @@ impl SigningKey {
     /// # Errors
     /// Only if the backend fails to parse a public key it produced.
     pub fn verifying_key(&self) -> Result<VerifyingKey, Error> {
-        VerifyingKey::from_material(
-            self.material.public_only(),
-            Some(self.alg),
-            None,
-            Some(self.kid.clone()),
-        )
+        VerifyingKey::bound(Binding {
+            alg: self.alg,
+            kid: self.kid.clone(),
+            material: self.material.public_only(),
+        })
     }
 
     /// The private key as a JWK (with `kid`, `alg`, `use: sig`). Handle it as a secret.
@@ -382,6 +370,40 @@ impl SigningKey {
             _ => 132,
         };
         bytes.div_ceil(3) * 4
+    }
+}
+
+/// Key material bound to the one algorithm it serves and to its `kid`: what both kinds of key
+/// are built from.
+struct Binding {
+    alg: Algorithm,
+    kid: String,
+    material: Material,
+}
+
+impl Binding {
+    /// Binds `material` to the algorithm `declared` by its JWK or `requested` by the caller
+    /// (they must agree), else to its type's default, and to `kid`, else to its RFC 7638
+    /// thumbprint.
+    fn new(
+        material: Material,
+        declared: Option<Algorithm>,
+        requested: Option<Algorithm>,
+        kid: Option<String>,
+    ) -> Result<Self, Error> {
+        let alg = material.resolve_alg(declared, requested)?;
+        let kid = kid.unwrap_or_else(|| material.thumbprint());
+        Ok(Self { alg, kid, material })
+    }
+
+    /// A shared secret for the HMAC algorithm `alg`.
+    fn secret(secret: &[u8], alg: Algorithm) -> Result<Self, Error> {
+        Self::new(
+            Material::Oct(Zeroizing::new(secret.to_vec())),
+            None,
+            Some(alg),
+            None,
+        )
     }
 }
 

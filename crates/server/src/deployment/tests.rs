@@ -1,7 +1,5 @@
 use std::os::unix::fs::PermissionsExt as _;
 
-use tessera_core::Store as _;
-
 use super::*;
 use crate::config::Flags;
 
@@ -39,13 +37,13 @@ async fn first_start_creates_dir_key_file_and_signing_key_then_reuses_them() {
     assert_eq!(mode(&data.join("master.key")), 0o600);
     assert!(data.join("tessera.db").is_file());
     let kid = first.authority().key_ring().signing_key().kid().to_owned();
-    first.store().close().await;
+    first.close().await;
     drop(first);
 
     let second = Deployment::open(&settings).await.expect("second open");
     assert!(!second.first_start);
     assert_eq!(second.authority().key_ring().signing_key().kid(), kid);
-    assert_eq!(second.store().all_keys().await.expect("keys").len(), 1);
+    assert_eq!(second.authority().list_keys().await.expect("keys").len(), 1);
 }
 
 #[tokio::test]
@@ -53,7 +51,7 @@ async fn a_missing_or_wrong_master_key_is_explained() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let settings = settings(tmp.path(), &[]);
     let first = Deployment::open(&settings).await.expect("first open");
-    first.store().close().await;
+    first.close().await;
     drop(first);
     let key_file = tmp.path().join("data/master.key");
     std::fs::remove_file(&key_file).expect("remove");
@@ -107,7 +105,7 @@ async fn sqlite_migrations_are_listed_without_writing_then_applied_once() {
     let settings = settings(tmp.path(), &[]);
     let pending = pending_migrations(&settings).await.expect("pending");
     let versions: Vec<i64> = pending.iter().map(|m| m.version).collect();
-    assert_eq!(versions, [1, 2]);
+    assert_eq!(versions, [1, 2, 3]);
     assert!(!tmp.path().join("data").exists(), "listing created nothing");
 
     assert_eq!(migrate(&settings).await.expect("migrate"), pending);

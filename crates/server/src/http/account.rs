@@ -8,10 +8,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use tessera_core::model::{Session, Timestamp};
-use tessera_core::{ErrorCode, OAuthError, Store};
-
-use crate::throttle::password_change_key;
+use tessera_core::model::{ClientId, Session, SessionId, Timestamp};
+use tessera_core::{AccountError, Store};
 
 use super::bearer::Bearer;
 use super::blocking::on_blocking_pool;
@@ -75,28 +73,33 @@ pub async fn logout<S: Store>(
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SessionView {
     /// Session id.
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: SessionId,
     /// The client it was opened through.
-    pub client_id: String,
+    #[schema(value_type = String)]
+    pub client_id: ClientId,
     /// Granted scope.
     pub scope: String,
     /// Login time.
+    #[schema(value_type = i64)]
     pub created_at: Timestamp,
     /// Last refresh.
+    #[schema(value_type = i64)]
     pub last_used_at: Timestamp,
     /// Absolute end.
+    #[schema(value_type = i64)]
     pub expires_at: Timestamp,
     /// True for the session of the token that asks.
     pub current: bool,
 }
 
 impl SessionView {
-    fn new(session: Session, current: Option<&str>) -> Self {
+    fn new(session: Session, current: Option<&SessionId>) -> Self {
         Self {
-            current: current == Some(session.id.as_str()),
+            current: current == Some(&session.id),
             id: session.id,
             client_id: session.client_id,
-            scope: session.scope,
+            scope: session.scope.to_string(),
             created_at: session.created_at,
             last_used_at: session.last_used_at,
             expires_at: session.expires_at,
@@ -128,8 +131,8 @@ pub async fn sessions<S: Store>(
     Bearer(claims): Bearer,
 ) -> Result<Response, ApiError> {
     require_user(&claims)?;
-    let sessions = state.authority().list_sessions(&claims.sub).await?;
-    let current = claims.sid.as_deref();
+    let sessions = state.authority().list_sessions(&claims).await?;
+    let current = claims.sid.as_ref();
     let list = SessionList {
         sessions: sessions
             .into_iter()
@@ -164,7 +167,10 @@ pub async fn end_session<S: Store>(
     if id.len() > 128 {
         return Err(ApiError::not_found());
     }
-    state.authority().end_session(&claims.sub, &id).await?;
+    state
+        .authority()
+        .end_session(&claims, &SessionId::new(id))
+        .await?;
     state.metrics().revoked();
     Ok(StatusCode::NO_CONTENT)
 }
@@ -195,31 +201,31 @@ pub async fn change_password<S: Store>(
     require_user(&claims)?;
     let current = params.credential("current_password")?.to_owned();
     let new = params.credential("new_password")?.to_owned();
-    let key = password_change_key(&claims.sub);
-    let store = state.authority().store();
-    let verdict = state
-        .throttle()
-        .check(store, &key, ip)
-        .await
-        .map_err(OAuthError::from)?;
-    if let Err(locked) = verdict {
+    if let Err(locked) = state.throttle().check_ip(ip, std::time::Instant::now()) {
         state.metrics().login_throttled();
         return Err(ApiError::throttled(locked.retry_after_secs()));
     }
     let authority = Arc::clone(state.authority());
     let result = on_blocking_pool(move || async move {
-        authority.change_password(&claims, &current, &new).await
+        let answer = authority.change_password(&claims, &current, &new).await;
+        Ok::<_, ApiError>(answer)
     })
-    .await;
-    if let Err(err) = &result
-        && err.code() == ErrorCode::AccessDenied.as_str()
-    {
-        state.metrics().login_failed();
-        if let Err(err) = state.throttle().record_failure(store, &key, ip).await {
-            in_request(|| tracing::warn!(error = %err, "cannot update the failed-login counter"));
+    .await?;
+    match result {
+        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        Err(AccountError::WrongPassword) => {
+            state.metrics().login_failed();
+            state
+                .throttle()
+                .record_ip_failure(ip, std::time::Instant::now());
+            Err(AccountError::WrongPassword.into())
         }
+        Err(AccountError::Locked(locked)) => {
+            state.metrics().login_throttled();
+            Err(ApiError::throttled(locked.retry_after_secs()))
+        }
+        Err(other) => Err(other.into()),
     }
-    result.map(|()| StatusCode::NO_CONTENT)
 }
 
 /// The account endpoints are for users' tokens, not a client's own.

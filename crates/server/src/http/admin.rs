@@ -9,8 +9,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use tessera_core::keys::{KeyInfo, parse_alg};
-use tessera_core::model::{Client, Grant, Timestamp, User};
-use tessera_core::{KeyChange, OAuthError, Store};
+use tessera_core::model::{Client, ClientId, Grant, Timestamp, User};
+use tessera_core::{KeyChange, Store};
 
 use super::AppState;
 use super::bearer::Admin;
@@ -20,7 +20,6 @@ use super::error::ApiError;
 use super::json::{JsonBody, OptionalJson};
 use super::params::MAX_CREDENTIAL_LEN;
 use super::token::no_store;
-use crate::throttle;
 
 /// A JSON answer that must not be cached.
 fn json_no_store<T: Serialize>(status: StatusCode, value: &T) -> Response {
@@ -39,12 +38,7 @@ pub async fn list_users<S: Store>(
     State(state): State<AppState<S>>,
     Admin(claims): Admin,
 ) -> Result<Response, ApiError> {
-    let users: Vec<User> = state
-        .authority()
-        .store()
-        .list_users()
-        .await
-        .map_err(OAuthError::from)?;
+    let users: Vec<User> = state.authority().list_users().await?;
     Ok(json_no_store(StatusCode::OK, &users))
 }
 
@@ -175,18 +169,8 @@ pub async fn unlock_user<S: Store>(
     Admin(claims): Admin,
     Path(username): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let store = state.authority().store();
-    let user = store
-        .user_by_name(&username)
-        .await
-        .map_err(OAuthError::from)?
-        .ok_or_else(ApiError::not_found)?;
-    let lifted = throttle::unlock(store, &user)
-        .await
-        .map_err(OAuthError::from)?;
-    in_request(
-        || tracing::info!(event = "user_unlocked", user_id = %user.id, lifted, "failed logins forgotten"),
-    );
+    let lifted = state.authority().unlock_user(&username).await?;
+    in_request(|| tracing::info!(event = "user_unlocked", lifted, "failed logins forgotten"));
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -194,7 +178,8 @@ pub async fn unlock_user<S: Store>(
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ClientView {
     /// The `client_id`.
-    pub client_id: String,
+    #[schema(value_type = String)]
+    pub client_id: ClientId,
     /// The secret, shown once at creation (absent for public clients and in listings).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_secret: Option<String>,
@@ -210,6 +195,7 @@ pub struct ClientView {
     /// True for a public client (no secret).
     pub public: bool,
     /// Creation time.
+    #[schema(value_type = i64)]
     pub created_at: Timestamp,
 }
 
@@ -237,12 +223,7 @@ pub async fn list_clients<S: Store>(
     State(state): State<AppState<S>>,
     Admin(claims): Admin,
 ) -> Result<Response, ApiError> {
-    let clients = state
-        .authority()
-        .store()
-        .list_clients()
-        .await
-        .map_err(OAuthError::from)?;
+    let clients = state.authority().list_clients().await?;
     let views: Vec<ClientView> = clients
         .into_iter()
         .map(|c| ClientView::new(c, None))
@@ -311,12 +292,7 @@ pub async fn delete_client<S: Store>(
     Admin(claims): Admin,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    state
-        .authority()
-        .store()
-        .delete_client(&id)
-        .await
-        .map_err(OAuthError::from)?;
+    state.authority().delete_client(&id).await?;
     in_request(|| tracing::info!(event = "client_removed", client_id = %id, "client removed"));
     Ok(StatusCode::NO_CONTENT)
 }

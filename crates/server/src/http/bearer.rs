@@ -2,9 +2,9 @@
 //! access token of ours, [`Admin`] for one whose roles contain `admin`.
 
 use axum::extract::FromRequestParts;
-use axum::http::header;
 use axum::http::request::Parts;
 use tessera_core::{AccessClaims, Store};
+use tessera_guard::Rejection;
 
 use super::AppState;
 use super::context::in_request;
@@ -22,51 +22,29 @@ pub struct Bearer(pub AccessClaims);
 #[derive(Debug)]
 pub struct Admin(pub AccessClaims);
 
-/// The raw token of an `Authorization: Bearer` header.
+/// The raw token of an `Authorization: Bearer` header, read by the guard's RFC 6750 parser
+/// ([`tessera_guard::bearer_token`]) so that the server and the services it protects read
+/// the header alike.
 ///
 /// # Errors
-/// 401 `invalid_token` when there is no bearer token; 400 `invalid_request` for a header
-/// that is not a well-formed bearer credential (RFC 6750 §2.1, §3.1).
+/// 401 `invalid_token` when there is no bearer token (no `Authorization` header, or another
+/// scheme); 400 `invalid_request` for several `Authorization` headers (RFC 6750 §3.1), a
+/// header that is not a well-formed bearer credential (§2.1), or a token over the size
+/// the server reads.
 pub fn bearer_token(parts: &Parts) -> Result<&str, ApiError> {
-    let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
-        return Err(ApiError::invalid_token("an access token is required"));
-    };
-    let malformed = || ApiError::invalid_request("malformed Authorization header");
-    let value = value.as_bytes();
-    let Some(space) = value.iter().position(|&b| b == b' ') else {
-        return if value.eq_ignore_ascii_case(b"bearer") {
-            Err(malformed())
-        } else {
-            Err(ApiError::invalid_token("an access token is required"))
-        };
-    };
-    let (scheme, token) = (&value[..space], &value[space..]);
-    if !scheme.eq_ignore_ascii_case(b"bearer") {
-        return Err(ApiError::invalid_token("an access token is required"));
+    let token =
+        tessera_guard::bearer_token(&parts.headers).map_err(|rejection| match rejection {
+            Rejection::MissingToken => ApiError::invalid_token("an access token is required"),
+            Rejection::InvalidRequest("authorization_repeated") => {
+                ApiError::invalid_request("more than one Authorization header")
+            }
+            // The parser refuses nothing else; any other refusal is of the header too.
+            _ => ApiError::invalid_request("malformed Authorization header"),
+        })?;
+    if token.len() > MAX_VALUE_LEN {
+        return Err(ApiError::invalid_request("malformed Authorization header"));
     }
-    // `"Bearer" 1*SP b64token`: spaces only, not other white space.
-    let token = &token[token.iter().take_while(|&&b| b == b' ').count()..];
-    if token.is_empty() || token.len() > MAX_VALUE_LEN || !is_b64token(token) {
-        return Err(malformed());
-    }
-    // Only ASCII is left, so this cannot fail.
-    std::str::from_utf8(token).map_err(|_| malformed())
-}
-
-/// RFC 6750 §2.1 `b64token`. Runs on every request over the whole token, so it is written
-/// without an early exit, which lets the compiler check many bytes at a time.
-fn is_b64token(token: &[u8]) -> bool {
-    let allowed = |b: u8| {
-        b.is_ascii_alphanumeric()
-            | (b == b'-')
-            | (b == b'.')
-            | (b == b'_')
-            | (b == b'~')
-            | (b == b'+')
-            | (b == b'/')
-            | (b == b'=')
-    };
-    token.iter().fold(true, |ok, &b| ok & allowed(b))
+    Ok(token)
 }
 
 impl<S: Store> FromRequestParts<AppState<S>> for Bearer {
@@ -102,7 +80,7 @@ impl<S: Store> FromRequestParts<AppState<S>> for Admin {
 
 #[cfg(test)]
 mod tests {
-    use axum::http::{HeaderValue, Request};
+    use axum::http::{HeaderValue, Request, header};
 
     use super::*;
 
@@ -148,5 +126,23 @@ mod tests {
             let err = bearer_token(&parts(Some(bad))).expect_err(bad);
             assert_eq!(err.code(), "invalid_request", "{bad}");
         }
+    }
+
+    #[test]
+    fn repeated_and_oversize_headers_are_invalid_requests() {
+        let repeated = Request::builder()
+            .header(header::AUTHORIZATION, "Bearer abc")
+            .header(header::AUTHORIZATION, "Bearer abc")
+            .body(())
+            .expect("request")
+            .into_parts()
+            .0;
+        let err = bearer_token(&repeated).expect_err("two headers");
+        assert_eq!(err.code(), "invalid_request");
+        let long = format!("Bearer {}", "a".repeat(MAX_VALUE_LEN + 1));
+        let err = bearer_token(&parts(Some(&long))).expect_err("oversize");
+        assert_eq!(err.code(), "invalid_request");
+        let longest = format!("Bearer {}", "a".repeat(MAX_VALUE_LEN));
+        assert!(bearer_token(&parts(Some(&longest))).is_ok());
     }
 }

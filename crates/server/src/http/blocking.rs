@@ -6,7 +6,6 @@ use std::panic::AssertUnwindSafe;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use tessera_core::OAuthError;
 use tokio::runtime::Handle;
 use tokio::sync::oneshot;
 
@@ -65,11 +64,12 @@ fn run_jobs(receiver: &Mutex<Receiver<Job>>) {
 ///
 /// # Errors
 /// The work's own error, or 500 if the work panicked or no hashing thread could run it.
-pub async fn on_blocking_pool<T, F, Fut>(work: F) -> Result<T, ApiError>
+pub async fn on_blocking_pool<T, E, F, Fut>(work: F) -> Result<T, ApiError>
 where
     F: FnOnce() -> Fut + Send + 'static,
-    Fut: Future<Output = Result<T, OAuthError>>,
+    Fut: Future<Output = Result<T, E>>,
     T: Send + 'static,
+    E: Into<ApiError> + Send + 'static,
 {
     let (answer, answered) = oneshot::channel();
     let handle = Handle::current();
@@ -88,7 +88,7 @@ where
         return Err(ApiError::internal("no hashing thread is running"));
     }
     match answered.await {
-        Ok(result) => result.map_err(ApiError::from),
+        Ok(result) => result.map_err(Into::into),
         Err(_) => Err(ApiError::internal("the hashing work failed")),
     }
 }
@@ -100,7 +100,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn work_runs_on_a_hashing_thread_and_answers() {
         let name = on_blocking_pool(|| async {
-            Ok::<_, OAuthError>(std::thread::current().name().map(str::to_owned))
+            Ok::<_, ApiError>(std::thread::current().name().map(str::to_owned))
         })
         .await
         .expect("answer");
@@ -109,19 +109,14 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn errors_and_panics_reach_the_caller() {
-        let refused = on_blocking_pool(|| async {
-            Err::<(), _>(OAuthError::new(
-                tessera_core::ErrorCode::InvalidRequest,
-                "no",
-            ))
-        })
-        .await;
+        let refused =
+            on_blocking_pool(|| async { Err::<(), _>(ApiError::invalid_request("no")) }).await;
         assert!(refused.is_err());
         let panicked = on_blocking_pool(|| async {
             if std::hint::black_box(true) {
                 panic!("boom");
             }
-            Ok::<(), OAuthError>(())
+            Ok::<(), ApiError>(())
         })
         .await;
         assert!(panicked.is_err(), "a panic is a 500, not a hang");
@@ -132,12 +127,12 @@ mod tests {
                 if std::hint::black_box(true) {
                     panic!("boom");
                 }
-                Ok::<(), OAuthError>(())
+                Ok::<(), ApiError>(())
             })
             .await;
             assert!(again.is_err());
         }
-        let after = on_blocking_pool(|| async { Ok::<_, OAuthError>(7) }).await;
+        let after = on_blocking_pool(|| async { Ok::<_, ApiError>(7) }).await;
         assert_eq!(after.ok(), Some(7));
     }
 }

@@ -8,7 +8,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use percent_encoding::percent_decode_str;
 use tessera_core::model::Client;
-use tessera_core::{Authority, ErrorCode, Store};
+use tessera_core::{Authority, ClientAuthError, Store};
 
 use super::error::ApiError;
 use super::params::Params;
@@ -99,7 +99,7 @@ impl ClientCredentials {
             .authenticate_client(&self.client_id, self.secret.as_deref())
             .await
             .map_err(|err| {
-                let is_client = err.code() == ErrorCode::InvalidClient;
+                let is_client = matches!(err, ClientAuthError::Failed);
                 let api = ApiError::from(err);
                 if is_client && self.basic {
                     api.basic()

@@ -56,7 +56,7 @@ async fn poll<S: Store>(hub: Weak<FeedHub>, authority: Arc<Authority<S>>, every:
         };
         let mut pause = every;
         if live.head.receiver_count() > 0 {
-            match newest(authority.store(), head).await {
+            match newest(&authority, head).await {
                 Ok(newest) => {
                     head = newest;
                     live.head.send_if_modified(|seen| {
@@ -66,7 +66,7 @@ async fn poll<S: Store>(hub: Weak<FeedHub>, authority: Arc<Authority<S>>, every:
                     });
                 }
                 Err(err) => {
-                    tracing::warn!(cause = %err, "revocation stream: store unavailable");
+                    tracing::warn!(cause = %super::error::chain(&err), "revocation stream: store unavailable");
                     pause = every * 10;
                 }
             }
@@ -75,18 +75,19 @@ async fn poll<S: Store>(hub: Weak<FeedHub>, authority: Arc<Authority<S>>, every:
         // Another instance's revocation (PostgreSQL NOTIFY) ends the pause early.
         tokio::select! {
             () = tokio::time::sleep(pause) => {}
-            () = authority.store().revocations_hint() => {}
+            () = authority.revocations_hint() => {}
         }
     }
 }
 
 /// The cursor of the newest live revocation after `from` (or `from` if there is none).
-async fn newest<S: Store>(store: &S, from: i64) -> Result<i64, tessera_core::StoreError> {
+async fn newest<S: Store>(
+    authority: &Authority<S>,
+    from: i64,
+) -> Result<i64, tessera_core::StoreError> {
     let mut head = from;
     loop {
-        let page = store
-            .revocations_since(head, super::revocations::now(), PAGE)
-            .await?;
+        let page = authority.revocations_since(head, PAGE).await?;
         let Some(last) = page.last() else {
             return Ok(head);
         };

@@ -1,7 +1,12 @@
 //! The per-request envelope, one tower layer so that a request pays for one layer and no
-//! boxing: works out the client's address (see [`super::ClientIp`]), sets the request's log
-//! context (see [`super::context`]; a per-request span only at DEBUG), counts the request
-//! in the metrics with its status and latency, and adds the headers every response carries.
+//! boxing: refuses a method the server does not know (405, before anything is counted or
+//! routed further, so junk methods cannot grow the metrics), works out the client's address
+//! (see [`super::ClientIp`]), sets the request's log context (see [`super::context`]; a
+//! per-request span only at DEBUG), counts the request in the metrics with its status and
+//! latency, and adds the headers every response carries.
+//!
+//! A refused method gets no `Allow` header: the envelope sits in front of every route and
+//! does not know which methods each one takes, and the method is one that no route takes.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -11,8 +16,8 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
-use axum::response::Response;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse as _, Response};
 use pin_project_lite::pin_project;
 use tokio::task::futures::TaskLocalFuture;
 use tower_layer::Layer;
@@ -20,9 +25,10 @@ use tower_service::Service;
 use tracing::Instrument as _;
 use tracing::instrument::Instrumented;
 
+use super::ApiError;
 use super::context::{Ip, RequestContext};
 use super::peer_ip;
-use crate::metrics::Metrics;
+use crate::metrics::{MethodLabel, Metrics, RouteLabel};
 use crate::proxy::TrustedProxies;
 
 /// What the envelope needs: the metrics to count into and the proxies to trust.
@@ -65,6 +71,16 @@ where
     }
 
     fn call(&mut self, request: Request) -> Self::Future {
+        let method = MethodLabel::of(request.method());
+        let route = request.extensions().get::<MatchedPath>().cloned();
+        if method == MethodLabel::Other {
+            let span =
+                tracing::debug_span!("request", method = "other", route = route_name(&route));
+            return EnvelopeFuture {
+                state: State::Refused,
+                done: Some(self.done(route, method, span)),
+            };
+        }
         let client_ip = peer_ip(request.extensions()).map(|peer| {
             self.envelope
                 .proxies
@@ -72,7 +88,7 @@ where
         });
         let context = RequestContext {
             method: request.method().clone(),
-            route: request.extensions().get::<MatchedPath>().cloned(),
+            route,
             client_ip,
         };
         // Off unless DEBUG is on for this crate (see `super::context` for why).
@@ -82,33 +98,60 @@ where
             route = context.route(),
             client_ip = %Ip(client_ip),
         );
-        let done = Done {
-            metrics: Arc::clone(&self.envelope.metrics),
-            context: context.clone(),
-            span: span.clone(),
-            started: Instant::now(),
-        };
+        let done = self.done(context.route.clone(), method, span.clone());
         let inner = self.inner.call(request).instrument(span);
         EnvelopeFuture {
-            inner: context.into_scope(inner),
+            state: State::Served {
+                inner: context.into_scope(inner),
+            },
             done: Some(done),
         }
     }
+}
+
+impl<S> EnvelopeService<S> {
+    fn done(&self, route: Option<MatchedPath>, method: MethodLabel, span: tracing::Span) -> Done {
+        Done {
+            metrics: Arc::clone(&self.envelope.metrics),
+            route,
+            method,
+            span,
+            started: Instant::now(),
+        }
+    }
+}
+
+/// The route pattern for the log, `unmatched` when no route matched.
+fn route_name(route: &Option<MatchedPath>) -> &str {
+    route.as_ref().map_or("unmatched", MatchedPath::as_str)
 }
 
 pin_project! {
     /// The response of an [`EnvelopeService`].
     pub struct EnvelopeFuture<F> {
         #[pin]
-        inner: TaskLocalFuture<RequestContext, Instrumented<F>>,
+        state: State<F>,
         done: Option<Done>,
+    }
+}
+
+pin_project! {
+    /// Whether the route serves the request or the envelope refused it.
+    #[project = StateProj]
+    enum State<F> {
+        Served {
+            #[pin]
+            inner: TaskLocalFuture<RequestContext, Instrumented<F>>,
+        },
+        Refused,
     }
 }
 
 /// What is done once the response is ready.
 struct Done {
     metrics: Arc<Metrics>,
-    context: RequestContext,
+    route: Option<MatchedPath>,
+    method: MethodLabel,
     span: tracing::Span,
     started: Instant,
 }
@@ -121,7 +164,13 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let Ok(mut response) = std::task::ready!(this.inner.poll(cx));
+        let mut response = match this.state.project() {
+            StateProj::Served { inner } => {
+                let Ok(response) = std::task::ready!(inner.poll(cx));
+                response
+            }
+            StateProj::Refused => method_refused(),
+        };
         if let Some(done) = this.done.take() {
             done.record(&response);
         }
@@ -130,13 +179,24 @@ where
     }
 }
 
+/// 405 for a method outside [`MethodLabel`]'s known ones, in RFC 6749's error shape.
+fn method_refused() -> Response {
+    let description = "the request method is not supported";
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "invalid_request",
+        description,
+    )
+    .into_response()
+}
+
 impl Done {
     fn record(self, response: &Response) {
         let elapsed = self.started.elapsed();
         let status = response.status().as_u16();
-        let route = self.context.route();
+        let route = RouteLabel::of(self.route);
         self.metrics
-            .record_request(route, self.context.method.as_str(), status, elapsed);
+            .record_request(route, self.method, status, elapsed);
         self.span.in_scope(|| {
             tracing::debug!(
                 status,

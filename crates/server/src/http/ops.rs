@@ -23,10 +23,12 @@ pub async fn healthz() -> Response {
     responses((status = 200, description = "ready"), (status = 503, description = "the store does not answer")))]
 #[tracing::instrument(skip_all)]
 pub async fn readyz<S: Store>(State(state): State<AppState<S>>) -> Response {
-    match state.authority().store().ping().await {
+    match state.authority().ping().await {
         Ok(()) => Json(json!({"status": "ready"})).into_response(),
         Err(err) => {
-            in_request(|| tracing::warn!(cause = %err, "not ready: store ping failed"));
+            in_request(
+                || tracing::warn!(cause = %super::error::chain(&err), "not ready: store ping failed"),
+            );
             (
                 StatusCode::SERVICE_UNAVAILABLE,
                 Json(json!({"status": "unavailable"})),
@@ -43,7 +45,7 @@ pub async fn metrics<S: Store>(State(state): State<AppState<S>>) -> Response {
     (
         [(
             header::CONTENT_TYPE,
-            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+            HeaderValue::from_static(crate::metrics::CONTENT_TYPE),
         )],
         state.metrics().render(),
     )

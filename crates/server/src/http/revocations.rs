@@ -4,7 +4,7 @@
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
@@ -14,8 +14,8 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::Stream;
 use serde::{Deserialize, Serialize};
-use tessera_core::model::{Revocation, Timestamp};
-use tessera_core::{OAuthError, Store};
+use tessera_core::Store;
+use tessera_core::model::Revocation;
 use tokio::sync::watch;
 
 use super::AppState;
@@ -46,13 +46,6 @@ pub struct Page {
     pub next: i64,
 }
 
-/// The current time, which decides what has expired.
-pub(super) fn now() -> Timestamp {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-}
-
 fn query(query: Result<Query<Since>, QueryRejection>) -> Result<Since, ApiError> {
     query
         .map(|Query(since)| since)
@@ -71,12 +64,7 @@ pub async fn list<S: Store>(
     let since = query(since)?;
     let cursor = since.since.unwrap_or(0).max(0);
     let limit = since.limit.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE);
-    let revocations = state
-        .authority()
-        .store()
-        .revocations_since(cursor, now(), limit)
-        .await
-        .map_err(OAuthError::from)?;
+    let revocations = state.authority().revocations_since(cursor, limit).await?;
     let next = revocations.last().map_or(cursor, |r| r.cursor);
     Ok(Json(Page { revocations, next }).into_response())
 }
@@ -138,8 +126,8 @@ impl<S: Store> Feed<S> {
             }
             let head = *self.head.borrow_and_update();
             if self.seen.is_none_or(|seen| head > seen) {
-                let store = self.state.authority().store();
-                match store.revocations_since(self.cursor, now(), 100).await {
+                let authority = self.state.authority();
+                match authority.revocations_since(self.cursor, 100).await {
                     Ok(batch) if !batch.is_empty() => {
                         self.cursor = batch.last().map_or(self.cursor, |r| r.cursor);
                         self.pending.extend(batch);
@@ -147,7 +135,7 @@ impl<S: Store> Feed<S> {
                     }
                     Ok(_) => self.seen = Some(head),
                     Err(err) => {
-                        tracing::warn!(cause = %err, "revocation stream: store unavailable");
+                        tracing::warn!(cause = %super::error::chain(&err), "revocation stream: store unavailable");
                         tokio::time::sleep(self.state.feed_poll() * 10).await;
                         continue;
                     }

@@ -1,12 +1,13 @@
-//! `POST /oauth/token` (RFC 6749 §3.2): the password, refresh token and client credentials
-//! grants, with client authentication and the login throttle.
+//! `POST /oauth/token` (RFC 6749 §3.2): the password, refresh token, authorization code
+//! (with PKCE) and client credentials grants, with client authentication and the login
+//! throttle.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use tessera_core::model::{Client, Grant};
-use tessera_core::{ErrorCode, OAuthError, Store, TokenResponse};
+use tessera_core::{GrantError, Store, TokenResponse};
 
 use super::blocking::on_blocking_pool;
 use super::client_auth::ClientCredentials;
@@ -59,6 +60,18 @@ pub async fn token<S: Store>(
                 .refresh_grant(&client, refresh, scope)
                 .await?
         }
+        Grant::AuthorizationCode => {
+            let code = params.require("code")?;
+            state
+                .authority()
+                .code_grant(
+                    &client,
+                    code,
+                    params.get("redirect_uri"),
+                    params.get("code_verifier"),
+                )
+                .await?
+        }
         Grant::ClientCredentials => {
             let scope = params.get("scope");
             state
@@ -71,7 +84,8 @@ pub async fn token<S: Store>(
     Ok(token_response(&response))
 }
 
-/// The password grant behind the throttle; Argon2 runs on the blocking pool.
+/// The password grant behind the address throttle (the authority applies the per-account
+/// lock-out); Argon2 runs on the hashing threads.
 async fn password<S: Store>(
     state: &AppState<S>,
     client: Client,
@@ -81,44 +95,50 @@ async fn password<S: Store>(
     let username = params.credential("username")?.to_owned();
     let password = params.credential("password")?.to_owned();
     let scope = params.get("scope").map(str::to_owned);
-    let store = state.authority().store();
-    let verdict = state
-        .throttle()
-        .check(store, &username, ip)
-        .await
-        .map_err(OAuthError::from)?;
-    if let Err(locked) = verdict {
-        state.metrics().login_throttled();
-        in_request(|| {
-            tracing::warn!(
-                event = "login_throttled",
-                client_id = %client.id,
-                retry_after = locked.retry_after_secs(),
-                "password login refused by the throttle"
-            )
-        });
-        return Err(ApiError::throttled(locked.retry_after_secs()));
+    let client_id = client.id.clone();
+    if let Err(locked) = state.throttle().check_ip(ip, std::time::Instant::now()) {
+        return Err(throttled(state, &client_id, locked.retry_after_secs()));
     }
     let authority = std::sync::Arc::clone(state.authority());
-    let user = username.clone();
     let result = on_blocking_pool(move || async move {
-        authority
-            .password_grant(&client, &user, &password, scope.as_deref())
-            .await
+        let answer = authority
+            .password_grant(&client, &username, &password, scope.as_deref())
+            .await;
+        Ok::<_, ApiError>(answer)
     })
-    .await;
-    let counted = match &result {
-        Ok(_) => state.throttle().record_success(store, &username).await,
-        Err(err) if err.code() == ErrorCode::InvalidGrant.as_str() => {
+    .await?;
+    match result {
+        Ok(response) => Ok(response),
+        Err(GrantError::BadCredentials) => {
             state.metrics().login_failed();
-            state.throttle().record_failure(store, &username, ip).await
+            state
+                .throttle()
+                .record_ip_failure(ip, std::time::Instant::now());
+            Err(GrantError::BadCredentials.into())
         }
-        Err(_) => Ok(()),
-    };
-    if let Err(err) = counted {
-        in_request(|| tracing::warn!(error = %err, "cannot update the failed-login counter"));
+        Err(GrantError::Locked(locked)) => {
+            Err(throttled(state, &client_id, locked.retry_after_secs()))
+        }
+        Err(other) => Err(other.into()),
     }
-    result
+}
+
+/// A login refused by a lock-out: counted, logged as a security event, answered 429.
+fn throttled<S: Store>(
+    state: &AppState<S>,
+    client_id: &tessera_core::model::ClientId,
+    retry_after: u64,
+) -> ApiError {
+    state.metrics().login_throttled();
+    in_request(|| {
+        tracing::warn!(
+            event = "login_throttled",
+            client_id = %client_id,
+            retry_after,
+            "password login refused by the throttle"
+        )
+    });
+    ApiError::throttled(retry_after)
 }
 
 /// A token response with `Cache-Control: no-store` (RFC 6749 §5.1).

@@ -31,6 +31,8 @@ pub(crate) const PASSWORD: &str = "correct horse battery staple";
 pub(crate) struct TestApp {
     pub(crate) router: Router,
     pub(crate) authority: Arc<Authority<SqliteStore>>,
+    /// The authority's store, to close it.
+    pub(crate) store: SqliteStore,
     pub(crate) metrics: Arc<Metrics>,
 }
 
@@ -93,6 +95,19 @@ impl TestApp {
         Self::behind(config, throttle, TrustedProxies::default()).await
     }
 
+    /// An app with these lock-out limits (see `throttle::limits`).
+    pub(crate) async fn with_limits((config, throttle): (Config, ThrottleConfig)) -> Self {
+        Self::with(config, throttle).await
+    }
+
+    /// An app with these lock-out limits that believes `X-Forwarded-For` from `proxies`.
+    pub(crate) async fn behind_with_limits(
+        (config, throttle): (Config, ThrottleConfig),
+        proxies: TrustedProxies,
+    ) -> Self {
+        Self::behind(config, throttle, proxies).await
+    }
+
     /// An app that believes `X-Forwarded-For` from `proxies`.
     pub(crate) async fn behind(
         config: Config,
@@ -102,7 +117,7 @@ impl TestApp {
         let store = SqliteStore::in_memory().await.expect("in-memory store");
         let master = MasterKey::generate().expect("master key");
         let metrics = Arc::new(Metrics::new());
-        let authority = Authority::start(config, store, master, Arc::new(SystemClock))
+        let authority = Authority::start(config, store.clone(), master, Arc::new(SystemClock))
             .await
             .expect("authority")
             .with_events(Arc::new(TracingEvents::new(Arc::clone(&metrics))));
@@ -117,6 +132,7 @@ impl TestApp {
         Self {
             router: app(state),
             authority,
+            store,
             metrics,
         }
     }
@@ -129,6 +145,7 @@ impl TestApp {
             .await
             .expect("user")
             .id
+            .into_string()
     }
 
     pub(crate) async fn client(&self, grants: &[Grant], public: bool) -> TestClient {
@@ -138,7 +155,7 @@ impl TestApp {
             .await
             .expect("client");
         TestClient {
-            id: client.id,
+            id: client.id.into_string(),
             secret,
         }
     }

@@ -5,9 +5,11 @@ mod helpers;
 
 mod account;
 mod admin;
+mod bearer;
 mod discovery;
 mod feed;
 mod input;
+mod methods;
 mod oauth;
 mod ops;
 mod throttle;

@@ -11,7 +11,7 @@ async fn health_and_readiness() {
     let ready = app.get("/readyz", None).await;
     assert_eq!(ready.status, StatusCode::OK);
     assert_eq!(ready.json()["status"], "ready");
-    app.authority.store().close().await;
+    app.store.close().await;
     assert_eq!(
         app.get("/readyz", None).await.status,
         StatusCode::SERVICE_UNAVAILABLE

@@ -7,20 +7,26 @@ use axum::extract::ConnectInfo;
 use axum::http::{Method, StatusCode};
 
 use crate::helpers::{PASSWORD, TestApp, bare, config, form};
+use tessera_core::Config;
+use tessera_core::lockout::LockoutPolicy;
 use tessera_server::throttle::ThrottleConfig;
 
-fn limits(account: u32, ip: u32) -> ThrottleConfig {
-    let mut throttle = ThrottleConfig::default();
-    throttle.account.free_failures = account;
-    throttle.account.base_delay = Duration::from_secs(30);
-    throttle.ip.free_failures = ip;
-    throttle.ip.base_delay = Duration::from_secs(30);
-    throttle
+/// `account` free failures per account (the authority's lock-out) and `ip` per address (the
+/// server's throttle), each then 30 s doubling.
+fn limits(account: u32, ip: u32) -> (Config, ThrottleConfig) {
+    let policy = |free| LockoutPolicy::new(free, Duration::from_secs(30), Duration::from_secs(900));
+    let mut config = config();
+    config.lockout = policy(account);
+    let throttle = ThrottleConfig {
+        ip: policy(ip),
+        ..ThrottleConfig::default()
+    };
+    (config, throttle)
 }
 
 #[tokio::test]
 async fn a_locked_account_gets_429_even_with_the_right_password() {
-    let app = TestApp::with(config(), limits(3, 100)).await;
+    let app = TestApp::with_limits(limits(3, 100)).await;
     app.user("alice", &[]).await;
     let client = app.app_client().await;
     for _ in 0..3 {
@@ -42,7 +48,7 @@ async fn a_locked_account_gets_429_even_with_the_right_password() {
 
 #[tokio::test]
 async fn unknown_usernames_are_throttled_alike() {
-    let app = TestApp::with(config(), limits(2, 100)).await;
+    let app = TestApp::with_limits(limits(2, 100)).await;
     let client = app.app_client().await;
     for _ in 0..2 {
         app.password_grant(&client, "ghost", "x").await;
@@ -53,7 +59,7 @@ async fn unknown_usernames_are_throttled_alike() {
 
 #[tokio::test]
 async fn success_resets_the_account_counter() {
-    let app = TestApp::with(config(), limits(3, 100)).await;
+    let app = TestApp::with_limits(limits(3, 100)).await;
     app.user("alice", &[]).await;
     let client = app.app_client().await;
     for _ in 0..2 {
@@ -68,7 +74,7 @@ async fn success_resets_the_account_counter() {
 
 #[tokio::test]
 async fn one_address_spraying_many_accounts_is_throttled() {
-    let app = TestApp::with(config(), limits(100, 3)).await;
+    let app = TestApp::with_limits(limits(100, 3)).await;
     app.user("alice", &[]).await;
     let client = app.app_client().await;
     let from = |user: &str, password: &str, port: u16| {
@@ -131,7 +137,7 @@ const PROXY: [u8; 4] = [10, 0, 0, 2];
 #[tokio::test]
 async fn behind_a_trusted_proxy_the_forwarded_client_is_throttled() {
     let proxies = "10.0.0.0/8".parse().expect("proxies");
-    let app = TestApp::behind(config(), limits(100, 3), proxies).await;
+    let app = TestApp::behind_with_limits(limits(100, 3), proxies).await;
     app.user("alice", &[]).await;
     let client = app.app_client().await;
     // The client forges a left-most entry each time; the proxy's own entry is what counts.
@@ -152,7 +158,7 @@ async fn behind_a_trusted_proxy_the_forwarded_client_is_throttled() {
 #[tokio::test]
 async fn from_an_untrusted_peer_forwarded_for_is_ignored() {
     let proxies = "10.0.0.0/8".parse().expect("proxies");
-    let app = TestApp::behind(config(), limits(100, 3), proxies).await;
+    let app = TestApp::behind_with_limits(limits(100, 3), proxies).await;
     app.user("alice", &[]).await;
     let client = app.app_client().await;
     let peer = [192, 0, 2, 1];
@@ -184,7 +190,7 @@ async fn from_an_untrusted_peer_forwarded_for_is_ignored() {
 
 #[tokio::test]
 async fn an_admin_unlocks_an_account() {
-    let app = TestApp::with(config(), limits(2, 100)).await;
+    let app = TestApp::with_limits(limits(2, 100)).await;
     app.user("alice", &[]).await;
     let admin = app.admin_token().await;
     let client = app.app_client().await;

@@ -1,6 +1,19 @@
 //! One store type for either backend, chosen when the deployment opens: what the server
 //! and the admin commands hold.
 
+/// Calls the same method on whichever backend `$self` holds.
+macro_rules! dispatch {
+    ($self:ident, $store:ident => $call:expr) => {
+        async move {
+            match $self {
+                AnyStore::Sqlite($store) => $call.await,
+                AnyStore::Postgres($store) => $call.await,
+            }
+        }
+    };
+}
+
+mod browser_store;
 mod migrations;
 mod store;
 
@@ -17,7 +30,7 @@ use crate::sqlite::{SqliteOptions, SqliteStore};
 /// # Examples
 ///
 /// ```no_run
-/// use tessera_core::Store;
+/// use tessera_core::store::MaintenanceStore;
 /// use tessera_store::{AnyStore, Location, StoreOptions};
 ///
 /// # async fn demo() -> Result<(), tessera_core::StoreError> {

@@ -1,26 +1,20 @@
-//! [`Store`] for [`AnyStore`]: every method forwards to the backend inside.
+//! The store traits for [`AnyStore`]: every method forwards to the backend inside.
 
-use tessera_core::Store;
+use std::time::Duration;
+
 use tessera_core::model::{
-    Client, KeyRecord, KeyState, RefreshRecord, Revocation, RotateOutcome, Session, Timestamp, User,
+    Client, ClientId, Jti, KeyId, KeyRecord, KeyState, LockoutKey, RefreshRecord, Revocation,
+    RotateOutcome, Session, SessionId, Timestamp, UnixMillis, User, UserId,
 };
-use tessera_core::store::Fut;
+use tessera_core::store::{
+    AccountStore, ClientStore, Fut, KeyStore, LockoutStore, MaintenanceStore, RevocationStore,
+    SessionStore,
+};
+use tessera_core::transfer::Snapshot;
 
 use super::AnyStore;
 
-/// Calls the same method on whichever backend `$self` holds.
-macro_rules! dispatch {
-    ($self:ident, $store:ident => $call:expr) => {
-        async move {
-            match $self {
-                AnyStore::Sqlite($store) => $call.await,
-                AnyStore::Postgres($store) => $call.await,
-            }
-        }
-    };
-}
-
-impl Store for AnyStore {
+impl AccountStore for AnyStore {
     fn create_user(&self, user: &User) -> impl Fut<()> {
         dispatch!(self, s => s.create_user(user))
     }
@@ -29,7 +23,7 @@ impl Store for AnyStore {
         dispatch!(self, s => s.user_by_name(username))
     }
 
-    fn user_by_id(&self, id: &str) -> impl Fut<Option<User>> {
+    fn user_by_id(&self, id: &UserId) -> impl Fut<Option<User>> {
         dispatch!(self, s => s.user_by_id(id))
     }
 
@@ -39,31 +33,33 @@ impl Store for AnyStore {
 
     fn set_password(
         &self,
-        user_id: &str,
+        user: &UserId,
         hash: &str,
         now: Timestamp,
-        keep_session: Option<&str>,
+        keep_session: Option<&SessionId>,
     ) -> impl Fut<()> {
-        dispatch!(self, s => s.set_password(user_id, hash, now, keep_session))
+        dispatch!(self, s => s.set_password(user, hash, now, keep_session))
     }
 
-    fn rehash_password(&self, user_id: &str, hash: &str) -> impl Fut<()> {
-        dispatch!(self, s => s.rehash_password(user_id, hash))
+    fn rehash_password(&self, user: &UserId, hash: &str) -> impl Fut<()> {
+        dispatch!(self, s => s.rehash_password(user, hash))
     }
 
-    fn set_disabled(&self, user_id: &str, disabled: bool, now: Timestamp) -> impl Fut<()> {
-        dispatch!(self, s => s.set_disabled(user_id, disabled, now))
+    fn set_disabled(&self, user: &UserId, disabled: bool, now: Timestamp) -> impl Fut<()> {
+        dispatch!(self, s => s.set_disabled(user, disabled, now))
     }
 
-    fn delete_user(&self, user_id: &str) -> impl Fut<()> {
-        dispatch!(self, s => s.delete_user(user_id))
+    fn delete_user(&self, user: &UserId) -> impl Fut<()> {
+        dispatch!(self, s => s.delete_user(user))
     }
+}
 
+impl ClientStore for AnyStore {
     fn create_client(&self, client: &Client) -> impl Fut<()> {
         dispatch!(self, s => s.create_client(client))
     }
 
-    fn client_by_id(&self, id: &str) -> impl Fut<Option<Client>> {
+    fn client_by_id(&self, id: &ClientId) -> impl Fut<Option<Client>> {
         dispatch!(self, s => s.client_by_id(id))
     }
 
@@ -71,10 +67,12 @@ impl Store for AnyStore {
         dispatch!(self, s => s.list_clients())
     }
 
-    fn delete_client(&self, id: &str) -> impl Fut<()> {
+    fn delete_client(&self, id: &ClientId) -> impl Fut<()> {
         dispatch!(self, s => s.delete_client(id))
     }
+}
 
+impl SessionStore for AnyStore {
     fn create_session(&self, session: &Session, first: &RefreshRecord) -> impl Fut<()> {
         dispatch!(self, s => s.create_session(session, first))
     }
@@ -84,9 +82,9 @@ impl Store for AnyStore {
         hash: &[u8],
         next: &RefreshRecord,
         now: Timestamp,
-        grace_secs: i64,
+        grace: Duration,
     ) -> impl Fut<RotateOutcome> {
-        dispatch!(self, s => s.rotate_refresh(hash, next, now, grace_secs))
+        dispatch!(self, s => s.rotate_refresh(hash, next, now, grace))
     }
 
     fn refresh_record(&self, hash: &[u8]) -> impl Fut<Option<RefreshRecord>> {
@@ -97,19 +95,21 @@ impl Store for AnyStore {
         dispatch!(self, s => s.session_by_refresh(hash))
     }
 
-    fn session_by_id(&self, id: &str) -> impl Fut<Option<Session>> {
+    fn session_by_id(&self, id: &SessionId) -> impl Fut<Option<Session>> {
         dispatch!(self, s => s.session_by_id(id))
     }
 
-    fn sessions_of(&self, user_id: &str, now: Timestamp) -> impl Fut<Vec<Session>> {
-        dispatch!(self, s => s.sessions_of(user_id, now))
+    fn sessions_of(&self, user: &UserId, now: Timestamp) -> impl Fut<Vec<Session>> {
+        dispatch!(self, s => s.sessions_of(user, now))
     }
 
-    fn revoke_session(&self, id: &str, now: Timestamp) -> impl Fut<bool> {
+    fn revoke_session(&self, id: &SessionId, now: Timestamp) -> impl Fut<bool> {
         dispatch!(self, s => s.revoke_session(id, now))
     }
+}
 
-    fn revoke_jti(&self, jti: &str, exp: Timestamp) -> impl Fut<i64> {
+impl RevocationStore for AnyStore {
+    fn revoke_jti(&self, jti: &Jti, exp: Timestamp) -> impl Fut<i64> {
         dispatch!(self, s => s.revoke_jti(jti, exp))
     }
 
@@ -122,42 +122,47 @@ impl Store for AnyStore {
         dispatch!(self, s => s.revocations_since(cursor, now, limit))
     }
 
+    fn is_revoked(&self, jti: &Jti) -> impl Fut<bool> {
+        dispatch!(self, s => s.is_revoked(jti))
+    }
+
     async fn revocations_hint(&self) {
         match self {
             AnyStore::Sqlite(store) => store.revocations_hint().await,
             AnyStore::Postgres(store) => store.revocations_hint().await,
         }
     }
+}
 
-    fn is_revoked(&self, jti: &str) -> impl Fut<bool> {
-        dispatch!(self, s => s.is_revoked(jti))
+impl LockoutStore for AnyStore {
+    fn count_login_failure(
+        &self,
+        account: &LockoutKey,
+        now: UnixMillis,
+        expires_at: UnixMillis,
+    ) -> impl Fut<u32> {
+        dispatch!(self, s => s.count_login_failure(account, now, expires_at))
     }
 
-    fn purge_expired(&self, now: Timestamp) -> impl Fut<u64> {
-        dispatch!(self, s => s.purge_expired(now))
+    fn lock_login(&self, account: &LockoutKey, until: UnixMillis) -> impl Fut<()> {
+        dispatch!(self, s => s.lock_login(account, until))
     }
 
-    fn count_login_failure(&self, account: &str, now_ms: i64, expires_at_ms: i64) -> impl Fut<u32> {
-        dispatch!(self, s => s.count_login_failure(account, now_ms, expires_at_ms))
-    }
-
-    fn lock_login(&self, account: &str, until_ms: i64) -> impl Fut<()> {
-        dispatch!(self, s => s.lock_login(account, until_ms))
-    }
-
-    fn login_locked_until(&self, account: &str) -> impl Fut<Option<i64>> {
+    fn login_locked_until(&self, account: &LockoutKey) -> impl Fut<Option<UnixMillis>> {
         dispatch!(self, s => s.login_locked_until(account))
     }
 
-    fn clear_login_failures(&self, account: &str) -> impl Fut<bool> {
+    fn clear_login_failures(&self, account: &LockoutKey) -> impl Fut<bool> {
         dispatch!(self, s => s.clear_login_failures(account))
     }
+}
 
+impl KeyStore for AnyStore {
     fn insert_key(&self, key: &KeyRecord) -> impl Fut<()> {
         dispatch!(self, s => s.insert_key(key))
     }
 
-    fn insert_key_after(&self, key: &KeyRecord, newest_seen: Option<&str>) -> impl Fut<bool> {
+    fn insert_key_after(&self, key: &KeyRecord, newest_seen: Option<&KeyId>) -> impl Fut<bool> {
         dispatch!(self, s => s.insert_key_after(key, newest_seen))
     }
 
@@ -169,11 +174,21 @@ impl Store for AnyStore {
         dispatch!(self, s => s.all_keys())
     }
 
-    fn set_key_state(&self, kid: &str, state: KeyState, now: Timestamp) -> impl Fut<()> {
+    fn set_key_state(&self, kid: &KeyId, state: KeyState, now: Timestamp) -> impl Fut<()> {
         dispatch!(self, s => s.set_key_state(kid, state, now))
     }
+}
 
+impl MaintenanceStore for AnyStore {
     fn ping(&self) -> impl Fut<()> {
         dispatch!(self, s => s.ping())
+    }
+
+    fn purge_expired(&self, now: Timestamp) -> impl Fut<u64> {
+        dispatch!(self, s => s.purge_expired(now))
+    }
+
+    fn import(&self, snapshot: &Snapshot, retire: &[KeyId], now: Timestamp) -> impl Fut<()> {
+        dispatch!(self, s => s.import(snapshot, retire, now))
     }
 }

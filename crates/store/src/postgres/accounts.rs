@@ -2,7 +2,7 @@
 
 use sqlx::PgPool;
 use tessera_core::StoreError;
-use tessera_core::model::{Timestamp, User};
+use tessera_core::model::{SessionId, Timestamp, User, UserId};
 
 use super::rows::{self, user_columns};
 use super::{begin, commit, found, storable};
@@ -10,20 +10,28 @@ use crate::codec::{encode_list, username_key};
 use crate::error::StoreResultExt;
 
 pub(super) async fn create_user(pool: &PgPool, user: &User) -> Result<(), StoreError> {
+    insert(pool, user).await
+}
+
+/// Inserts one user row.
+pub(super) async fn insert<'c, E>(executor: E, user: &User) -> Result<(), StoreError>
+where
+    E: sqlx::PgExecutor<'c>,
+{
     sqlx::query(
         "INSERT INTO users (id, username, username_key, email, roles, password_hash, disabled, \
          created_at, password_changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
-    .bind(&user.id)
+    .bind(user.id.as_str())
     .bind(&user.username)
     .bind(username_key(&user.username))
     .bind(&user.email)
     .bind(encode_list(&user.roles)?)
     .bind(&user.password_hash)
     .bind(user.disabled)
-    .bind(user.created_at)
-    .bind(user.password_changed_at)
-    .execute(pool)
+    .bind(user.created_at.secs())
+    .bind(user.password_changed_at.secs())
+    .execute(executor)
     .await
     .or_store("user")?;
     Ok(())
@@ -49,13 +57,13 @@ pub(super) async fn user_by_name(
     row.as_ref().map(rows::user).transpose()
 }
 
-pub(super) async fn user_by_id(pool: &PgPool, id: &str) -> Result<Option<User>, StoreError> {
-    if !storable(id) {
+pub(super) async fn user_by_id(pool: &PgPool, id: &UserId) -> Result<Option<User>, StoreError> {
+    if !storable(id.as_str()) {
         return Ok(None);
     }
     let sql = concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1");
     let row = sqlx::query(sql)
-        .bind(id)
+        .bind(id.as_str())
         .fetch_optional(pool)
         .await
         .or_store("user")?;
@@ -74,22 +82,24 @@ pub(super) async fn list_users(pool: &PgPool) -> Result<Vec<User>, StoreError> {
 
 pub(super) async fn set_password(
     pool: &PgPool,
-    user_id: &str,
+    user_id: &UserId,
     hash: &str,
     now: Timestamp,
-    keep_session: Option<&str>,
+    keep_session: Option<&SessionId>,
 ) -> Result<(), StoreError> {
-    if !storable(user_id) {
+    if !storable(user_id.as_str()) {
         return Err(StoreError::NotFound);
     }
     // No session id holds a NUL, so such a `keep_session` keeps nothing.
-    let keep_session = keep_session.filter(|id| storable(id));
+    let keep_session = keep_session
+        .map(SessionId::as_str)
+        .filter(|id| storable(id));
     let mut tx = begin(pool).await?;
     let updated =
         sqlx::query("UPDATE users SET password_hash = $1, password_changed_at = $2 WHERE id = $3")
             .bind(hash)
-            .bind(now)
-            .bind(user_id)
+            .bind(now.secs())
+            .bind(user_id.as_str())
             .execute(&mut *tx)
             .await
             .or_store("user")?;
@@ -98,8 +108,8 @@ pub(super) async fn set_password(
         "UPDATE sessions SET revoked_at = $1 \
          WHERE user_id = $2 AND revoked_at IS NULL AND id IS DISTINCT FROM $3",
     )
-    .bind(now)
-    .bind(user_id)
+    .bind(now.secs())
+    .bind(user_id.as_str())
     .bind(keep_session)
     .execute(&mut *tx)
     .await
@@ -109,15 +119,15 @@ pub(super) async fn set_password(
 
 pub(super) async fn rehash_password(
     pool: &PgPool,
-    user_id: &str,
+    user_id: &UserId,
     hash: &str,
 ) -> Result<(), StoreError> {
-    if !storable(user_id) {
+    if !storable(user_id.as_str()) {
         return Err(StoreError::NotFound);
     }
     let updated = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
         .bind(hash)
-        .bind(user_id)
+        .bind(user_id.as_str())
         .execute(pool)
         .await
         .or_store("user")?;
@@ -126,17 +136,17 @@ pub(super) async fn rehash_password(
 
 pub(super) async fn set_disabled(
     pool: &PgPool,
-    user_id: &str,
+    user_id: &UserId,
     disabled: bool,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    if !storable(user_id) {
+    if !storable(user_id.as_str()) {
         return Err(StoreError::NotFound);
     }
     let mut tx = begin(pool).await?;
     let updated = sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2")
         .bind(disabled)
-        .bind(user_id)
+        .bind(user_id.as_str())
         .execute(&mut *tx)
         .await
         .or_store("user")?;
@@ -145,8 +155,8 @@ pub(super) async fn set_disabled(
         sqlx::query(
             "UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
         )
-        .bind(now)
-        .bind(user_id)
+        .bind(now.secs())
+        .bind(user_id.as_str())
         .execute(&mut *tx)
         .await
         .or_store("session")?;
@@ -155,12 +165,12 @@ pub(super) async fn set_disabled(
 }
 
 /// Deletes the user; their sessions and refresh tokens go with them (`ON DELETE CASCADE`).
-pub(super) async fn delete_user(pool: &PgPool, user_id: &str) -> Result<(), StoreError> {
-    if !storable(user_id) {
+pub(super) async fn delete_user(pool: &PgPool, user_id: &UserId) -> Result<(), StoreError> {
+    if !storable(user_id.as_str()) {
         return Err(StoreError::NotFound);
     }
     let deleted = sqlx::query("DELETE FROM users WHERE id = $1")
-        .bind(user_id)
+        .bind(user_id.as_str())
         .execute(pool)
         .await
         .or_store("user")?;

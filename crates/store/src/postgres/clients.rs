@@ -2,38 +2,50 @@
 
 use sqlx::PgPool;
 use tessera_core::StoreError;
-use tessera_core::model::Client;
+use tessera_core::model::{Client, ClientId};
 
 use super::rows::{self, client_columns};
 use super::{found, storable};
-use crate::codec::encode_list;
+use crate::codec::{encode_list, encode_web};
 use crate::error::StoreResultExt;
 
 pub(super) async fn create_client(pool: &PgPool, client: &Client) -> Result<(), StoreError> {
+    insert(pool, client).await
+}
+
+/// Inserts one client row.
+pub(super) async fn insert<'c, E>(executor: E, client: &Client) -> Result<(), StoreError>
+where
+    E: sqlx::PgExecutor<'c>,
+{
     sqlx::query(
-        "INSERT INTO clients (id, name, secret_hash, grants, scopes, audiences, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO clients (id, name, secret_hash, grants, scopes, audiences, created_at, \
+         web) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
-    .bind(&client.id)
+    .bind(client.id.as_str())
     .bind(&client.name)
     .bind(&client.secret_hash)
     .bind(encode_list(&client.grants)?)
     .bind(encode_list(&client.scopes)?)
     .bind(encode_list(&client.audiences)?)
-    .bind(client.created_at)
-    .execute(pool)
+    .bind(client.created_at.secs())
+    .bind(encode_web(&client.web)?)
+    .execute(executor)
     .await
     .or_store("client")?;
     Ok(())
 }
 
-pub(super) async fn client_by_id(pool: &PgPool, id: &str) -> Result<Option<Client>, StoreError> {
-    if !storable(id) {
+pub(super) async fn client_by_id(
+    pool: &PgPool,
+    id: &ClientId,
+) -> Result<Option<Client>, StoreError> {
+    if !storable(id.as_str()) {
         return Ok(None);
     }
     let sql = concat!("SELECT ", client_columns!(), " FROM clients WHERE id = $1");
     let row = sqlx::query(sql)
-        .bind(id)
+        .bind(id.as_str())
         .fetch_optional(pool)
         .await
         .or_store("client")?;
@@ -52,12 +64,12 @@ pub(super) async fn list_clients(pool: &PgPool) -> Result<Vec<Client>, StoreErro
 
 /// Deletes the client; its sessions and their refresh tokens go with it
 /// (`ON DELETE CASCADE`), which ends them.
-pub(super) async fn delete_client(pool: &PgPool, id: &str) -> Result<(), StoreError> {
-    if !storable(id) {
+pub(super) async fn delete_client(pool: &PgPool, id: &ClientId) -> Result<(), StoreError> {
+    if !storable(id.as_str()) {
         return Err(StoreError::NotFound);
     }
     let deleted = sqlx::query("DELETE FROM clients WHERE id = $1")
-        .bind(id)
+        .bind(id.as_str())
         .execute(pool)
         .await
         .or_store("client")?;

@@ -7,15 +7,16 @@ use std::borrow::Cow;
 
 use sqlx::PgPool;
 use tessera_core::StoreError;
+use tessera_core::model::{LockoutKey, UnixMillis};
 
 use crate::error::StoreResultExt;
 
 /// Adds one failure, starting over when the counter has expired; returns the new count.
 pub(super) async fn count_login_failure(
     pool: &PgPool,
-    account: &str,
-    now_ms: i64,
-    expires_at_ms: i64,
+    account: &LockoutKey,
+    now: UnixMillis,
+    expires_at: UnixMillis,
 ) -> Result<u32, StoreError> {
     let failures: i64 = sqlx::query_scalar(
         "INSERT INTO login_lockouts AS l (account, failures, locked_until, expires_at) \
@@ -27,27 +28,27 @@ pub(super) async fn count_login_failure(
                         ELSE GREATEST($3, coalesce(l.locked_until, 0)) END \
          RETURNING failures",
     )
-    .bind(account_key(account))
-    .bind(now_ms)
-    .bind(expires_at_ms)
+    .bind(account_key(account.as_str()))
+    .bind(now.millis())
+    .bind(expires_at.millis())
     .fetch_one(pool)
     .await
     .or_store("login lock-out")?;
     Ok(u32::try_from(failures).unwrap_or(u32::MAX))
 }
 
-/// Extends the lock to `until_ms`, and the counter's expiry with it.
+/// Extends the lock to `until`, and the counter's expiry with it.
 pub(super) async fn lock_login(
     pool: &PgPool,
-    account: &str,
-    until_ms: i64,
+    account: &LockoutKey,
+    until: UnixMillis,
 ) -> Result<(), StoreError> {
     sqlx::query(
         "UPDATE login_lockouts SET locked_until = GREATEST(coalesce(locked_until, 0), $2), \
          expires_at = GREATEST(expires_at, $2) WHERE account = $1",
     )
-    .bind(account_key(account))
-    .bind(until_ms)
+    .bind(account_key(account.as_str()))
+    .bind(until.millis())
     .execute(pool)
     .await
     .or_store("login lock-out")?;
@@ -56,20 +57,23 @@ pub(super) async fn lock_login(
 
 pub(super) async fn login_locked_until(
     pool: &PgPool,
-    account: &str,
-) -> Result<Option<i64>, StoreError> {
+    account: &LockoutKey,
+) -> Result<Option<UnixMillis>, StoreError> {
     let until: Option<Option<i64>> =
         sqlx::query_scalar("SELECT locked_until FROM login_lockouts WHERE account = $1")
-            .bind(account_key(account))
+            .bind(account_key(account.as_str()))
             .fetch_optional(pool)
             .await
             .or_store("login lock-out")?;
-    Ok(until.flatten())
+    Ok(until.flatten().map(UnixMillis::from_millis))
 }
 
-pub(super) async fn clear_login_failures(pool: &PgPool, account: &str) -> Result<bool, StoreError> {
+pub(super) async fn clear_login_failures(
+    pool: &PgPool,
+    account: &LockoutKey,
+) -> Result<bool, StoreError> {
     let done = sqlx::query("DELETE FROM login_lockouts WHERE account = $1")
-        .bind(account_key(account))
+        .bind(account_key(account.as_str()))
         .execute(pool)
         .await
         .or_store("login lock-out")?;

@@ -112,7 +112,7 @@ async fn connect_within(
 /// Runs `work`, or gives up with `Unavailable` after `timeout`.
 async fn within<T>(timeout: Duration, work: impl Future<Output = T>) -> Result<T, StoreError> {
     tokio::time::timeout(timeout, work).await.map_err(|_| {
-        StoreError::Unavailable(format!(
+        StoreError::unavailable(format!(
             "no connection to the database within {} ms",
             timeout.as_millis()
         ))

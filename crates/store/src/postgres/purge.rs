@@ -25,7 +25,7 @@ const BATCH: i64 = 5_000;
 /// Each statement takes `now` as `$1` and the batch size as `$2`, deletes at most that many
 /// rows, and is run until it deletes fewer. The order matters: refresh records of expired
 /// sessions go before the sessions, so that they are counted rather than cascaded.
-const PURGES: [&str; 5] = [
+const PURGES: [&str; 9] = [
     "DELETE FROM revocations WHERE cursor IN (SELECT cursor FROM revocations \
      WHERE exp <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)",
     "DELETE FROM refresh_tokens WHERE hash IN (SELECT hash FROM refresh_tokens \
@@ -38,11 +38,24 @@ const PURGES: [&str; 5] = [
     // Lock-out times are in milliseconds.
     "DELETE FROM login_lockouts WHERE account IN (SELECT account FROM login_lockouts \
      WHERE expires_at <= $1 * 1000 LIMIT $2 FOR UPDATE SKIP LOCKED)",
+    // Login sessions that can no longer sign anyone in, with the clients they noted.
+    "DELETE FROM login_sessions WHERE id IN (SELECT id FROM login_sessions \
+     WHERE ended_at IS NOT NULL LIMIT $2 FOR UPDATE SKIP LOCKED)",
+    "DELETE FROM login_sessions WHERE id IN (SELECT id FROM login_sessions \
+     WHERE idle_expires_at <= $1 OR expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)",
+    // Codes are kept an hour past expiry, so that a late replay is still recognised.
+    "DELETE FROM authorization_codes WHERE hash IN (SELECT hash FROM authorization_codes \
+     WHERE expires_at <= $1 - 3600 LIMIT $2 FOR UPDATE SKIP LOCKED)",
+    // Delivered notices go after a day, given-up ones after a week.
+    "DELETE FROM logout_outbox WHERE id IN (SELECT id FROM logout_outbox \
+     WHERE delivered_at <= $1 - 86400 OR gave_up_at <= $1 - 604800 \
+     LIMIT $2 FOR UPDATE SKIP LOCKED)",
 ];
 
 /// Deletes expired revocations, expired refresh records, sessions past their absolute
-/// expiry together with their refresh records, and expired failed-login counters; returns
-/// the number of rows deleted. Rows locked by a request at the time are left for the next
+/// expiry together with their refresh records, expired failed-login counters, login
+/// sessions past their end, spent or stale codes and settled logout notices; returns the
+/// number of rows deleted. Rows locked by a request at the time are left for the next
 /// purge. An error stops the purge; the batches committed before it stay deleted.
 pub(super) async fn purge_expired(pool: &PgPool, now: Timestamp) -> Result<u64, StoreError> {
     let mut deleted = 0;
@@ -62,7 +75,7 @@ async fn purge_in_batches(
     let mut deleted = 0;
     loop {
         let batch = sqlx::query(sql)
-            .bind(now)
+            .bind(now.secs())
             .bind(BATCH)
             .execute(pool)
             .await

@@ -1,48 +1,39 @@
 //! Refresh-token rotation in one transaction that locks the presented token's row first:
 //! a concurrent rotation of the same token, on any connection of any instance, waits for
-//! this one to commit and then sees the token used. The rules are in [`crate::rotation`].
+//! this one to commit and then sees the token used. The rule is core's
+//! [`tessera_core::refresh::decide`].
+
+use std::time::Duration;
 
 use sqlx::{PgConnection, PgPool};
 use tessera_core::StoreError;
 use tessera_core::model::{RefreshRecord, RotateOutcome, Session, Timestamp};
+use tessera_core::refresh::{Decision, decide};
 
 use super::rows::{self, refresh_columns, session_columns};
 use super::sessions::{insert_refresh, revoke};
 use super::{begin, commit};
 use crate::error::StoreResultExt;
-use crate::rotation::{Decision, decide};
 
 pub(super) async fn rotate_refresh(
     pool: &PgPool,
     hash: &[u8],
     next: &RefreshRecord,
     now: Timestamp,
-    grace_secs: i64,
+    grace: Duration,
 ) -> Result<RotateOutcome, StoreError> {
     let mut tx = begin(pool).await?;
     let found = presented(&mut tx, hash).await?;
-    let outcome = match decide(found, now, grace_secs) {
-        Decision::Invalid => RotateOutcome::Invalid,
-        Decision::Rotate { session } => {
-            RotateOutcome::Rotated(rotate(&mut tx, hash, next, session, now).await?)
-        }
-        Decision::Retry {
-            session,
-            successor_sealed,
-        } => RotateOutcome::Retried {
-            session,
-            successor_sealed,
-        },
+    let decision = decide(found, now, grace);
+    match &decision {
+        Decision::Rotate { session } => rotate(&mut tx, hash, next, session, now).await?,
         Decision::Replay { session } => {
             revoke(&mut tx, &session.id, now).await?;
-            RotateOutcome::Replayed {
-                session_id: session.id,
-                user_id: session.user_id,
-            }
         }
-    };
+        Decision::Retry { .. } | Decision::Invalid => {}
+    }
     commit(tx).await?;
-    Ok(outcome)
+    Ok(decision.into_outcome(now))
 }
 
 /// The presented record and its session, if the token is known, both locked until the
@@ -71,7 +62,7 @@ async fn presented(
         " FROM sessions WHERE id = $1 FOR NO KEY UPDATE"
     );
     let row = sqlx::query(sql)
-        .bind(&record.session_id)
+        .bind(record.session_id.as_str())
         .fetch_optional(&mut *conn)
         .await
         .or_store("session")?;
@@ -84,11 +75,11 @@ async fn rotate(
     conn: &mut PgConnection,
     hash: &[u8],
     next: &RefreshRecord,
-    session: Session,
+    session: &Session,
     now: Timestamp,
-) -> Result<Session, StoreError> {
+) -> Result<(), StoreError> {
     sqlx::query("UPDATE refresh_tokens SET used_at = $1, successor_sealed = $2 WHERE hash = $3")
-        .bind(now)
+        .bind(now.secs())
         .bind(&next.successor_sealed)
         .bind(hash)
         .execute(&mut *conn)
@@ -96,13 +87,10 @@ async fn rotate(
         .or_store("refresh token")?;
     insert_refresh(&mut *conn, &session.id, next).await?;
     sqlx::query("UPDATE sessions SET last_used_at = $1 WHERE id = $2")
-        .bind(now)
-        .bind(&session.id)
+        .bind(now.secs())
+        .bind(session.id.as_str())
         .execute(&mut *conn)
         .await
         .or_store("session")?;
-    Ok(Session {
-        last_used_at: now,
-        ..session
-    })
+    Ok(())
 }

@@ -2,7 +2,7 @@
 
 use sqlx::{PgConnection, PgPool};
 use tessera_core::StoreError;
-use tessera_core::model::{RefreshRecord, Session, Timestamp};
+use tessera_core::model::{RefreshRecord, Session, SessionId, Timestamp, UserId};
 
 use super::rows::{self, refresh_columns, session_columns};
 use super::{begin, commit, storable};
@@ -14,29 +14,40 @@ pub(super) async fn create_session(
     first: &RefreshRecord,
 ) -> Result<(), StoreError> {
     let mut tx = begin(pool).await?;
+    insert_session(&mut tx, session, first).await?;
+    commit(tx).await
+}
+
+/// Inserts the session and its first refresh record on `conn` (the caller's transaction).
+pub(super) async fn insert_session(
+    conn: &mut PgConnection,
+    session: &Session,
+    first: &RefreshRecord,
+) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO sessions (id, user_id, client_id, scope, created_at, expires_at, \
-         last_used_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+         last_used_at, revoked_at, login_session_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
-    .bind(&session.id)
-    .bind(&session.user_id)
-    .bind(&session.client_id)
-    .bind(&session.scope)
-    .bind(session.created_at)
-    .bind(session.expires_at)
-    .bind(session.last_used_at)
-    .bind(session.revoked_at)
-    .execute(&mut *tx)
+    .bind(session.id.as_str())
+    .bind(session.user_id.as_str())
+    .bind(session.client_id.as_str())
+    .bind(session.scope.to_string())
+    .bind(session.created_at.secs())
+    .bind(session.expires_at.secs())
+    .bind(session.last_used_at.secs())
+    .bind(session.revoked_at.map(Timestamp::secs))
+    .bind(session.login_session_id.as_ref().map(|id| id.as_str()))
+    .execute(&mut *conn)
     .await
     .or_store("session")?;
-    insert_refresh(&mut tx, &session.id, first).await?;
-    commit(tx).await
+    insert_refresh(conn, &session.id, first).await
 }
 
 /// Stores `record` as a fresh, unused token of session `session_id`.
 pub(super) async fn insert_refresh(
     conn: &mut PgConnection,
-    session_id: &str,
+    session_id: &SessionId,
     record: &RefreshRecord,
 ) -> Result<(), StoreError> {
     sqlx::query(
@@ -44,9 +55,9 @@ pub(super) async fn insert_refresh(
          successor_sealed) VALUES ($1, $2, $3, $4, NULL, NULL)",
     )
     .bind(&record.hash)
-    .bind(session_id)
-    .bind(record.created_at)
-    .bind(record.expires_at)
+    .bind(session_id.as_str())
+    .bind(record.created_at.secs())
+    .bind(record.expires_at.secs())
     .execute(conn)
     .await
     .or_store("refresh token")?;
@@ -88,8 +99,11 @@ pub(super) async fn session_by_refresh(
     row.as_ref().map(rows::session).transpose()
 }
 
-pub(super) async fn session_by_id(pool: &PgPool, id: &str) -> Result<Option<Session>, StoreError> {
-    if !storable(id) {
+pub(super) async fn session_by_id(
+    pool: &PgPool,
+    id: &SessionId,
+) -> Result<Option<Session>, StoreError> {
+    if !storable(id.as_str()) {
         return Ok(None);
     }
     let sql = concat!(
@@ -98,7 +112,7 @@ pub(super) async fn session_by_id(pool: &PgPool, id: &str) -> Result<Option<Sess
         " FROM sessions WHERE id = $1"
     );
     let row = sqlx::query(sql)
-        .bind(id)
+        .bind(id.as_str())
         .fetch_optional(pool)
         .await
         .or_store("session")?;
@@ -107,10 +121,10 @@ pub(super) async fn session_by_id(pool: &PgPool, id: &str) -> Result<Option<Sess
 
 pub(super) async fn sessions_of(
     pool: &PgPool,
-    user_id: &str,
+    user_id: &UserId,
     now: Timestamp,
 ) -> Result<Vec<Session>, StoreError> {
-    if !storable(user_id) {
+    if !storable(user_id.as_str()) {
         return Ok(Vec::new());
     }
     let sql = concat!(
@@ -120,8 +134,8 @@ pub(super) async fn sessions_of(
          ORDER BY created_at, id"
     );
     let found = sqlx::query(sql)
-        .bind(user_id)
-        .bind(now)
+        .bind(user_id.as_str())
+        .bind(now.secs())
         .fetch_all(pool)
         .await
         .or_store("session")?;
@@ -130,10 +144,10 @@ pub(super) async fn sessions_of(
 
 pub(super) async fn revoke_session(
     pool: &PgPool,
-    id: &str,
+    id: &SessionId,
     now: Timestamp,
 ) -> Result<bool, StoreError> {
-    if !storable(id) {
+    if !storable(id.as_str()) {
         return Ok(false);
     }
     let mut conn = pool.acquire().await.or_store("session")?;
@@ -143,15 +157,15 @@ pub(super) async fn revoke_session(
 /// Ends a live session; false if it was not live.
 pub(super) async fn revoke(
     conn: &mut PgConnection,
-    id: &str,
+    id: &SessionId,
     now: Timestamp,
 ) -> Result<bool, StoreError> {
     let done = sqlx::query(
         "UPDATE sessions SET revoked_at = $1 \
          WHERE id = $2 AND revoked_at IS NULL AND expires_at > $1",
     )
-    .bind(now)
-    .bind(id)
+    .bind(now.secs())
+    .bind(id.as_str())
     .execute(conn)
     .await
     .or_store("session")?;

@@ -1,17 +1,24 @@
-//! [`Store`] for [`PgStore`], one line per method.
+//! The store traits for [`PgStore`], one line per method.
 
 use std::future::Future;
+use std::time::Duration;
 
-use tessera_core::Store;
 use tessera_core::model::{
-    Client, KeyRecord, KeyState, RefreshRecord, Revocation, RotateOutcome, Session, Timestamp, User,
+    Client, ClientId, Jti, KeyId, KeyRecord, KeyState, LockoutKey, RefreshRecord, Revocation,
+    RotateOutcome, Session, SessionId, Timestamp, UnixMillis, User, UserId,
 };
-use tessera_core::store::Fut;
+use tessera_core::store::{
+    AccountStore, ClientStore, Fut, KeyStore, LockoutStore, MaintenanceStore, RevocationStore,
+    SessionStore,
+};
+use tessera_core::transfer::Snapshot;
 
-use super::{PgStore, accounts, clients, keys, lockouts, purge, revocations, rotate, sessions};
+use super::{
+    PgStore, accounts, clients, import, keys, lockouts, purge, revocations, rotate, sessions,
+};
 use crate::error::StoreResultExt;
 
-impl Store for PgStore {
+impl AccountStore for PgStore {
     fn create_user(&self, user: &User) -> impl Fut<()> {
         accounts::create_user(&self.pool, user)
     }
@@ -20,7 +27,7 @@ impl Store for PgStore {
         accounts::user_by_name(&self.pool, username)
     }
 
-    fn user_by_id(&self, id: &str) -> impl Fut<Option<User>> {
+    fn user_by_id(&self, id: &UserId) -> impl Fut<Option<User>> {
         accounts::user_by_id(&self.pool, id)
     }
 
@@ -30,31 +37,33 @@ impl Store for PgStore {
 
     fn set_password(
         &self,
-        user_id: &str,
+        user: &UserId,
         hash: &str,
         now: Timestamp,
-        keep_session: Option<&str>,
+        keep_session: Option<&SessionId>,
     ) -> impl Fut<()> {
-        accounts::set_password(&self.pool, user_id, hash, now, keep_session)
+        accounts::set_password(&self.pool, user, hash, now, keep_session)
     }
 
-    fn rehash_password(&self, user_id: &str, hash: &str) -> impl Fut<()> {
-        accounts::rehash_password(&self.pool, user_id, hash)
+    fn rehash_password(&self, user: &UserId, hash: &str) -> impl Fut<()> {
+        accounts::rehash_password(&self.pool, user, hash)
     }
 
-    fn set_disabled(&self, user_id: &str, disabled: bool, now: Timestamp) -> impl Fut<()> {
-        accounts::set_disabled(&self.pool, user_id, disabled, now)
+    fn set_disabled(&self, user: &UserId, disabled: bool, now: Timestamp) -> impl Fut<()> {
+        accounts::set_disabled(&self.pool, user, disabled, now)
     }
 
-    fn delete_user(&self, user_id: &str) -> impl Fut<()> {
-        accounts::delete_user(&self.pool, user_id)
+    fn delete_user(&self, user: &UserId) -> impl Fut<()> {
+        accounts::delete_user(&self.pool, user)
     }
+}
 
+impl ClientStore for PgStore {
     fn create_client(&self, client: &Client) -> impl Fut<()> {
         clients::create_client(&self.pool, client)
     }
 
-    fn client_by_id(&self, id: &str) -> impl Fut<Option<Client>> {
+    fn client_by_id(&self, id: &ClientId) -> impl Fut<Option<Client>> {
         clients::client_by_id(&self.pool, id)
     }
 
@@ -62,10 +71,12 @@ impl Store for PgStore {
         clients::list_clients(&self.pool)
     }
 
-    fn delete_client(&self, id: &str) -> impl Fut<()> {
+    fn delete_client(&self, id: &ClientId) -> impl Fut<()> {
         clients::delete_client(&self.pool, id)
     }
+}
 
+impl SessionStore for PgStore {
     fn create_session(&self, session: &Session, first: &RefreshRecord) -> impl Fut<()> {
         sessions::create_session(&self.pool, session, first)
     }
@@ -75,9 +86,9 @@ impl Store for PgStore {
         hash: &[u8],
         next: &RefreshRecord,
         now: Timestamp,
-        grace_secs: i64,
+        grace: Duration,
     ) -> impl Fut<RotateOutcome> {
-        rotate::rotate_refresh(&self.pool, hash, next, now, grace_secs)
+        rotate::rotate_refresh(&self.pool, hash, next, now, grace)
     }
 
     fn refresh_record(&self, hash: &[u8]) -> impl Fut<Option<RefreshRecord>> {
@@ -88,19 +99,21 @@ impl Store for PgStore {
         sessions::session_by_refresh(&self.pool, hash)
     }
 
-    fn session_by_id(&self, id: &str) -> impl Fut<Option<Session>> {
+    fn session_by_id(&self, id: &SessionId) -> impl Fut<Option<Session>> {
         sessions::session_by_id(&self.pool, id)
     }
 
-    fn sessions_of(&self, user_id: &str, now: Timestamp) -> impl Fut<Vec<Session>> {
-        sessions::sessions_of(&self.pool, user_id, now)
+    fn sessions_of(&self, user: &UserId, now: Timestamp) -> impl Fut<Vec<Session>> {
+        sessions::sessions_of(&self.pool, user, now)
     }
 
-    fn revoke_session(&self, id: &str, now: Timestamp) -> impl Fut<bool> {
+    fn revoke_session(&self, id: &SessionId, now: Timestamp) -> impl Fut<bool> {
         sessions::revoke_session(&self.pool, id, now)
     }
+}
 
-    fn revoke_jti(&self, jti: &str, exp: Timestamp) -> impl Fut<i64> {
+impl RevocationStore for PgStore {
+    fn revoke_jti(&self, jti: &Jti, exp: Timestamp) -> impl Fut<i64> {
         revocations::revoke_jti(&self.pool, jti, exp)
     }
 
@@ -113,39 +126,44 @@ impl Store for PgStore {
         revocations::revocations_since(&self.pool, cursor, now, limit)
     }
 
-    fn revocations_hint(&self) -> impl Future<Output = ()> + Send {
-        self.revocation_hints.wait(&self.pool)
-    }
-
-    fn is_revoked(&self, jti: &str) -> impl Fut<bool> {
+    fn is_revoked(&self, jti: &Jti) -> impl Fut<bool> {
         revocations::is_revoked(&self.pool, jti)
     }
 
-    fn purge_expired(&self, now: Timestamp) -> impl Fut<u64> {
-        purge::purge_expired(&self.pool, now)
+    fn revocations_hint(&self) -> impl Future<Output = ()> + Send {
+        self.revocation_hints.wait(&self.pool)
+    }
+}
+
+impl LockoutStore for PgStore {
+    fn count_login_failure(
+        &self,
+        account: &LockoutKey,
+        now: UnixMillis,
+        expires_at: UnixMillis,
+    ) -> impl Fut<u32> {
+        lockouts::count_login_failure(&self.pool, account, now, expires_at)
     }
 
-    fn count_login_failure(&self, account: &str, now_ms: i64, expires_at_ms: i64) -> impl Fut<u32> {
-        lockouts::count_login_failure(&self.pool, account, now_ms, expires_at_ms)
+    fn lock_login(&self, account: &LockoutKey, until: UnixMillis) -> impl Fut<()> {
+        lockouts::lock_login(&self.pool, account, until)
     }
 
-    fn lock_login(&self, account: &str, until_ms: i64) -> impl Fut<()> {
-        lockouts::lock_login(&self.pool, account, until_ms)
-    }
-
-    fn login_locked_until(&self, account: &str) -> impl Fut<Option<i64>> {
+    fn login_locked_until(&self, account: &LockoutKey) -> impl Fut<Option<UnixMillis>> {
         lockouts::login_locked_until(&self.pool, account)
     }
 
-    fn clear_login_failures(&self, account: &str) -> impl Fut<bool> {
+    fn clear_login_failures(&self, account: &LockoutKey) -> impl Fut<bool> {
         lockouts::clear_login_failures(&self.pool, account)
     }
+}
 
+impl KeyStore for PgStore {
     fn insert_key(&self, key: &KeyRecord) -> impl Fut<()> {
         keys::insert_key(&self.pool, key)
     }
 
-    fn insert_key_after(&self, key: &KeyRecord, newest_seen: Option<&str>) -> impl Fut<bool> {
+    fn insert_key_after(&self, key: &KeyRecord, newest_seen: Option<&KeyId>) -> impl Fut<bool> {
         keys::insert_key_after(&self.pool, key, newest_seen)
     }
 
@@ -157,10 +175,12 @@ impl Store for PgStore {
         keys::all_keys(&self.pool)
     }
 
-    fn set_key_state(&self, kid: &str, state: KeyState, now: Timestamp) -> impl Fut<()> {
+    fn set_key_state(&self, kid: &KeyId, state: KeyState, now: Timestamp) -> impl Fut<()> {
         keys::set_key_state(&self.pool, kid, state, now)
     }
+}
 
+impl MaintenanceStore for PgStore {
     fn ping(&self) -> impl Fut<()> {
         async move {
             sqlx::query("SELECT 1")
@@ -169,5 +189,13 @@ impl Store for PgStore {
                 .or_store("ping")?;
             Ok(())
         }
+    }
+
+    fn purge_expired(&self, now: Timestamp) -> impl Fut<u64> {
+        purge::purge_expired(&self.pool, now)
+    }
+
+    fn import(&self, snapshot: &Snapshot, retire: &[KeyId], now: Timestamp) -> impl Fut<()> {
+        import::import(&self.pool, snapshot, retire, now)
     }
 }

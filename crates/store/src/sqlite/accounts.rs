@@ -2,7 +2,7 @@
 
 use rusqlite::{Connection, params};
 use tessera_core::StoreError;
-use tessera_core::model::{Timestamp, User};
+use tessera_core::model::{SessionId, Timestamp, User, UserId};
 
 use super::cache::Cache;
 use super::rows::{self, user_columns};
@@ -15,15 +15,15 @@ pub(super) fn create_user(conn: &Connection, user: &User) -> Result<(), StoreErr
         "INSERT INTO users (id, username, username_key, email, roles, password_hash, disabled, \
          created_at, password_changed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         params![
-            user.id,
+            user.id.as_str(),
             user.username,
             username_key(&user.username),
             user.email,
             encode_list(&user.roles)?,
             user.password_hash,
             user.disabled,
-            user.created_at,
-            user.password_changed_at,
+            user.created_at.secs(),
+            user.password_changed_at.secs(),
         ],
         "user",
     )?;
@@ -39,9 +39,9 @@ pub(super) fn user_by_name(conn: &Connection, username: &str) -> Result<Option<U
     optional(conn, sql, [username_key(username)], "user", rows::user)
 }
 
-pub(super) fn user_by_id(conn: &Connection, id: &str) -> Result<Option<User>, StoreError> {
+pub(super) fn user_by_id(conn: &Connection, id: &UserId) -> Result<Option<User>, StoreError> {
     let sql = concat!("SELECT ", user_columns!(), " FROM users WHERE id = ?");
-    optional(conn, sql, [id], "user", rows::user)
+    optional(conn, sql, [id.as_str()], "user", rows::user)
 }
 
 pub(super) fn list_users(conn: &Connection) -> Result<Vec<User>, StoreError> {
@@ -56,17 +56,17 @@ pub(super) fn list_users(conn: &Connection) -> Result<Vec<User>, StoreError> {
 pub(super) fn set_password(
     conn: &Connection,
     cache: &Cache,
-    user_id: &str,
+    user_id: &UserId,
     hash: &str,
     now: Timestamp,
-    keep_session: Option<&str>,
+    keep_session: Option<&SessionId>,
 ) -> Result<(), StoreError> {
-    cache.forget_user(user_id);
+    cache.forget_user(user_id.as_str());
     cache.forget_sessions();
     let updated = exec(
         conn,
         "UPDATE users SET password_hash = ?, password_changed_at = ? WHERE id = ?",
-        params![hash, now, user_id],
+        params![hash, now.secs(), user_id.as_str()],
         "user",
     )?;
     found(updated)?;
@@ -74,7 +74,11 @@ pub(super) fn set_password(
         conn,
         "UPDATE sessions SET revoked_at = ? \
          WHERE user_id = ? AND revoked_at IS NULL AND id IS NOT ?",
-        params![now, user_id, keep_session],
+        params![
+            now.secs(),
+            user_id.as_str(),
+            keep_session.map(SessionId::as_str)
+        ],
         "session",
     )?;
     Ok(())
@@ -83,14 +87,14 @@ pub(super) fn set_password(
 pub(super) fn rehash_password(
     conn: &Connection,
     cache: &Cache,
-    user_id: &str,
+    user_id: &UserId,
     hash: &str,
 ) -> Result<(), StoreError> {
-    cache.forget_user(user_id);
+    cache.forget_user(user_id.as_str());
     let updated = exec(
         conn,
         "UPDATE users SET password_hash = ? WHERE id = ?",
-        params![hash, user_id],
+        params![hash, user_id.as_str()],
         "user",
     )?;
     found(updated)
@@ -99,16 +103,16 @@ pub(super) fn rehash_password(
 pub(super) fn set_disabled(
     conn: &Connection,
     cache: &Cache,
-    user_id: &str,
+    user_id: &UserId,
     disabled: bool,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    cache.forget_user(user_id);
+    cache.forget_user(user_id.as_str());
     cache.forget_sessions();
     let updated = exec(
         conn,
         "UPDATE users SET disabled = ? WHERE id = ?",
-        params![disabled, user_id],
+        params![disabled, user_id.as_str()],
         "user",
     )?;
     found(updated)?;
@@ -116,7 +120,7 @@ pub(super) fn set_disabled(
         exec(
             conn,
             "UPDATE sessions SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
-            params![now, user_id],
+            params![now.secs(), user_id.as_str()],
             "session",
         )?;
     }
@@ -127,13 +131,15 @@ pub(super) fn set_disabled(
 pub(super) fn delete_user(
     conn: &Connection,
     cache: &Cache,
-    user_id: &str,
+    user_id: &UserId,
 ) -> Result<(), StoreError> {
-    cache.forget_user(user_id);
+    cache.forget_user(user_id.as_str());
+    // Their sessions go too: none may still be served from the cache.
+    cache.forget_sessions();
     found(exec(
         conn,
         "DELETE FROM users WHERE id = ?",
-        [user_id],
+        [user_id.as_str()],
         "user",
     )?)
 }

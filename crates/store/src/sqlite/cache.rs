@@ -50,17 +50,17 @@ impl Cache {
 
     /// Remembers a client read from the database.
     pub(super) fn put_client(&self, client: &Client) {
-        self.clients.put(&client.id, client.clone());
+        self.clients.put(client.id.as_str(), client.clone());
     }
 
     /// Remembers a user read from the database.
     pub(super) fn put_user(&self, user: &User) {
-        self.users.put(&user.id, user.clone());
+        self.users.put(user.id.as_str(), user.clone());
     }
 
     /// Remembers a session read from the database.
     pub(super) fn put_session(&self, session: &Session) {
-        self.sessions.put(&session.id, session.clone());
+        self.sessions.put(session.id.as_str(), session.clone());
     }
 
     /// Remembers a revocation answer read from (or just written to) the database.

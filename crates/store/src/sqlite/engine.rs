@@ -44,7 +44,7 @@ impl Engine {
         thread::Builder::new()
             .name("tessera-sqlite".into())
             .spawn(move || worker.serve(&queue))
-            .map_err(|err| StoreError::Unavailable(format!("database thread: {err}")))?;
+            .map_err(|err| StoreError::unavailable(format!("database thread: {err}")))?;
         Ok(Self { calls, cache })
     }
 
@@ -121,7 +121,7 @@ impl Engine {
 }
 
 fn stopped() -> StoreError {
-    StoreError::Unavailable("the database is closed".into())
+    StoreError::unavailable("the database is closed")
 }
 
 /// What the thread is asked to do.
@@ -162,7 +162,7 @@ where
             (Some(Err(own)), _) => Err(own),
             (_, Some(failed)) => Err(failed),
             (Some(Ok(value)), None) => Ok(value),
-            (None, None) => Err(StoreError::Unavailable("the call did not run".into())),
+            (None, None) => Err(StoreError::unavailable("the call did not run")),
         };
         // The caller may have gone away (its request was dropped): nothing to tell then.
         let _ = self.reply.send(result);
@@ -254,7 +254,7 @@ impl Worker {
                 // SQLite rolled the whole transaction back (a full disk, an I/O error): the
                 // calls before this one lost their writes too. The rest start over.
                 self.cache.clear();
-                let lost = StoreError::Unavailable("the transaction was rolled back".into());
+                let lost = StoreError::unavailable("the transaction was rolled back");
                 done.into_iter()
                     .for_each(|job| job.reply(Some(lost.clone())));
                 job.reply(Some(lost));

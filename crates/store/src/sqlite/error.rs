@@ -3,6 +3,7 @@
 use rusqlite::ErrorCode;
 use rusqlite::ffi;
 use tessera_core::StoreError;
+use tessera_core::error::Cause;
 
 /// Adds [`SqlResultExt::or_store`] to rusqlite results.
 pub(super) trait SqlResultExt<T> {
@@ -20,33 +21,32 @@ impl<T> SqlResultExt<T> for rusqlite::Result<T> {
 /// `NotFound`, data that does not decode and a damaged file to `Corrupt`, and anything
 /// about reaching the database (I/O, busy, locked, full) to `Unavailable`.
 pub(super) fn from_rusqlite(err: rusqlite::Error, what: &'static str) -> StoreError {
-    match err {
-        rusqlite::Error::SqliteFailure(failure, message) => {
-            let text = message.unwrap_or_else(|| failure.to_string());
-            from_failure(failure, text, what)
-        }
+    match &err {
+        rusqlite::Error::SqliteFailure(failure, _) => from_failure(*failure, err, what),
         rusqlite::Error::QueryReturnedNoRows => StoreError::NotFound,
         rusqlite::Error::FromSqlConversionFailure(..)
         | rusqlite::Error::IntegralValueOutOfRange(..)
         | rusqlite::Error::InvalidColumnType(..)
         | rusqlite::Error::InvalidColumnIndex(_)
         | rusqlite::Error::InvalidColumnName(_)
-        | rusqlite::Error::Utf8Error(..) => StoreError::Corrupt(format!("{what}: {err}")),
-        other => StoreError::Unavailable(format!("{what}: {other}")),
+        | rusqlite::Error::Utf8Error(..) => StoreError::Corrupt(Cause::new(err)),
+        _ => StoreError::Unavailable(Cause::new(err)),
     }
 }
 
-fn from_failure(failure: ffi::Error, text: String, what: &'static str) -> StoreError {
+fn from_failure(failure: ffi::Error, err: rusqlite::Error, what: &'static str) -> StoreError {
     match failure.code {
         ErrorCode::ConstraintViolation => match failure.extended_code {
             ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY => {
                 StoreError::Conflict(what.to_owned())
             }
             ffi::SQLITE_CONSTRAINT_FOREIGNKEY => StoreError::NotFound,
-            _ => StoreError::Corrupt(text),
+            _ => StoreError::Corrupt(Cause::new(err)),
         },
-        ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase => StoreError::Corrupt(text),
-        _ => StoreError::Unavailable(text),
+        ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase => {
+            StoreError::Corrupt(Cause::new(err))
+        }
+        _ => StoreError::Unavailable(Cause::new(err)),
     }
 }
 
@@ -70,6 +70,8 @@ mod tests {
         assert!(matches!(corrupt, StoreError::Corrupt(_)));
         let busy = from_rusqlite(failure(ffi::SQLITE_BUSY), "user");
         assert!(matches!(busy, StoreError::Unavailable(_)));
+        let cause = std::error::Error::source(&busy).expect("the cause is the source");
+        assert!(cause.to_string().contains("locked"), "{cause}");
         let full = from_rusqlite(failure(ffi::SQLITE_FULL), "user");
         assert!(matches!(full, StoreError::Unavailable(_)));
     }

@@ -2,10 +2,13 @@
 //! [`engine`]) in front of an in-memory cache of the hottest reads (see [`cache`]).
 
 mod accounts;
+mod browser;
+mod browser_store;
 mod cache;
 mod clients;
 mod engine;
 mod error;
+mod import;
 mod keys;
 mod lockouts;
 mod migrate;
@@ -16,28 +19,22 @@ mod rotate;
 mod rows;
 mod sessions;
 mod store;
+mod target;
 #[cfg(test)]
 mod tests;
 
-use std::path::Path;
-use std::str::FromStr;
+use std::path::{Path, PathBuf};
 
 use rusqlite::types::FromSql;
 use rusqlite::{Connection, Params, Row};
-use sqlx::migrate::Migrator;
-use sqlx::sqlite::SqliteConnectOptions;
 use tessera_core::StoreError;
 
 pub use options::{SqliteOptions, Synchronous};
 
 use self::engine::Engine;
 use self::error::SqlResultExt;
-use crate::error::StoreResultExt;
-use crate::schema::{self, Migration};
-
-/// The schema, embedded in the binary and brought up to date at open (and listed by
-/// `tessera migrate --check`).
-pub(crate) static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
+use self::target::Target;
+use crate::schema::Migration;
 
 /// [`tessera_core::Store`] on SQLite.
 ///
@@ -80,17 +77,7 @@ impl SqliteStore {
         url_or_path: &str,
         options: SqliteOptions,
     ) -> Result<(Self, Vec<Migration>), StoreError> {
-        if !url_or_path.starts_with("sqlite:") {
-            if has_url_scheme(url_or_path) {
-                return Err(StoreError::Unavailable("not a sqlite: URL".into()));
-            }
-            return Self::open_path_migrating(url_or_path, options).await;
-        }
-        let connect = SqliteConnectOptions::from_str(url_or_path).or_store("database url")?;
-        if is_memory_url(url_or_path) {
-            return Self::in_memory_migrating().await;
-        }
-        Self::open_with(connect, &options).await
+        Self::open_target(Target::parse(url_or_path)?, options).await
     }
 
     /// Opens (creating it if missing) the database file at `path`; see [`SqliteStore::open`].
@@ -110,16 +97,66 @@ impl SqliteStore {
         path: impl AsRef<Path>,
         options: SqliteOptions,
     ) -> Result<(Self, Vec<Migration>), StoreError> {
-        if path.as_ref() == Path::new(":memory:") {
-            return Self::in_memory_migrating().await;
-        }
-        let connect = SqliteConnectOptions::new().filename(path);
-        Self::open_with(connect, &options).await
+        Self::open_target(Target::from_path(path.as_ref()), options).await
     }
 
-    async fn in_memory_migrating() -> Result<(Self, Vec<Migration>), StoreError> {
-        let all = schema::pending(&MIGRATOR, &[])?;
-        Ok((Self::in_memory().await?, all))
+    async fn open_target(
+        target: Target,
+        options: SqliteOptions,
+    ) -> Result<(Self, Vec<Migration>), StoreError> {
+        match target {
+            Target::Memory => Self::in_memory_migrating(),
+            Target::File(path) => Self::open_with(path, options).await,
+        }
+    }
+
+    /// The migrations that opening the database at `url_or_path` would apply, read without
+    /// writing anything: all of them for a file that does not exist yet (which is not
+    /// created) or an in-memory database.
+    ///
+    /// # Errors
+    ///
+    /// As for [`SqliteStore::open`].
+    pub(crate) async fn pending_migrations(
+        url_or_path: &str,
+        options: &SqliteOptions,
+    ) -> Result<Vec<Migration>, StoreError> {
+        Self::pending_in(Target::parse(url_or_path)?, options).await
+    }
+
+    /// As [`SqliteStore::pending_migrations`], for a file path.
+    pub(crate) async fn pending_migrations_path(
+        path: &Path,
+        options: &SqliteOptions,
+    ) -> Result<Vec<Migration>, StoreError> {
+        Self::pending_in(Target::from_path(path), options).await
+    }
+
+    async fn pending_in(
+        target: Target,
+        options: &SqliteOptions,
+    ) -> Result<Vec<Migration>, StoreError> {
+        let path = match target {
+            Target::File(path) if path.exists() => path,
+            Target::File(_) | Target::Memory => return migrate::all(),
+        };
+        let options = options.clone();
+        // Reading may wait for another process's lock: not on the async runtime's threads.
+        tokio::task::spawn_blocking(move || migrate::pending_in(&path, &options))
+            .await
+            .map_err(|_| StoreError::Unavailable("the migration check stopped".into()))?
+    }
+
+    fn in_memory_migrating() -> Result<(Self, Vec<Migration>), StoreError> {
+        let mut conn = Connection::open_in_memory().or_store("database")?;
+        SqliteOptions::default().configure(&conn)?;
+        let applied = migrate::apply(&mut conn)?;
+        Ok((
+            Self {
+                db: Engine::start(conn)?,
+            },
+            applied,
+        ))
     }
 
     /// A fresh private in-memory database, for tests. Nothing in it survives the store.
@@ -128,18 +165,7 @@ impl SqliteStore {
     ///
     /// [`StoreError::Unavailable`] if SQLite cannot allocate it.
     pub async fn in_memory() -> Result<Self, StoreError> {
-        let conn = Connection::open_in_memory().or_store("database")?;
-        SqliteOptions::default().configure(&conn)?;
-        for migration in MIGRATOR
-            .iter()
-            .filter(|m| m.migration_type.is_up_migration())
-        {
-            conn.execute_batch(migration.sql.as_str())
-                .or_store("schema")?;
-        }
-        Ok(Self {
-            db: Engine::start(conn)?,
-        })
+        Ok(Self::in_memory_migrating()?.0)
     }
 
     /// Closes the connection once the calls already made have finished. Dropping every
@@ -153,12 +179,10 @@ impl SqliteStore {
     /// schema up to date on it under the write lock (see [`migrate`]); answers what it
     /// applied.
     async fn open_with(
-        connect: SqliteConnectOptions,
-        options: &SqliteOptions,
+        path: PathBuf,
+        options: SqliteOptions,
     ) -> Result<(Self, Vec<Migration>), StoreError> {
-        create_private(connect.get_filename())?;
-        let path = connect.get_filename().to_path_buf();
-        let options = options.clone();
+        create_private(&path)?;
         // Waiting for another process's lock blocks: not on the async runtime's threads.
         let (conn, applied) = tokio::task::spawn_blocking(move || {
             let mut conn = Connection::open(&path).or_store("database")?;
@@ -168,7 +192,7 @@ impl SqliteStore {
             Ok::<_, StoreError>((conn, applied))
         })
         .await
-        .map_err(|_| StoreError::Unavailable("the migration task stopped".into()))??;
+        .map_err(|_| StoreError::unavailable("the migration task stopped"))??;
         Ok((
             Self {
                 db: Engine::start(conn)?,
@@ -176,16 +200,6 @@ impl SqliteStore {
             applied,
         ))
     }
-}
-
-/// True for `scheme://…`: a URL, not a path, and (not starting with `sqlite:`) not ours.
-fn has_url_scheme(text: &str) -> bool {
-    text.split_once("://").is_some_and(|(scheme, _)| {
-        !scheme.is_empty()
-            && scheme
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
-    })
 }
 
 /// Creates the database file, readable by its owner only, unless it exists. SQLite gives
@@ -198,17 +212,11 @@ fn create_private(path: &Path) -> Result<(), StoreError> {
     match open.open(path) {
         Ok(_) => Ok(()),
         Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(err) => Err(StoreError::Unavailable(format!(
+        Err(err) => Err(StoreError::unavailable(format!(
             "cannot create {}: {err}",
             path.display()
         ))),
     }
-}
-
-/// True for the URL forms that name an in-memory database, which only lives as long as
-/// its connection and so cannot be shared by a writer and readers.
-fn is_memory_url(url: &str) -> bool {
-    url.contains(":memory:") || url.contains("mode=memory")
 }
 
 /// Runs a statement (prepared once per connection); returns the rows it changed.

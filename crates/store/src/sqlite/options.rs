@@ -91,6 +91,13 @@ impl SqliteOptions {
         Ok(())
     }
 
+    /// Gives a read-only connection (`tessera migrate --check`'s) the busy timeout: reading a
+    /// file in rollback-journal mode waits while another process commits.
+    pub(super) fn configure_reader(&self, conn: &Connection) -> Result<(), StoreError> {
+        conn.busy_timeout(self.busy_timeout)
+            .or_store("database settings")
+    }
+
     /// Puts the file in WAL mode (a setting of the file, kept for every later connection).
     ///
     /// Two processes opening a new file at once can each hold a read lock while asking for
@@ -106,7 +113,7 @@ impl SqliteOptions {
             match mode {
                 Ok(mode) if mode.eq_ignore_ascii_case("wal") => return Ok(()),
                 Ok(mode) => {
-                    return Err(StoreError::Unavailable(format!(
+                    return Err(StoreError::unavailable(format!(
                         "the database stays in journal mode {mode}, not WAL"
                     )));
                 }

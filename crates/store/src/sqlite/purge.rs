@@ -8,18 +8,27 @@ use super::cache::Cache;
 use super::exec;
 
 /// Each statement takes `now` once; their row counts add up to the result.
-const PURGES: [&str; 4] = [
+const PURGES: [&str; 7] = [
     "DELETE FROM revocations WHERE exp <= ?1",
     "DELETE FROM refresh_tokens WHERE expires_at <= ?1 \
      OR session_id IN (SELECT id FROM sessions WHERE expires_at <= ?1)",
     "DELETE FROM sessions WHERE expires_at <= ?1",
     // Lock-out times are in milliseconds.
     "DELETE FROM login_lockouts WHERE expires_at <= ?1 * 1000",
+    // Login sessions that can no longer sign anyone in, with the clients they noted.
+    "DELETE FROM login_sessions WHERE ended_at IS NOT NULL OR idle_expires_at <= ?1 \
+     OR expires_at <= ?1",
+    // Codes are kept an hour past expiry, so that a late replay is still recognised.
+    "DELETE FROM authorization_codes WHERE expires_at <= ?1 - 3600",
+    // Delivered notices go after a day, given-up ones after a week.
+    "DELETE FROM logout_outbox WHERE delivered_at <= ?1 - 86400 \
+     OR gave_up_at <= ?1 - 604800",
 ];
 
 /// Deletes expired revocations, expired refresh records, sessions past their absolute
-/// expiry together with their refresh records, and expired failed-login counters; returns
-/// the number of rows deleted. Runs in the caller's write transaction.
+/// expiry together with their refresh records, expired failed-login counters, login
+/// sessions past their end, spent or stale codes and settled logout notices; returns the
+/// number of rows deleted. Runs in the caller's write transaction.
 pub(super) fn purge_expired(
     conn: &Connection,
     cache: &Cache,
@@ -29,7 +38,7 @@ pub(super) fn purge_expired(
     cache.forget_sessions();
     let mut deleted = 0;
     for sql in PURGES {
-        deleted += exec(conn, sql, [now], "purge")? as u64;
+        deleted += exec(conn, sql, [now.secs()], "purge")? as u64;
     }
     Ok(deleted)
 }

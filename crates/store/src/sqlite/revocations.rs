@@ -2,7 +2,7 @@
 
 use rusqlite::{Connection, params};
 use tessera_core::StoreError;
-use tessera_core::model::{Revocation, Timestamp};
+use tessera_core::model::{Jti, Revocation, Timestamp};
 
 use super::cache::Cache;
 use super::{many, rows, scalar};
@@ -11,17 +11,17 @@ use super::{many, rows, scalar};
 pub(super) fn revoke_jti(
     conn: &Connection,
     cache: &Cache,
-    jti: &str,
+    jti: &Jti,
     exp: Timestamp,
 ) -> Result<i64, StoreError> {
     // Dropped rather than set: if the commit fails, the jti is not revoked.
-    cache.forget_revocation(jti);
+    cache.forget_revocation(jti.as_str());
     scalar(
         conn,
         "INSERT INTO revocations (jti, exp) VALUES (?, ?) \
          ON CONFLICT (jti) DO UPDATE SET exp = max(exp, excluded.exp) \
          RETURNING cursor",
-        params![jti, exp],
+        params![jti.as_str(), exp.secs()],
         "revocation",
     )
 }
@@ -36,17 +36,17 @@ pub(super) fn revocations_since(
         conn,
         "SELECT cursor, jti, exp FROM revocations WHERE cursor > ? AND exp > ? \
          ORDER BY cursor LIMIT ?",
-        params![cursor, now, i64::from(limit)],
+        params![cursor, now.secs(), i64::from(limit)],
         "revocation",
         rows::revocation,
     )
 }
 
-pub(super) fn is_revoked(conn: &Connection, jti: &str) -> Result<bool, StoreError> {
+pub(super) fn is_revoked(conn: &Connection, jti: &Jti) -> Result<bool, StoreError> {
     scalar(
         conn,
         "SELECT EXISTS (SELECT 1 FROM revocations WHERE jti = ?)",
-        [jti],
+        [jti.as_str()],
         "revocation",
     )
 }

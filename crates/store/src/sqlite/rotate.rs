@@ -1,14 +1,17 @@
 //! Refresh-token rotation inside the caller's write transaction (`BEGIN IMMEDIATE`, so
-//! what it reads cannot change before it writes); the rules are in [`crate::rotation`].
+//! what it reads cannot change before it writes); the rule is core's
+//! [`tessera_core::refresh::decide`].
+
+use std::time::Duration;
 
 use rusqlite::{Connection, params};
 use tessera_core::StoreError;
 use tessera_core::model::{RefreshRecord, RotateOutcome, Session, Timestamp};
+use tessera_core::refresh::{Decision, decide};
 
 use super::cache::Cache;
 use super::exec;
 use super::sessions::{insert_refresh, refresh_record, revoke_session, session_by_id};
-use crate::rotation::{Decision, decide};
 
 pub(super) fn rotate_refresh(
     conn: &Connection,
@@ -16,34 +19,22 @@ pub(super) fn rotate_refresh(
     hash: &[u8],
     next: &RefreshRecord,
     now: Timestamp,
-    grace_secs: i64,
+    grace: Duration,
 ) -> Result<RotateOutcome, StoreError> {
     let found = presented(conn, hash)?;
     if let Some((_, session)) = &found {
         // Rotation touches the session, and a replay ends it.
-        cache.forget_session(&session.id);
+        cache.forget_session(session.id.as_str());
     }
-    let outcome = match decide(found, now, grace_secs) {
-        Decision::Invalid => RotateOutcome::Invalid,
-        Decision::Rotate { session } => {
-            RotateOutcome::Rotated(rotate(conn, hash, next, session, now)?)
-        }
-        Decision::Retry {
-            session,
-            successor_sealed,
-        } => RotateOutcome::Retried {
-            session,
-            successor_sealed,
-        },
+    let decision = decide(found, now, grace);
+    match &decision {
+        Decision::Rotate { session } => rotate(conn, hash, next, session, now)?,
         Decision::Replay { session } => {
             revoke_session(conn, cache, &session.id, now)?;
-            RotateOutcome::Replayed {
-                session_id: session.id,
-                user_id: session.user_id,
-            }
         }
-    };
-    Ok(outcome)
+        Decision::Retry { .. } | Decision::Invalid => {}
+    }
+    Ok(decision.into_outcome(now))
 }
 
 /// The presented record and its session, if the token is known.
@@ -63,24 +54,21 @@ fn rotate(
     conn: &Connection,
     hash: &[u8],
     next: &RefreshRecord,
-    session: Session,
+    session: &Session,
     now: Timestamp,
-) -> Result<Session, StoreError> {
+) -> Result<(), StoreError> {
     exec(
         conn,
         "UPDATE refresh_tokens SET used_at = ?, successor_sealed = ? WHERE hash = ?",
-        params![now, next.successor_sealed, hash],
+        params![now.secs(), next.successor_sealed, hash],
         "refresh token",
     )?;
     insert_refresh(conn, &session.id, next)?;
     exec(
         conn,
         "UPDATE sessions SET last_used_at = ? WHERE id = ?",
-        params![now, session.id],
+        params![now.secs(), session.id.as_str()],
         "session",
     )?;
-    Ok(Session {
-        last_used_at: now,
-        ..session
-    })
+    Ok(())
 }

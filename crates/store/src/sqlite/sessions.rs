@@ -2,7 +2,7 @@
 
 use rusqlite::{Connection, params};
 use tessera_core::StoreError;
-use tessera_core::model::{RefreshRecord, Session, Timestamp};
+use tessera_core::model::{RefreshRecord, Session, SessionId, Timestamp, UserId};
 
 use super::cache::Cache;
 use super::rows::{self, refresh_columns, session_columns};
@@ -17,16 +17,18 @@ pub(super) fn create_session(
     exec(
         conn,
         "INSERT INTO sessions (id, user_id, client_id, scope, created_at, expires_at, \
-         last_used_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+         last_used_at, revoked_at, login_session_id) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         params![
-            session.id,
-            session.user_id,
-            session.client_id,
-            session.scope,
-            session.created_at,
-            session.expires_at,
-            session.last_used_at,
-            session.revoked_at,
+            session.id.as_str(),
+            session.user_id.as_str(),
+            session.client_id.as_str(),
+            session.scope.to_string(),
+            session.created_at.secs(),
+            session.expires_at.secs(),
+            session.last_used_at.secs(),
+            session.revoked_at.map(Timestamp::secs),
+            session.login_session_id.as_ref().map(|id| id.as_str()),
         ],
         "session",
     )?;
@@ -36,7 +38,7 @@ pub(super) fn create_session(
 /// Stores `record` as a fresh, unused token of session `session_id`.
 pub(super) fn insert_refresh(
     conn: &Connection,
-    session_id: &str,
+    session_id: &SessionId,
     record: &RefreshRecord,
 ) -> Result<(), StoreError> {
     exec(
@@ -45,9 +47,9 @@ pub(super) fn insert_refresh(
          successor_sealed) VALUES (?, ?, ?, ?, NULL, NULL)",
         params![
             record.hash,
-            session_id,
-            record.created_at,
-            record.expires_at
+            session_id.as_str(),
+            record.created_at.secs(),
+            record.expires_at.secs()
         ],
         "refresh token",
     )?;
@@ -81,14 +83,17 @@ pub(super) fn session_by_refresh(
 }
 
 /// Reads a session by id.
-pub(super) fn session_by_id(conn: &Connection, id: &str) -> Result<Option<Session>, StoreError> {
+pub(super) fn session_by_id(
+    conn: &Connection,
+    id: &SessionId,
+) -> Result<Option<Session>, StoreError> {
     let sql = concat!("SELECT ", session_columns!(), " FROM sessions WHERE id = ?");
-    optional(conn, sql, [id], "session", rows::session)
+    optional(conn, sql, [id.as_str()], "session", rows::session)
 }
 
 pub(super) fn sessions_of(
     conn: &Connection,
-    user_id: &str,
+    user_id: &UserId,
     now: Timestamp,
 ) -> Result<Vec<Session>, StoreError> {
     let sql = concat!(
@@ -97,22 +102,23 @@ pub(super) fn sessions_of(
         " FROM sessions WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ? \
          ORDER BY created_at, id"
     );
-    many(conn, sql, params![user_id, now], "session", rows::session)
+    let params = params![user_id.as_str(), now.secs()];
+    many(conn, sql, params, "session", rows::session)
 }
 
 /// Ends a live session; false if it was not live.
 pub(super) fn revoke_session(
     conn: &Connection,
     cache: &Cache,
-    id: &str,
+    id: &SessionId,
     now: Timestamp,
 ) -> Result<bool, StoreError> {
-    cache.forget_session(id);
+    cache.forget_session(id.as_str());
     let ended = exec(
         conn,
         "UPDATE sessions SET revoked_at = ? \
          WHERE id = ? AND revoked_at IS NULL AND expires_at > ?",
-        params![now, id, now],
+        params![now.secs(), id.as_str(), now.secs()],
         "session",
     )?;
     Ok(ended > 0)

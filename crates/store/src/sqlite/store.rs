@@ -1,18 +1,27 @@
-//! [`Store`] for [`SqliteStore`]: each method is one call on the database thread, reads
-//! through [`Engine::read`](super::engine::Engine::read), writes through
+//! The store traits for [`SqliteStore`]: each method is one call on the database thread,
+//! reads through [`Engine::read`](super::engine::Engine::read), writes through
 //! [`Engine::write`](super::engine::Engine::write); the hottest reads first ask the cache.
 
+use std::future::{Future, pending};
+use std::time::Duration;
+
 use rusqlite::Connection;
-use tessera_core::Store;
 use tessera_core::model::{
-    Client, KeyRecord, KeyState, RefreshRecord, Revocation, RotateOutcome, Session, Timestamp, User,
+    Client, ClientId, Jti, KeyId, KeyRecord, KeyState, LockoutKey, RefreshRecord, Revocation,
+    RotateOutcome, Session, SessionId, Timestamp, UnixMillis, User, UserId,
 };
-use tessera_core::store::Fut;
+use tessera_core::store::{
+    AccountStore, ClientStore, Fut, KeyStore, LockoutStore, MaintenanceStore, RevocationStore,
+    SessionStore,
+};
+use tessera_core::transfer::Snapshot;
 
 use super::error::SqlResultExt;
-use super::{SqliteStore, accounts, clients, keys, lockouts, purge, revocations, rotate, sessions};
+use super::{
+    SqliteStore, accounts, clients, import, keys, lockouts, purge, revocations, rotate, sessions,
+};
 
-impl Store for SqliteStore {
+impl AccountStore for SqliteStore {
     fn create_user(&self, user: &User) -> impl Fut<()> {
         let user = user.clone();
         self.db.write(move |c, _| accounts::create_user(c, &user))
@@ -24,9 +33,9 @@ impl Store for SqliteStore {
             .read(move |c, _| accounts::user_by_name(c, &username))
     }
 
-    fn user_by_id(&self, id: &str) -> impl Fut<Option<User>> {
-        let cached = self.db.cache.user(id);
-        let id = id.to_owned();
+    fn user_by_id(&self, id: &UserId) -> impl Fut<Option<User>> {
+        let cached = self.db.cache.user(id.as_str());
+        let id = id.clone();
         self.db.read_through(
             cached,
             move |c| accounts::user_by_id(c, &id),
@@ -40,45 +49,47 @@ impl Store for SqliteStore {
 
     fn set_password(
         &self,
-        user_id: &str,
+        user: &UserId,
         hash: &str,
         now: Timestamp,
-        keep_session: Option<&str>,
+        keep_session: Option<&SessionId>,
     ) -> impl Fut<()> {
-        let (user_id, hash) = (user_id.to_owned(), hash.to_owned());
-        let keep_session = keep_session.map(str::to_owned);
+        let (user, hash) = (user.clone(), hash.to_owned());
+        let keep_session = keep_session.cloned();
         self.db.write(move |c, cache| {
-            accounts::set_password(c, cache, &user_id, &hash, now, keep_session.as_deref())
+            accounts::set_password(c, cache, &user, &hash, now, keep_session.as_ref())
         })
     }
 
-    fn rehash_password(&self, user_id: &str, hash: &str) -> impl Fut<()> {
-        let (user_id, hash) = (user_id.to_owned(), hash.to_owned());
+    fn rehash_password(&self, user: &UserId, hash: &str) -> impl Fut<()> {
+        let (user, hash) = (user.clone(), hash.to_owned());
         self.db
-            .write(move |c, cache| accounts::rehash_password(c, cache, &user_id, &hash))
+            .write(move |c, cache| accounts::rehash_password(c, cache, &user, &hash))
     }
 
-    fn set_disabled(&self, user_id: &str, disabled: bool, now: Timestamp) -> impl Fut<()> {
-        let user_id = user_id.to_owned();
+    fn set_disabled(&self, user: &UserId, disabled: bool, now: Timestamp) -> impl Fut<()> {
+        let user = user.clone();
         self.db
-            .write(move |c, cache| accounts::set_disabled(c, cache, &user_id, disabled, now))
+            .write(move |c, cache| accounts::set_disabled(c, cache, &user, disabled, now))
     }
 
-    fn delete_user(&self, user_id: &str) -> impl Fut<()> {
-        let user_id = user_id.to_owned();
+    fn delete_user(&self, user: &UserId) -> impl Fut<()> {
+        let user = user.clone();
         self.db
-            .write(move |c, cache| accounts::delete_user(c, cache, &user_id))
+            .write(move |c, cache| accounts::delete_user(c, cache, &user))
     }
+}
 
+impl ClientStore for SqliteStore {
     fn create_client(&self, client: &Client) -> impl Fut<()> {
         let client = client.clone();
         self.db
             .write(move |c, cache| clients::create_client(c, cache, &client))
     }
 
-    fn client_by_id(&self, id: &str) -> impl Fut<Option<Client>> {
-        let cached = self.db.cache.client(id);
-        let id = id.to_owned();
+    fn client_by_id(&self, id: &ClientId) -> impl Fut<Option<Client>> {
+        let cached = self.db.cache.client(id.as_str());
+        let id = id.clone();
         self.db.read_through(
             cached,
             move |c| clients::client_by_id(c, &id),
@@ -90,12 +101,14 @@ impl Store for SqliteStore {
         self.db.read(|c, _| clients::list_clients(c))
     }
 
-    fn delete_client(&self, id: &str) -> impl Fut<()> {
-        let id = id.to_owned();
+    fn delete_client(&self, id: &ClientId) -> impl Fut<()> {
+        let id = id.clone();
         self.db
             .write(move |c, cache| clients::delete_client(c, cache, &id))
     }
+}
 
+impl SessionStore for SqliteStore {
     fn create_session(&self, session: &Session, first: &RefreshRecord) -> impl Fut<()> {
         let (session, first) = (session.clone(), first.clone());
         self.db
@@ -107,11 +120,11 @@ impl Store for SqliteStore {
         hash: &[u8],
         next: &RefreshRecord,
         now: Timestamp,
-        grace_secs: i64,
+        grace: Duration,
     ) -> impl Fut<RotateOutcome> {
         let (hash, next) = (hash.to_vec(), next.clone());
         self.db
-            .write(move |c, cache| rotate::rotate_refresh(c, cache, &hash, &next, now, grace_secs))
+            .write(move |c, cache| rotate::rotate_refresh(c, cache, &hash, &next, now, grace))
     }
 
     fn refresh_record(&self, hash: &[u8]) -> impl Fut<Option<RefreshRecord>> {
@@ -125,9 +138,9 @@ impl Store for SqliteStore {
             .read(move |c, _| sessions::session_by_refresh(c, &hash))
     }
 
-    fn session_by_id(&self, id: &str) -> impl Fut<Option<Session>> {
-        let cached = self.db.cache.session(id);
-        let id = id.to_owned();
+    fn session_by_id(&self, id: &SessionId) -> impl Fut<Option<Session>> {
+        let cached = self.db.cache.session(id.as_str());
+        let id = id.clone();
         self.db.read_through(
             cached,
             move |c| sessions::session_by_id(c, &id),
@@ -135,20 +148,22 @@ impl Store for SqliteStore {
         )
     }
 
-    fn sessions_of(&self, user_id: &str, now: Timestamp) -> impl Fut<Vec<Session>> {
-        let user_id = user_id.to_owned();
+    fn sessions_of(&self, user: &UserId, now: Timestamp) -> impl Fut<Vec<Session>> {
+        let user = user.clone();
         self.db
-            .read(move |c, _| sessions::sessions_of(c, &user_id, now))
+            .read(move |c, _| sessions::sessions_of(c, &user, now))
     }
 
-    fn revoke_session(&self, id: &str, now: Timestamp) -> impl Fut<bool> {
-        let id = id.to_owned();
+    fn revoke_session(&self, id: &SessionId, now: Timestamp) -> impl Fut<bool> {
+        let id = id.clone();
         self.db
             .write(move |c, cache| sessions::revoke_session(c, cache, &id, now))
     }
+}
 
-    fn revoke_jti(&self, jti: &str, exp: Timestamp) -> impl Fut<i64> {
-        let jti = jti.to_owned();
+impl RevocationStore for SqliteStore {
+    fn revoke_jti(&self, jti: &Jti, exp: Timestamp) -> impl Fut<i64> {
+        let jti = jti.clone();
         self.db
             .write(move |c, cache| revocations::revoke_jti(c, cache, &jti, exp))
     }
@@ -163,9 +178,9 @@ impl Store for SqliteStore {
             .read(move |c, _| revocations::revocations_since(c, cursor, now, limit))
     }
 
-    fn is_revoked(&self, jti: &str) -> impl Fut<bool> {
-        let cached = self.db.cache.revoked(jti);
-        let jti = jti.to_owned();
+    fn is_revoked(&self, jti: &Jti) -> impl Fut<bool> {
+        let cached = self.db.cache.revoked(jti.as_str());
+        let jti = jti.clone();
         async move {
             if let Some(revoked) = cached {
                 return Ok(revoked);
@@ -173,45 +188,61 @@ impl Store for SqliteStore {
             self.db
                 .read(move |c, cache| {
                     let revoked = revocations::is_revoked(c, &jti)?;
-                    cache.put_revoked(&jti, revoked);
+                    cache.put_revoked(jti.as_str(), revoked);
                     Ok(revoked)
                 })
                 .await
         }
     }
 
-    fn purge_expired(&self, now: Timestamp) -> impl Fut<u64> {
+    fn revocations_hint(&self) -> impl Future<Output = ()> + Send {
+        // One server process per file: it sees its own revocations, and the feed's polling
+        // covers what an admin command on the same file writes.
+        pending()
+    }
+}
+
+impl LockoutStore for SqliteStore {
+    fn count_login_failure(
+        &self,
+        account: &LockoutKey,
+        now: UnixMillis,
+        expires_at: UnixMillis,
+    ) -> impl Fut<u32> {
+        let account = account.clone();
         self.db
-            .write(move |c, cache| purge::purge_expired(c, cache, now))
+            .write(move |c, _| lockouts::count_login_failure(c, &account, now, expires_at))
     }
 
-    fn count_login_failure(&self, account: &str, now_ms: i64, expires_at_ms: i64) -> impl Fut<u32> {
-        let account = account.to_owned();
+    fn lock_login(&self, account: &LockoutKey, until: UnixMillis) -> impl Fut<()> {
+        let account = account.clone();
         self.db
-            .write(move |c, _| lockouts::count_login_failure(c, &account, now_ms, expires_at_ms))
+            .write(move |c, _| lockouts::lock_login(c, &account, until))
     }
 
-    fn lock_login(&self, account: &str, until_ms: i64) -> impl Fut<()> {
-        let account = account.to_owned();
-        self.db
-            .write(move |c, _| lockouts::lock_login(c, &account, until_ms))
-    }
-
-    fn login_locked_until(&self, account: &str) -> impl Fut<Option<i64>> {
-        let account = account.to_owned();
+    fn login_locked_until(&self, account: &LockoutKey) -> impl Fut<Option<UnixMillis>> {
+        let account = account.clone();
         self.db
             .read(move |c, _| lockouts::login_locked_until(c, &account))
     }
 
-    fn clear_login_failures(&self, account: &str) -> impl Fut<bool> {
-        let account = account.to_owned();
+    fn clear_login_failures(&self, account: &LockoutKey) -> impl Fut<bool> {
+        let account = account.clone();
         self.db
             .write(move |c, _| lockouts::clear_login_failures(c, &account))
     }
+}
 
+impl KeyStore for SqliteStore {
     fn insert_key(&self, key: &KeyRecord) -> impl Fut<()> {
         let key = key.clone();
         self.db.write(move |c, _| keys::insert_key(c, &key))
+    }
+
+    fn insert_key_after(&self, key: &KeyRecord, newest_seen: Option<&KeyId>) -> impl Fut<bool> {
+        let (key, newest_seen) = (key.clone(), newest_seen.cloned());
+        self.db
+            .write(move |c, _| keys::insert_key_after(c, &key, newest_seen.as_ref()))
     }
 
     fn live_keys(&self) -> impl Fut<Vec<KeyRecord>> {
@@ -222,14 +253,27 @@ impl Store for SqliteStore {
         self.db.read(|c, _| keys::all_keys(c))
     }
 
-    fn set_key_state(&self, kid: &str, state: KeyState, now: Timestamp) -> impl Fut<()> {
-        let kid = kid.to_owned();
+    fn set_key_state(&self, kid: &KeyId, state: KeyState, now: Timestamp) -> impl Fut<()> {
+        let kid = kid.clone();
         self.db
             .write(move |c, _| keys::set_key_state(c, &kid, state, now))
     }
+}
 
+impl MaintenanceStore for SqliteStore {
     fn ping(&self) -> impl Fut<()> {
         self.db
             .read(|c: &Connection, _| c.execute_batch("SELECT 1").or_store("ping"))
+    }
+
+    fn purge_expired(&self, now: Timestamp) -> impl Fut<u64> {
+        self.db
+            .write(move |c, cache| purge::purge_expired(c, cache, now))
+    }
+
+    fn import(&self, snapshot: &Snapshot, retire: &[KeyId], now: Timestamp) -> impl Fut<()> {
+        let (snapshot, retire) = (snapshot.clone(), retire.to_vec());
+        self.db
+            .write(move |c, cache| import::import(c, cache, &snapshot, &retire, now))
     }
 }

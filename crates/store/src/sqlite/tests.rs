@@ -2,8 +2,9 @@
 //! cannot see.
 
 use rusqlite::Connection;
-use tessera_core::model::Client;
-use tessera_core::{Store, StoreError};
+use tessera_core::StoreError;
+use tessera_core::model::{Client, Timestamp};
+use tessera_core::store::ClientStore;
 
 use super::error::SqlResultExt;
 use super::{SqliteOptions, SqliteStore, Synchronous};
@@ -31,7 +32,8 @@ fn client(id: &str) -> Client {
         grants: vec![],
         scopes: vec![],
         audiences: vec![],
-        created_at: 1,
+        created_at: Timestamp::from_secs(1),
+        web: Default::default(),
     }
 }
 
@@ -91,7 +93,7 @@ async fn memory_url_gets_a_private_database_with_foreign_keys() {
     assert_eq!(pragma(&store, "foreign_keys").await, "1");
     let other = SqliteStore::in_memory().await.expect("open");
     store.create_client(&client("c1")).await.expect("write");
-    assert_eq!(other.client_by_id("c1").await, Ok(None));
+    assert_eq!(other.client_by_id(&"c1".into()).await, Ok(None));
 }
 
 /// Writes that wait together share a transaction; one that fails is undone alone and the
@@ -140,14 +142,25 @@ async fn the_cache_notices_other_processes() {
         .await
         .expect("open");
     server.create_client(&client("c1")).await.expect("seed");
-    assert!(server.client_by_id("c1").await.expect("read").is_some());
+    assert!(
+        server
+            .client_by_id(&"c1".into())
+            .await
+            .expect("read")
+            .is_some()
+    );
     assert!(server.db.cache.client("c1").is_some(), "cached");
     let admin = SqliteStore::open_path(&path, SqliteOptions::default())
         .await
         .expect("open");
-    admin.delete_client("c1").await.expect("delete");
+    admin.delete_client(&"c1".into()).await.expect("delete");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    while server.client_by_id("c1").await.expect("read").is_some() {
+    while server
+        .client_by_id(&"c1".into())
+        .await
+        .expect("read")
+        .is_some()
+    {
         assert!(std::time::Instant::now() < deadline, "still served");
         // The store works on its own thread: blocking this one only paces the loop.
         std::thread::sleep(std::time::Duration::from_millis(20));

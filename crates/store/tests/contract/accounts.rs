@@ -2,7 +2,7 @@
 
 use tessera_core::{Store, StoreError};
 
-use crate::fixtures::{NOW, client, is_conflict, is_live, open_session, seed, user};
+use crate::fixtures::{NOW, at, client, is_conflict, is_live, open_session, seed, user};
 
 pub async fn create_then_find_case_insensitively<S: Store>(store: S) {
     let alice = user("u1", "Alice");
@@ -11,9 +11,9 @@ pub async fn create_then_find_case_insensitively<S: Store>(store: S) {
         store.user_by_name("aLICE").await.unwrap(),
         Some(alice.clone())
     );
-    assert_eq!(store.user_by_id("u1").await.unwrap(), Some(alice));
+    assert_eq!(store.user_by_id(&"u1".into()).await.unwrap(), Some(alice));
     assert_eq!(store.user_by_name("bob").await.unwrap(), None);
-    assert_eq!(store.user_by_id("u2").await.unwrap(), None);
+    assert_eq!(store.user_by_id(&"u2".into()).await.unwrap(), None);
 
     let unicode = user("u2", "ÉLODIE");
     store.create_user(&unicode).await.unwrap();
@@ -47,18 +47,18 @@ pub async fn set_password_ends_other_sessions<S: Store>(store: S) {
     open_session(&store, "s2", "u1", b"t2").await;
     open_session(&store, "s3", "u1", b"t3").await;
     store
-        .set_password("u1", "new-hash", NOW + 10, Some("s2"))
+        .set_password(&"u1".into(), "new-hash", at(10), Some(&"s2".into()))
         .await
         .unwrap();
 
-    let alice = store.user_by_id("u1").await.unwrap().unwrap();
+    let alice = store.user_by_id(&"u1".into()).await.unwrap().unwrap();
     assert_eq!(
         (alice.password_hash.as_str(), alice.password_changed_at),
-        ("new-hash", NOW + 10)
+        ("new-hash", at(10))
     );
     assert!(
         store
-            .session_by_id("s2")
+            .session_by_id(&"s2".into())
             .await
             .unwrap()
             .unwrap()
@@ -66,10 +66,10 @@ pub async fn set_password_ends_other_sessions<S: Store>(store: S) {
             .is_none()
     );
     for ended in ["s1", "s3"] {
-        let session = store.session_by_id(ended).await.unwrap().unwrap();
-        assert_eq!(session.revoked_at, Some(NOW + 10));
+        let session = store.session_by_id(&ended.into()).await.unwrap().unwrap();
+        assert_eq!(session.revoked_at, Some(at(10)));
     }
-    let live: Vec<_> = store.sessions_of("u1", NOW + 10).await.unwrap();
+    let live: Vec<_> = store.sessions_of(&"u1".into(), at(10)).await.unwrap();
     assert_eq!(
         live.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
         ["s2"]
@@ -82,12 +82,12 @@ pub async fn set_password_without_keep_ends_all<S: Store>(store: S) {
     open_session(&store, "s1", "u1", b"t1").await;
     open_session(&store, "s2", "u2", b"t2").await;
     store
-        .set_password("u1", "new-hash", NOW + 10, None)
+        .set_password(&"u1".into(), "new-hash", at(10), None)
         .await
         .unwrap();
-    assert!(!is_live(&store, "s1", NOW + 10).await);
+    assert!(!is_live(&store, "s1", at(10)).await);
     assert!(
-        is_live(&store, "s2", NOW + 10).await,
+        is_live(&store, "s2", at(10)).await,
         "another user's session stays"
     );
 }
@@ -95,8 +95,11 @@ pub async fn set_password_without_keep_ends_all<S: Store>(store: S) {
 pub async fn rehash_password_keeps_sessions<S: Store>(store: S) {
     seed(&store).await;
     open_session(&store, "s1", "u1", b"t1").await;
-    store.rehash_password("u1", "upgraded").await.unwrap();
-    let alice = store.user_by_id("u1").await.unwrap().unwrap();
+    store
+        .rehash_password(&"u1".into(), "upgraded")
+        .await
+        .unwrap();
+    let alice = store.user_by_id(&"u1".into()).await.unwrap().unwrap();
     assert_eq!(
         (alice.password_hash.as_str(), alice.password_changed_at),
         ("upgraded", NOW)
@@ -108,18 +111,50 @@ pub async fn set_disabled_ends_all_sessions<S: Store>(store: S) {
     seed(&store).await;
     open_session(&store, "s1", "u1", b"t1").await;
     open_session(&store, "s2", "u1", b"t2").await;
-    store.set_disabled("u1", true, NOW + 5).await.unwrap();
-    assert!(store.user_by_id("u1").await.unwrap().unwrap().disabled);
-    assert!(store.sessions_of("u1", NOW + 5).await.unwrap().is_empty());
+    store.set_disabled(&"u1".into(), true, at(5)).await.unwrap();
+    assert!(
+        store
+            .user_by_id(&"u1".into())
+            .await
+            .unwrap()
+            .unwrap()
+            .disabled
+    );
+    assert!(
+        store
+            .sessions_of(&"u1".into(), at(5))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(
-        store.session_by_id("s1").await.unwrap().unwrap().revoked_at,
-        Some(NOW + 5)
+        store
+            .session_by_id(&"s1".into())
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at,
+        Some(at(5))
     );
 
-    store.set_disabled("u1", false, NOW + 6).await.unwrap();
-    assert!(!store.user_by_id("u1").await.unwrap().unwrap().disabled);
+    store
+        .set_disabled(&"u1".into(), false, at(6))
+        .await
+        .unwrap();
     assert!(
-        store.sessions_of("u1", NOW + 6).await.unwrap().is_empty(),
+        !store
+            .user_by_id(&"u1".into())
+            .await
+            .unwrap()
+            .unwrap()
+            .disabled
+    );
+    assert!(
+        store
+            .sessions_of(&"u1".into(), at(6))
+            .await
+            .unwrap()
+            .is_empty(),
         "ended stays ended"
     );
 }
@@ -129,32 +164,38 @@ pub async fn delete_user_removes_everything_of_theirs<S: Store>(store: S) {
     store.create_user(&user("u2", "bob")).await.unwrap();
     open_session(&store, "s1", "u1", b"t1").await;
     open_session(&store, "s2", "u2", b"t2").await;
-    store.delete_user("u1").await.unwrap();
+    store.delete_user(&"u1".into()).await.unwrap();
 
-    assert_eq!(store.user_by_id("u1").await.unwrap(), None);
+    assert_eq!(store.user_by_id(&"u1".into()).await.unwrap(), None);
     assert_eq!(store.user_by_name("alice").await.unwrap(), None);
     assert!(!is_live(&store, "s1", NOW).await);
     assert_eq!(store.session_by_refresh(b"t1").await.unwrap(), None);
     assert!(is_live(&store, "s2", NOW).await);
-    assert_eq!(store.delete_user("u1").await, Err(StoreError::NotFound));
+    assert_eq!(
+        store.delete_user(&"u1".into()).await,
+        Err(StoreError::NotFound)
+    );
     store.create_user(&user("u3", "alice")).await.unwrap();
 }
 
 pub async fn unknown_user_is_not_found<S: Store>(store: S) {
     store.create_client(&client("c1")).await.unwrap();
     assert_eq!(
-        store.set_password("nobody", "h", NOW, None).await,
+        store.set_password(&"nobody".into(), "h", NOW, None).await,
         Err(StoreError::NotFound)
     );
     assert_eq!(
-        store.rehash_password("nobody", "h").await,
+        store.rehash_password(&"nobody".into(), "h").await,
         Err(StoreError::NotFound)
     );
     assert_eq!(
-        store.set_disabled("nobody", true, NOW).await,
+        store.set_disabled(&"nobody".into(), true, NOW).await,
         Err(StoreError::NotFound)
     );
-    assert_eq!(store.delete_user("nobody").await, Err(StoreError::NotFound));
+    assert_eq!(
+        store.delete_user(&"nobody".into()).await,
+        Err(StoreError::NotFound)
+    );
 }
 
 /// Names and ids come from requests: one with a NUL finds nothing (PostgreSQL text cannot
@@ -163,21 +204,43 @@ pub async fn nul_in_lookups_finds_nothing<S: Store>(store: S) {
     seed(&store).await;
     open_session(&store, "s1", "u1", b"t1").await;
     assert_eq!(store.user_by_name("alice\0").await.unwrap(), None);
-    assert_eq!(store.user_by_id("u1\0").await.unwrap(), None);
-    assert_eq!(store.client_by_id("c1\0").await.unwrap(), None);
-    assert_eq!(store.session_by_id("s1\0").await.unwrap(), None);
-    assert!(store.sessions_of("u1\0", NOW).await.unwrap().is_empty());
-    assert!(!store.revoke_session("s1\0", NOW).await.unwrap());
-    assert!(!store.is_revoked("j\0").await.unwrap());
+    assert_eq!(store.user_by_id(&"u1\0".into()).await.unwrap(), None);
+    assert_eq!(store.client_by_id(&"c1\0".into()).await.unwrap(), None);
+    assert_eq!(store.session_by_id(&"s1\0".into()).await.unwrap(), None);
+    assert!(
+        store
+            .sessions_of(&"u1\0".into(), NOW)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(!store.revoke_session(&"s1\0".into(), NOW).await.unwrap());
+    assert!(!store.is_revoked(&"j\0".into()).await.unwrap());
     assert_eq!(
-        store.set_disabled("u1\0", true, NOW).await,
+        store.set_disabled(&"u1\0".into(), true, NOW).await,
         Err(StoreError::NotFound)
     );
-    assert_eq!(store.delete_user("u1\0").await, Err(StoreError::NotFound));
-    assert_eq!(store.delete_client("c1\0").await, Err(StoreError::NotFound));
+    assert_eq!(
+        store.delete_user(&"u1\0".into()).await,
+        Err(StoreError::NotFound)
+    );
+    assert_eq!(
+        store.delete_client(&"c1\0".into()).await,
+        Err(StoreError::NotFound)
+    );
     store
-        .set_password("u1", "new-hash", NOW + 1, Some("s1\0"))
+        .set_password(&"u1".into(), "new-hash", at(1), Some(&"s1\0".into()))
         .await
         .unwrap();
-    assert!(!is_live(&store, "s1", NOW + 1).await, "keeps no session");
+    assert!(!is_live(&store, "s1", at(1)).await, "keeps no session");
+}
+
+/// A session read (and so perhaps cached) before its user is deleted is gone after.
+pub async fn delete_user_ends_sessions_already_read<S: Store>(store: S) {
+    seed(&store).await;
+    open_session(&store, "s1", "u1", b"t1").await;
+    assert!(is_live(&store, "s1", NOW).await);
+    store.delete_user(&"u1".into()).await.unwrap();
+    assert!(!is_live(&store, "s1", NOW).await);
+    assert_eq!(store.user_by_id(&"u1".into()).await.unwrap(), None);
 }

@@ -1,9 +1,14 @@
 //! Fresh stores, one function per backend: `None` when the backend is not available here.
 
 use tempfile::TempDir;
-use tessera_store::{AnyStore, PgOptions, PgStore, SqliteOptions, SqliteStore};
+use tessera_store::{AnyStore, MemoryStore, PgOptions, PgStore, SqliteOptions, SqliteStore};
 
 use crate::pgschema::{Schema, server_url};
+
+/// The in-memory store, held to the same contract as the real backends.
+pub async fn memory() -> Option<(MemoryStore, ())> {
+    Some((MemoryStore::new(), ()))
+}
 
 /// A private in-memory SQLite database.
 pub async fn sqlite_memory() -> Option<(SqliteStore, ())> {

@@ -8,7 +8,10 @@ use crate::fixtures::{NOW, client, is_conflict, is_live, open_session, seed};
 pub async fn create_then_find_client<S: Store>(store: S) {
     let confidential = client("c1");
     store.create_client(&confidential).await.unwrap();
-    assert_eq!(store.client_by_id("c1").await.unwrap(), Some(confidential));
+    assert_eq!(
+        store.client_by_id(&"c1".into()).await.unwrap(),
+        Some(confidential)
+    );
 
     let public = tessera_core::model::Client {
         secret_hash: None,
@@ -18,10 +21,10 @@ pub async fn create_then_find_client<S: Store>(store: S) {
         ..client("c2")
     };
     store.create_client(&public).await.unwrap();
-    let found = store.client_by_id("c2").await.unwrap().unwrap();
+    let found = store.client_by_id(&"c2".into()).await.unwrap().unwrap();
     assert!(found.is_public());
     assert_eq!(found, public);
-    assert_eq!(store.client_by_id("c3").await.unwrap(), None);
+    assert_eq!(store.client_by_id(&"c3".into()).await.unwrap(), None);
 }
 
 pub async fn duplicate_client_conflicts<S: Store>(store: S) {
@@ -55,13 +58,16 @@ pub async fn delete_client_ends_its_sessions<S: Store>(store: S) {
         .await
         .unwrap();
 
-    store.delete_client("c1").await.unwrap();
-    assert_eq!(store.client_by_id("c1").await.unwrap(), None);
+    store.delete_client(&"c1".into()).await.unwrap();
+    assert_eq!(store.client_by_id(&"c1".into()).await.unwrap(), None);
     assert!(!is_live(&store, "s1", NOW).await);
-    let live = store.sessions_of("u1", NOW).await.unwrap();
+    let live = store.sessions_of(&"u1".into(), NOW).await.unwrap();
     assert_eq!(
         live.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
         ["s2"]
     );
-    assert_eq!(store.delete_client("c1").await, Err(StoreError::NotFound));
+    assert_eq!(
+        store.delete_client(&"c1".into()).await,
+        Err(StoreError::NotFound)
+    );
 }

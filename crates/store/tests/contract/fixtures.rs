@@ -1,10 +1,21 @@
 //! Records to store, with defaults that tests override where it matters.
 
-use tessera_core::model::{Client, Grant, KeyRecord, KeyState, RefreshRecord, Session, User};
+use std::error::Error;
+
+use tessera_core::model::{
+    Client, Grant, KeyRecord, KeyState, RefreshRecord, Session, SessionId, Timestamp, User,
+};
+use tessera_core::scope::Scope;
 use tessera_core::{Store, StoreError};
+use tessera_jose::Algorithm;
 
 /// The time tests start from.
-pub const NOW: i64 = 1_700_000_000;
+pub const NOW: Timestamp = Timestamp::from_secs(1_700_000_000);
+
+/// `secs` seconds after [`NOW`] (before it, if negative).
+pub const fn at(secs: i64) -> Timestamp {
+    NOW.plus_secs(secs)
+}
 
 pub fn user(id: &str, username: &str) -> User {
     User {
@@ -28,6 +39,7 @@ pub fn client(id: &str) -> Client {
         scopes: vec!["orders:read".into(), "orders:write".into()],
         audiences: vec!["https://api.example.test".into()],
         created_at: NOW,
+        web: Default::default(),
     }
 }
 
@@ -37,28 +49,29 @@ pub fn session(id: &str, user_id: &str, client_id: &str) -> Session {
         id: id.into(),
         user_id: user_id.into(),
         client_id: client_id.into(),
-        scope: "orders:read".into(),
+        scope: Scope::parse("orders:read").unwrap(),
         created_at: NOW,
-        expires_at: NOW + 3_600,
+        expires_at: at(3_600),
         last_used_at: NOW,
         revoked_at: None,
+        login_session_id: None,
     }
 }
 
 /// A refresh token of ten minutes, issued at `at`.
-pub fn refresh(hash: &[u8], session_id: &str, at: i64) -> RefreshRecord {
+pub fn refresh(hash: &[u8], session_id: &str, at: Timestamp) -> RefreshRecord {
     RefreshRecord {
         hash: hash.to_vec(),
         session_id: session_id.into(),
         created_at: at,
-        expires_at: at + 600,
+        expires_at: at.plus_secs(600),
         used_at: None,
         successor_sealed: None,
     }
 }
 
 /// The successor of a token presented at `at`, carrying its own sealed copy.
-pub fn successor(hash: &[u8], session_id: &str, at: i64) -> RefreshRecord {
+pub fn successor(hash: &[u8], session_id: &str, at: Timestamp) -> RefreshRecord {
     RefreshRecord {
         successor_sealed: Some(sealed(hash)),
         ..refresh(hash, session_id, at)
@@ -70,15 +83,15 @@ pub fn sealed(hash: &[u8]) -> Vec<u8> {
     [b"sealed:".as_slice(), hash].concat()
 }
 
-pub fn key(kid: &str, state: KeyState, created_at: i64) -> KeyRecord {
+pub fn key(kid: &str, state: KeyState, created_at: Timestamp) -> KeyRecord {
     KeyRecord {
         kid: kid.into(),
-        alg: "ES256".into(),
+        alg: Algorithm::ES256,
         public_jwk: format!(r#"{{"kty":"EC","kid":"{kid}"}}"#),
         private_sealed: vec![1, 2, 3],
         state,
         created_at,
-        activates_at: created_at + 60,
+        activates_at: created_at.plus_secs(60),
         retired_at: None,
     }
 }
@@ -100,13 +113,25 @@ pub async fn open_session<S: Store>(store: &S, id: &str, user_id: &str, hash: &[
 }
 
 /// True unless the session is gone or ended.
-pub async fn is_live<S: Store>(store: &S, id: &str, now: i64) -> bool {
-    match store.session_by_id(id).await.unwrap() {
-        Some(session) => session.revoked_at.is_none() && session.expires_at > now,
+pub async fn is_live<S: Store>(store: &S, id: &str, now: Timestamp) -> bool {
+    match store.session_by_id(&SessionId::from(id)).await.unwrap() {
+        Some(session) => session.is_live(now),
         None => false,
     }
 }
 
 pub fn is_conflict<T: std::fmt::Debug>(result: Result<T, StoreError>) -> bool {
     matches!(result, Err(StoreError::Conflict(_)))
+}
+
+/// Every message of an error and its sources, one per line: what a log of it would show.
+pub fn chain(err: &dyn Error) -> String {
+    let mut text = err.to_string();
+    let mut next = err.source();
+    while let Some(cause) = next {
+        text.push('\n');
+        text.push_str(&cause.to_string());
+        next = cause.source();
+    }
+    text
 }

@@ -1,17 +1,19 @@
 //! Signing keys, and the health check.
 
-use tessera_core::model::{KeyRecord, KeyState};
+use std::sync::Arc;
+
+use tessera_core::model::{KeyId, KeyRecord, KeyState};
 use tessera_core::{Store, StoreError};
 
-use crate::fixtures::{NOW, is_conflict, key};
+use crate::fixtures::{NOW, at, is_conflict, key};
 
 pub async fn keys_list_oldest_first<S: Store>(store: S) {
     assert!(store.all_keys().await.unwrap().is_empty());
-    let newer = key("k2", KeyState::Published, NOW + 10);
+    let newer = key("k2", KeyState::Published, at(10));
     let older = key("k1", KeyState::Active, NOW);
     let retired = KeyRecord {
-        retired_at: Some(NOW - 5),
-        ..key("k0", KeyState::Retired, NOW - 10)
+        retired_at: Some(at(-5)),
+        ..key("k0", KeyState::Retired, at(-10))
     };
     for record in [&newer, &older, &retired] {
         store.insert_key(record).await.unwrap();
@@ -34,11 +36,21 @@ pub async fn insert_key_after_compares_the_newest<S: Store>(store: S) {
         !store.insert_key_after(&late, None).await.unwrap(),
         "another key went in since the caller saw an empty store"
     );
-    let second = key("k2", KeyState::Published, NOW + 10);
-    assert!(store.insert_key_after(&second, Some("k1")).await.unwrap());
-    let stale = key("k3", KeyState::Published, NOW + 10);
-    assert!(!store.insert_key_after(&stale, Some("k1")).await.unwrap());
-    let kids: Vec<String> = store
+    let second = key("k2", KeyState::Published, at(10));
+    assert!(
+        store
+            .insert_key_after(&second, Some(&"k1".into()))
+            .await
+            .unwrap()
+    );
+    let stale = key("k3", KeyState::Published, at(10));
+    assert!(
+        !store
+            .insert_key_after(&stale, Some(&"k1".into()))
+            .await
+            .unwrap()
+    );
+    let kids: Vec<KeyId> = store
         .all_keys()
         .await
         .unwrap()
@@ -62,29 +74,106 @@ pub async fn set_key_state_stamps_retirement<S: Store>(store: S) {
         }
     };
     store
-        .set_key_state("k1", KeyState::Active, NOW + 1)
+        .set_key_state(&"k1".into(), KeyState::Active, at(1))
         .await
         .unwrap();
     assert_eq!(state("k1").await, (KeyState::Active, None));
     store
-        .set_key_state("k1", KeyState::Retiring, NOW + 2)
+        .set_key_state(&"k1".into(), KeyState::Retiring, at(2))
         .await
         .unwrap();
-    assert_eq!(state("k1").await, (KeyState::Retiring, Some(NOW + 2)));
+    assert_eq!(state("k1").await, (KeyState::Retiring, Some(at(2))));
     store
-        .set_key_state("k1", KeyState::Retired, NOW + 3)
+        .set_key_state(&"k1".into(), KeyState::Retired, at(3))
         .await
         .unwrap();
     assert_eq!(
         state("k1").await,
-        (KeyState::Retired, Some(NOW + 2)),
+        (KeyState::Retired, Some(at(2))),
         "stopped signing at +2"
     );
     assert!(store.live_keys().await.unwrap().is_empty());
-    let missing = store.set_key_state("k9", KeyState::Retired, NOW).await;
+    let missing = store
+        .set_key_state(&"k9".into(), KeyState::Retired, NOW)
+        .await;
     assert_eq!(missing, Err(StoreError::NotFound));
 }
 
 pub async fn ping_answers<S: Store>(store: S) {
     store.ping().await.unwrap();
+}
+
+/// "Newest" is by creation time, whatever order the keys went in and whatever their state.
+pub async fn insert_key_after_goes_by_creation<S: Store>(store: S) {
+    store
+        .insert_key(&key("k2", KeyState::Retired, at(10)))
+        .await
+        .unwrap();
+    store
+        .insert_key(&key("k1", KeyState::Active, NOW))
+        .await
+        .unwrap();
+    let next = key("k3", KeyState::Published, at(20));
+    assert!(
+        !store
+            .insert_key_after(&next, Some(&"k1".into()))
+            .await
+            .unwrap(),
+        "k1 went in last but is not the newest"
+    );
+    assert!(
+        store
+            .insert_key_after(&next, Some(&"k2".into()))
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.all_keys().await.unwrap().len(), 3);
+}
+
+/// Eight callers that saw the same newest key race to add its successor: one wins.
+pub async fn insert_key_after_has_one_winner<S: Store>(store: S) {
+    store
+        .insert_key(&key("k0", KeyState::Active, NOW))
+        .await
+        .unwrap();
+    let store = Arc::new(store);
+    let start = Arc::new(tokio::sync::Barrier::new(8));
+    let tasks: Vec<_> = (0..8u8)
+        .map(|i| {
+            let (store, start) = (Arc::clone(&store), Arc::clone(&start));
+            tokio::spawn(async move {
+                let record = key(&format!("k{}", i + 1), KeyState::Published, at(10));
+                start.wait().await;
+                store.insert_key_after(&record, Some(&"k0".into())).await
+            })
+        })
+        .collect();
+    let mut won = 0;
+    for task in tasks {
+        won += usize::from(task.await.unwrap().unwrap());
+    }
+    assert_eq!(won, 1);
+    assert_eq!(store.all_keys().await.unwrap().len(), 2);
+}
+
+/// A key put back to signing (a rotation undone) loses its retirement stamp.
+pub async fn a_key_that_signs_again_loses_its_retirement<S: Store>(store: S) {
+    store
+        .insert_key(&key("k1", KeyState::Active, NOW))
+        .await
+        .unwrap();
+    let kid = KeyId::from("k1");
+    store
+        .set_key_state(&kid, KeyState::Retiring, at(1))
+        .await
+        .unwrap();
+    store
+        .set_key_state(&kid, KeyState::Active, at(2))
+        .await
+        .unwrap();
+    let keys = store.live_keys().await.unwrap();
+    assert_eq!(
+        (keys[0].state, keys[0].retired_at),
+        (KeyState::Active, None)
+    );
 }

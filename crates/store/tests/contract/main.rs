@@ -1,5 +1,6 @@
-//! The store contract: every behaviour of `tessera_core::Store` that Tessera relies on,
-//! written once over `S: Store` and run against every backend.
+//! The store contract: every behaviour of the `tessera_core::store` traits that Tessera
+//! relies on, written once over `S: Store` and run against every backend, the in-memory
+//! store included, so that it cannot drift from the databases.
 //!
 //! Each area module holds `pub async fn name<S: Store>(store: S)` tests. [`contract!`] turns
 //! the list of them into `#[tokio::test]`s for one backend, given a function that makes a
@@ -9,8 +10,10 @@
 
 mod accounts;
 mod backends;
+mod browser;
 mod clients;
 mod fixtures;
+mod import;
 mod keys;
 mod lockouts;
 mod pgpurge;
@@ -36,6 +39,7 @@ macro_rules! contract {
             accounts::delete_user_removes_everything_of_theirs,
             accounts::unknown_user_is_not_found,
             accounts::nul_in_lookups_finds_nothing,
+            accounts::delete_user_ends_sessions_already_read,
             clients::create_then_find_client,
             clients::duplicate_client_conflicts,
             clients::list_clients_returns_all,
@@ -45,6 +49,7 @@ macro_rules! contract {
             sessions::session_needs_known_user_and_client,
             sessions::sessions_of_lists_only_live_ones,
             sessions::revoke_session_reports_liveness,
+            sessions::refresh_record_answers_the_record,
             rotation::rotation_marks_used_and_stores_successor,
             rotation::unknown_expired_or_ended_is_invalid,
             rotation::retry_within_grace_returns_same_successor,
@@ -52,9 +57,11 @@ macro_rules! contract {
             rotation::zero_grace_makes_any_reuse_a_replay,
             rotation::concurrent_rotation_has_one_winner,
             rotation::concurrent_retries_share_one_successor,
+            rotation::a_taken_successor_digest_changes_nothing,
             revocations::revoke_jti_is_idempotent_with_rising_cursors,
             revocations::revocations_since_pages_and_skips_expired,
             revocations::purge_expired_deletes_what_is_over,
+            revocations::revoking_again_later_lengthens_the_entry,
             lockouts::failures_count_up_and_start_over_after_expiry,
             lockouts::locks_only_lengthen_and_clear_forgets,
             lockouts::purge_forgets_expired_counters,
@@ -62,7 +69,32 @@ macro_rules! contract {
             keys::keys_list_oldest_first,
             keys::set_key_state_stamps_retirement,
             keys::insert_key_after_compares_the_newest,
+            keys::insert_key_after_goes_by_creation,
+            keys::insert_key_after_has_one_winner,
+            keys::a_key_that_signs_again_loses_its_retirement,
             keys::ping_answers,
+            import::import_writes_every_record_and_retires_in_one_go,
+            import::a_clash_on_the_last_record_leaves_the_store_unchanged,
+            import::a_clashing_username_names_the_user,
+            import::an_unknown_key_to_retire_undoes_the_import,
+            import::an_empty_import_changes_nothing,
+            browser::login_session_round_trips,
+            browser::touch_moves_idle_expiry_but_never_past_the_end,
+            browser::reauthenticate_replaces_the_secret,
+            browser::login_sessions_of_lists_live_ones_oldest_first,
+            browser::noted_clients_are_listed_once,
+            browser::ending_revokes_families_and_queues_notices_once,
+            browser::a_code_is_exchanged_once_then_replayed,
+            browser::unknown_or_expired_codes_are_invalid,
+            browser::a_failed_exchange_leaves_the_code_unspent,
+            browser::concurrent_exchanges_have_one_winner,
+            browser::consent_is_saved_and_replaced,
+            browser::claims_lease_count_and_release,
+            browser::claims_respect_the_limit_and_expired_leases,
+            browser::concurrent_claims_are_disjoint,
+            browser::deleting_user_or_client_takes_their_records,
+            browser::purge_takes_what_browser_sign_in_no_longer_needs,
+            browser::clients_keep_their_browser_settings,
         );
     };
     (@each $backend:ident, $fresh:path, $($area:ident :: $test:ident),+ $(,)?) => {
@@ -80,6 +112,7 @@ macro_rules! contract {
     };
 }
 
+contract!(memory, crate::backends::memory);
 contract!(sqlite_memory, crate::backends::sqlite_memory);
 contract!(sqlite_file, crate::backends::sqlite_file);
 contract!(any_sqlite, crate::backends::any_sqlite);

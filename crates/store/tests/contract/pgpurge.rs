@@ -6,16 +6,17 @@
 use std::time::Duration;
 
 use sqlx::{Connection, PgConnection};
-use tessera_core::Store;
+use tessera_core::model::Timestamp;
+use tessera_core::store::{MaintenanceStore, RevocationStore, SessionStore};
 use tessera_store::{PgOptions, PgStore};
 
-use crate::fixtures::{NOW, open_session, seed};
+use crate::fixtures::{NOW, at, open_session, seed};
 use crate::pgschema::{Schema, server_url};
 
 /// Well over the store's batch size (5,000), and not a multiple of it.
 const MANY: i64 = 12_345;
 /// When the tests purge: everything made with an expiry at or before it is over.
-const PURGE_AT: i64 = NOW + 100;
+const PURGE_AT: Timestamp = at(100);
 
 /// A store on a fresh schema with user `u1`, client `c1` and the live session `s1` (token
 /// `t1`), or `None` (skip) without a server.
@@ -33,7 +34,7 @@ async fn seeded() -> Option<(PgStore, Schema)> {
 async fn exec(conn: &mut PgConnection, sql: &'static str, n: i64) {
     sqlx::query(sql)
         .bind(n)
-        .bind(NOW)
+        .bind(NOW.secs())
         .execute(&mut *conn)
         .await
         .unwrap();
@@ -126,7 +127,7 @@ async fn purge_deletes_more_than_a_batch_and_keeps_live_rows() {
         2
     );
     assert!(store.refresh_record(b"t1").await.unwrap().is_some());
-    assert!(store.is_revoked("kept1").await.unwrap());
+    assert!(store.is_revoked(&"kept1".into()).await.unwrap());
     assert_eq!(store.purge_expired(PURGE_AT).await.unwrap(), 0);
     conn.close().await.unwrap();
     store.close().await;

@@ -6,11 +6,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::Connection;
-use tessera_core::model::{KeyState, RotateOutcome};
-use tessera_core::{Store, StoreError};
+use tessera_core::StoreError;
+use tessera_core::model::{Jti, KeyState, RotateOutcome};
+use tessera_core::store::{
+    AccountStore, KeyStore, MaintenanceStore, RevocationStore, SessionStore,
+};
 use tessera_store::{PgOptions, PgStore};
 
-use crate::fixtures::{NOW, is_live, key, open_session, seed, successor};
+use crate::fixtures::{NOW, at, chain, is_live, key, open_session, seed, successor};
 use crate::pgschema::{Schema, URL_VAR, server_url};
 use crate::relay::Relay;
 
@@ -52,8 +55,10 @@ async fn two_instances_rotate_a_token_once() {
         .map(|i| {
             let store = Arc::clone(if i % 2 == 0 { &first } else { &second });
             tokio::spawn(async move {
-                let next = successor(&[b'n', i], "s1", NOW + 1);
-                store.rotate_refresh(b"t0", &next, NOW + 1, 0).await
+                let next = successor(&[b'n', i], "s1", at(1));
+                store
+                    .rotate_refresh(b"t0", &next, at(1), Duration::ZERO)
+                    .await
             })
         })
         .collect();
@@ -68,7 +73,7 @@ async fn two_instances_rotate_a_token_once() {
     }
     assert_eq!((rotated, replayed, invalid), (1, 1, 14));
     assert!(
-        !is_live(second.as_ref(), "s1", NOW + 1).await,
+        !is_live(second.as_ref(), "s1", at(1)).await,
         "family revoked"
     );
 }
@@ -92,9 +97,9 @@ async fn two_instances_create_one_successor_key() {
             let start = Arc::clone(&start);
             tokio::spawn(async move {
                 store.ping().await.unwrap();
-                let record = key(&format!("k{}", i + 1), KeyState::Published, NOW + 10);
+                let record = key(&format!("k{}", i + 1), KeyState::Published, at(10));
                 start.wait().await;
-                store.insert_key_after(&record, Some("k0")).await
+                store.insert_key_after(&record, Some(&"k0".into())).await
             })
         })
         .collect();
@@ -118,8 +123,8 @@ async fn a_cancelled_call_leaves_no_transaction_behind() {
     let other = PgStore::open(&schema.url(), options()).await.unwrap();
     for round in 0..60u64 {
         // Dropped after 0 to ~1 ms: somewhere between acquiring, BEGIN and COMMIT.
-        let gone = format!("gone-{round}");
-        let abandoned = store.revoke_jti(&gone, NOW + 3600);
+        let gone: Jti = format!("gone-{round}").into();
+        let abandoned = store.revoke_jti(&gone, at(3600));
         let _ = tokio::time::timeout(Duration::from_micros(round * 17), abandoned).await;
         // A write outside any transaction of ours: inside a stale one it would never commit.
         let kid = format!("kept-{round}");
@@ -129,7 +134,7 @@ async fn a_cancelled_call_leaves_no_transaction_behind() {
             .unwrap();
         let seen = other.all_keys().await.unwrap();
         assert!(
-            seen.iter().any(|k| k.kid == kid),
+            seen.iter().any(|k| k.kid == *kid),
             "round {round}: an acknowledged write is not visible to another instance"
         );
     }
@@ -160,7 +165,7 @@ async fn a_revocation_at_one_instance_hints_the_other() {
     for round in 0..20 {
         let waiting = wait(500);
         first
-            .revoke_jti(&format!("warm-{round}"), NOW + 3600)
+            .revoke_jti(&format!("warm-{round}").into(), at(3600))
             .await
             .unwrap();
         if waiting.await.unwrap() {
@@ -174,7 +179,7 @@ async fn a_revocation_at_one_instance_hints_the_other() {
     let waiting = wait(700);
     tokio::time::sleep(Duration::from_millis(100)).await;
     stranger
-        .revoke_jti("other-schema", NOW + 3600)
+        .revoke_jti(&"other-schema".into(), at(3600))
         .await
         .unwrap();
     assert!(
@@ -183,7 +188,7 @@ async fn a_revocation_at_one_instance_hints_the_other() {
     );
     let waiting = wait(2000);
     tokio::time::sleep(Duration::from_millis(100)).await;
-    first.revoke_jti("late", NOW + 3600).await.unwrap();
+    first.revoke_jti(&"late".into(), at(3600)).await.unwrap();
     assert!(
         waiting.await.unwrap(),
         "a revocation after the listener is up is heard"
@@ -209,7 +214,7 @@ async fn instances_starting_together_migrate_once() {
         .fetch_one(&mut conn)
         .await
         .unwrap();
-    assert_eq!(rows, 2);
+    assert_eq!(rows, 3);
     conn.close().await.unwrap();
 }
 
@@ -222,7 +227,14 @@ async fn pending_migrations_are_listed_then_applied_once() {
         .iter()
         .map(|m| (m.version, m.description.as_str()))
         .collect();
-    assert_eq!(listed, [(1, "initial"), (2, "login lockouts")]);
+    assert_eq!(
+        listed,
+        [
+            (1, "initial"),
+            (2, "login lockouts"),
+            (3, "browser sign in")
+        ]
+    );
     let mut conn = schema.connect().await;
     let table: Option<String> = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations')::text")
         .fetch_one(&mut conn)
@@ -280,7 +292,7 @@ async fn undecodable_row_is_corrupt() {
         .execute(&mut conn)
         .await
         .unwrap();
-    let read = store.user_by_id("u1").await;
+    let read = store.user_by_id(&"u1".into()).await;
     assert!(matches!(read, Err(StoreError::Corrupt(_))), "{read:?}");
     conn.close().await.unwrap();
 }
@@ -294,7 +306,10 @@ async fn refused_connection_is_unavailable() {
     let url = format!("postgres://tessera:secret-pw@127.0.0.1:{port}/tessera");
     let opened = PgStore::open(&url, options()).await;
     match opened {
-        Err(StoreError::Unavailable(why)) => assert!(!why.contains("secret-pw"), "{why}"),
+        Err(err @ StoreError::Unavailable(_)) => {
+            let logged = format!("{err:?} {}", chain(&err));
+            assert!(!logged.contains("secret-pw"), "{logged}");
+        }
         other => panic!("{other:?}"),
     }
 }
@@ -337,8 +352,10 @@ async fn database_going_away_is_unavailable_then_recovers() {
         store.ping().await,
         Err(StoreError::Unavailable(_))
     ));
-    let next = successor(b"t1", "s1", NOW + 1);
-    let during = store.rotate_refresh(b"t0", &next, NOW + 1, 0).await;
+    let next = successor(b"t1", "s1", at(1));
+    let during = store
+        .rotate_refresh(b"t0", &next, at(1), Duration::ZERO)
+        .await;
     assert!(
         matches!(during, Err(StoreError::Unavailable(_))),
         "{during:?}"
@@ -347,7 +364,7 @@ async fn database_going_away_is_unavailable_then_recovers() {
     relay.restore().await;
     store.ping().await.unwrap();
     let after = store
-        .rotate_refresh(b"t0", &next, NOW + 1, 0)
+        .rotate_refresh(b"t0", &next, at(1), Duration::ZERO)
         .await
         .unwrap();
     assert!(matches!(after, RotateOutcome::Rotated(_)), "{after:?}");
@@ -370,8 +387,10 @@ async fn lock_wait_ends_at_the_statement_timeout() {
         .await
         .unwrap();
 
-    let next = successor(b"t1", "s1", NOW + 1);
-    let blocked = store.rotate_refresh(b"t0", &next, NOW + 1, 0).await;
+    let next = successor(b"t1", "s1", at(1));
+    let blocked = store
+        .rotate_refresh(b"t0", &next, at(1), Duration::ZERO)
+        .await;
     assert!(
         matches!(blocked, Err(StoreError::Unavailable(_))),
         "{blocked:?}"
@@ -380,7 +399,7 @@ async fn lock_wait_ends_at_the_statement_timeout() {
 
     tx.rollback().await.unwrap();
     let after = store
-        .rotate_refresh(b"t0", &next, NOW + 1, 0)
+        .rotate_refresh(b"t0", &next, at(1), Duration::ZERO)
         .await
         .unwrap();
     assert!(matches!(after, RotateOutcome::Rotated(_)), "{after:?}");

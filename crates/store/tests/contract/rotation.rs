@@ -1,24 +1,25 @@
 //! Refresh-token rotation, retries within the grace window, replay detection.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use tessera_core::Store;
 use tessera_core::model::{RotateOutcome, Session};
 
-use crate::fixtures::{NOW, open_session, refresh, sealed, seed, session, successor};
+use crate::fixtures::{NOW, at, open_session, refresh, sealed, seed, session, successor};
 
-const GRACE: i64 = 30;
+const GRACE: Duration = Duration::from_secs(30);
 
 pub async fn rotation_marks_used_and_stores_successor<S: Store>(store: S) {
     seed(&store).await;
     open_session(&store, "s1", "u1", b"t1").await;
-    let next = successor(b"t2", "s1", NOW + 5);
+    let next = successor(b"t2", "s1", at(5));
     let outcome = store
-        .rotate_refresh(b"t1", &next, NOW + 5, GRACE)
+        .rotate_refresh(b"t1", &next, at(5), GRACE)
         .await
         .unwrap();
     let expected = Session {
-        last_used_at: NOW + 5,
+        last_used_at: at(5),
         ..session("s1", "u1", "c1")
     };
     assert_eq!(outcome, RotateOutcome::Rotated(expected.clone()));
@@ -26,13 +27,13 @@ pub async fn rotation_marks_used_and_stores_successor<S: Store>(store: S) {
     let old = store.refresh_record(b"t1").await.unwrap().unwrap();
     assert_eq!(
         (old.used_at, old.successor_sealed),
-        (Some(NOW + 5), Some(sealed(b"t2")))
+        (Some(at(5)), Some(sealed(b"t2")))
     );
     let new = store.refresh_record(b"t2").await.unwrap().unwrap();
     assert_eq!((new.session_id.as_str(), new.used_at), ("s1", None));
-    assert_eq!((new.created_at, new.expires_at), (NOW + 5, NOW + 605));
+    assert_eq!((new.created_at, new.expires_at), (at(5), at(605)));
     assert_eq!(
-        store.session_by_id("s1").await.unwrap(),
+        store.session_by_id(&"s1".into()).await.unwrap(),
         Some(expected.clone())
     );
     assert_eq!(
@@ -40,12 +41,12 @@ pub async fn rotation_marks_used_and_stores_successor<S: Store>(store: S) {
         Some(expected)
     );
 
-    let next = successor(b"t3", "s1", NOW + 9);
+    let next = successor(b"t3", "s1", at(9));
     let again = store
-        .rotate_refresh(b"t2", &next, NOW + 9, GRACE)
+        .rotate_refresh(b"t2", &next, at(9), GRACE)
         .await
         .unwrap();
-    assert!(matches!(again, RotateOutcome::Rotated(s) if s.last_used_at == NOW + 9));
+    assert!(matches!(again, RotateOutcome::Rotated(s) if s.last_used_at == at(9)));
 }
 
 pub async fn unknown_expired_or_ended_is_invalid<S: Store>(store: S) {
@@ -59,7 +60,7 @@ pub async fn unknown_expired_or_ended_is_invalid<S: Store>(store: S) {
 
     open_session(&store, "s1", "u1", b"t1").await;
     assert_eq!(
-        rotate(b"t1", NOW + 600).await.unwrap(),
+        rotate(b"t1", at(600)).await.unwrap(),
         RotateOutcome::Invalid,
         "token expired"
     );
@@ -69,7 +70,7 @@ pub async fn unknown_expired_or_ended_is_invalid<S: Store>(store: S) {
     );
 
     let short = Session {
-        expires_at: NOW + 100,
+        expires_at: at(100),
         ..session("s2", "u1", "c1")
     };
     store
@@ -77,15 +78,15 @@ pub async fn unknown_expired_or_ended_is_invalid<S: Store>(store: S) {
         .await
         .unwrap();
     assert_eq!(
-        rotate(b"t2", NOW + 100).await.unwrap(),
+        rotate(b"t2", at(100)).await.unwrap(),
         RotateOutcome::Invalid,
         "session over"
     );
 
     open_session(&store, "s3", "u1", b"t3").await;
-    store.revoke_session("s3", NOW + 1).await.unwrap();
+    store.revoke_session(&"s3".into(), at(1)).await.unwrap();
     assert_eq!(
-        rotate(b"t3", NOW + 2).await.unwrap(),
+        rotate(b"t3", at(2)).await.unwrap(),
         RotateOutcome::Invalid,
         "session revoked"
     );
@@ -106,7 +107,7 @@ pub async fn retry_within_grace_returns_same_successor<S: Store>(store: S) {
 
     let next = successor(b"t3", "s1", NOW);
     let retry = store
-        .rotate_refresh(b"t1", &next, NOW + GRACE, GRACE)
+        .rotate_refresh(b"t1", &next, NOW.plus(GRACE), GRACE)
         .await
         .unwrap();
     let expected = Session {
@@ -137,7 +138,7 @@ pub async fn reuse_after_grace_revokes_family<S: Store>(store: S) {
         .await
         .unwrap();
 
-    let late = NOW + GRACE + 1;
+    let late = NOW.plus(GRACE).plus_secs(1);
     let replay = store
         .rotate_refresh(b"t1", &successor(b"t3", "s1", late), late, GRACE)
         .await;
@@ -147,7 +148,12 @@ pub async fn reuse_after_grace_revokes_family<S: Store>(store: S) {
     };
     assert_eq!(replay.unwrap(), expected);
     assert_eq!(
-        store.session_by_id("s1").await.unwrap().unwrap().revoked_at,
+        store
+            .session_by_id(&"s1".into())
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at,
         Some(late)
     );
     let current = store
@@ -164,18 +170,18 @@ pub async fn zero_grace_makes_any_reuse_a_replay<S: Store>(store: S) {
     seed(&store).await;
     open_session(&store, "s1", "u1", b"t1").await;
     store
-        .rotate_refresh(b"t1", &successor(b"t2", "s1", NOW), NOW, 0)
+        .rotate_refresh(b"t1", &successor(b"t2", "s1", NOW), NOW, Duration::ZERO)
         .await
         .unwrap();
     let replay = store
-        .rotate_refresh(b"t1", &successor(b"t3", "s1", NOW), NOW, 0)
+        .rotate_refresh(b"t1", &successor(b"t3", "s1", NOW), NOW, Duration::ZERO)
         .await;
     assert!(matches!(replay.unwrap(), RotateOutcome::Replayed { .. }));
 }
 
 /// 16 tasks present the same token at once: exactly one rotates it.
 pub async fn concurrent_rotation_has_one_winner<S: Store>(store: S) {
-    let outcomes = race(store, 0).await;
+    let outcomes = race(store, Duration::ZERO).await;
     let rotated = outcomes
         .iter()
         .filter(|o| matches!(o, RotateOutcome::Rotated(_)))
@@ -210,7 +216,7 @@ pub async fn concurrent_retries_share_one_successor<S: Store>(store: S) {
 }
 
 /// Presents token `t0` from 16 tasks at once, each with its own successor.
-async fn race<S: Store>(store: S, grace: i64) -> Vec<RotateOutcome> {
+async fn race<S: Store>(store: S, grace: Duration) -> Vec<RotateOutcome> {
     seed(&store).await;
     open_session(&store, "s1", "u1", b"t0").await;
     let store = Arc::new(store);
@@ -218,8 +224,8 @@ async fn race<S: Store>(store: S, grace: i64) -> Vec<RotateOutcome> {
         .map(|i| {
             let store = Arc::clone(&store);
             tokio::spawn(async move {
-                let next = successor(&[b'n', i], "s1", NOW + 1);
-                store.rotate_refresh(b"t0", &next, NOW + 1, grace).await
+                let next = successor(&[b'n', i], "s1", at(1));
+                store.rotate_refresh(b"t0", &next, at(1), grace).await
             })
         })
         .collect();
@@ -228,4 +234,34 @@ async fn race<S: Store>(store: S, grace: i64) -> Vec<RotateOutcome> {
         outcomes.push(task.await.unwrap().unwrap());
     }
     outcomes
+}
+
+/// A successor whose digest is taken (by any token) fails the rotation as a whole: the
+/// presented token stays unused and the session untouched.
+pub async fn a_taken_successor_digest_changes_nothing<S: Store>(store: S) {
+    seed(&store).await;
+    open_session(&store, "s1", "u1", b"t1").await;
+    open_session(&store, "s2", "u1", b"t2").await;
+    let clash = store
+        .rotate_refresh(b"t1", &successor(b"t2", "s1", at(5)), at(5), GRACE)
+        .await;
+    assert!(
+        matches!(clash, Err(tessera_core::StoreError::Conflict(_))),
+        "{clash:?}"
+    );
+    assert_eq!(
+        store.refresh_record(b"t1").await.unwrap(),
+        Some(refresh(b"t1", "s1", NOW))
+    );
+    assert_eq!(
+        store
+            .refresh_record(b"t2")
+            .await
+            .unwrap()
+            .unwrap()
+            .session_id,
+        "s2"
+    );
+    let s1 = store.session_by_id(&"s1".into()).await.unwrap().unwrap();
+    assert_eq!(s1.last_used_at, NOW);
 }

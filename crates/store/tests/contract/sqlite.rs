@@ -1,15 +1,18 @@
-//! What only the SQLite backend can show: durability across reopening the file, and how
-//! database trouble reaches callers.
+//! What only the SQLite backend can show: durability across reopening the file, how
+//! database trouble reaches callers, and databases that earlier versions migrated.
 
 use std::path::Path;
 use std::time::Duration;
 
-use sqlx::{Connection, SqliteConnection};
+use rusqlite::{Connection, params};
+use tessera_core::StoreError;
 use tessera_core::model::{KeyState, RotateOutcome};
-use tessera_core::{Store, StoreError};
-use tessera_store::{SqliteOptions, SqliteStore, Synchronous};
+use tessera_core::store::{AccountStore, ClientStore, KeyStore, RevocationStore, SessionStore};
+use tessera_store::{
+    AnyStore, Location, Migration, SqliteOptions, SqliteStore, StoreOptions, Synchronous,
+};
 
-use crate::fixtures::{NOW, key, open_session, seed, successor};
+use crate::fixtures::{NOW, at, key, open_session, seed, successor};
 
 async fn open(path: &Path) -> SqliteStore {
     SqliteStore::open_path(path, SqliteOptions::default())
@@ -18,9 +21,8 @@ async fn open(path: &Path) -> SqliteStore {
 }
 
 /// A second, raw connection to the same file, as another process would have.
-async fn raw(path: &Path) -> SqliteConnection {
-    let url = format!("sqlite://{}", path.display());
-    SqliteConnection::connect(&url).await.unwrap()
+fn raw(path: &Path) -> Connection {
+    Connection::open(path).unwrap()
 }
 
 /// Writes of every kind, then the store is dropped without closing: all of it is there
@@ -34,14 +36,19 @@ async fn writes_survive_dropping_and_reopening() {
         seed(&store).await;
         open_session(&store, "s1", "u1", b"t1").await;
         store
-            .rotate_refresh(b"t1", &successor(b"t2", "s1", NOW), NOW, 30)
+            .rotate_refresh(
+                b"t1",
+                &successor(b"t2", "s1", NOW),
+                NOW,
+                Duration::from_secs(30),
+            )
             .await
             .unwrap();
         store
-            .set_password("u1", "changed", NOW + 1, Some("s1"))
+            .set_password(&"u1".into(), "changed", at(1), Some(&"s1".into()))
             .await
             .unwrap();
-        store.revoke_jti("j1", NOW + 900).await.unwrap();
+        store.revoke_jti(&"j1".into(), at(900)).await.unwrap();
         store
             .insert_key(&key("k1", KeyState::Active, NOW))
             .await
@@ -50,16 +57,21 @@ async fn writes_survive_dropping_and_reopening() {
     let store = open(&path).await;
     let alice = store.user_by_name("alice").await.unwrap().unwrap();
     assert_eq!(alice.password_hash, "changed");
-    assert!(store.client_by_id("c1").await.unwrap().is_some());
+    assert!(store.client_by_id(&"c1".into()).await.unwrap().is_some());
     assert_eq!(
         store.refresh_record(b"t1").await.unwrap().unwrap().used_at,
         Some(NOW)
     );
     let retry = store
-        .rotate_refresh(b"t1", &successor(b"t3", "s1", NOW), NOW + 1, 30)
+        .rotate_refresh(
+            b"t1",
+            &successor(b"t3", "s1", NOW),
+            at(1),
+            Duration::from_secs(30),
+        )
         .await;
     assert!(matches!(retry.unwrap(), RotateOutcome::Retried { .. }));
-    assert!(store.is_revoked("j1").await.unwrap());
+    assert!(store.is_revoked(&"j1".into()).await.unwrap());
     assert_eq!(store.live_keys().await.unwrap().len(), 1);
 }
 
@@ -99,24 +111,21 @@ async fn locked_database_is_unavailable() {
     let path = dir.path().join("tessera.db");
     let options = SqliteOptions::default().busy_timeout(Duration::from_millis(100));
     let store = SqliteStore::open_path(&path, options).await.unwrap();
-    let mut other = raw(&path).await;
-    sqlx::query("BEGIN IMMEDIATE")
-        .execute(&mut other)
-        .await
-        .unwrap();
+    let other = raw(&path);
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
 
-    let blocked = store.revoke_jti("j1", NOW).await;
+    let blocked = store.revoke_jti(&"j1".into(), NOW).await;
     assert!(
         matches!(blocked, Err(StoreError::Unavailable(_))),
         "{blocked:?}"
     );
     assert!(
-        !store.is_revoked("j1").await.unwrap(),
+        !store.is_revoked(&"j1".into()).await.unwrap(),
         "readers still answer"
     );
 
-    sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
-    store.revoke_jti("j1", NOW).await.unwrap();
+    other.execute_batch("ROLLBACK").unwrap();
+    store.revoke_jti(&"j1".into(), NOW).await.unwrap();
 }
 
 #[tokio::test]
@@ -125,12 +134,10 @@ async fn undecodable_row_is_corrupt() {
     let path = dir.path().join("tessera.db");
     let store = open(&path).await;
     seed(&store).await;
-    let mut other = raw(&path).await;
-    sqlx::query("UPDATE users SET roles = 'not json'")
-        .execute(&mut other)
-        .await
+    raw(&path)
+        .execute_batch("UPDATE users SET roles = 'not json'")
         .unwrap();
-    let read = store.user_by_id("u1").await;
+    let read = store.user_by_id(&"u1".into()).await;
     assert!(matches!(read, Err(StoreError::Corrupt(_))), "{read:?}");
 }
 
@@ -139,18 +146,214 @@ async fn schema_from_a_newer_version_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("tessera.db");
     open(&path).await.close().await;
-    let mut other = raw(&path).await;
-    sqlx::query(
-        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
-         VALUES (9999, 'from the future', 1, x'00', 0)",
-    )
-    .execute(&mut other)
-    .await
-    .unwrap();
+    raw(&path)
+        .execute_batch(
+            "INSERT INTO _sqlx_migrations \
+             (version, description, success, checksum, execution_time) \
+             VALUES (9999, 'from the future', 1, x'00', 0)",
+        )
+        .unwrap();
     let reopened = SqliteStore::open_path(&path, SqliteOptions::default()).await;
     assert!(
-        matches!(reopened, Err(StoreError::Corrupt(_))),
+        matches!(&reopened, Err(StoreError::Corrupt(why)) if why.to_string().contains("newer Tessera")),
         "{reopened:?}"
+    );
+    let checked = pending(&Location::SqliteFile(path)).await;
+    assert!(
+        matches!(&checked, Err(StoreError::Corrupt(why)) if why.to_string().contains("newer Tessera")),
+        "{checked:?}"
+    );
+}
+
+/// The migrations as released, with the checksum sqlx recorded for each (the SHA-384 of the
+/// file): what the bookkeeping of a database migrated by an earlier version holds.
+const RELEASED: [(i64, &str, &str, &str); 2] = [
+    (
+        1,
+        "initial",
+        "0001_initial.sql",
+        "05bd15a7cba073c0f95e09c0ce9b0eeb2fa13bf531da6c4584bb78f205b7ef16\
+         503c90aaa36cc7bcb85b4c9962acf5bd",
+    ),
+    (
+        2,
+        "login lockouts",
+        "0002_login_lockouts.sql",
+        "d41238bf37209ef60132a6d9aae2e5cdfc4473befc29e76d075f247fdc3829e1\
+         c88ea7b1b0278a1e59ec9e8e7d06c5c8",
+    ),
+];
+
+/// sqlx's bookkeeping table, as sqlx creates it on SQLite.
+const SQLX_TABLE: &str = "CREATE TABLE IF NOT EXISTS _sqlx_migrations (
+    version BIGINT PRIMARY KEY,
+    description TEXT NOT NULL,
+    installed_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    success BOOLEAN NOT NULL,
+    checksum BLOB NOT NULL,
+    execution_time BIGINT NOT NULL
+);";
+
+/// A database file migrated up to `up_to` as sqlx migrates one: its table, then for each
+/// migration one transaction with the SQL and its record, then the time it took.
+fn migrated_by_sqlx(path: &Path, up_to: i64) -> Connection {
+    let mut conn = Connection::open(path).unwrap();
+    conn.execute_batch(SQLX_TABLE).unwrap();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
+    for &(version, description, file, checksum) in RELEASED.iter().filter(|m| m.0 <= up_to) {
+        let sql = std::fs::read_to_string(dir.join(file)).unwrap();
+        let tx = conn.transaction().unwrap();
+        tx.execute_batch(&sql).unwrap();
+        tx.execute(
+            "INSERT INTO _sqlx_migrations ( version, description, success, checksum, \
+             execution_time ) VALUES ( ?1, ?2, TRUE, ?3, -1 )",
+            params![version, description, unhex(checksum)],
+        )
+        .unwrap();
+        tx.commit().unwrap();
+        conn.execute(
+            "UPDATE _sqlx_migrations SET execution_time = ?1 WHERE version = ?2",
+            params![31_517_089_i64 + version, version],
+        )
+        .unwrap();
+    }
+    conn
+}
+
+fn unhex(hex: &str) -> Vec<u8> {
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+async fn pending(location: &Location) -> Result<Vec<Migration>, StoreError> {
+    AnyStore::pending_migrations(location, &StoreOptions::default()).await
+}
+
+/// The migrations this build ships after `version`: what a database migrated that far lacks.
+async fn shipped_after(version: i64) -> Vec<Migration> {
+    let dir = tempfile::tempdir().unwrap();
+    let all = pending(&Location::SqliteFile(dir.path().join("none.db")))
+        .await
+        .unwrap();
+    assert!(
+        !dir.path().join("none.db").exists(),
+        "the check created nothing"
+    );
+    all.into_iter().filter(|m| m.version > version).collect()
+}
+
+/// A database that sqlx migrated (as earlier versions did) is up to date: the check reads it
+/// without writing, the store opens and works on it, and sqlx's records stay as they were.
+#[tokio::test]
+async fn database_migrated_by_sqlx_is_up_to_date() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tessera.db");
+    drop(migrated_by_sqlx(&path, 2));
+    let before = std::fs::read(&path).unwrap();
+    let url = Location::SqliteUrl(format!("sqlite://{}", path.display()));
+    for location in [Location::SqliteFile(path.clone()), url] {
+        assert_eq!(pending(&location).await.unwrap(), shipped_after(2).await);
+    }
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        before,
+        "the check wrote nothing"
+    );
+
+    let store = open(&path).await;
+    seed(&store).await;
+    assert!(store.user_by_name("alice").await.unwrap().is_some());
+    store.close().await;
+    let rows: Vec<(i64, i64)> = raw(&path)
+        .prepare("SELECT version, execution_time FROM _sqlx_migrations WHERE version <= 2")
+        .unwrap()
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(rows, [(1, 31_517_090), (2, 31_517_091)]);
+}
+
+/// A database that sqlx migrated before a migration was added gets the new one, recorded
+/// with the checksum sqlx gives it, so that sqlx would read the record as its own.
+#[tokio::test]
+async fn database_migrated_by_sqlx_is_migrated_further() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tessera.db");
+    drop(migrated_by_sqlx(&path, 1));
+    let location = Location::SqliteFile(path.clone());
+    let lacking = pending(&location).await.unwrap();
+    assert_eq!(lacking, shipped_after(1).await);
+    assert_eq!(lacking[0].version, 2);
+    assert_eq!(lacking[0].description, "login lockouts");
+
+    let applied = AnyStore::migrate(&location, &StoreOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(applied, lacking);
+    assert_eq!(pending(&location).await.unwrap(), []);
+    let conn = raw(&path);
+    let (success, checksum): (bool, Vec<u8>) = conn
+        .query_row(
+            "SELECT success, checksum FROM _sqlx_migrations WHERE version = 2",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .unwrap();
+    assert!(success);
+    assert_eq!(checksum, unhex(RELEASED[1].3));
+    conn.execute_batch("INSERT INTO login_lockouts VALUES ('a', 1, NULL, 0)")
+        .unwrap();
+}
+
+/// A migration changed after sqlx applied it, or one that failed part-way: the check, the
+/// open and `migrate` all refuse the database as corrupt, and change nothing.
+#[tokio::test]
+async fn changed_or_failed_migration_is_refused() {
+    for (damage, needle) in [
+        (
+            "UPDATE _sqlx_migrations SET checksum = x'00' WHERE version = 1",
+            "migration 1 was changed after it was applied",
+        ),
+        (
+            "UPDATE _sqlx_migrations SET success = FALSE WHERE version = 2",
+            "migration 2 failed part-way",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tessera.db");
+        migrated_by_sqlx(&path, 2).execute_batch(damage).unwrap();
+        let location = Location::SqliteFile(path.clone());
+        let checked = pending(&location).await;
+        let opened = SqliteStore::open_path(&path, SqliteOptions::default()).await;
+        let migrated = AnyStore::migrate(&location, &StoreOptions::default()).await;
+        for result in [checked.map(drop), opened.map(drop), migrated.map(drop)] {
+            assert!(
+                matches!(&result, Err(StoreError::Corrupt(why)) if why.to_string().contains(needle)),
+                "{needle}: {result:?}"
+            );
+        }
+    }
+}
+
+/// `tessera migrate --check` on an in-memory URL, a missing file or a malformed URL.
+#[tokio::test]
+async fn check_of_memory_missing_or_malformed_urls() {
+    let all = shipped_after(0).await;
+    let memory = Location::SqliteUrl("sqlite::memory:".into());
+    assert_eq!(pending(&memory).await.unwrap(), all);
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("later.db");
+    let url = Location::SqliteUrl(format!("sqlite://{}?mode=rwc", missing.display()));
+    assert_eq!(pending(&url).await.unwrap(), all);
+    assert!(!missing.exists(), "the check created nothing");
+    let bad = Location::SqliteUrl("sqlite://x.db?mode=sideways".into());
+    let refused = pending(&bad).await;
+    assert!(
+        matches!(&refused, Err(StoreError::Unavailable(why)) if why.to_string().contains("`mode`")),
+        "{refused:?}"
     );
 }
 
@@ -168,8 +371,10 @@ async fn two_stores_on_one_file_rotate_once() {
         .map(|i| {
             let store = std::sync::Arc::clone(if i % 2 == 0 { &first } else { &second });
             tokio::spawn(async move {
-                let next = successor(&[b'n', i], "s1", NOW + 1);
-                store.rotate_refresh(b"t0", &next, NOW + 1, 0).await
+                let next = successor(&[b'n', i], "s1", at(1));
+                store
+                    .rotate_refresh(b"t0", &next, at(1), Duration::ZERO)
+                    .await
             })
         })
         .collect();

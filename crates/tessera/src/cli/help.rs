@@ -169,3 +169,79 @@ pub(super) const JWS_VERIFY_EXAMPLES: &str = "\
 Examples:
   tessera jws verify --jwk bilbo.jwk < rfc7520-4.1.jws
   tessera jws verify --jwk key.jwk --alg PS256 \"$JWS\" > payload.bin";
+
+/// `tessera jwe --help`.
+pub(super) const JWE_LONG: &str = "\
+Tools for JSON Web Encryption (RFC 7516) in compact form: `encrypt` seals a payload to a \
+recipient's public key (or a shared secret), `decrypt` opens it with the private key. Keys are \
+JWK files; each key serves one algorithm (its JWK alg, else its type's default).
+
+Supported: alg RSA-OAEP-256, RSA-OAEP, ECDH-ES, ECDH-ES+A128KW, ECDH-ES+A256KW (P-256, P-384, \
+X25519), A128KW, A256KW, dir; enc A128GCM, A256GCM, A128CBC-HS256, A256CBC-HS512. RSA1_5 and \
+compressed (zip) JWEs are refused.
+
+For nested JWTs (signed, then encrypted) use `tessera token sign --jwe-key` and `tessera token \
+verify --jwe-key`.";
+
+/// Examples for `tessera jwe --help`.
+pub(super) const JWE_EXAMPLES: &str = "\
+Examples:
+  tessera jwe encrypt --jwk client.jwk --alg RSA-OAEP-256 --enc A256GCM 'hello' > msg.jwe
+  tessera jwe decrypt --jwk client-private.jwk < msg.jwe";
+
+/// `tessera jwe encrypt --help`.
+pub(super) const JWE_ENCRYPT_LONG: &str = "\
+Encrypts the payload bytes (the argument, or stdin when it is `-` or absent) to the recipient's \
+key and prints the compact JWE. --jwk names one JWK (public; a private JWK works too, only its \
+public half is used). --jwks names a JWK Set, such as a client's jwks: the first key whose use \
+is \"enc\" (or absent), whose alg is --alg (or absent) and whose type serves --alg is used.
+
+--alg must fit the key: RSA-OAEP-256 or RSA-OAEP for RSA keys (2048 bits or more), ECDH-ES or \
+ECDH-ES+A128KW/A256KW for EC P-256/P-384 and OKP X25519 keys, A128KW or A256KW for 16- or \
+32-byte secrets, dir for a secret as long as --enc needs. The header carries alg, enc, the \
+key's kid when it has one, and --cty when given.
+
+Exit codes: 0 encrypted, 2 bad usage or an unusable key.";
+
+/// Examples for `tessera jwe encrypt --help`.
+pub(super) const JWE_ENCRYPT_EXAMPLES: &str = "\
+Examples:
+  tessera jwe encrypt --jwk rsa-public.jwk --alg RSA-OAEP-256 --enc A256GCM 'secret' > msg.jwe
+  tessera jwe encrypt --jwks client-jwks.json --alg ECDH-ES+A256KW --enc A128CBC-HS256 < doc.txt
+  echo -n hi | tessera jwe encrypt --jwk shared.jwk --alg A256KW --enc A256GCM -";
+
+/// `tessera jwe decrypt --help`.
+pub(super) const JWE_DECRYPT_LONG: &str = "\
+Decrypts a compact JWE (the argument, or stdin when it is `-` or absent) with the private key \
+or shared secret in --jwk, and writes the plaintext bytes to stdout exactly as they were \
+encrypted.
+
+The key decides the algorithm: a JWK with alg serves only that one; a JWK without alg serves \
+the JWE's alg when it fits the key's type. Every failure after the header is read (a wrong key, \
+an altered part) is the one error decryption_failed, by design: a decrypter that said which \
+step failed would help an attacker.
+
+Exit codes: 0 decrypted, 1 rejected (wrong key, altered, refused algorithm), 2 bad usage or an \
+unusable key.";
+
+/// Examples for `tessera jwe decrypt --help`.
+pub(super) const JWE_DECRYPT_EXAMPLES: &str = "\
+Examples:
+  tessera jwe decrypt --jwk rsa-private.jwk < msg.jwe
+  tessera jwe decrypt --jwk shared.jwk \"$JWE\" > plaintext.bin";
+
+/// `tessera jwe generate --help`.
+pub(super) const JWE_GENERATE_LONG: &str = "\
+Generates a new encryption key offline and prints it as a JWK with alg, \"use\": \"enc\" and \
+kid (its RFC 7638 thumbprint). The output is a private key or a shared secret: keep it secret, \
+and publish only what --public prints (for RSA and ECDH keys).
+
+RSA keys are 2048 bits. ECDH-ES keys are on --curve (P-256 by default, P-384 or X25519). \
+A128KW and A256KW secrets are 16 and 32 bytes; a dir secret is as long as --enc needs.";
+
+/// Examples for `tessera jwe generate --help`.
+pub(super) const JWE_GENERATE_EXAMPLES: &str = "\
+Examples:
+  tessera jwe generate --alg RSA-OAEP-256 > client.jwk
+  tessera jwe generate --alg ECDH-ES+A256KW --curve X25519 > x25519.jwk
+  tessera jwe generate --alg dir --enc A256GCM > shared.jwk";

@@ -3,8 +3,8 @@
 
 use std::future::Future;
 use std::io::{self, IsTerminal, Read};
+use std::sync::Arc;
 
-use tessera_core::{ErrorCode, OAuthError};
 use tessera_server::config::{ConfigError, Flags, Settings};
 use tessera_server::deployment::{Deployment, DeploymentError};
 use zeroize::Zeroizing;
@@ -36,7 +36,7 @@ pub(crate) fn config_error(err: &ConfigError) -> CliError {
 /// Exit 2 for bad settings or a deployment that cannot be opened; `work`'s own errors.
 pub(crate) fn with_deployment<T, F, Fut>(global: &GlobalArgs, work: F) -> Result<T, CliError>
 where
-    F: FnOnce(Deployment) -> Fut,
+    F: FnOnce(Arc<Deployment>) -> Fut,
     Fut: Future<Output = Result<T, CliError>>,
 {
     let settings = Settings::load(&flags(global)).map_err(|err| config_error(&err))?;
@@ -45,12 +45,13 @@ where
         .build()
         .map_err(|err| CliError::usage(format!("cannot start the runtime: {err}")))?;
     runtime.block_on(async {
-        let deployment = Deployment::open(&settings)
-            .await
-            .map_err(|err| deployment_error(&err))?;
-        let store = deployment.store().clone();
-        let result = work(deployment).await;
-        store.close().await;
+        let deployment = Arc::new(
+            Deployment::open(&settings)
+                .await
+                .map_err(|err| deployment_error(&err))?,
+        );
+        let result = work(Arc::clone(&deployment)).await;
+        deployment.close().await;
         result
     })
 }
@@ -64,19 +65,6 @@ fn deployment_error(err: &DeploymentError) -> CliError {
         _ => "check --data-dir, --database-url and the files' permissions",
     };
     CliError::usage(err.to_string()).with_hint(hint)
-}
-
-/// A domain error as the CLI reports it: not found and conflicts exit 1, the rest 2.
-pub(crate) fn domain_error(err: &OAuthError) -> CliError {
-    let message = match err.internal() {
-        Some(internal) => format!("{} ({internal})", err.description()),
-        None => err.description().to_owned(),
-    };
-    match err.code() {
-        ErrorCode::NotFound | ErrorCode::Conflict => CliError::rejected(message),
-        _ => CliError::usage(message),
-    }
-    .with_code(err.code().as_str())
 }
 
 /// The new password: from stdin with `--password-stdin` (one trailing newline removed),

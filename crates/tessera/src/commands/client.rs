@@ -2,7 +2,6 @@
 
 use clap::{Args, Subcommand};
 use serde::Serialize;
-use tessera_core::Store as _;
 use tessera_core::model::{Client, Grant};
 
 use crate::cli::GlobalArgs;
@@ -120,7 +119,7 @@ fn add(global: &GlobalArgs, args: &AddArgs) -> Result<(), CliError> {
                 args.public,
             )
             .await
-            .map_err(|err| admin::domain_error(&err))
+            .map_err(CliError::from)
     })?;
     let secret = secret.map(zeroize::Zeroizing::new);
     let created = Created {
@@ -148,10 +147,7 @@ struct ClientRow<'a> {
 
 fn list(global: &GlobalArgs, args: &ListArgs) -> Result<(), CliError> {
     let clients = admin::with_deployment(global, |d| async move {
-        d.store()
-            .list_clients()
-            .await
-            .map_err(|err| admin::domain_error(&err.into()))
+        d.authority().list_clients().await.map_err(CliError::from)
     })?;
     if args.json {
         let rows: Vec<ClientRow<'_>> = clients.iter().map(row).collect();
@@ -168,7 +164,7 @@ fn list(global: &GlobalArgs, args: &ListArgs) -> Result<(), CliError> {
         .iter()
         .map(|c| {
             vec![
-                c.id.clone(),
+                c.id.to_string(),
                 c.name.clone(),
                 if c.is_public() {
                     "public"
@@ -179,7 +175,7 @@ fn list(global: &GlobalArgs, args: &ListArgs) -> Result<(), CliError> {
                 row(c).grants.join(","),
                 dash(&c.scopes),
                 dash(&c.audiences),
-                timefmt::utc(c.created_at),
+                timefmt::utc(c.created_at.secs()),
             ]
         })
         .collect();
@@ -203,14 +199,14 @@ fn row(client: &Client) -> ClientRow<'_> {
         grants: client.grants.iter().map(|g| g.as_str()).collect(),
         scopes: &client.scopes,
         audiences: &client.audiences,
-        created_at: client.created_at,
+        created_at: client.created_at.secs(),
     }
 }
 
 fn remove(global: &GlobalArgs, id: &str) -> Result<(), CliError> {
     admin::with_deployment(global, |d| async move {
-        d.store().delete_client(id).await.map_err(|err| {
-            admin::domain_error(&err.into())
+        d.authority().delete_client(id).await.map_err(|err| {
+            CliError::from(err)
                 .context(&format!("client {id}"))
                 .with_hint("`tessera client list` shows the client ids")
         })

@@ -11,7 +11,10 @@ use std::path::PathBuf;
 
 use clap::Args;
 use serde::{Deserialize, Serialize};
-use tessera_core::model::{Client, Grant, KeyRecord, KeyState, Timestamp, User};
+use tessera_core::model::{
+    Client, ClientId, ClientWeb, Grant, Jti, KeyId, KeyRecord, KeyState, Timestamp, User, UserId,
+};
+use tessera_core::transfer::Snapshot;
 use tessera_jose::b64;
 
 use crate::cli::GlobalArgs;
@@ -23,8 +26,6 @@ pub(crate) const FORMAT: &str = "tessera-export/1";
 
 /// Progress is shown every this many records (so only for long lists).
 const PROGRESS_EVERY: usize = 10_000;
-/// Revocations read per page.
-const PAGE: u32 = 1_000;
 
 /// Help text of `tessera export`.
 pub(crate) const EXPORT_LONG: &str = "\
@@ -79,7 +80,7 @@ pub(crate) struct Document {
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct UserEntry {
-    pub(crate) id: String,
+    pub(crate) id: UserId,
     pub(crate) username: String,
     pub(crate) email: Option<String>,
     pub(crate) roles: Vec<String>,
@@ -94,7 +95,7 @@ pub(crate) struct UserEntry {
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ClientEntry {
-    pub(crate) id: String,
+    pub(crate) id: ClientId,
     pub(crate) name: String,
     /// base64url of the secret's SHA-256 digest; absent for a public client.
     pub(crate) secret_sha256: Option<String>,
@@ -102,13 +103,22 @@ pub(crate) struct ClientEntry {
     pub(crate) scopes: Vec<String>,
     pub(crate) audiences: Vec<String>,
     pub(crate) created_at: Timestamp,
+    /// Browser settings (redirect URIs, logout URIs, first party, origins); absent when the
+    /// client has none, as in exports made before browser sign-in.
+    #[serde(default, skip_serializing_if = "is_unset")]
+    pub(crate) web: ClientWeb,
+}
+
+/// True for a client without browser settings.
+fn is_unset(web: &ClientWeb) -> bool {
+    *web == ClientWeb::default()
 }
 
 /// One signing key.
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct KeyEntry {
-    pub(crate) kid: String,
+    pub(crate) kid: KeyId,
     pub(crate) alg: String,
     /// The public JWK as stored (JSON text).
     pub(crate) public_jwk: String,
@@ -124,7 +134,7 @@ pub(crate) struct KeyEntry {
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RevocationEntry {
-    pub(crate) jti: String,
+    pub(crate) jti: Jti,
     pub(crate) exp: Timestamp,
 }
 
@@ -146,8 +156,11 @@ pub(crate) fn run(global: &GlobalArgs, args: &ExportArgs) -> Result<(), CliError
             let _ = std::fs::remove_file(path);
         }
     };
-    let document = admin::with_deployment(global, |d| async move { read(d.store()).await })
-        .inspect_err(|_| discard())?;
+    let snapshot = admin::with_deployment(global, |d| async move {
+        d.authority().export().await.map_err(CliError::from)
+    })
+    .inspect_err(|_| discard())?;
+    let document = document(&snapshot);
     let mut out = BufWriter::new(sink);
     serde_json::to_writer_pretty(&mut out, &document)
         .map_err(io::Error::from)
@@ -185,40 +198,23 @@ fn create_private(path: &std::path::Path) -> Result<std::fs::File, CliError> {
     })
 }
 
-/// Reads everything the document holds from `store`.
-async fn read<S: tessera_core::Store>(store: &S) -> Result<Document, CliError> {
-    let failed = |err: tessera_core::StoreError| {
-        CliError::usage(format!("cannot read the store: {err}"))
-            .with_hint("check --data-dir, --database-url and that the database answers")
-    };
-    let now = now();
-    let users = store.list_users().await.map_err(failed)?;
-    let users = with_progress("users", &users, user_entry);
-    let clients = store.list_clients().await.map_err(failed)?;
-    let clients = with_progress("clients", &clients, client_entry);
-    let keys = store.all_keys().await.map_err(failed)?;
-    let mut revocations = Vec::new();
-    let mut cursor = 0;
-    loop {
-        let page = store
-            .revocations_since(cursor, now, PAGE)
-            .await
-            .map_err(failed)?;
-        let Some(last) = page.last() else { break };
-        cursor = last.cursor;
-        revocations.extend(page.into_iter().map(|r| RevocationEntry {
-            jti: r.jti,
-            exp: r.exp,
-        }));
-    }
-    Ok(Document {
+/// The document of a snapshot.
+fn document(snapshot: &Snapshot) -> Document {
+    Document {
         format: FORMAT.to_owned(),
-        exported_at: now,
-        users,
-        clients,
-        keys: keys.iter().map(key_entry).collect(),
-        revocations,
-    })
+        exported_at: snapshot.taken_at,
+        users: with_progress("users", &snapshot.users, user_entry),
+        clients: with_progress("clients", &snapshot.clients, client_entry),
+        keys: snapshot.keys.iter().map(key_entry).collect(),
+        revocations: snapshot
+            .revocations
+            .iter()
+            .map(|r| RevocationEntry {
+                jti: r.jti.clone(),
+                exp: r.exp,
+            })
+            .collect(),
+    }
 }
 
 /// Converts `items`, reporting progress on stderr for long lists.
@@ -256,13 +252,14 @@ fn client_entry(client: &Client) -> ClientEntry {
         scopes: client.scopes.clone(),
         audiences: client.audiences.clone(),
         created_at: client.created_at,
+        web: client.web.clone(),
     }
 }
 
 fn key_entry(key: &KeyRecord) -> KeyEntry {
     KeyEntry {
         kid: key.kid.clone(),
-        alg: key.alg.clone(),
+        alg: key.alg.as_str().to_owned(),
         public_jwk: key.public_jwk.clone(),
         private_sealed: b64::encode(&key.private_sealed),
         state: key.state,
@@ -270,11 +267,4 @@ fn key_entry(key: &KeyRecord) -> KeyEntry {
         activates_at: key.activates_at,
         retired_at: key.retired_at,
     }
-}
-
-/// Seconds since the Unix epoch.
-pub(crate) fn now() -> Timestamp {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }

@@ -1,10 +1,8 @@
 //! `tessera import`: loads a `tessera export` document into this deployment's store.
 //!
-//! All or nothing from the user's point of view: the document is parsed and checked in
-//! full, every signing key is unsealed with the target's master key, and the target is
-//! searched for records that would clash, all before the first write. The Store trait has
-//! no transaction spanning tables, so a write that fails half-way (the database went away)
-//! undoes the writes already made before reporting.
+//! All or nothing: the document is parsed and checked in full and every signing key is
+//! unsealed with the target's master key before the deployment is opened; the authority
+//! then looks for records that would clash and writes everything in one store transaction.
 
 use std::collections::HashSet;
 use std::io::{self, Read};
@@ -13,18 +11,16 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use serde::Deserialize;
 use tessera_core::keys::{KeyRing, parse_alg};
-use tessera_core::model::{Client, KeyRecord, KeyState, User};
-use tessera_core::{MasterKey, Store, StoreError};
+use tessera_core::model::{Client, KeyRecord, KeyState, Revocation, Timestamp, User};
+use tessera_core::transfer::{ImportOptions, ImportReport, Snapshot};
+use tessera_core::{AdminError, MasterKey};
 use tessera_jose::{Jwk, b64};
 use tessera_server::config::{MasterKeySource, Settings};
 
 use crate::cli::GlobalArgs;
-use crate::commands::export::{ClientEntry, Document, FORMAT, KeyEntry, UserEntry, now};
+use crate::commands::export::{ClientEntry, Document, FORMAT, KeyEntry, UserEntry};
 use crate::commands::{self, admin};
 use crate::error::CliError;
-
-/// How many clashing records an error names before "and N more".
-const NAMED_CONFLICTS: usize = 5;
 
 /// Help text of `tessera import`.
 pub(crate) const IMPORT_LONG: &str = "\
@@ -63,25 +59,6 @@ pub(crate) struct ImportArgs {
     skip_existing: bool,
 }
 
-/// The document turned into store records, checked.
-struct Records {
-    users: Vec<User>,
-    clients: Vec<Client>,
-    keys: Vec<KeyRecord>,
-    revocations: Vec<(String, i64)>,
-}
-
-/// What the import did.
-#[derive(Default)]
-struct Outcome {
-    users: usize,
-    clients: usize,
-    keys: usize,
-    revocations: usize,
-    skipped: Vec<String>,
-    retired_placeholders: Vec<String>,
-}
-
 /// Runs `tessera import`.
 ///
 /// # Errors
@@ -95,21 +72,41 @@ pub(crate) fn run(global: &GlobalArgs, args: &ImportArgs) -> Result<(), CliError
         .filter(|p| p.as_os_str() != "-")
         .map_or_else(|| "stdin".to_owned(), |p| p.display().to_string());
     let document = read_document(args.input.as_deref(), &origin)?;
-    let records = records(document).map_err(|err| err.context(&origin))?;
-    if !records.keys.is_empty() {
-        check_keys_open(&records.keys, &target_master_key(global)?)?;
+    let snapshot = records(document).map_err(|err| err.context(&origin))?;
+    if !snapshot.keys.is_empty() {
+        check_keys_open(&snapshot.keys, &target_master_key(global)?)?;
+    }
+    if snapshot.users.len() >= 10_000 {
+        eprintln!(
+            "import: writing {} users in one transaction",
+            snapshot.users.len()
+        );
     }
     let skip = args.skip_existing;
-    let outcome = admin::with_deployment(global, |d| async move {
-        let records = without_existing(d.store(), records, skip).await?;
-        let mut outcome = write_all(d.store(), &records.0).await?;
-        outcome.skipped = records.1;
-        if d.first_start && records.0.keys.iter().any(|k| k.state == KeyState::Active) {
-            outcome.retired_placeholders = retire_others(d.store(), &records.0.keys).await?;
-        }
-        Ok(outcome)
+    let report = admin::with_deployment(global, |d| async move {
+        let options = ImportOptions::default()
+            .with_skip_existing(skip)
+            .with_replace_first_key(d.first_start);
+        d.authority()
+            .import(snapshot, options)
+            .await
+            .map_err(import_error)
     })?;
-    report(&outcome)
+    print_report(&report)
+}
+
+/// An import refused or failed: nothing was written, whatever the reason.
+fn import_error(err: AdminError) -> CliError {
+    match err {
+        AdminError::ImportConflict(_) => CliError::rejected(format!("{err}; nothing was imported"))
+            .with_code("conflict")
+            .with_hint(
+                "import into a new deployment, or pass --skip-existing to keep the target's",
+            ),
+        other => CliError::from(other)
+            .context("the import failed; nothing was imported")
+            .with_hint("fix the cause and run the import again"),
+    }
 }
 
 /// Reads and parses the document; any failure is one line, exit 2.
@@ -145,7 +142,7 @@ fn read_document(input: Option<&Path>, origin: &str) -> Result<Document, CliErro
 }
 
 /// Checks every entry and turns it into a store record.
-fn records(document: Document) -> Result<Records, CliError> {
+fn records(document: Document) -> Result<Snapshot, CliError> {
     let mut ids = HashSet::new();
     let mut names = HashSet::new();
     let mut users = Vec::with_capacity(document.users.len());
@@ -179,14 +176,19 @@ fn records(document: Document) -> Result<Records, CliError> {
         if entry.jti.is_empty() {
             return Err(malformed("a revocation has an empty jti".to_owned()));
         }
-        revocations.push((entry.jti, entry.exp));
+        revocations.push(Revocation {
+            cursor: 0,
+            jti: entry.jti,
+            exp: entry.exp,
+        });
     }
-    Ok(Records {
+    Ok(Snapshot::new(
+        document.exported_at,
         users,
         clients,
         keys,
         revocations,
-    })
+    ))
 }
 
 fn malformed(message: String) -> CliError {
@@ -248,18 +250,19 @@ fn client(entry: ClientEntry) -> Result<Client, CliError> {
         scopes: entry.scopes,
         audiences: entry.audiences,
         created_at: entry.created_at,
+        web: entry.web,
     })
 }
 
 fn key(entry: KeyEntry) -> Result<KeyRecord, CliError> {
     let bad = |why: &str| malformed(format!("signing key {}: {why}", entry.kid));
-    parse_alg(&entry.alg).map_err(|err| bad(&err.to_string()))?;
+    let alg = parse_alg(&entry.alg).map_err(|err| bad(&err.to_string()))?;
     Jwk::from_json(entry.public_jwk.as_bytes()).map_err(|_| bad("public_jwk is not a JWK"))?;
     let private_sealed = b64::decode(entry.private_sealed.as_bytes())
         .ok_or_else(|| bad("private_sealed is not base64url"))?;
     Ok(KeyRecord {
         kid: entry.kid,
-        alg: entry.alg,
+        alg,
         public_jwk: entry.public_jwk,
         private_sealed,
         state: entry.state,
@@ -316,9 +319,9 @@ fn check_keys_open(keys: &[KeyRecord], master: &MasterKey) -> Result<(), CliErro
         // A ring of this key alone, made active, makes the ring open and check it.
         let mut alone = key.clone();
         alone.state = KeyState::Active;
-        alone.activates_at = 0;
+        alone.activates_at = Timestamp::EPOCH;
         alone.retired_at = None;
-        KeyRing::load(&[alone], master, 0).map_err(|err| {
+        KeyRing::load(&[alone], master, Timestamp::EPOCH).map_err(|err| {
             CliError::usage(format!(
                 "signing key {} does not open with the target's master key ({err}); nothing \
                  was imported",
@@ -334,167 +337,30 @@ fn check_keys_open(keys: &[KeyRecord], master: &MasterKey) -> Result<(), CliErro
     Ok(())
 }
 
-/// Finds the records the target already has: refused, or with `skip` left out (their
-/// names returned).
-async fn without_existing<S: Store>(
-    store: &S,
-    mut records: Records,
-    skip: bool,
-) -> Result<(Records, Vec<String>), CliError> {
-    let users = store.list_users().await.map_err(store_error)?;
-    let ids: HashSet<String> = users.iter().map(|u| u.id.clone()).collect();
-    let names: HashSet<String> = users.iter().map(|u| u.username.to_lowercase()).collect();
-    let clients: HashSet<String> = (store.list_clients().await.map_err(store_error)?)
-        .into_iter()
-        .map(|c| c.id)
-        .collect();
-    let kids: HashSet<String> = (store.all_keys().await.map_err(store_error)?)
-        .into_iter()
-        .map(|k| k.kid)
-        .collect();
-    let mut clashes = Vec::new();
-    records.users.retain(|u| {
-        let clash = ids.contains(&u.id) || names.contains(&u.username.to_lowercase());
-        if clash {
-            clashes.push(format!("user {}", u.username));
-        }
-        !clash
-    });
-    records.clients.retain(|c| {
-        let clash = clients.contains(&c.id);
-        if clash {
-            clashes.push(format!("client {} ({})", c.id, c.name));
-        }
-        !clash
-    });
-    records.keys.retain(|k| {
-        let clash = kids.contains(&k.kid);
-        if clash {
-            clashes.push(format!("signing key {}", k.kid));
-        }
-        !clash
-    });
-    if clashes.is_empty() || skip {
-        return Ok((records, clashes));
-    }
-    Err(CliError::rejected(format!(
-        "the target already has {}; nothing was imported",
-        named(&clashes)
-    ))
-    .with_code("conflict")
-    .with_hint("import into a new deployment, or pass --skip-existing to keep the target's"))
-}
-
-/// "a, b, c and 4 more".
-fn named(items: &[String]) -> String {
-    let shown = items[..items.len().min(NAMED_CONFLICTS)].join(", ");
-    match items.len().saturating_sub(NAMED_CONFLICTS) {
-        0 => shown,
-        more => format!("{shown} and {more} more"),
-    }
-}
-
-fn store_error(err: StoreError) -> CliError {
-    CliError::usage(format!("the target store: {err}"))
-        .with_hint("check --data-dir, --database-url and that the database answers")
-}
-
-/// Writes the records; on a failure, undoes what was written and reports it.
-async fn write_all<S: Store>(store: &S, records: &Records) -> Result<Outcome, CliError> {
-    let mut outcome = Outcome::default();
-    let result = write(store, records, &mut outcome).await;
-    let Err(err) = result else {
-        return Ok(outcome);
-    };
-    let undone = undo(store, records, &outcome).await;
-    let message = format!("the import failed while writing ({err})");
-    Err(CliError::usage(if undone {
-        format!("{message}; what it had written was removed")
-    } else {
-        format!("{message}; removing what it had written failed too, check the target")
-    })
-    .with_hint("fix the database and run the import again"))
-}
-
-async fn write<S: Store>(
-    store: &S,
-    records: &Records,
-    outcome: &mut Outcome,
-) -> Result<(), StoreError> {
-    let total = records.users.len();
-    for user in &records.users {
-        store.create_user(user).await?;
-        outcome.users += 1;
-        if total >= 10_000 && outcome.users.is_multiple_of(10_000) {
-            eprintln!("import: {} of {total} users", outcome.users);
-        }
-    }
-    for client in &records.clients {
-        store.create_client(client).await?;
-        outcome.clients += 1;
-    }
-    for key in &records.keys {
-        store.insert_key(key).await?;
-        outcome.keys += 1;
-    }
-    for (jti, exp) in &records.revocations {
-        store.revoke_jti(jti, *exp).await?;
-        outcome.revocations += 1;
-    }
-    Ok(())
-}
-
-/// Removes the users and clients written, and retires the keys written (keys cannot be
-/// deleted). Revocations are left: an extra revoked jti does no harm. True if all went.
-async fn undo<S: Store>(store: &S, records: &Records, outcome: &Outcome) -> bool {
-    let mut clean = true;
-    for user in &records.users[..outcome.users] {
-        clean &= store.delete_user(&user.id).await.is_ok();
-    }
-    for client in &records.clients[..outcome.clients] {
-        clean &= store.delete_client(&client.id).await.is_ok();
-    }
-    for key in &records.keys[..outcome.keys] {
-        clean &= (store
-            .set_key_state(&key.kid, KeyState::Retired, now())
-            .await)
-            .is_ok();
-    }
-    clean
-}
-
-/// Retires the live keys that are not among `imported`: the placeholder a first start made.
-async fn retire_others<S: Store>(
-    store: &S,
-    imported: &[KeyRecord],
-) -> Result<Vec<String>, CliError> {
-    let mut retired = Vec::new();
-    for key in store.live_keys().await.map_err(store_error)? {
-        if imported.iter().any(|k| k.kid == key.kid) {
-            continue;
-        }
-        store
-            .set_key_state(&key.kid, KeyState::Retired, now())
-            .await
-            .map_err(store_error)?;
-        retired.push(key.kid);
-    }
-    Ok(retired)
-}
-
-fn report(outcome: &Outcome) -> Result<(), CliError> {
+fn print_report(report: &ImportReport) -> Result<(), CliError> {
     let mut text = format!(
         "imported {} users, {} clients, {} signing keys and {} revocations",
-        outcome.users, outcome.clients, outcome.keys, outcome.revocations
+        report.users, report.clients, report.keys, report.revocations
     );
-    if !outcome.skipped.is_empty() {
+    if !report.skipped.is_empty() {
+        let names: Vec<String> = report
+            .skipped
+            .iter()
+            .take(5)
+            .map(ToString::to_string)
+            .collect();
+        let more = report.skipped.len().saturating_sub(5);
+        let named = if more > 0 {
+            format!("{} and {more} more", names.join(", "))
+        } else {
+            names.join(", ")
+        };
         text.push_str(&format!(
-            "; kept the target's {} ({} in all)",
-            named(&outcome.skipped),
-            outcome.skipped.len()
+            "; kept the target's {named} ({} in all)",
+            report.skipped.len()
         ));
     }
-    for kid in &outcome.retired_placeholders {
+    for kid in &report.retired {
         text.push_str(&format!(
             "\nretired {kid}, the signing key this new deployment made on its first start"
         ));

@@ -5,7 +5,7 @@ use tessera_jose::{Algorithm, KeyFamily, SigningKey};
 use zeroize::Zeroizing;
 
 use tessera_core::KeyChange;
-use tessera_core::model::KeyState;
+use tessera_core::model::{KeyState, Timestamp};
 
 use crate::cli::{GenerateArgs, GlobalArgs, KeyFormat};
 use crate::commands::{self, admin};
@@ -104,21 +104,18 @@ pub(crate) struct RetireArgs {
 /// Exit 2 for bad configuration.
 pub(crate) fn list(global: &GlobalArgs, args: &ListArgs) -> Result<(), CliError> {
     let keys = admin::with_deployment(global, |d| async move {
-        d.authority()
-            .list_keys()
-            .await
-            .map_err(|err| admin::domain_error(&err))
+        d.authority().list_keys().await.map_err(CliError::from)
     })?;
     if args.json {
         return commands::print(&admin::json(&keys)?);
     }
-    let when = |t: Option<i64>| t.map_or_else(|| "-".to_owned(), timefmt::utc);
+    let when = |t: Option<Timestamp>| t.map_or_else(|| "-".to_owned(), |t| timefmt::utc(t.secs()));
     let rows: Vec<Vec<String>> = keys
         .iter()
         .map(|k| {
             vec![
-                k.kid.clone(),
-                k.alg.clone(),
+                k.kid.to_string(),
+                k.alg.to_string(),
                 state_name(k.state).to_owned(),
                 when(Some(k.created_at)),
                 when(Some(k.activates_at)),
@@ -149,7 +146,7 @@ pub(crate) fn rotate(global: &GlobalArgs, args: &RotateArgs) -> Result<(), CliEr
         d.authority()
             .rotate_keys_now(alg)
             .await
-            .map_err(|err| admin::domain_error(&err))
+            .map_err(CliError::from)
     })?;
     print_changes(&changes)
 }
@@ -162,7 +159,7 @@ pub(crate) fn retire(global: &GlobalArgs, args: &RetireArgs) -> Result<(), CliEr
     let kid = args.kid.as_str();
     let change = admin::with_deployment(global, |d| async move {
         d.authority().retire_key(kid).await.map_err(|err| {
-            admin::domain_error(&err)
+            CliError::from(err)
                 .context(&format!("key {kid}"))
                 .with_hint("`tessera keys list` shows the keys and their states")
         })

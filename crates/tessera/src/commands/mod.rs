@@ -4,6 +4,7 @@ mod admin;
 pub(crate) mod client;
 pub(crate) mod export;
 pub(crate) mod import;
+pub(crate) mod jwe;
 mod jws;
 pub(crate) mod keys;
 pub(crate) mod migrate;
@@ -13,7 +14,7 @@ pub(crate) mod user;
 
 use std::io::{self, Write};
 
-use crate::cli::{Cli, Command, JwsCommand, KeysCommand, TokenCommand};
+use crate::cli::{Cli, Command, JweCommand, JwsCommand, KeysCommand, TokenCommand};
 use crate::error::CliError;
 
 /// Runs the command the user asked for.
@@ -48,6 +49,11 @@ pub(crate) fn run(cli: Cli) -> Result<(), CliError> {
         Command::Jws {
             command: JwsCommand::Verify(args),
         } => jws::verify(&args),
+        Command::Jwe { command } => match command {
+            JweCommand::Encrypt(args) => jwe::encrypt(&args),
+            JweCommand::Decrypt(args) => jwe::decrypt(&args),
+            JweCommand::Generate(args) => jwe::generate(&args),
+        },
     }
 }
 

@@ -2,9 +2,7 @@
 
 use clap::{Args, Subcommand};
 use serde::Serialize;
-use tessera_core::Store as _;
 use tessera_core::model::User;
-use tessera_server::throttle;
 
 use crate::cli::GlobalArgs;
 use crate::commands::{self, admin};
@@ -121,7 +119,7 @@ fn add(global: &GlobalArgs, args: &AddArgs) -> Result<(), CliError> {
         d.authority()
             .create_user(&args.name, &password, args.email.as_deref(), &args.roles)
             .await
-            .map_err(|err| admin::domain_error(&err))
+            .map_err(CliError::from)
     })?;
     commands::print(&format!("created user {} (id {})", user.username, user.id))
 }
@@ -139,10 +137,7 @@ struct UserRow<'a> {
 
 fn list(global: &GlobalArgs, args: &ListArgs) -> Result<(), CliError> {
     let users = admin::with_deployment(global, |d| async move {
-        d.store()
-            .list_users()
-            .await
-            .map_err(|err| admin::domain_error(&err.into()))
+        d.authority().list_users().await.map_err(CliError::from)
     })?;
     if args.json {
         let rows: Vec<UserRow<'_>> = users.iter().map(row).collect();
@@ -153,7 +148,7 @@ fn list(global: &GlobalArgs, args: &ListArgs) -> Result<(), CliError> {
         .map(|u| {
             vec![
                 u.username.clone(),
-                u.id.clone(),
+                u.id.to_string(),
                 u.email.clone().unwrap_or_else(|| "-".into()),
                 if u.roles.is_empty() {
                     "-".into()
@@ -161,7 +156,7 @@ fn list(global: &GlobalArgs, args: &ListArgs) -> Result<(), CliError> {
                     u.roles.join(",")
                 },
                 if u.disabled { "disabled" } else { "active" }.into(),
-                timefmt::utc(u.created_at),
+                timefmt::utc(u.created_at.secs()),
             ]
         })
         .collect();
@@ -176,7 +171,7 @@ fn row(user: &User) -> UserRow<'_> {
         email: user.email.as_deref(),
         roles: &user.roles,
         disabled: user.disabled,
-        created_at: user.created_at,
+        created_at: user.created_at.secs(),
     }
 }
 
@@ -186,7 +181,7 @@ fn set_password(global: &GlobalArgs, args: &SetPasswordArgs) -> Result<(), CliEr
         d.authority()
             .set_password(&args.name, &password)
             .await
-            .map_err(|err| admin::domain_error(&err).context(&format!("user {}", args.name)))
+            .map_err(|err| CliError::from(err).context(&format!("user {}", args.name)))
     })?;
     commands::print(&format!(
         "password of {} changed; all of their sessions ended",
@@ -199,7 +194,7 @@ fn set_disabled(global: &GlobalArgs, name: &str, disabled: bool) -> Result<(), C
         d.authority()
             .set_user_disabled(name, disabled)
             .await
-            .map_err(|err| admin::domain_error(&err).context(&format!("user {name}")))
+            .map_err(|err| CliError::from(err).context(&format!("user {name}")))
     })?;
     commands::print(&if disabled {
         format!("disabled {name}; all of their sessions ended")
@@ -213,7 +208,7 @@ fn delete(global: &GlobalArgs, name: &str) -> Result<(), CliError> {
         d.authority()
             .delete_user(name)
             .await
-            .map_err(|err| admin::domain_error(&err).context(&format!("user {name}")))
+            .map_err(|err| CliError::from(err).context(&format!("user {name}")))
     })?;
     commands::print(&format!("deleted {name} and all of their sessions"))
 }
@@ -222,17 +217,10 @@ fn delete(global: &GlobalArgs, name: &str) -> Result<(), CliError> {
 /// database): the lock-out lives there, not in a server's memory.
 fn unlock(global: &GlobalArgs, name: &str) -> Result<(), CliError> {
     let lifted = admin::with_deployment(global, |d| async move {
-        let store = d.store();
-        let user = store
-            .user_by_name(name)
+        d.authority()
+            .unlock_user(name)
             .await
-            .map_err(|err| admin::domain_error(&err.into()))?
-            .ok_or_else(|| {
-                CliError::rejected(format!("user {name}: no such user")).with_code("not_found")
-            })?;
-        throttle::unlock(store, &user)
-            .await
-            .map_err(|err| admin::domain_error(&err.into()))
+            .map_err(|err| CliError::from(err).context(&format!("user {name}")))
     })?;
     commands::print(&if lifted {
         format!("unlocked {name}; their failed logins are forgotten")

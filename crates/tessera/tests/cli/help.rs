@@ -6,7 +6,7 @@ use crate::helpers::{run_ok, tessera};
 
 #[test]
 fn every_command_explains_itself_with_an_example() {
-    let commands: [&[&str]; 9] = [
+    let commands: [&[&str]; 13] = [
         &[],
         &["keys"],
         &["keys", "generate"],
@@ -16,6 +16,10 @@ fn every_command_explains_itself_with_an_example() {
         &["token", "sign"],
         &["jws"],
         &["jws", "verify"],
+        &["jwe"],
+        &["jwe", "encrypt"],
+        &["jwe", "decrypt"],
+        &["jwe", "generate"],
     ];
     for command in commands {
         let mut args = command.to_vec();

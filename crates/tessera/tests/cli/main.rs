@@ -3,6 +3,7 @@
 mod decode;
 mod help;
 mod helpers;
+mod jwe;
 mod jwks_url;
 mod jws;
 mod keys;

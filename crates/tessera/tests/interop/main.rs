@@ -47,6 +47,7 @@ macro_rules! per_alg {
 
 mod foreign_tokens;
 mod guard;
+mod jwe;
 mod oauth_clients;
 mod server_tokens;
 

@@ -18,6 +18,9 @@ const UNVERIFIED: &str = "UNVERIFIED: nothing below has been checked; anyone can
 /// Exit 1 when the input is not a compact JWS; exit 2 when no input was given.
 pub(crate) fn run(args: &DecodeArgs) -> Result<(), CliError> {
     let token = input::token(args.token.as_deref())?;
+    if token.matches('.').count() == 4 {
+        return commands::print(&encrypted(&token, args.json)?);
+    }
     let parts = split(&token)?;
     let report = Report::new(parts, SystemClock.now());
     let text = if args.json {
@@ -26,6 +29,76 @@ pub(crate) fn run(args: &DecodeArgs) -> Result<(), CliError> {
         report.render()
     };
     commands::print(&text)
+}
+
+/// The report on a JWE: its protected header (the only readable part) and the fact that the
+/// payload is encrypted.
+fn encrypted(token: &str, json: bool) -> Result<String, CliError> {
+    let not_a_jwe = || {
+        CliError::rejected("not a token: the JWE's protected header is not base64url JSON")
+            .with_code("token_malformed")
+            .with_hint("a compact JWE is five base64url parts separated by dots; copy all of it")
+    };
+    let part = token.split('.').next().unwrap_or_default();
+    let bytes = b64::decode(part.as_bytes()).ok_or_else(not_a_jwe)?;
+    let header: Map<String, Value> = serde_json::from_slice(&bytes).map_err(|_| not_a_jwe())?;
+    let warnings = jwe_warnings(&header);
+    if json {
+        let doc = json!({
+            "verified": false,
+            "encrypted": true,
+            "header": header,
+            "warnings": warnings,
+        });
+        return Ok(pretty(&doc));
+    }
+    let text = |name: &str| {
+        header
+            .get(name)
+            .and_then(Value::as_str)
+            .unwrap_or("?")
+            .to_owned()
+    };
+    let mut out = format!(
+        "{UNVERIFIED}\n\nHeader (JWE, RFC 7516):\n{}\n\nPayload: encrypted ({} with {}); only the \
+         recipient's key reads it: tessera jwe decrypt --jwk KEY, or for a nested JWT (cty JWT) \
+         tessera token verify --jwe-key KEY\n",
+        pretty(&header),
+        text("alg"),
+        text("enc"),
+    );
+    let report = Report {
+        header,
+        payload: Payload::Binary(Vec::new()),
+        signature_len: 0,
+        now: 0,
+        warnings,
+    };
+    out.push_str(&report.render_warnings());
+    Ok(out)
+}
+
+/// Warnings about a JWE header: algorithms that verifiers refuse.
+fn jwe_warnings(header: &Map<String, Value>) -> Vec<Warning> {
+    let mut found = Vec::new();
+    let alg = header
+        .get("alg")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if alg == "RSA1_5" {
+        found.push(Warning {
+            code: "jwe_alg_insecure",
+            message: "alg RSA1_5 allows padding-oracle attacks; Tessera refuses to decrypt it"
+                .into(),
+        });
+    }
+    if header.contains_key("zip") {
+        found.push(Warning {
+            code: "jwe_compressed",
+            message: "the payload is compressed (zip); Tessera refuses compressed JWEs".into(),
+        });
+    }
+    found
 }
 
 /// A token's three parts, decoded but not checked.

@@ -8,7 +8,8 @@ use crate::cli::SignArgs;
 use crate::error::{CliError, Exit};
 use crate::{commands, input, keysource};
 
-/// Signs the claims and prints the token; risky claims are reported on stderr.
+/// Signs the claims (then encrypts them with `--jwe-key`) and prints the token; risky claims
+/// are reported on stderr.
 ///
 /// # Errors
 /// Exit 2 for an unusable key or claims that are not a JSON object.
@@ -19,7 +20,14 @@ pub(crate) fn run(args: &SignArgs) -> Result<(), CliError> {
     }
     let claims = claims(args, SystemClock.now())?;
     warn_about(&claims);
-    let token = jwt::sign(&claims, &key).map_err(|err| CliError::jose(Exit::Usage, &err))?;
+    let token = match &args.jwe_key {
+        None => jwt::sign(&claims, &key),
+        Some(path) => {
+            let recipient = crate::commands::jwe::encryption_key(path, None)?;
+            jwt::sign_and_encrypt(&claims, &key, &recipient, args.jwe_enc)
+        }
+    }
+    .map_err(|err| CliError::jose(Exit::Usage, &err))?;
     commands::print(&token)
 }
 

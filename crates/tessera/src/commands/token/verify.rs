@@ -8,6 +8,7 @@ use tessera_jose::{
 
 use super::warnings;
 use crate::cli::{KeySourceArgs, VerifyArgs};
+use crate::commands::jwe;
 use crate::error::{CliError, Exit};
 use crate::{commands, input, keysource, timefmt};
 
@@ -34,14 +35,34 @@ impl Keys {
 /// Exit 1 with the reason when the token is rejected; exit 2 for bad usage or keys.
 pub(crate) fn run(args: &VerifyArgs) -> Result<(), CliError> {
     let token = input::token(args.token.as_deref())?;
-    let peek = Peek::new(&token);
+    let jwe_key = match &args.jwe_key {
+        Some(path) => Some(jwe::decryption_key(path, &token)?),
+        None => None,
+    };
+    // The signed token inside a nested JWT, decrypted once here only to read its header for
+    // the key choice and the hints; the validator decrypts and checks it again.
+    let inner = jwe_key.as_ref().and_then(|key| {
+        let decrypted = tessera_jose::jwe::compact::decrypt(&token, key, input::MAX_TOKEN_INPUT);
+        decrypted
+            .ok()
+            .and_then(|d| String::from_utf8(d.plaintext).ok())
+    });
+    let shown = inner.as_deref().unwrap_or(&token);
+    let peek = Peek::new(shown);
     let keys = load_keys(&args.source, &args.alg, peek.alg())?;
     let validator = validator(args);
-    let verified = match &keys {
-        Keys::One(key) => validator.verify(&token, key.as_ref()),
-        Keys::Set(set) => validator.verify(&token, set),
+    let verified = match (&keys, &jwe_key) {
+        (Keys::One(key), None) => validator.verify(&token, key.as_ref()),
+        (Keys::Set(set), None) => validator.verify(&token, set),
+        (Keys::One(key), Some(jwe)) => validator.decrypt_and_verify(&token, jwe, key.as_ref()),
+        (Keys::Set(set), Some(jwe)) => validator.decrypt_and_verify(&token, jwe, set),
     }
-    .map_err(|err| rejection(&err, &token, &peek, args, &keys))?;
+    .map_err(|err| match (&jwe_key, &err) {
+        (Some(key), Error::Decryption | Error::AlgInsecure(_) | Error::EncNotAllowed(_)) => {
+            jwe::rejection(&err, key, &token)
+        }
+        _ => rejection(&err, shown, &peek, args, &keys),
+    })?;
     let claims = serde_json::to_string_pretty(&verified.claims).unwrap_or_default();
     commands::print(&claims)
 }
@@ -160,7 +181,16 @@ fn hint(err: &Error, token: &str, peek: &Peek, args: &VerifyArgs, keys: &Keys) -
                  `tessera jws verify`"
                 .into(),
         ),
+        Error::Malformed(_) if token.matches('.').count() == 4 && args.jwe_key.is_none() => Some(
+            "five parts make an encrypted JWE; for a nested JWT pass --jwe-key with the \
+             recipient's private key"
+                .into(),
+        ),
         Error::Malformed(_) => Some(input::malformed_hint(token)),
+        Error::NotNested(_) => Some(
+            "the JWE does not hold a signed token; read its content with `tessera jwe decrypt`"
+                .into(),
+        ),
         _ => None,
     }
 }

@@ -1,0 +1,174 @@
+//! Administration of accounts: create, list, set a password, disable, delete.
+
+use super::Authority;
+use super::grants::MAX_USERNAME_LEN;
+use crate::error::{AdminError, Entity, StoreError};
+use crate::events::{EndReason, SecurityEvent};
+use crate::model::{User, UserId};
+use crate::secrets::{IdKind, new_id};
+use crate::store::Store;
+
+/// The longest email address accepted (RFC 5321 path limit), in bytes.
+const MAX_EMAIL_LEN: usize = 254;
+
+impl<S: Store> Authority<S> {
+    /// Creates an account.
+    ///
+    /// # Errors
+    /// [`AdminError::Invalid`] for a malformed username, email, role or password;
+    /// [`AdminError::Conflict`] when the username is taken.
+    pub async fn create_user(
+        &self,
+        username: &str,
+        password: &str,
+        email: Option<&str>,
+        roles: &[String],
+    ) -> Result<User, AdminError> {
+        check_username(username)?;
+        if let Some(email) = email {
+            check_email(email)?;
+        }
+        check_roles(roles)?;
+        let now = self.now();
+        let user = User {
+            id: UserId::new(new_id(IdKind::User)?),
+            username: username.to_owned(),
+            email: email.map(str::to_owned),
+            roles: roles.to_vec(),
+            password_hash: self.passwords.hash(password)?,
+            disabled: false,
+            created_at: now,
+            password_changed_at: now,
+        };
+        self.store
+            .create_user(&user)
+            .await
+            .map_err(|err| match err {
+                StoreError::Conflict(_) => AdminError::Conflict("the username is taken".into()),
+                other => other.into(),
+            })?;
+        Ok(user)
+    }
+
+    /// Every account, by username (without password hashes when serialized).
+    ///
+    /// # Errors
+    /// The store's errors.
+    pub async fn list_users(&self) -> Result<Vec<User>, AdminError> {
+        Ok(self.store.list_users().await?)
+    }
+
+    /// Sets a user's password and ends all their sessions.
+    ///
+    /// # Errors
+    /// [`AdminError::NotFound`] for an unknown username; [`AdminError::Invalid`] for a
+    /// password outside the limits.
+    pub async fn set_password(&self, username: &str, password: &str) -> Result<(), AdminError> {
+        let user = self.user_named(username).await?;
+        let hash = self.passwords.hash(password)?;
+        self.end_browser_sessions_of(&user.id, None, EndReason::Admin)
+            .await?;
+        self.store
+            .set_password(&user.id, &hash, self.now(), None)
+            .await?;
+        self.emit(SecurityEvent::PasswordChanged { user_id: user.id });
+        Ok(())
+    }
+
+    /// Disables (ending all sessions) or re-enables an account.
+    ///
+    /// # Errors
+    /// [`AdminError::NotFound`] for an unknown username.
+    pub async fn set_user_disabled(
+        &self,
+        username: &str,
+        disabled: bool,
+    ) -> Result<(), AdminError> {
+        let user = self.user_named(username).await?;
+        if disabled {
+            self.end_browser_sessions_of(&user.id, None, EndReason::Admin)
+                .await?;
+        }
+        Ok(self
+            .store
+            .set_disabled(&user.id, disabled, self.now())
+            .await?)
+    }
+
+    /// Deletes an account and everything of theirs.
+    ///
+    /// # Errors
+    /// [`AdminError::NotFound`] for an unknown username.
+    pub async fn delete_user(&self, username: &str) -> Result<(), AdminError> {
+        let user = self.user_named(username).await?;
+        self.end_browser_sessions_of(&user.id, None, EndReason::Admin)
+            .await?;
+        Ok(self.store.delete_user(&user.id).await?)
+    }
+
+    /// The user with this username (case-insensitively).
+    pub(super) async fn user_named(&self, username: &str) -> Result<User, AdminError> {
+        self.store
+            .user_by_name(username)
+            .await?
+            .ok_or(AdminError::NotFound(Entity::User))
+    }
+}
+
+fn check_username(username: &str) -> Result<(), AdminError> {
+    let ok = !username.is_empty()
+        && username.len() <= MAX_USERNAME_LEN
+        && username.trim() == username
+        && !username.chars().any(char::is_control);
+    if ok {
+        Ok(())
+    } else {
+        Err(AdminError::invalid(
+            "a username is 1 to 128 bytes, without control characters or surrounding spaces",
+        ))
+    }
+}
+
+fn check_email(email: &str) -> Result<(), AdminError> {
+    let ok = email.len() <= MAX_EMAIL_LEN
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        && email
+            .split_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(AdminError::invalid("the email address is malformed"))
+    }
+}
+
+fn check_roles(roles: &[String]) -> Result<(), AdminError> {
+    let ok = roles.iter().all(|role| {
+        !role.is_empty() && role.len() <= 64 && role.bytes().all(|b| b.is_ascii_graphic())
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(AdminError::invalid(
+            "a role is 1 to 64 printable ASCII characters",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn input_checks() {
+        assert!(check_username("alice").is_ok());
+        assert!(check_username(" alice").is_err());
+        assert!(check_username("").is_err());
+        assert!(check_username("a\nb").is_err());
+        assert!(check_email("a@example.com").is_ok());
+        assert!(check_email("a@localhost").is_err());
+        assert!(check_email("a b@example.com").is_err());
+        assert!(check_roles(&["admin".into()]).is_ok());
+        assert!(check_roles(&["two words".into()]).is_err());
+    }
+}

@@ -1,0 +1,270 @@
+//! Browser sign-in sessions (single sign-on): signing in with a password, finding the
+//! session a browser's cookie names, and ending sessions with their back-channel logout
+//! notices queued in the same transaction.
+
+use tessera_jose::b64;
+
+use super::Authority;
+use crate::error::{GrantError, ServiceError, StoreError};
+use crate::events::{EndReason, SecurityEvent};
+use crate::model::{
+    ClientId, Jti, LockoutKey, LoginSession, LoginSessionId, LogoutNotice, NoticeId, Timestamp,
+    UserId,
+};
+use crate::password::check_password;
+use crate::secrets::{IdKind, fill_random, new_id, random_jti, sha256};
+use crate::store::Store;
+
+/// Bytes of randomness in a session cookie (128 bits).
+const COOKIE_SECRET_BYTES: usize = 16;
+/// A session's `last_seen_at` is written at most this often (seconds): a page view is not a
+/// database write.
+const TOUCH_EVERY: i64 = 60;
+
+/// A browser signed in: the session, and the secret its cookie must hold from now on.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct SignedIn {
+    /// The session (new, or the browser's own, re-authenticated).
+    pub session: LoginSession,
+    /// The cookie value (shown once; only its SHA-256 is stored).
+    pub cookie_secret: String,
+}
+
+impl<S: Store> Authority<S> {
+    /// Signs a browser in with a password, under the same lock-out rule and with the same
+    /// answer for every failure as the password grant. `current` is the session the
+    /// browser's cookie already names: re-authenticating its own user keeps the session (and
+    /// its `sid`) with a new cookie secret; another user's session is ended and replaced.
+    /// The cookie secret changes either way, so a cookie planted before sign-in is worthless
+    /// after it (session fixation).
+    ///
+    /// # Errors
+    /// [`GrantError::Malformed`]; [`GrantError::Locked`]; [`GrantError::BadCredentials`] for
+    /// an unknown username, a disabled account or a wrong password; the store's errors.
+    pub async fn sign_in(
+        &self,
+        username: &str,
+        password: &str,
+        client: Option<&ClientId>,
+        current: Option<&LoginSession>,
+    ) -> Result<SignedIn, GrantError> {
+        if username.is_empty() || username.len() > super::grants::MAX_USERNAME_LEN {
+            return Err(GrantError::Malformed("a username is required".into()));
+        }
+        check_password(password)?;
+        let account = LockoutKey::for_username(username);
+        if let Some(locked) = self.lock_of(&account).await? {
+            return Err(GrantError::Locked(locked));
+        }
+        let failed_for = client.cloned().unwrap_or_else(|| ClientId::new("-"));
+        let user = match self.check_login(&failed_for, username, password).await {
+            Err(GrantError::BadCredentials) => {
+                self.count_failure(&account).await?;
+                return Err(GrantError::BadCredentials);
+            }
+            other => other?,
+        };
+        self.clear_failures(&account).await?;
+        let amr = vec!["pwd".to_owned()];
+        self.open_browser_session(&user.id, amr, None, current)
+            .await
+    }
+
+    /// Starts (or re-authenticates) the browser's session for `user` after it authenticated
+    /// with `amr` (and reached `acr`).
+    pub(super) async fn open_browser_session(
+        &self,
+        user: &UserId,
+        amr: Vec<String>,
+        acr: Option<String>,
+        current: Option<&LoginSession>,
+    ) -> Result<SignedIn, GrantError> {
+        let now = self.now();
+        let cookie_secret = cookie_secret()?;
+        let secret_hash = sha256(cookie_secret.as_bytes());
+        let idle_end = self.idle_end(now);
+        if let Some(own) = current.filter(|s| s.user_id == *user && s.is_live(now)) {
+            let renewed = self
+                .store
+                .reauthenticate(&own.id, &secret_hash, &amr, acr.as_deref(), now, idle_end)
+                .await?;
+            if renewed {
+                let session = LoginSession {
+                    secret_hash,
+                    auth_time: now,
+                    amr,
+                    acr,
+                    last_seen_at: now,
+                    idle_expires_at: idle_end.min(own.expires_at),
+                    ..own.clone()
+                };
+                return Ok(SignedIn {
+                    session,
+                    cookie_secret,
+                });
+            }
+        }
+        if let Some(other) = current.filter(|s| s.is_live(now)) {
+            self.end_browser_session(other, EndReason::Replaced).await?;
+        }
+        let session = LoginSession {
+            id: LoginSessionId::new(format!("ls_{}", random_jti()?)),
+            secret_hash,
+            user_id: user.clone(),
+            auth_time: now,
+            amr,
+            acr,
+            created_at: now,
+            last_seen_at: now,
+            idle_expires_at: idle_end,
+            expires_at: now.plus(self.config.browser_absolute_lifetime),
+            ended_at: None,
+        };
+        self.store.create_login_session(&session).await?;
+        Ok(SignedIn {
+            session,
+            cookie_secret,
+        })
+    }
+
+    /// The live session a browser's cookie names, if any, for a user who may still sign in;
+    /// its idle lifetime is moved forward (at most one write a minute).
+    ///
+    /// # Errors
+    /// The store's errors.
+    pub async fn browser_session(
+        &self,
+        cookie_secret: &str,
+    ) -> Result<Option<LoginSession>, StoreError> {
+        if cookie_secret.is_empty() || cookie_secret.len() > 64 {
+            return Ok(None);
+        }
+        let now = self.now();
+        let hash = sha256(cookie_secret.as_bytes());
+        let Some(session) = self.store.login_session_by_secret(&hash).await? else {
+            return Ok(None);
+        };
+        if !session.is_live(now) {
+            return Ok(None);
+        }
+        let user_ok = self
+            .store
+            .user_by_id(&session.user_id)
+            .await?
+            .is_some_and(|u| !u.disabled);
+        if !user_ok {
+            return Ok(None);
+        }
+        if now.secs_since(session.last_seen_at) >= TOUCH_EVERY {
+            let idle_end = self.idle_end(now);
+            self.store
+                .touch_login_session(&session.id, now, idle_end)
+                .await?;
+            return Ok(Some(LoginSession {
+                last_seen_at: now,
+                idle_expires_at: idle_end.min(session.expires_at),
+                ..session
+            }));
+        }
+        Ok(Some(session))
+    }
+
+    /// Ends a browser session and everything issued from it (its refresh families), and
+    /// queues a back-channel logout notice for every client it authorized that registered a
+    /// receiver, in the same store transaction. Ending an ended session does nothing.
+    ///
+    /// # Errors
+    /// The store's errors, or ours (the random source).
+    pub async fn end_browser_session(
+        &self,
+        session: &LoginSession,
+        reason: EndReason,
+    ) -> Result<bool, ServiceError> {
+        let now = self.now();
+        let notices = self.logout_notices(session, now).await?;
+        let ended = self
+            .store
+            .end_login_session(&session.id, now, &notices)
+            .await?;
+        if ended {
+            self.emit(SecurityEvent::BrowserSessionEnded {
+                login_session_id: session.id.clone(),
+                user_id: session.user_id.clone(),
+                reason,
+            });
+        }
+        Ok(ended)
+    }
+
+    /// Ends every live browser session of `user` but `except`.
+    ///
+    /// # Errors
+    /// The store's errors, or ours (the random source).
+    pub async fn end_browser_sessions_of(
+        &self,
+        user: &UserId,
+        except: Option<&LoginSessionId>,
+        reason: EndReason,
+    ) -> Result<usize, ServiceError> {
+        let mut ended = 0;
+        for session in self.store.login_sessions_of(user, self.now()).await? {
+            if Some(&session.id) != except && self.end_browser_session(&session, reason).await? {
+                ended += 1;
+            }
+        }
+        Ok(ended)
+    }
+
+    /// The live browser sessions of `user`, oldest first (the account page lists them).
+    ///
+    /// # Errors
+    /// The store's errors.
+    pub async fn browser_sessions_of(
+        &self,
+        user: &UserId,
+    ) -> Result<Vec<LoginSession>, StoreError> {
+        self.store.login_sessions_of(user, self.now()).await
+    }
+
+    /// The notices to queue when `session` ends: one per client it authorized that has a
+    /// back-channel logout receiver.
+    async fn logout_notices(
+        &self,
+        session: &LoginSession,
+        now: Timestamp,
+    ) -> Result<Vec<LogoutNotice>, ServiceError> {
+        let mut notices = Vec::new();
+        for client_id in self.store.login_session_clients(&session.id).await? {
+            let Some(client) = self.store.client_by_id(&client_id).await? else {
+                continue;
+            };
+            let Some(uri) = client.web.backchannel_logout_uri else {
+                continue;
+            };
+            notices.push(LogoutNotice {
+                id: NoticeId::new(new_id(IdKind::Notice)?),
+                client_id,
+                uri,
+                login_session_id: session.id.clone(),
+                user_id: session.user_id.clone(),
+                jti: Jti::new(random_jti()?),
+                created_at: now,
+                attempts: 0,
+                next_attempt_at: now,
+            });
+        }
+        Ok(notices)
+    }
+
+    fn idle_end(&self, now: Timestamp) -> Timestamp {
+        now.plus(self.config.browser_idle_lifetime)
+    }
+}
+
+/// A new cookie secret: 128 random bits as base64url (22 characters).
+fn cookie_secret() -> Result<String, crate::secrets::RandomError> {
+    let mut bytes = [0u8; COOKIE_SECRET_BYTES];
+    fill_random(&mut bytes)?;
+    Ok(b64::encode(&bytes))
+}

@@ -1,0 +1,384 @@
+//! A [`Store`](tessera_core::Store) kept in memory behind one mutex, with the semantics the
+//! traits document. Every method takes the lock once, so each is atomic. For tests and
+//! examples: nothing is durable.
+//!
+//! The store contract suite (`tests/contract`) runs on it as on the databases, so that it
+//! cannot drift from them.
+
+mod browser;
+mod state;
+
+use std::future::{Future, Ready, pending, ready};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use tessera_core::StoreError;
+use tessera_core::model::{
+    Client, ClientId, Jti, KeyId, KeyRecord, KeyState, LockoutKey, RefreshRecord, Revocation,
+    RotateOutcome, Session, SessionId, Timestamp, UnixMillis, User, UserId,
+};
+use tessera_core::store::{
+    AccountStore, ClientStore, Fut, KeyStore, LockoutStore, MaintenanceStore, RevocationStore,
+    SessionStore,
+};
+use tessera_core::transfer::Snapshot;
+
+use self::state::{Lockout, State};
+
+type Answer<T> = Ready<Result<T, StoreError>>;
+
+/// Every [`tessera_core::Store`] trait, in memory: for tests and examples, never for a
+/// deployment (nothing survives the process).
+///
+/// It keeps the contract the databases keep (the same contract tests run on it), and offers
+/// two switches to play a database in trouble: [`MemoryStore::set_unavailable`] and
+/// [`MemoryStore::go_down_after_next_rotation`].
+///
+/// # Examples
+///
+/// ```
+/// use tessera_core::store::ClientStore;
+/// use tessera_store::MemoryStore;
+///
+/// # async fn demo() -> Result<(), tessera_core::StoreError> {
+/// let store = MemoryStore::new();
+/// assert!(store.list_clients().await?.is_empty());
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    state: Mutex<State>,
+    unavailable: AtomicBool,
+    /// Goes down right after the next refresh rotation commits.
+    down_after_rotation: AtomicBool,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Makes every call fail with
+    /// [`StoreError::Unavailable`](tessera_core::StoreError::Unavailable) (or work again).
+    pub fn set_unavailable(&self, unavailable: bool) {
+        self.unavailable.store(unavailable, Ordering::SeqCst);
+    }
+
+    /// Makes the store go down (as [`MemoryStore::set_unavailable`] does) right after the
+    /// next refresh rotation has committed: the rotation is stored, its caller still hears
+    /// back, and every later call fails.
+    pub fn go_down_after_next_rotation(&self) {
+        self.down_after_rotation.store(true, Ordering::SeqCst);
+    }
+
+    /// Runs `f` on the state under the lock, unless the store is "down".
+    fn with<T>(&self, f: impl FnOnce(&mut State) -> Result<T, StoreError>) -> Answer<T> {
+        if self.unavailable.load(Ordering::SeqCst) {
+            return ready(Err(StoreError::unavailable("the test store is down")));
+        }
+        ready(f(&mut self.lock()))
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl AccountStore for MemoryStore {
+    fn create_user(&self, user: &User) -> impl Fut<()> {
+        self.with(|s| s.insert_user(user))
+    }
+
+    fn user_by_name(&self, username: &str) -> impl Fut<Option<User>> {
+        let wanted = username.to_lowercase();
+        self.with(|s| {
+            Ok(s.users
+                .iter()
+                .find(|u| u.username.to_lowercase() == wanted)
+                .cloned())
+        })
+    }
+
+    fn user_by_id(&self, id: &UserId) -> impl Fut<Option<User>> {
+        self.with(|s| Ok(s.users.iter().find(|u| u.id == *id).cloned()))
+    }
+
+    fn list_users(&self) -> impl Fut<Vec<User>> {
+        self.with(|s| {
+            let mut users = s.users.clone();
+            users.sort_by(|a, b| {
+                (a.username.to_lowercase(), &a.username)
+                    .cmp(&(b.username.to_lowercase(), &b.username))
+            });
+            Ok(users)
+        })
+    }
+
+    fn set_password(
+        &self,
+        user: &UserId,
+        hash: &str,
+        now: Timestamp,
+        keep_session: Option<&SessionId>,
+    ) -> impl Fut<()> {
+        self.with(|s| {
+            let found = s.user_mut(user)?;
+            found.password_hash = hash.to_owned();
+            found.password_changed_at = now;
+            s.end_sessions(now, |x| x.user_id == *user && Some(&x.id) != keep_session);
+            Ok(())
+        })
+    }
+
+    fn rehash_password(&self, user: &UserId, hash: &str) -> impl Fut<()> {
+        self.with(|s| {
+            s.user_mut(user)?.password_hash = hash.to_owned();
+            Ok(())
+        })
+    }
+
+    fn set_disabled(&self, user: &UserId, disabled: bool, now: Timestamp) -> impl Fut<()> {
+        self.with(|s| {
+            s.user_mut(user)?.disabled = disabled;
+            if disabled {
+                s.end_sessions(now, |x| x.user_id == *user);
+            }
+            Ok(())
+        })
+    }
+
+    fn delete_user(&self, user: &UserId) -> impl Fut<()> {
+        self.with(|s| {
+            s.user_mut(user)?;
+            s.users.retain(|u| u.id != *user);
+            s.sessions.retain(|_, x| x.user_id != *user);
+            s.drop_orphan_tokens();
+            s.browser.forget_user(user);
+            Ok(())
+        })
+    }
+}
+
+impl ClientStore for MemoryStore {
+    fn create_client(&self, client: &Client) -> impl Fut<()> {
+        self.with(|s| s.insert_client(client))
+    }
+
+    fn client_by_id(&self, id: &ClientId) -> impl Fut<Option<Client>> {
+        self.with(|s| Ok(s.clients.iter().find(|c| c.id == *id).cloned()))
+    }
+
+    fn list_clients(&self) -> impl Fut<Vec<Client>> {
+        self.with(|s| Ok(s.clients.clone()))
+    }
+
+    fn delete_client(&self, id: &ClientId) -> impl Fut<()> {
+        self.with(|s| {
+            if !s.clients.iter().any(|c| c.id == *id) {
+                return Err(StoreError::NotFound);
+            }
+            s.clients.retain(|c| c.id != *id);
+            s.sessions.retain(|_, x| x.client_id != *id);
+            s.drop_orphan_tokens();
+            s.browser.forget_client(id);
+            Ok(())
+        })
+    }
+}
+
+impl SessionStore for MemoryStore {
+    fn create_session(&self, session: &Session, first: &RefreshRecord) -> impl Fut<()> {
+        self.with(|s| s.create_session(session, first))
+    }
+
+    fn rotate_refresh(
+        &self,
+        hash: &[u8],
+        next: &RefreshRecord,
+        now: Timestamp,
+        grace: Duration,
+    ) -> impl Fut<RotateOutcome> {
+        let answer = self.with(|s| s.rotate(hash, next, now, grace));
+        if self.down_after_rotation.swap(false, Ordering::SeqCst) {
+            self.set_unavailable(true);
+        }
+        answer
+    }
+
+    fn refresh_record(&self, hash: &[u8]) -> impl Fut<Option<RefreshRecord>> {
+        self.with(|s| Ok(s.refresh.get(hash).cloned()))
+    }
+
+    fn session_by_refresh(&self, hash: &[u8]) -> impl Fut<Option<Session>> {
+        self.with(|s| {
+            Ok(s.refresh
+                .get(hash)
+                .and_then(|r| s.sessions.get(&r.session_id))
+                .cloned())
+        })
+    }
+
+    fn session_by_id(&self, id: &SessionId) -> impl Fut<Option<Session>> {
+        self.with(|s| Ok(s.sessions.get(id).cloned()))
+    }
+
+    fn sessions_of(&self, user: &UserId, now: Timestamp) -> impl Fut<Vec<Session>> {
+        self.with(|s| {
+            let mut live: Vec<Session> = s
+                .sessions
+                .values()
+                .filter(|x| x.user_id == *user && x.is_live(now))
+                .cloned()
+                .collect();
+            live.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+            Ok(live)
+        })
+    }
+
+    fn revoke_session(&self, id: &SessionId, now: Timestamp) -> impl Fut<bool> {
+        self.with(|s| {
+            Ok(match s.sessions.get_mut(id) {
+                Some(x) if x.is_live(now) => {
+                    x.revoked_at = Some(now);
+                    true
+                }
+                _ => false,
+            })
+        })
+    }
+}
+
+impl RevocationStore for MemoryStore {
+    fn revoke_jti(&self, jti: &Jti, exp: Timestamp) -> impl Fut<i64> {
+        self.with(|s| Ok(s.revoke(jti, exp)))
+    }
+
+    fn revocations_since(
+        &self,
+        cursor: i64,
+        now: Timestamp,
+        limit: u32,
+    ) -> impl Fut<Vec<Revocation>> {
+        self.with(|s| {
+            Ok(s.revocations
+                .iter()
+                .filter(|r| r.cursor > cursor && r.exp > now)
+                .take(limit as usize)
+                .cloned()
+                .collect())
+        })
+    }
+
+    fn is_revoked(&self, jti: &Jti) -> impl Fut<bool> {
+        self.with(|s| Ok(s.revocations.iter().any(|r| r.jti == *jti)))
+    }
+
+    fn revocations_hint(&self) -> impl Future<Output = ()> + Send {
+        // One process: it sees its own writes, so there is never news from elsewhere.
+        pending()
+    }
+}
+
+impl LockoutStore for MemoryStore {
+    fn count_login_failure(
+        &self,
+        account: &LockoutKey,
+        now: UnixMillis,
+        expires_at: UnixMillis,
+    ) -> impl Fut<u32> {
+        self.with(|s| {
+            let entry = s.lockouts.entry(account.clone()).or_insert(Lockout {
+                failures: 0,
+                locked_until: None,
+                expires_at,
+            });
+            if entry.expires_at <= now {
+                *entry = Lockout {
+                    failures: 0,
+                    locked_until: None,
+                    expires_at,
+                };
+            }
+            entry.failures = entry.failures.saturating_add(1);
+            entry.expires_at = expires_at.max(entry.locked_until.unwrap_or_default());
+            Ok(entry.failures)
+        })
+    }
+
+    fn lock_login(&self, account: &LockoutKey, until: UnixMillis) -> impl Fut<()> {
+        self.with(|s| {
+            if let Some(entry) = s.lockouts.get_mut(account) {
+                let until = entry.locked_until.map_or(until, |old| old.max(until));
+                entry.locked_until = Some(until);
+                entry.expires_at = entry.expires_at.max(until);
+            }
+            Ok(())
+        })
+    }
+
+    fn login_locked_until(&self, account: &LockoutKey) -> impl Fut<Option<UnixMillis>> {
+        self.with(|s| Ok(s.lockouts.get(account).and_then(|e| e.locked_until)))
+    }
+
+    fn clear_login_failures(&self, account: &LockoutKey) -> impl Fut<bool> {
+        self.with(|s| Ok(s.lockouts.remove(account).is_some()))
+    }
+}
+
+impl KeyStore for MemoryStore {
+    fn insert_key(&self, key: &KeyRecord) -> impl Fut<()> {
+        self.with(|s| s.insert_key(key))
+    }
+
+    fn insert_key_after(&self, key: &KeyRecord, newest_seen: Option<&KeyId>) -> impl Fut<bool> {
+        self.with(|s| {
+            // The keys are kept in creation order: the last is the newest.
+            if s.keys.last().map(|k| &k.kid) != newest_seen {
+                return Ok(false);
+            }
+            s.insert_key(key)?;
+            Ok(true)
+        })
+    }
+
+    fn live_keys(&self) -> impl Fut<Vec<KeyRecord>> {
+        self.with(|s| {
+            Ok(s.keys
+                .iter()
+                .filter(|k| k.state != KeyState::Retired)
+                .cloned()
+                .collect())
+        })
+    }
+
+    fn all_keys(&self) -> impl Fut<Vec<KeyRecord>> {
+        self.with(|s| Ok(s.keys.clone()))
+    }
+
+    fn set_key_state(&self, kid: &KeyId, state: KeyState, now: Timestamp) -> impl Fut<()> {
+        self.with(|s| s.set_key_state(kid, state, now))
+    }
+}
+
+impl MaintenanceStore for MemoryStore {
+    fn ping(&self) -> impl Fut<()> {
+        self.with(|_| Ok(()))
+    }
+
+    fn purge_expired(&self, now: Timestamp) -> impl Fut<u64> {
+        self.with(|s| Ok(s.purge(now) as u64))
+    }
+
+    fn import(&self, snapshot: &Snapshot, retire: &[KeyId], now: Timestamp) -> impl Fut<()> {
+        self.with(|s| {
+            // All or nothing: work on a copy, keep it only if every write succeeded.
+            let mut next = s.clone();
+            next.import(snapshot, retire, now)?;
+            *s = next;
+            Ok(())
+        })
+    }
+}
