@@ -31,8 +31,8 @@ except ImportError as err:
     sys.exit(f"missing Python package ({err}); run: pip install -r interop/python/requirements.txt")
 
 TIMEOUT_S = 10
-# Tessera has no authorization endpoint, so it truthfully lists no response types; RFC 8414
-# calls the member REQUIRED and Authlib reads an empty list as absent (interop/README.md).
+# RFC 8414 calls response_types_supported REQUIRED; it is checked apart, as a list, so that an
+# empty list (which Authlib reads as absent) would be told apart from a missing member.
 CHECKED_APART = {"response_types_supported"}
 
 

@@ -4,6 +4,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod backchannel;
 pub mod config;
 pub mod deployment;
 pub mod http;
@@ -13,3 +14,4 @@ pub mod proxy;
 pub mod serve;
 pub mod telemetry;
 pub mod throttle;
+pub mod ui;

@@ -100,6 +100,11 @@ pub async fn run(
     let state = AppState::new(Arc::clone(&authority), Arc::clone(&throttle), metrics)
         .with_max_body(settings.server.max_body_bytes)
         .with_trusted_proxies(settings.server.trusted_proxies.clone());
+    let backchannel = tokio::spawn(crate::backchannel::deliver(
+        Arc::clone(&authority),
+        Arc::clone(state.logout_notices()),
+        Duration::from_secs(1),
+    ));
     let maintenance = tokio::spawn(maintain(
         Arc::clone(&authority),
         throttle,
@@ -120,6 +125,7 @@ pub async fn run(
     on_listening(&listening);
     let served = serve(listener, app(state), settings.server.tls.as_ref()).await;
     maintenance.abort();
+    backchannel.abort();
     deployment.close().await;
     tracing::info!("stopped");
     served

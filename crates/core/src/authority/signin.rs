@@ -216,6 +216,17 @@ impl<S: Store> Authority<S> {
         Ok(ended)
     }
 
+    /// The user a browser session belongs to (the account page names them).
+    ///
+    /// # Errors
+    /// The store's errors.
+    pub async fn browser_user(
+        &self,
+        session: &LoginSession,
+    ) -> Result<Option<crate::model::User>, StoreError> {
+        self.store.user_by_id(&session.user_id).await
+    }
+
     /// The live browser sessions of `user`, oldest first (the account page lists them).
     ///
     /// # Errors

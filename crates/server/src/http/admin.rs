@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use tessera_core::keys::{KeyInfo, parse_alg};
-use tessera_core::model::{Client, ClientId, Grant, Timestamp, User};
+use tessera_core::model::{Client, ClientId, ClientWeb, Grant, Timestamp, User};
 use tessera_core::{KeyChange, Store};
 
 use super::AppState;
@@ -197,6 +197,21 @@ pub struct ClientView {
     /// Creation time.
     #[schema(value_type = i64)]
     pub created_at: Timestamp,
+    /// Redirect URIs (authorization code flow).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub redirect_uris: Vec<String>,
+    /// Post-logout redirect URIs.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Back-channel logout receiver.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backchannel_logout_uri: Option<String>,
+    /// First party: no consent page.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub first_party: bool,
+    /// Allowed browser origins (CORS).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub allowed_origins: Vec<String>,
 }
 
 impl ClientView {
@@ -210,6 +225,11 @@ impl ClientView {
             scopes: client.scopes,
             audiences: client.audiences,
             created_at: client.created_at,
+            redirect_uris: client.web.redirect_uris,
+            post_logout_redirect_uris: client.web.post_logout_redirect_uris,
+            backchannel_logout_uri: client.web.backchannel_logout_uri,
+            first_party: client.web.first_party,
+            allowed_origins: client.web.allowed_origins,
         }
     }
 }
@@ -237,7 +257,7 @@ pub async fn list_clients<S: Store>(
 pub struct NewClient {
     /// Display name.
     pub name: String,
-    /// Grants: `password`, `refresh_token`, `client_credentials`.
+    /// Grants: `authorization_code`, `refresh_token`, `client_credentials`, `password`.
     #[schema(value_type = Vec<String>)]
     pub grants: Vec<Grant>,
     /// Scopes it may request.
@@ -249,6 +269,22 @@ pub struct NewClient {
     /// A public client has no secret.
     #[serde(default)]
     pub public: bool,
+    /// Redirect URIs of the authorization code flow (exact match; a loopback URI's port may
+    /// differ). Needed with the `authorization_code` grant.
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    /// Where logout may send the browser afterwards (exact match).
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// The OpenID Connect back-channel logout receiver.
+    #[serde(default)]
+    pub backchannel_logout_uri: Option<String>,
+    /// A first-party application: no consent page.
+    #[serde(default)]
+    pub first_party: bool,
+    /// Browser origins allowed to call the token, revocation, userinfo and JWKS endpoints.
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
 }
 
 /// `POST /admin/clients`: registers a client (201); the secret is in this answer only.
@@ -262,16 +298,18 @@ pub async fn create_client<S: Store>(
     Admin(claims): Admin,
     JsonBody(new): JsonBody<NewClient>,
 ) -> Result<Response, ApiError> {
-    let (client, secret) = state
-        .authority()
-        .create_client(
-            &new.name,
-            &new.grants,
-            &new.scopes,
-            &new.audiences,
-            new.public,
-        )
-        .await?;
+    let registration = tessera_core::NewClient::new(new.name.as_str(), &new.grants)
+        .with_scopes(&new.scopes)
+        .with_audiences(&new.audiences)
+        .public(new.public)
+        .with_web(ClientWeb {
+            redirect_uris: new.redirect_uris,
+            post_logout_redirect_uris: new.post_logout_redirect_uris,
+            backchannel_logout_uri: new.backchannel_logout_uri,
+            first_party: new.first_party,
+            allowed_origins: new.allowed_origins,
+        });
+    let (client, secret) = state.authority().register_client(&registration).await?;
     in_request(
         || tracing::info!(event = "client_created", client_id = %client.id, "client registered"),
     );

@@ -18,6 +18,8 @@ use super::AppState;
 pub struct Metadata {
     /// The issuer (`iss` of every token).
     pub issuer: String,
+    /// The authorization endpoint (authorization code flow with PKCE).
+    pub authorization_endpoint: String,
     /// The token endpoint.
     pub token_endpoint: String,
     /// The revocation endpoint (RFC 7009).
@@ -28,10 +30,30 @@ pub struct Metadata {
     pub userinfo_endpoint: String,
     /// The JWKS.
     pub jwks_uri: String,
+    /// RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0).
+    pub end_session_endpoint: String,
     /// Grants the token endpoint serves.
     pub grant_types_supported: Vec<&'static str>,
-    /// No authorization endpoint: no response types.
+    /// Response types of the authorization endpoint: `code` only (OAuth 2.1).
     pub response_types_supported: Vec<&'static str>,
+    /// How authorization responses travel: the query string or a posted form.
+    pub response_modes_supported: Vec<&'static str>,
+    /// PKCE methods: `S256` only (RFC 7636, RFC 9700 §2.1.1).
+    pub code_challenge_methods_supported: Vec<&'static str>,
+    /// Every authorization response carries `iss` (RFC 9207).
+    pub authorization_response_iss_parameter_supported: bool,
+    /// `prompt` values understood.
+    pub prompt_values_supported: Vec<&'static str>,
+    /// Languages of the sign-in pages.
+    pub ui_locales_supported: Vec<&'static str>,
+    /// Request objects are not supported.
+    pub request_parameter_supported: bool,
+    /// Request objects by reference are not supported.
+    pub request_uri_parameter_supported: bool,
+    /// Back-channel logout tokens are sent (OpenID Connect Back-Channel Logout 1.0).
+    pub backchannel_logout_supported: bool,
+    /// Logout tokens carry `sid`.
+    pub backchannel_logout_session_supported: bool,
     /// Client authentication methods at the token endpoint.
     pub token_endpoint_auth_methods_supported: Vec<&'static str>,
     /// Client authentication methods at the revocation endpoint.
@@ -66,14 +88,30 @@ pub fn metadata_for<S: Store>(state: &AppState<S>) -> Metadata {
         algs.push(configured);
     }
     Metadata {
+        authorization_endpoint: at("/oauth/authorize"),
         token_endpoint: at("/oauth/token"),
         revocation_endpoint: at("/oauth/revoke"),
         introspection_endpoint: at("/oauth/introspect"),
         userinfo_endpoint: at("/userinfo"),
         jwks_uri: at("/.well-known/jwks.json"),
+        end_session_endpoint: at("/oauth/logout"),
         issuer,
-        grant_types_supported: vec!["password", "refresh_token", "client_credentials"],
-        response_types_supported: Vec::new(),
+        grant_types_supported: vec![
+            "authorization_code",
+            "refresh_token",
+            "client_credentials",
+            "password",
+        ],
+        response_types_supported: vec!["code"],
+        response_modes_supported: vec!["query", "form_post"],
+        code_challenge_methods_supported: vec!["S256"],
+        authorization_response_iss_parameter_supported: true,
+        prompt_values_supported: vec!["none", "login", "consent", "select_account"],
+        ui_locales_supported: crate::ui::LOCALES.to_vec(),
+        request_parameter_supported: false,
+        request_uri_parameter_supported: false,
+        backchannel_logout_supported: true,
+        backchannel_logout_session_supported: true,
         token_endpoint_auth_methods_supported: AUTH_METHODS.to_vec(),
         revocation_endpoint_auth_methods_supported: AUTH_METHODS.to_vec(),
         introspection_endpoint_auth_methods_supported: AUTH_METHODS[..2].to_vec(),
@@ -86,6 +124,13 @@ pub fn metadata_for<S: Store>(state: &AppState<S>) -> Metadata {
             "aud",
             "exp",
             "iat",
+            "auth_time",
+            "nonce",
+            "sid",
+            "amr",
+            "acr",
+            "azp",
+            "at_hash",
             "preferred_username",
             "email",
             "roles",

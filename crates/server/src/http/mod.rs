@@ -5,6 +5,7 @@ pub mod account;
 pub mod admin;
 pub mod bearer;
 pub mod blocking;
+pub mod browser;
 pub mod client_auth;
 pub mod context;
 pub mod discovery;
@@ -30,9 +31,12 @@ use axum::middleware;
 use axum::routing::{delete, get, post};
 use tessera_core::{Authority, Store};
 
+use tokio::sync::Notify;
+
 use crate::metrics::Metrics;
 use crate::proxy::TrustedProxies;
 use crate::throttle::Throttle;
+use crate::ui::{Branding, Ui};
 
 pub use error::ApiError;
 
@@ -55,6 +59,8 @@ struct Shared<S: Store> {
     jwks: Arc<discovery::JwksCache>,
     max_body: usize,
     trusted_proxies: Arc<TrustedProxies>,
+    ui: Arc<Ui>,
+    logout_notices: Arc<Notify>,
 }
 
 impl<S: Store> Clone for AppState<S> {
@@ -76,6 +82,8 @@ impl<S: Store> Clone for Shared<S> {
             jwks: Arc::clone(&self.jwks),
             max_body: self.max_body,
             trusted_proxies: Arc::clone(&self.trusted_proxies),
+            ui: Arc::clone(&self.ui),
+            logout_notices: Arc::clone(&self.logout_notices),
         }
     }
 }
@@ -97,6 +105,8 @@ impl<S: Store> AppState<S> {
             jwks: Arc::default(),
             max_body: MAX_BODY,
             trusted_proxies: Arc::new(TrustedProxies::default()),
+            ui: default_ui(),
+            logout_notices: Arc::default(),
         };
         Self {
             inner: Arc::new(shared),
@@ -107,6 +117,12 @@ impl<S: Store> AppState<S> {
     /// (default none).
     pub fn with_trusted_proxies(mut self, proxies: TrustedProxies) -> Self {
         self.shared_mut().trusted_proxies = Arc::new(proxies);
+        self
+    }
+
+    /// Sets the sign-in pages' templates and branding (default: the embedded ones).
+    pub fn with_ui(mut self, ui: Arc<Ui>) -> Self {
+        self.shared_mut().ui = ui;
         self
     }
 
@@ -147,6 +163,17 @@ impl<S: Store> AppState<S> {
         self.inner.feed_poll
     }
 
+    /// The sign-in pages.
+    pub fn ui(&self) -> &Ui {
+        &self.inner.ui
+    }
+
+    /// Woken when a browser session ends, so that its back-channel logout notices go out
+    /// at once (the deliverer waits on it).
+    pub fn logout_notices(&self) -> &Arc<Notify> {
+        &self.inner.logout_notices
+    }
+
     /// The rendered JWKS response.
     pub fn jwks(&self) -> &discovery::JwksCache {
         &self.inner.jwks
@@ -160,6 +187,15 @@ impl<S: Store> AppState<S> {
     }
 }
 
+/// The embedded pages, built once per process (they compile in tests, so this cannot fail
+/// on a release build).
+fn default_ui() -> Arc<Ui> {
+    static DEFAULT: std::sync::LazyLock<Arc<Ui>> = std::sync::LazyLock::new(|| {
+        Arc::new(Ui::new(Branding::default()).expect("the embedded templates compile"))
+    });
+    Arc::clone(&DEFAULT)
+}
+
 /// The router with every endpoint of DESIGN.md's HTTP table.
 pub fn app<S: Store>(state: AppState<S>) -> Router {
     let envelope = observe::Envelope {
@@ -169,6 +205,7 @@ pub fn app<S: Store>(state: AppState<S>) -> Router {
     let max_body = state.inner.max_body;
     Router::new()
         .merge(oauth_routes::<S>())
+        .merge(browser::routes::<S>())
         .merge(account_routes::<S>())
         .merge(admin_routes::<S>())
         .merge(ops_routes::<S>())

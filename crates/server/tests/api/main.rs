@@ -6,6 +6,7 @@ mod helpers;
 mod account;
 mod admin;
 mod bearer;
+mod browser;
 mod discovery;
 mod feed;
 mod input;

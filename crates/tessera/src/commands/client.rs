@@ -2,7 +2,8 @@
 
 use clap::{Args, Subcommand};
 use serde::Serialize;
-use tessera_core::model::{Client, Grant};
+use tessera_core::NewClient;
+use tessera_core::model::{Client, ClientWeb, Grant};
 
 use crate::cli::GlobalArgs;
 use crate::commands::{self, admin};
@@ -30,6 +31,8 @@ pub(crate) enum ClientCommand {
         tessera client add web --grant password --grant refresh_token --scope orders:read \
         --audience orders-api\n  \
         tessera client add spa --grant password --grant refresh_token --public\n  \
+        tessera client add portal --grant authorization_code --grant refresh_token --scope \
+        'openid profile' --redirect-uri https://portal.example.com/callback --public\n  \
         tessera client add batch --grant client_credentials --scope orders:write")]
     Add(AddArgs),
     /// List clients.
@@ -46,7 +49,8 @@ pub(crate) struct AddArgs {
     /// A display name.
     #[arg(value_name = "NAME")]
     name: String,
-    /// A grant the client may use: password, refresh_token or client_credentials (repeat).
+    /// A grant the client may use: authorization_code, refresh_token, client_credentials or
+    /// password (repeat).
     #[arg(long = "grant", value_name = "GRANT", required = true, value_parser = parse_grant)]
     grants: Vec<Grant>,
     /// A scope the client may request (repeat, or give several separated by spaces).
@@ -58,6 +62,25 @@ pub(crate) struct AddArgs {
     /// A public client (no secret), such as a single-page or mobile app.
     #[arg(long)]
     public: bool,
+    /// Where the authorization code flow may send the browser back, matched exactly (the
+    /// port of an http://127.0.0.1 or http://[::1] URI may differ, for native apps); needed
+    /// by --grant authorization_code (repeat).
+    #[arg(long = "redirect-uri", value_name = "URI")]
+    redirect_uris: Vec<String>,
+    /// Where logout may send the browser afterwards, matched exactly (repeat).
+    #[arg(long = "post-logout-redirect-uri", value_name = "URI")]
+    post_logout_redirect_uris: Vec<String>,
+    /// The client's OpenID Connect back-channel logout receiver: told (a POSTed logout
+    /// token) when a browser session it took part in ends.
+    #[arg(long = "backchannel-logout-uri", value_name = "URI")]
+    backchannel_logout_uri: Option<String>,
+    /// A first-party application: users are not asked for consent.
+    #[arg(long)]
+    first_party: bool,
+    /// A browser origin allowed to call the token, revocation, userinfo and JWKS endpoints
+    /// (CORS), such as https://app.example.com (repeat).
+    #[arg(long = "allowed-origin", value_name = "ORIGIN")]
+    allowed_origins: Vec<String>,
 }
 
 /// Arguments of `client list`.
@@ -90,7 +113,10 @@ pub(crate) fn run(global: &GlobalArgs, command: &ClientCommand) -> Result<(), Cl
 
 fn parse_grant(name: &str) -> Result<Grant, String> {
     Grant::parse(name).ok_or_else(|| {
-        format!("unknown grant {name:?}; use password, refresh_token or client_credentials")
+        format!(
+            "unknown grant {name:?}; use authorization_code, refresh_token, client_credentials \
+             or password"
+        )
     })
 }
 
@@ -109,15 +135,20 @@ fn add(global: &GlobalArgs, args: &AddArgs) -> Result<(), CliError> {
         .flat_map(|s| s.split_whitespace())
         .map(str::to_owned)
         .collect();
+    let new = NewClient::new(args.name.as_str(), &args.grants)
+        .with_scopes(&scopes)
+        .with_audiences(&args.audiences)
+        .public(args.public)
+        .with_web(ClientWeb {
+            redirect_uris: args.redirect_uris.clone(),
+            post_logout_redirect_uris: args.post_logout_redirect_uris.clone(),
+            backchannel_logout_uri: args.backchannel_logout_uri.clone(),
+            first_party: args.first_party,
+            allowed_origins: args.allowed_origins.clone(),
+        });
     let (client, secret) = admin::with_deployment(global, |d| async move {
         d.authority()
-            .create_client(
-                &args.name,
-                &args.grants,
-                &scopes,
-                &args.audiences,
-                args.public,
-            )
+            .register_client(&new)
             .await
             .map_err(CliError::from)
     })?;
@@ -143,6 +174,14 @@ struct ClientRow<'a> {
     scopes: &'a [String],
     audiences: &'a [String],
     created_at: i64,
+    /// Browser settings, when it has any.
+    #[serde(flatten, skip_serializing_if = "no_web")]
+    web: &'a ClientWeb,
+}
+
+/// True for a client without browser settings.
+fn no_web(web: &&ClientWeb) -> bool {
+    **web == ClientWeb::default()
 }
 
 fn list(global: &GlobalArgs, args: &ListArgs) -> Result<(), CliError> {
@@ -200,6 +239,7 @@ fn row(client: &Client) -> ClientRow<'_> {
         scopes: &client.scopes,
         audiences: &client.audiences,
         created_at: client.created_at.secs(),
+        web: &client.web,
     }
 }
 

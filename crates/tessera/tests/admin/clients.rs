@@ -92,3 +92,94 @@ fn bad_clients_are_refused() {
     let output = d.run(&["client", "add", "x"]);
     assert_eq!(output.status.code(), Some(2), "--grant is required");
 }
+
+#[test]
+fn browser_clients_keep_their_redirect_and_logout_settings() {
+    let d = Deployment::new();
+    let output = d.run(&[
+        "client",
+        "add",
+        "portal",
+        "--grant",
+        "authorization_code",
+        "--grant",
+        "refresh_token",
+        "--scope",
+        "openid",
+        "--redirect-uri",
+        "https://portal.example.com/callback",
+        "--redirect-uri",
+        "http://127.0.0.1/callback",
+        "--post-logout-redirect-uri",
+        "https://portal.example.com/bye",
+        "--backchannel-logout-uri",
+        "https://portal.example.com/backchannel",
+        "--allowed-origin",
+        "https://portal.example.com",
+        "--first-party",
+        "--public",
+    ]);
+    let created: Value =
+        serde_json::from_str(&stdout_of(&output, &["client", "add"])).expect("json");
+    let id = created["client_id"].as_str().expect("client_id");
+    let list = d.json(&["client", "list", "--json"]);
+    let portal = &list[0];
+    assert_eq!(portal["client_id"], id);
+    assert_eq!(
+        portal["redirect_uris"],
+        serde_json::json!([
+            "https://portal.example.com/callback",
+            "http://127.0.0.1/callback"
+        ])
+    );
+    assert_eq!(
+        portal["post_logout_redirect_uris"],
+        serde_json::json!(["https://portal.example.com/bye"])
+    );
+    assert_eq!(
+        portal["backchannel_logout_uri"],
+        "https://portal.example.com/backchannel"
+    );
+    assert_eq!(
+        portal["allowed_origins"],
+        serde_json::json!(["https://portal.example.com"])
+    );
+    assert_eq!(portal["first_party"], true);
+}
+
+#[test]
+fn browser_clients_with_unsafe_uris_are_refused() {
+    let d = Deployment::new();
+    let add = |extra: &[&str]| {
+        let mut args = vec!["client", "add", "x", "--grant", "authorization_code"];
+        args.extend_from_slice(extra);
+        d.run(&args)
+    };
+    assert_fails(&add(&[]), 2, "--redirect-uri");
+    assert_fails(
+        &add(&["--redirect-uri", "http://portal.example.com/cb"]),
+        2,
+        "redirect URI",
+    );
+    assert_fails(
+        &add(&["--redirect-uri", "https://portal.example.com/cb#frag"]),
+        2,
+        "redirect URI",
+    );
+    assert_fails(
+        &add(&[
+            "--redirect-uri",
+            "https://portal.example.com/cb",
+            "--allowed-origin",
+            "https://portal.example.com/path",
+        ]),
+        2,
+        "origin",
+    );
+    assert!(
+        d.json(&["client", "list", "--json"])
+            .as_array()
+            .is_some_and(Vec::is_empty),
+        "nothing was stored"
+    );
+}

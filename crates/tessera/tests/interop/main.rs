@@ -45,6 +45,7 @@ macro_rules! per_alg {
     };
 }
 
+mod browser_flow;
 mod foreign_tokens;
 mod guard;
 mod jwe;

@@ -68,9 +68,10 @@ impl From<GrantError> for ApiError {
             }
             GrantError::Scope(_) => Self::new(StatusCode::BAD_REQUEST, "invalid_scope", text),
             GrantError::Malformed(_) => Self::invalid_request(text),
-            GrantError::BadCredentials | GrantError::BadRefreshToken => {
-                Self::new(StatusCode::BAD_REQUEST, "invalid_grant", text)
-            }
+            GrantError::BadCredentials
+            | GrantError::BadRefreshToken
+            | GrantError::BadCode
+            | GrantError::PkceFailed => Self::new(StatusCode::BAD_REQUEST, "invalid_grant", text),
             GrantError::Locked(locked) => Self::throttled(locked.retry_after_secs()),
             GrantError::Store(err) => err.into(),
             GrantError::Internal(err) => err.into(),
@@ -174,6 +175,8 @@ mod tests {
         let bad = StatusCode::BAD_REQUEST;
         assert_eq!(answer(GrantError::BadCredentials), (bad, "invalid_grant"));
         assert_eq!(answer(GrantError::BadRefreshToken), (bad, "invalid_grant"));
+        assert_eq!(answer(GrantError::BadCode), (bad, "invalid_grant"));
+        assert_eq!(answer(GrantError::PkceFailed), (bad, "invalid_grant"));
         assert_eq!(
             answer(GrantError::GrantNotAllowed(Grant::Password)),
             (bad, "unauthorized_client")

@@ -61,6 +61,11 @@ impl ApiError {
         }
     }
 
+    /// The description (safe to show: it names no secret).
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+
     /// 400 `invalid_request`: a parameter is missing, repeated, too long or malformed.
     pub fn invalid_request(description: impl Into<Cow<'static, str>>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_request", description)

@@ -1,0 +1,69 @@
+//! Browser sign-in over HTTP: the authorization endpoint, the sign-in, consent and account
+//! pages, and RP-initiated logout. Every rule is the authority's; this layer reads cookies
+//! and forms, checks the anti-CSRF tokens, and renders the pages (`crate::ui`).
+//!
+//! Conventions outside tests rely on (DESIGN.md): every state-changing form carries a
+//! hidden `csrf_token`, a MAC of the browser's own random binding cookie; every cookie is
+//! `HttpOnly` and `SameSite=Lax` (and `__Host-`/`Secure` over https); error pages answer
+//! 4xx; pages are never cached or framed.
+
+pub mod account;
+pub mod authorize;
+pub mod consent;
+pub mod login;
+pub mod logout;
+pub(crate) mod page;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tessera_core::Store;
+
+use super::AppState;
+
+/// The routes of browser sign-in.
+pub fn routes<S: Store>() -> Router<AppState<S>> {
+    Router::new()
+        .route(
+            "/oauth/authorize",
+            get(authorize::get::<S>).post(authorize::post::<S>),
+        )
+        .route("/ui/login", get(login::show::<S>).post(login::submit::<S>))
+        .route("/ui/consent", axum::routing::post(consent::submit::<S>))
+        .route(
+            "/oauth/logout",
+            get(logout::get::<S>).post(logout::post::<S>),
+        )
+        .route("/ui/account", get(account::show::<S>))
+        .route("/ui/static/tessera.css", get(style_sheet::<S>))
+}
+
+/// `GET /ui/static/tessera.css`.
+async fn style_sheet<S: Store>(State(state): State<AppState<S>>) -> Response {
+    let mut response = state.ui().css().to_owned().into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/css; charset=utf-8"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    response
+}
+
+/// The answer when the store (or the random source) fails: 503, plain, retry later.
+pub(crate) fn unavailable() -> Response {
+    let mut response = page::Page::plain(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "The service is unavailable right now. Please try again shortly.",
+    )
+    .into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    response
+}

@@ -1,0 +1,144 @@
+// Runs the authorization code flow with PKCE and OpenID Connect against `tessera serve` with
+// openid-client, configured only from the issuer's OpenID Connect discovery document. The
+// browser part (following redirects, submitting the sign-in form with its hidden fields) is
+// done with fetch and a cookie jar, as a browser would; openid-client builds the request,
+// checks the response (state, `iss` per RFC 9207), redeems the code with the PKCE verifier
+// and validates the ID token (signature, iss, aud, exp, nonce). Then RP-initiated logout
+// through the discovered end_session_endpoint.
+//
+//     node code-flow.mjs --issuer URL --client-id ID --username NAME --redirect-uri URI \
+//         --post-logout-redirect-uri URI < secrets.json
+//
+// secrets.json is {"client_secret": ..., "password": ...}. Exit 0 and a JSON report on
+// stdout; 1 and `rejected: <error>` on stderr; 2 on bad usage or a missing package.
+
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+
+import { loadOrExit } from './deps.mjs';
+
+const client = await loadOrExit('openid-client');
+
+const NAMES = ['issuer', 'client-id', 'username', 'redirect-uri', 'post-logout-redirect-uri'];
+const { values: args } = parseArgs({
+  options: Object.fromEntries(NAMES.map((name) => [name, { type: 'string' }])),
+});
+if (NAMES.some((name) => !args[name])) {
+  const usage = NAMES.map((name) => `--${name} V`).join(' ');
+  console.error(`usage: node code-flow.mjs ${usage} < secrets.json`);
+  process.exit(2);
+}
+const secrets = JSON.parse(readFileSync(0, 'utf8'));
+
+/** A browser's cookie jar and navigation, enough for server-rendered forms. */
+class Browser {
+  constructor() {
+    this.cookies = new Map();
+  }
+
+  async go(url, init = {}) {
+    const headers = new Headers(init.headers);
+    if (this.cookies.size) {
+      headers.set('cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '));
+    }
+    const response = await fetch(url, { ...init, headers, redirect: 'manual' });
+    for (const line of response.headers.getSetCookie()) {
+      const [pair] = line.split(';');
+      const at = pair.indexOf('=');
+      const [name, value] = [pair.slice(0, at), pair.slice(at + 1)];
+      if (value) this.cookies.set(name, value);
+      else this.cookies.delete(name);
+    }
+    return response;
+  }
+
+  /** Submits the page's first form with `fields` added to its hidden inputs. */
+  async submit(base, html, fields) {
+    const form = html.match(/<form method="post" action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/);
+    if (!form) throw new Error(`no form in the page: ${html.slice(0, 200)}`);
+    const body = new URLSearchParams();
+    for (const input of form[2].matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) {
+      body.set(input[1], unescape(input[2]));
+    }
+    for (const [name, value] of Object.entries(fields)) body.set(name, value);
+    return this.go(new URL(unescape(form[1]), base), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body,
+    });
+  }
+}
+
+/** Undoes HTML escaping of an attribute value. */
+function unescape(text) {
+  return text
+    .replaceAll('&#x2f;', '/')
+    .replaceAll('&quot;', '"')
+    .replaceAll('&#x27;', "'")
+    .replaceAll('&lt;', '<')
+    .replaceAll('&gt;', '>')
+    .replaceAll('&amp;', '&');
+}
+
+async function run() {
+  const config = await client.discovery(
+    new URL(args.issuer),
+    args['client-id'],
+    undefined,
+    client.ClientSecretBasic(secrets.client_secret),
+    { execute: [client.allowInsecureRequests] },
+  );
+  const verifier = client.randomPKCECodeVerifier();
+  const state = client.randomState();
+  const nonce = client.randomNonce();
+  const authorizationUrl = client.buildAuthorizationUrl(config, {
+    redirect_uri: args['redirect-uri'],
+    scope: 'openid',
+    code_challenge: await client.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+    nonce,
+  });
+  const browser = new Browser();
+  const page = await browser.go(authorizationUrl);
+  if (page.status !== 200) throw new Error(`the authorization endpoint answered ${page.status}`);
+  const back = await browser.submit(args.issuer, await page.text(), {
+    username: args.username,
+    password: secrets.password,
+  });
+  const location = back.headers.get('location');
+  if (back.status !== 303 || !location?.startsWith(args['redirect-uri'])) {
+    throw new Error(`signing in answered ${back.status} ${location ?? (await back.text()).slice(0, 300)}`);
+  }
+  const tokens = await client.authorizationCodeGrant(config, new URL(location), {
+    pkceCodeVerifier: verifier,
+    expectedState: state,
+    expectedNonce: nonce,
+    idTokenExpected: true,
+  });
+  const claims = tokens.claims();
+  const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token);
+  const logoutUrl = client.buildEndSessionUrl(config, {
+    id_token_hint: tokens.id_token,
+    post_logout_redirect_uri: args['post-logout-redirect-uri'],
+    state: 'bye',
+  });
+  const out = await browser.go(logoutUrl);
+  const again = await browser.go(authorizationUrl);
+  return {
+    id_token_claims: claims,
+    token_type: tokens.token_type,
+    has_refresh_token: typeof tokens.refresh_token === 'string',
+    refreshed_has_id_token: typeof refreshed.id_token === 'string',
+    logout_status: out.status,
+    logout_location: out.headers.get('location'),
+    signed_out: again.status === 200 && (await again.text()).includes('action="/ui/login"'),
+  };
+}
+
+try {
+  console.log(JSON.stringify(await run()));
+} catch (err) {
+  console.error(`rejected: ${err?.error ?? ''} ${err?.message ?? err}`);
+  process.exit(1);
+}
