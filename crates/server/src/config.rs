@@ -86,6 +86,8 @@ pub struct Settings {
     pub passwords: PasswordPolicy,
     /// `[throttle]`: login failure limits.
     pub throttle: ThrottleSettings,
+    /// `[ui]`: the sign-in pages' branding (`brand_name`, `accent_color`, `templates_dir`).
+    pub ui: crate::ui::Branding,
     /// Where the master key comes from.
     pub master_key: MasterKeySource,
 }

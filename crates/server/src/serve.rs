@@ -97,7 +97,10 @@ pub async fn run(
     let first_start = deployment.first_start;
     let authority = Arc::clone(deployment.authority());
     let throttle = Arc::new(Throttle::new(throttle_config(&settings.throttle)));
+    let ui = crate::ui::Ui::new(settings.ui.clone())
+        .map_err(|err| ServeError::Config(format!("[ui]: {err}")))?;
     let state = AppState::new(Arc::clone(&authority), Arc::clone(&throttle), metrics)
+        .with_ui(Arc::new(ui))
         .with_max_body(settings.server.max_body_bytes)
         .with_trusted_proxies(settings.server.trusted_proxies.clone());
     let backchannel = tokio::spawn(crate::backchannel::deliver(

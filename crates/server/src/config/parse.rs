@@ -56,6 +56,7 @@ pub(super) fn load(flags: &Flags, env: &[(String, String)]) -> Result<Settings, 
         keys: keys(&mut reader)?,
         passwords: passwords(&mut reader)?,
         throttle: throttle(&mut reader)?,
+        ui: ui(&mut reader)?,
         master_key: master_key(
             var("TESSERA_MASTER_KEY"),
             var("TESSERA_MASTER_KEY_FILE"),
@@ -388,6 +389,29 @@ fn passwords(r: &mut Reader) -> Result<PasswordPolicy, ConfigError> {
         narrow(iterations),
         narrow(parallelism),
     ))
+}
+
+/// `[ui]`: checked by building the pages, so that a bad colour or a broken template override
+/// stops the server at startup.
+fn ui(r: &mut Reader) -> Result<crate::ui::Branding, ConfigError> {
+    let defaults = crate::ui::Branding::default();
+    let branding = crate::ui::Branding {
+        name: r.string("ui.brand_name")?.unwrap_or(defaults.name),
+        accent: r.string("ui.accent_color")?.unwrap_or(defaults.accent),
+        templates_dir: r
+            .string("ui.templates_dir")?
+            .filter(|s| !s.is_empty())
+            .map(PathBuf::from),
+    };
+    crate::ui::Ui::new(branding.clone()).map_err(|err| {
+        let key = match err {
+            crate::ui::UiError::Accent(_) => "ui.accent_color",
+            crate::ui::UiError::Name => "ui.brand_name",
+            _ => "ui.templates_dir",
+        };
+        ConfigError::key(key, err.to_string())
+    })?;
+    Ok(branding)
 }
 
 fn throttle(r: &mut Reader) -> Result<ThrottleSettings, ConfigError> {

@@ -394,3 +394,28 @@ fn a_short_rotation_needs_a_short_maintenance_interval() {
     assert_eq!(rotation.reload_every, Duration::from_secs(1));
     assert_eq!(rotation.publish_window(), Duration::from_secs(6));
 }
+
+#[test]
+fn ui_branding_is_read_and_checked() {
+    let file = config_file("[ui]\nbrand_name = \"Acme ID\"\naccent_color = \"#aa3300\"\n");
+    let s = Settings::load_from(&flags_with(&file), &[]).expect("parsed");
+    assert_eq!(s.ui.name, "Acme ID");
+    assert_eq!(s.ui.accent, "#aa3300");
+    let defaults = Settings::load_from(&Flags::default(), &[]).expect("defaults");
+    assert_eq!(defaults.ui.name, "Tessera");
+    let bad = config_file("[ui]\naccent_color = \"red; } body { display: none\"\n");
+    assert_eq!(
+        error_key(Settings::load_from(&flags_with(&bad), &[])),
+        "ui.accent_color"
+    );
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(dir.path().join("login.html"), "{% if %}").expect("write");
+    let broken = config_file(&format!(
+        "[ui]\ntemplates_dir = \"{}\"\n",
+        dir.path().display()
+    ));
+    assert_eq!(
+        error_key(Settings::load_from(&flags_with(&broken), &[])),
+        "ui.templates_dir"
+    );
+}

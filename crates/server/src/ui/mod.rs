@@ -269,7 +269,8 @@ mod tests {
     #[test]
     fn an_override_directory_replaces_a_template() {
         let dir = tempfile::tempdir().expect("test setup");
-        std::fs::write(dir.path().join("error.html"), "<p>custom {{ message }}</p>").expect("test setup");
+        std::fs::write(dir.path().join("error.html"), "<p>custom {{ message }}</p>")
+            .expect("test setup");
         let ui = Ui::new(Branding {
             templates_dir: Some(dir.path().to_owned()),
             ..Branding::default()

@@ -46,6 +46,7 @@ macro_rules! per_alg {
 }
 
 mod browser_flow;
+mod browser_pages;
 mod foreign_tokens;
 mod guard;
 mod jwe;

@@ -1,0 +1,82 @@
+//! The sign-in pages in a real browser: Debian's Chromium, driven by playwright-core, signs in
+//! (a wrong password first), consents, visits the account page, signs out, and sees the German
+//! page and an error page; axe-core checks every page for WCAG 2.1 AA problems, and each page
+//! is saved as a screenshot under the test target directory (`ui-screenshots/`).
+
+use serde_json::{Value, json};
+
+use crate::helpers::{DataDir, PASSWORD, ServerProcess};
+use crate::tools::{Runtime, json_output};
+
+/// A port nobody listens on right now, for the script's redirect receiver.
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("address").port()
+}
+
+#[test]
+#[ignore = "needs chromium (apt) and interop/node packages playwright-core, axe-core (npm ci)"]
+fn pages_work_in_chromium_and_pass_axe() {
+    Runtime::Node.require();
+    let data = DataDir::new();
+    let server = ServerProcess::start(&data);
+    data.add_user("alice", &[]);
+    let redirect = format!("http://127.0.0.1:{}/callback", free_port());
+    let args = [
+        "client",
+        "add",
+        "Orders portal",
+        "--grant",
+        "authorization_code",
+        "--scope",
+        "openid",
+        "--redirect-uri",
+        redirect.as_str(),
+        "--public",
+    ];
+    let client: Value = serde_json::from_str(&data.cli(&args, "")).expect("client JSON");
+    let client_id = client["client_id"].as_str().expect("client_id");
+    let screenshots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("ui-screenshots");
+    let output = Runtime::Node.run(
+        "browser-pages.mjs",
+        &[
+            "--issuer",
+            server.base.as_str(),
+            "--client-id",
+            client_id,
+            "--username",
+            "alice",
+            "--redirect-uri",
+            redirect.as_str(),
+            "--screenshots",
+            screenshots.to_str().expect("utf-8 path"),
+        ],
+        &json!({ "password": PASSWORD }).to_string(),
+    );
+    let report = json_output("browser pages", &output);
+    let expected = [
+        ("login", 200),
+        ("login-failed", 401),
+        ("consent", 200),
+        ("account", 200),
+        ("logged-out", 200),
+        ("login-de", 200),
+        ("logout-nothing-to-end", 200),
+        ("logout-confirm", 200),
+        ("error", 400),
+    ];
+    let pages = report["pages"].as_array().expect("pages");
+    assert_eq!(pages.len(), expected.len(), "{report}");
+    for ((name, status), page) in expected.iter().zip(pages) {
+        assert_eq!(page["name"], *name, "{report}");
+        assert_eq!(page["status"], *status, "{page}");
+        assert_eq!(page["violations"], json!([]), "axe on {name}: {page}");
+        assert!(
+            screenshots.join(format!("{name}.png")).is_file(),
+            "screenshot of {name}"
+        );
+    }
+    assert_eq!(report["code_received"], true, "{report}");
+    assert_eq!(report["iss_received"], server.base.as_str(), "{report}");
+    assert_eq!(report["german"], "Anmelden", "{report}");
+}
