@@ -3,7 +3,8 @@
 // browser part (following redirects, submitting the sign-in form with its hidden fields) is
 // done with fetch and a cookie jar, as a browser would; openid-client builds the request,
 // checks the response (state, `iss` per RFC 9207), redeems the code with the PKCE verifier
-// and validates the ID token (signature, iss, aud, exp, nonce). Then RP-initiated logout
+// and validates the ID token (signature, iss, aud, exp, nonce), calls userinfo and refreshes.
+// Then RP-initiated logout
 // through the discovered end_session_endpoint.
 //
 //     node code-flow.mjs --issuer URL --client-id ID --username NAME --redirect-uri URI \
@@ -117,6 +118,8 @@ async function run() {
     idTokenExpected: true,
   });
   const claims = tokens.claims();
+  // openid-client checks that userinfo's sub is the ID token's.
+  const userinfo = await client.fetchUserInfo(config, tokens.access_token, claims.sub);
   const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token);
   const logoutUrl = client.buildEndSessionUrl(config, {
     id_token_hint: tokens.id_token,
@@ -127,6 +130,7 @@ async function run() {
   const again = await browser.go(authorizationUrl);
   return {
     id_token_claims: claims,
+    userinfo,
     token_type: tokens.token_type,
     has_refresh_token: typeof tokens.refresh_token === 'string',
     refreshed_has_id_token: typeof refreshed.id_token === 'string',

@@ -3,7 +3,8 @@ Authlib's OAuth 2.0 client, configured only from the issuer's OpenID Connect dis
 document. The browser part (following redirects, submitting the sign-in form with its hidden
 fields) is done with a requests session, as a browser would; Authlib builds the request,
 redeems the code with the PKCE verifier, and its JOSE side validates the ID token (signature,
-iss, aud, exp, nonce, at_hash) against the discovered jwks_uri. Then RP-initiated logout.
+iss, aud, exp, nonce, at_hash) against the discovered jwks_uri; then it calls userinfo,
+refreshes, and signs out with RP-initiated logout.
 
     python3 code_flow.py --issuer URL --client-id ID --username NAME --redirect-uri URI \
         --post-logout-redirect-uri URI < secrets.json
@@ -105,6 +106,10 @@ def run(args, secrets):
         claims_params={"nonce": nonce, "client_id": args.client_id, "access_token": token["access_token"]},
     )
     claims.validate(leeway=60)
+    userinfo = session.get(metadata["userinfo_endpoint"], timeout=TIMEOUT_S).json()
+    if userinfo.get("sub") != claims["sub"]:
+        raise ValueError(f"userinfo names {userinfo.get('sub')!r}, not the ID token's sub")
+    refreshed = session.refresh_token(metadata["token_endpoint"])
     logout = browser.get(
         metadata["end_session_endpoint"],
         params={
@@ -118,6 +123,8 @@ def run(args, secrets):
     again = browser.get(url, allow_redirects=False, timeout=TIMEOUT_S)
     return {
         "id_token_claims": dict(claims),
+        "userinfo": userinfo,
+        "refreshed": "access_token" in refreshed,
         "token_type": token.get("token_type"),
         "has_refresh_token": "refresh_token" in token,
         "logout_status": logout.status_code,

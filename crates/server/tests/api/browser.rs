@@ -676,3 +676,201 @@ async fn logout_notifies_the_back_channel_once() {
         "delivered once"
     );
 }
+
+#[tokio::test]
+async fn forms_posted_from_another_site_are_refused() {
+    let app = TestApp::new().await;
+    app.user("alice", &[]).await;
+    let client = web_client(&app, true, None).await;
+    let mut browser = Browser::new(&app);
+    let page = browser.get(&authorize_path(&client, "")).await;
+    let mut fields = hidden_fields(&body(&page));
+    fields.push(("username".into(), "alice".into()));
+    fields.push(("password".into(), PASSWORD.into()));
+    let refs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let mut request = form("/ui/login", &refs, None);
+    request
+        .headers_mut()
+        .insert(header::ORIGIN, "https://evil.test".parse().expect("origin"));
+    let refused = browser.send(request).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(!browser.cookies.contains_key("tessera_session"));
+    for path in ["/ui/consent", "/oauth/logout"] {
+        let mut request = form(path, &[("csrf_token", "x")], None);
+        request
+            .headers_mut()
+            .insert(header::ORIGIN, "null".parse().expect("origin"));
+        assert_eq!(
+            browser.send(request).await.status,
+            StatusCode::FORBIDDEN,
+            "{path}"
+        );
+    }
+    let mut request = form("/ui/login", &refs, None);
+    request
+        .headers_mut()
+        .insert(header::ORIGIN, ISSUER.parse().expect("origin"));
+    let accepted = browser.send(request).await;
+    assert_eq!(
+        accepted.status,
+        StatusCode::SEE_OTHER,
+        "our own origin is fine"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_sign_in_ties_the_error_to_the_fields() {
+    let app = TestApp::new().await;
+    let mut browser = Browser::new(&app);
+    let page = browser.get("/ui/login").await;
+    let failed = browser.sign_in(&page, "nobody", "wrong").await;
+    let html = body(&failed);
+    assert!(html.contains(r#"id="form-error" role="alert""#), "{html}");
+    assert_eq!(
+        html.matches(r#"aria-describedby="form-error""#).count(),
+        2,
+        "{html}"
+    );
+    assert!(failed.body.len() < 20 * 1024, "the page stays small");
+}
+
+/// The fields of the account page's form posting to `action`, with `extra`.
+fn account_form(html: &str, action: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    let start = html
+        .find(&format!(r#"action="{action}""#))
+        .expect("the form");
+    let form = &html[start..html[start..].find("</form>").expect("end") + start];
+    let mut fields = hidden_fields(form);
+    fields.extend(
+        extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
+    fields
+}
+
+#[tokio::test]
+async fn account_page_changes_the_password_and_signs_other_browsers_out() {
+    let app = TestApp::new().await;
+    app.user("alice", &[]).await;
+    let client = web_client(&app, true, None).await;
+    let (mut here, _) = signed_in(&app, &client).await;
+    let (mut there, _) = signed_in(&app, &client).await;
+    let account = body(&here.get("/ui/account").await);
+    assert_eq!(
+        account.matches("<tr><td>").count(),
+        2,
+        "two browsers: {account}"
+    );
+    let fields = account_form(
+        &account,
+        "/ui/account/password",
+        &[
+            ("current_password", "wrong"),
+            ("new_password", "a new passphrase"),
+        ],
+    );
+    let refs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let wrong = here.post("/ui/account/password", &refs).await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
+    assert!(body(&wrong).contains("The current password is not correct."));
+    let fields = account_form(
+        &account,
+        "/ui/account/password",
+        &[
+            ("current_password", PASSWORD),
+            ("new_password", "a new passphrase"),
+        ],
+    );
+    let refs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let changed = here.post("/ui/account/password", &refs).await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", body(&changed));
+    assert!(body(&changed).contains("Your password was changed."));
+    assert_eq!(
+        body(&changed).matches("<tr><td>").count(),
+        1,
+        "the other browser is gone"
+    );
+    let elsewhere = there.get("/ui/account").await;
+    assert_eq!(
+        elsewhere.header("location"),
+        "/ui/login",
+        "signed out there"
+    );
+    let old = app
+        .password_grant(&app.app_client().await, "alice", PASSWORD)
+        .await;
+    assert_eq!(
+        old.status,
+        StatusCode::BAD_REQUEST,
+        "the old password is gone"
+    );
+}
+
+#[tokio::test]
+async fn account_page_signs_out_one_other_browser_of_the_same_user_only() {
+    let app = TestApp::new().await;
+    app.user("alice", &[]).await;
+    app.user("bob", &[]).await;
+    let client = web_client(&app, true, None).await;
+    let (mut here, _) = signed_in(&app, &client).await;
+    let (mut there, _) = signed_in(&app, &client).await;
+    let mut bobs = Browser::new(&app);
+    let page = bobs.get("/ui/login").await;
+    bobs.sign_in(&page, "bob", PASSWORD).await;
+    let account = body(&here.get("/ui/account").await);
+    let fields = account_form(&account, "/ui/account/sessions", &[]);
+    let refs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let ended = here.post("/ui/account/sessions", &refs).await;
+    assert_eq!(ended.status, StatusCode::OK);
+    assert_eq!(
+        there.get("/ui/account").await.header("location"),
+        "/ui/login"
+    );
+    assert_eq!(here.get("/ui/account").await.status, StatusCode::OK);
+    // Naming bob's session from alice's page changes nothing.
+    let sessions = app
+        .authority
+        .browser_sessions_of(&tessera_core::model::UserId::from(
+            app.authority
+                .list_users()
+                .await
+                .expect("users")
+                .iter()
+                .find(|u| u.username == "bob")
+                .expect("bob")
+                .id
+                .as_str(),
+        ))
+        .await
+        .expect("sessions");
+    let bob_id = sessions[0].id.as_str().to_owned();
+    let account = body(&here.get("/ui/account").await);
+    let csrf = account_form(&account, "/ui/account/password", &[])[0]
+        .1
+        .clone();
+    let forged = here
+        .post(
+            "/ui/account/sessions",
+            &[("csrf_token", &csrf), ("session", &bob_id)],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::OK);
+    assert_eq!(
+        bobs.get("/ui/account").await.status,
+        StatusCode::OK,
+        "bob stays signed in"
+    );
+}

@@ -1,7 +1,7 @@
 //! Standard relying parties, configured only from our OpenID Connect discovery document, run
 //! the authorization code flow with PKCE against `tessera serve`: they sign in through the
-//! sign-in page's form, redeem the code, validate the ID token with their own JOSE code, and
-//! sign out through the discovered end_session_endpoint.
+//! sign-in page's form, redeem the code, validate the ID token with their own JOSE code, call
+//! userinfo, refresh, and sign out through the discovered end_session_endpoint.
 
 use serde_json::{Value, json};
 
@@ -59,6 +59,11 @@ fn check(runtime: Runtime, script: &str) {
     assert!(claims["auth_time"].is_i64(), "{report}");
     assert!(claims["sid"].is_string(), "{report}");
     assert!(claims["sub"].is_string(), "{report}");
+    assert_eq!(report["userinfo"]["sub"], claims["sub"], "{report}");
+    assert_eq!(
+        report["userinfo"]["preferred_username"], "alice",
+        "{report}"
+    );
     let token_type = report["token_type"].as_str().unwrap_or_default();
     assert!(token_type.eq_ignore_ascii_case("bearer"), "{report}");
     assert_eq!(report["has_refresh_token"], true, "{report}");

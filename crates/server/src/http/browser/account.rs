@@ -1,25 +1,42 @@
-//! `GET /ui/account`: who is signed in in this browser, their signed-in browsers, and the
-//! sign-out button.
+//! `/ui/account`: who is signed in in this browser, their signed-in browsers (each can be
+//! signed out), the password change form, and the sign-out button.
+
+use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use tessera_core::Store;
-use tessera_core::model::Timestamp;
+use tessera_core::error::AccountError;
+use tessera_core::events::EndReason;
+use tessera_core::model::{LoginSession, Timestamp};
 use time::OffsetDateTime;
 use time::macros::format_description;
 
-use super::super::AppState;
+use super::super::blocking::on_blocking_pool;
+use super::super::params::Params;
+use super::super::{ApiError, AppState};
 use super::authorize::current_session;
-use super::page::{Browser, Page, see_other};
+use super::page::{Browser, Page, cross_site, same_origin, see_other};
 use super::unavailable;
+
+/// The purpose of the account forms' anti-CSRF token.
+pub(crate) const PURPOSE: &str = "account";
 
 #[derive(Serialize)]
 struct SessionRow {
+    id: String,
     started: String,
     last_seen: String,
     current: bool,
+}
+
+/// What to say above the forms.
+enum Outcome {
+    None,
+    Notice(&'static str),
+    Error(&'static str, StatusCode),
 }
 
 /// `GET /ui/account`; the sign-in page first when the browser is not signed in.
@@ -27,42 +44,158 @@ pub async fn show<S: Store>(State(state): State<AppState<S>>, headers: HeaderMap
     let Some(browser) = Browser::read(&state, &headers) else {
         return unavailable();
     };
-    let session = match current_session(&state, &browser).await {
-        Ok(Some(session)) => session,
-        Ok(None) => return see_other("/ui/login", Vec::new()),
+    match current_session(&state, &browser).await {
+        Ok(Some(session)) => render(&state, &browser, &session, Outcome::None).await,
+        Ok(None) => see_other("/ui/login", Vec::new()),
+        Err(response) => response,
+    }
+}
+
+/// `POST /ui/account/password`: change the password (the current one is checked under the
+/// lock-out); every other browser and refresh family of the user ends.
+pub async fn change_password<S: Store>(
+    State(state): State<AppState<S>>,
+    headers: HeaderMap,
+    form: Result<Params, ApiError>,
+) -> Response {
+    let (browser, session, form) = match checked(&state, &headers, form).await {
+        Ok(checked) => checked,
+        Err(response) => return response,
+    };
+    let current = form.get("current_password").unwrap_or("").to_owned();
+    let new = form.get("new_password").unwrap_or("").to_owned();
+    let authority = Arc::clone(state.authority());
+    let for_change = session.clone();
+    let result = on_blocking_pool(move || async move {
+        let changed = authority
+            .change_password_in_browser(&for_change, &current, &new)
+            .await;
+        Ok::<_, ApiError>(changed)
+    })
+    .await;
+    let outcome = match result {
+        Ok(Ok(())) => {
+            state.logout_notices().notify_one();
+            Outcome::Notice("password_changed")
+        }
+        Ok(Err(AccountError::WrongPassword)) => {
+            Outcome::Error("wrong_password", StatusCode::BAD_REQUEST)
+        }
+        Ok(Err(AccountError::Locked(_))) => Outcome::Error("locked", StatusCode::TOO_MANY_REQUESTS),
+        Ok(Err(AccountError::BadPassword(_))) => {
+            Outcome::Error("bad_new_password", StatusCode::BAD_REQUEST)
+        }
+        Ok(Err(_)) | Err(_) => return unavailable(),
+    };
+    render(&state, &browser, &session, outcome).await
+}
+
+/// `POST /ui/account/sessions`: sign out another of the user's browsers.
+pub async fn end_session<S: Store>(
+    State(state): State<AppState<S>>,
+    headers: HeaderMap,
+    form: Result<Params, ApiError>,
+) -> Response {
+    let (browser, session, form) = match checked(&state, &headers, form).await {
+        Ok(checked) => checked,
         Err(response) => return response,
     };
     let authority = state.authority();
+    let Ok(mine) = authority.browser_sessions_of(&session.user_id).await else {
+        return unavailable();
+    };
+    let wanted = form.get("session").unwrap_or("");
+    // Only the user's own sessions can be named; an unknown id changes nothing.
+    if let Some(other) = mine.iter().find(|s| s.id.as_str() == wanted) {
+        if authority
+            .end_browser_session(other, EndReason::Logout)
+            .await
+            .is_err()
+        {
+            return unavailable();
+        }
+        state.logout_notices().notify_one();
+    }
+    render(&state, &browser, &session, Outcome::Notice("session_ended")).await
+}
+
+/// The browser, its session and the form of an account POST whose origin, session and
+/// anti-CSRF token check out.
+async fn checked<S: Store>(
+    state: &AppState<S>,
+    headers: &HeaderMap,
+    form: Result<Params, ApiError>,
+) -> Result<(Browser, LoginSession, Params), Response> {
+    let Some(browser) = Browser::read(state, headers) else {
+        return Err(unavailable());
+    };
+    if !same_origin(state, headers) {
+        return Err(cross_site(state, &browser));
+    }
+    let session = match current_session(state, &browser).await? {
+        Some(session) => session,
+        None => return Err(see_other("/ui/login", Vec::new())),
+    };
+    let form = form.ok().filter(|form| {
+        let token = form.get("csrf_token").unwrap_or("");
+        state
+            .authority()
+            .check_browser_token(PURPOSE, &browser.binding, token)
+    });
+    let Some(form) = form else {
+        let locale = browser.locale(None);
+        let page = Page::error(
+            state,
+            &browser,
+            locale,
+            StatusCode::BAD_REQUEST,
+            "form_expired",
+            None,
+        );
+        return Err(page.into_response());
+    };
+    Ok((browser, session, form))
+}
+
+async fn render<S: Store>(
+    state: &AppState<S>,
+    browser: &Browser,
+    session: &LoginSession,
+    outcome: Outcome,
+) -> Response {
+    let authority = state.authority();
     let (Ok(Some(user)), Ok(sessions)) = (
-        authority.browser_user(&session).await,
+        authority.browser_user(session).await,
         authority.browser_sessions_of(&session.user_id).await,
     ) else {
         return unavailable();
     };
     let locale = browser.locale(None);
+    let ui = state.ui();
     let rows: Vec<SessionRow> = sessions
         .iter()
         .map(|s| SessionRow {
+            id: s.id.as_str().to_owned(),
             started: utc(s.created_at),
             last_seen: utc(s.last_seen_at),
             current: s.id == session.id,
         })
         .collect();
+    let (status, notice, error) = match outcome {
+        Outcome::None => (StatusCode::OK, None, None),
+        Outcome::Notice(key) => (StatusCode::OK, Some(ui.text(locale, key)), None),
+        Outcome::Error(key, status) => (status, None, Some(ui.text(locale, key))),
+    };
     let values = serde_json::json!({
-        "title": state.ui().text(locale, "account_title"),
+        "title": ui.text(locale, "account_title"),
         "username": user.username,
         "sessions": rows,
+        "notice": notice,
+        "error": error,
         "csrf": authority.browser_token(super::logout::PURPOSE, &browser.binding),
+        "csrf_account": authority.browser_token(PURPOSE, &browser.binding),
     });
-    Page::render(
-        &state,
-        &browser,
-        locale,
-        StatusCode::OK,
-        "account.html",
-        &values,
-    )
-    .into_response()
+    Page::render(state, browser, locale, status, "account.html", &values).into_response()
 }
 
 /// `2026-12-07 04:05 UTC`.

@@ -8,7 +8,7 @@ use tessera_core::Store;
 use super::super::params::Params;
 use super::super::{ApiError, AppState};
 use super::authorize::{Pending, current_session, proceed, respond};
-use super::page::{Browser, Page};
+use super::page::{Browser, Page, cross_site, same_origin};
 use super::unavailable;
 
 /// The purpose of the consent form's anti-CSRF token.
@@ -35,6 +35,9 @@ pub async fn submit<S: Store>(
         )
         .into_response()
     };
+    if !same_origin(&state, &headers) {
+        return cross_site(&state, &browser);
+    }
     let Ok(form) = form else {
         return expired(&state, &browser);
     };

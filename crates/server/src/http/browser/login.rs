@@ -17,7 +17,7 @@ use super::super::blocking::on_blocking_pool;
 use super::super::params::Params;
 use super::super::{ApiError, AppState, ClientIp};
 use super::authorize::{Pending, current_session, proceed, respond};
-use super::page::{Browser, Page, see_other};
+use super::page::{Browser, Page, cross_site, same_origin, see_other};
 use super::unavailable;
 
 /// The purpose of the sign-in form's anti-CSRF token.
@@ -94,6 +94,9 @@ pub async fn submit<S: Store>(
     let Some(browser) = Browser::read(&state, &headers) else {
         return unavailable();
     };
+    if !same_origin(&state, &headers) {
+        return cross_site(&state, &browser);
+    }
     let Ok(form) = form else {
         return expired(&state, &browser, &Pending::default());
     };

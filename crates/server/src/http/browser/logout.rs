@@ -15,7 +15,7 @@ use tessera_core::model::LoginSession;
 use super::super::params::Params;
 use super::super::{ApiError, AppState};
 use super::authorize::current_session;
-use super::page::{Browser, Page, see_other};
+use super::page::{Browser, Page, cross_site, same_origin, see_other};
 use super::unavailable;
 
 /// The purpose of the sign-out form's anti-CSRF token.
@@ -114,6 +114,9 @@ async fn confirmed<S: Store>(state: &AppState<S>, headers: &HeaderMap, form: &Pa
     let Some(browser) = Browser::read(state, headers) else {
         return unavailable();
     };
+    if !same_origin(state, headers) {
+        return cross_site(state, &browser);
+    }
     let params: LogoutParams = form
         .get("request")
         .and_then(|sealed| {

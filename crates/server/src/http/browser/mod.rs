@@ -37,6 +37,14 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
             get(logout::get::<S>).post(logout::post::<S>),
         )
         .route("/ui/account", get(account::show::<S>))
+        .route(
+            "/ui/account/password",
+            axum::routing::post(account::change_password::<S>),
+        )
+        .route(
+            "/ui/account/sessions",
+            axum::routing::post(account::end_session::<S>),
+        )
         .route("/ui/static/tessera.css", get(style_sheet::<S>))
 }
 

@@ -130,6 +130,33 @@ fn is_token(value: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
+/// False when the request's `Origin` names another origin than the issuer's: a form posted
+/// from another site (browsers send `Origin` with every POST). Checked besides the
+/// anti-CSRF token, which SameSite alone would not replace.
+pub(crate) fn same_origin<S: Store>(state: &AppState<S>, headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return true;
+    };
+    let ours = url::Url::parse(&state.authority().config().issuer)
+        .map(|url| url.origin().ascii_serialization())
+        .unwrap_or_default();
+    origin.to_str().is_ok_and(|theirs| theirs == ours)
+}
+
+/// The 403 page for a form posted from another site.
+pub(crate) fn cross_site<S: Store>(state: &AppState<S>, browser: &Browser) -> Response {
+    let locale = browser.locale(None);
+    Page::error(
+        state,
+        browser,
+        locale,
+        StatusCode::FORBIDDEN,
+        "error_cross_site",
+        None,
+    )
+    .into_response()
+}
+
 /// A rendered page and what its response must carry.
 #[derive(Debug)]
 pub(crate) struct Page {
