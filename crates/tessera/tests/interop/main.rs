@@ -47,6 +47,7 @@ macro_rules! per_alg {
 
 mod browser_flow;
 mod browser_pages;
+mod demo_web;
 mod foreign_tokens;
 mod guard;
 mod jwe;

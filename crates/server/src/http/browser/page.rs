@@ -130,17 +130,29 @@ fn is_token(value: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// False when the request's `Origin` names another origin than the issuer's: a form posted
-/// from another site (browsers send `Origin` with every POST). Checked besides the
-/// anti-CSRF token, which SameSite alone would not replace.
+/// False when a form was posted from another site, checked besides the anti-CSRF token.
+/// Browsers send `Origin` with every POST; under our `Referrer-Policy: no-referrer` it is
+/// `null` even for our own forms, and then `Sec-Fetch-Site` (sent by current browsers
+/// whatever the referrer policy) must say `same-origin`. A request with neither header (not
+/// a browser) is left to the token.
 pub(crate) fn same_origin<S: Store>(state: &AppState<S>, headers: &HeaderMap) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN) else {
-        return true;
-    };
-    let ours = url::Url::parse(&state.authority().config().issuer)
-        .map(|url| url.origin().ascii_serialization())
-        .unwrap_or_default();
-    origin.to_str().is_ok_and(|theirs| theirs == ours)
+    let origin = headers
+        .get(header::ORIGIN)
+        .map(|v| v.to_str().unwrap_or("?"));
+    let fetch_site = headers
+        .get("sec-fetch-site")
+        .map(|v| v.to_str().unwrap_or("?"));
+    match (origin, fetch_site) {
+        (Some(origin), _) if origin != "null" => {
+            let ours = url::Url::parse(&state.authority().config().issuer)
+                .map(|url| url.origin().ascii_serialization())
+                .unwrap_or_default();
+            origin == ours
+        }
+        (_, Some(site)) => site == "same-origin",
+        (Some(_null), None) => false,
+        (None, None) => true,
+    }
 }
 
 /// The 403 page for a form posted from another site.
