@@ -15,7 +15,8 @@ use crate::store::Store;
 
 impl<S: Store> Authority<S> {
     /// The authorization code grant: the code must be this client's, unused and unexpired,
-    /// sent with the redirect URI it was issued to and the PKCE verifier of its challenge.
+    /// sent with the redirect URI it was issued to and the PKCE verifier of its challenge,
+    /// and the browser session it was issued in must still be live.
     /// Answers an access token, an ID token when `openid` was granted (with the request's
     /// `nonce`, `auth_time`, the browser session as `sid`, `amr`, `acr`, `at_hash`), and a
     /// refresh token when the client may use them. A code presented again revokes the tokens
@@ -49,6 +50,16 @@ impl<S: Store> Authority<S> {
         }
         if !pkce_matches(verifier, &record.code_challenge) {
             return Err(GrantError::PkceFailed);
+        }
+        // A sign-in that ended (logout, password change, administrator) after the code was
+        // issued must not hand out a refresh family that outlives it.
+        let signed_in = self
+            .store
+            .login_session_by_id(&record.login_session_id)
+            .await?
+            .is_some_and(|s| s.is_live(now));
+        if !signed_in {
+            return Err(GrantError::BadCode);
         }
         let user = self
             .store

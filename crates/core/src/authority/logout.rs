@@ -163,10 +163,20 @@ impl<S: Store> Authority<S> {
         Ok(outcome)
     }
 
-    /// The claims of an ID token we signed, expired or not.
+    /// The claims of an ID token we signed, expired or not (and of no other token we sign).
     fn id_token_hint(&self, token: &str) -> Option<Hint> {
         let ring = self.key_ring();
         let verified = tessera_jose::jws::compact::verify(token, ring.key_set(), 16 * 1024).ok()?;
+        // Only an ID token (`typ: JWT`) may stand for the user: an access token reaches
+        // resource servers, and a logout token the clients' receivers.
+        let id_token = verified
+            .header
+            .typ
+            .as_deref()
+            .is_some_and(|typ| typ.eq_ignore_ascii_case("JWT"));
+        if !id_token {
+            return None;
+        }
         let claims: Hint = serde_json::from_slice(&verified.payload).ok()?;
         (claims.iss == self.config.issuer).then_some(claims)
     }

@@ -1,10 +1,11 @@
 //! The authority against an in-memory store: every grant, every error path, revocation,
-//! introspection, accounts and key rotation.
+//! introspection, accounts, key rotation and browser sign-in.
 
 #[path = "../support/mod.rs"]
 mod support;
 
 mod account;
+mod browser;
 mod clients;
 mod grants;
 mod keys;
