@@ -228,6 +228,12 @@ pub struct TokenSettings {
     /// `refresh_grace`: a just-rotated refresh token may be retried this long (default 0s,
     /// at most 60s).
     pub refresh_grace: Duration,
+    /// `browser_idle_ttl`: a browser sign-in (single sign-on session) unused this long ends
+    /// (default 12h, at least 1m).
+    pub browser_idle_ttl: Duration,
+    /// `browser_absolute_ttl`: a browser sign-in ends this long after it began, however much
+    /// it is used (default 14d, at most 365d).
+    pub browser_absolute_ttl: Duration,
     /// `default_audience`: `aud` for clients that name none (default: the issuer).
     pub default_audience: Option<String>,
     /// `signing_alg`: RS256 (default), PS256, ES256, ES384 or EdDSA.
@@ -355,6 +361,8 @@ impl Settings {
         let mut config = Config::new(self.server.issuer.clone());
         config.access_token_lifetime = self.tokens.access_ttl;
         config.refresh_idle_lifetime = self.tokens.refresh_idle_ttl;
+        config.browser_idle_lifetime = self.tokens.browser_idle_ttl;
+        config.browser_absolute_lifetime = self.tokens.browser_absolute_ttl;
         config.refresh_absolute_lifetime = self.tokens.refresh_absolute_ttl;
         config.refresh_grace = self.tokens.refresh_grace;
         config.default_audience = self.tokens.default_audience.clone();

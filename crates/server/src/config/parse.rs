@@ -319,6 +319,22 @@ fn tokens(r: &mut Reader) -> Result<TokenSettings, ConfigError> {
         60,
         "from 0s to 60s",
     )?;
+    let browser_idle_ttl = r.duration("tokens.browser_idle_ttl", Duration::from_secs(12 * 3600))?;
+    let browser_absolute_ttl =
+        r.duration("tokens.browser_absolute_ttl", Duration::from_secs(14 * DAY))?;
+    in_range(
+        "tokens.browser_absolute_ttl",
+        browser_absolute_ttl,
+        60,
+        365 * DAY,
+        "from 1m to 365d",
+    )?;
+    if browser_idle_ttl < Duration::from_secs(60) || browser_idle_ttl > browser_absolute_ttl {
+        return Err(ConfigError::key(
+            "tokens.browser_idle_ttl",
+            "must be at least 1m and at most tokens.browser_absolute_ttl",
+        ));
+    }
     let default_audience = r.string("tokens.default_audience")?;
     if default_audience
         .as_deref()
@@ -343,6 +359,8 @@ fn tokens(r: &mut Reader) -> Result<TokenSettings, ConfigError> {
     };
     Ok(TokenSettings {
         access_ttl,
+        browser_idle_ttl,
+        browser_absolute_ttl,
         refresh_idle_ttl,
         refresh_absolute_ttl,
         refresh_grace,
@@ -402,11 +420,20 @@ fn ui(r: &mut Reader) -> Result<crate::ui::Branding, ConfigError> {
             .string("ui.templates_dir")?
             .filter(|s| !s.is_empty())
             .map(PathBuf::from),
+        logo_file: r
+            .string("ui.logo_file")?
+            .filter(|s| !s.is_empty())
+            .map(PathBuf::from),
+        extra_css_file: r
+            .string("ui.extra_css_file")?
+            .filter(|s| !s.is_empty())
+            .map(PathBuf::from),
     };
     crate::ui::Ui::new(branding.clone()).map_err(|err| {
         let key = match err {
             crate::ui::UiError::Accent(_) => "ui.accent_color",
             crate::ui::UiError::Name => "ui.brand_name",
+            crate::ui::UiError::Asset { key, .. } => key,
             _ => "ui.templates_dir",
         };
         ConfigError::key(key, err.to_string())

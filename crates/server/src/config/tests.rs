@@ -419,3 +419,25 @@ fn ui_branding_is_read_and_checked() {
         "ui.templates_dir"
     );
 }
+
+#[test]
+fn browser_sign_in_lifetimes_are_read_and_checked() {
+    let defaults = Settings::load_from(&Flags::default(), &[]).expect("defaults");
+    assert_eq!(
+        defaults.tokens.browser_idle_ttl,
+        Duration::from_secs(12 * 3600)
+    );
+    assert_eq!(
+        defaults.tokens.browser_absolute_ttl,
+        Duration::from_secs(14 * 86_400)
+    );
+    let file = config_file("[tokens]\nbrowser_idle_ttl = \"30m\"\nbrowser_absolute_ttl = \"1d\"\n");
+    let s = Settings::load_from(&flags_with(&file), &[]).expect("parsed");
+    assert_eq!(s.tokens.browser_idle_ttl, Duration::from_secs(1800));
+    assert_eq!(s.tokens.browser_absolute_ttl, Duration::from_secs(86_400));
+    let bad = config_file("[tokens]\nbrowser_idle_ttl = \"2d\"\nbrowser_absolute_ttl = \"1d\"\n");
+    assert_eq!(
+        error_key(Settings::load_from(&flags_with(&bad), &[])),
+        "tokens.browser_idle_ttl"
+    );
+}

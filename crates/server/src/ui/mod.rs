@@ -44,6 +44,13 @@ pub struct Branding {
     /// A directory whose `*.html` files replace the embedded templates of the same name.
     #[serde(skip)]
     pub templates_dir: Option<PathBuf>,
+    /// A logo (PNG, SVG, JPEG or WebP, at most 256 KiB) shown above every page, served
+    /// from `/ui/static/logo` (the pages load nothing from elsewhere).
+    #[serde(skip)]
+    pub logo_file: Option<PathBuf>,
+    /// A style sheet appended to the embedded one (at most 64 KiB).
+    #[serde(skip)]
+    pub extra_css_file: Option<PathBuf>,
 }
 
 impl Default for Branding {
@@ -52,6 +59,8 @@ impl Default for Branding {
             name: "Tessera".into(),
             accent: "#1f5fbf".into(),
             templates_dir: None,
+            logo_file: None,
+            extra_css_file: None,
         }
     }
 }
@@ -73,6 +82,14 @@ pub enum UiError {
         /// What is wrong with it.
         source: minijinja::Error,
     },
+    /// The logo or extra style sheet cannot be read, is too large, or is not an image.
+    #[error("{key}: {why}")]
+    Asset {
+        /// The setting.
+        key: &'static str,
+        /// What is wrong.
+        why: String,
+    },
     /// A catalogue does not parse (a build defect).
     #[error("message catalogue {0}: {1}")]
     Catalogue(&'static str, serde_json::Error),
@@ -84,6 +101,7 @@ pub struct Ui {
     catalogues: Vec<(&'static str, Arc<BTreeMap<String, String>>)>,
     brand: Branding,
     css: String,
+    logo: Option<(&'static str, Vec<u8>)>,
 }
 
 impl std::fmt::Debug for Ui {
@@ -117,18 +135,43 @@ impl Ui {
             let parsed = serde_json::from_str(json).map_err(|e| UiError::Catalogue(locale, e))?;
             catalogues.push((locale, Arc::new(parsed)));
         }
-        let css = CSS.replace("ACCENT", &brand.accent);
+        let mut css = CSS.replace("ACCENT", &brand.accent);
+        if let Some(path) = &brand.extra_css_file {
+            let extra = read_asset(path, 64 * 1024, "ui.extra_css_file")?;
+            let extra = String::from_utf8(extra).map_err(|_| UiError::Asset {
+                key: "ui.extra_css_file",
+                why: "not UTF-8 text".into(),
+            })?;
+            css.push('\n');
+            css.push_str(&extra);
+        }
+        let logo = match &brand.logo_file {
+            Some(path) => Some((
+                image_type(path)?,
+                read_asset(path, 256 * 1024, "ui.logo_file")?,
+            )),
+            None => None,
+        };
+        env.add_global("has_logo", logo.is_some());
         Ok(Self {
             env,
             catalogues,
             brand,
             css,
+            logo,
         })
     }
 
     /// The style sheet served at `/ui/static/tessera.css`.
     pub fn css(&self) -> &str {
         &self.css
+    }
+
+    /// The logo's media type and bytes, if one is configured.
+    pub fn logo(&self) -> Option<(&'static str, &[u8])> {
+        self.logo
+            .as_ref()
+            .map(|(kind, bytes)| (*kind, bytes.as_slice()))
     }
 
     /// The branding.
@@ -193,6 +236,39 @@ pub fn pick_locale(ui_locales: Option<&str>, accept_language: Option<&str>) -> &
         }
     }
     LOCALES[0]
+}
+
+/// Reads a branding file of at most `limit` bytes.
+fn read_asset(path: &std::path::Path, limit: u64, key: &'static str) -> Result<Vec<u8>, UiError> {
+    let fail = |why: String| UiError::Asset { key, why };
+    let size = std::fs::metadata(path)
+        .map_err(|err| fail(format!("cannot read {}: {err}", path.display())))?
+        .len();
+    if size > limit {
+        return Err(fail(format!(
+            "{} is larger than {limit} bytes",
+            path.display()
+        )));
+    }
+    std::fs::read(path).map_err(|err| fail(format!("cannot read {}: {err}", path.display())))
+}
+
+/// The media type of a logo, from its extension.
+fn image_type(path: &std::path::Path) -> Result<&'static str, UiError> {
+    let extension = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    match extension.as_deref() {
+        Some("png") => Ok("image/png"),
+        Some("svg") => Ok("image/svg+xml"),
+        Some("jpg" | "jpeg") => Ok("image/jpeg"),
+        Some("webp") => Ok("image/webp"),
+        _ => Err(UiError::Asset {
+            key: "ui.logo_file",
+            why: "use a .png, .svg, .jpg or .webp file".into(),
+        }),
+    }
 }
 
 fn check_branding(brand: &Branding) -> Result<(), UiError> {
@@ -264,6 +340,40 @@ mod tests {
             .expect("test setup");
         assert!(page.contains("<h1>&lt;b&gt;x&lt;"), "{page}");
         assert!(!page.contains("<script>"), "{page}");
+    }
+
+    #[test]
+    fn a_logo_and_extra_css_are_served_from_here() {
+        let dir = tempfile::tempdir().expect("test setup");
+        let logo = dir.path().join("logo.svg");
+        std::fs::write(&logo, "<svg xmlns='http://www.w3.org/2000/svg'/>").expect("test setup");
+        let css = dir.path().join("extra.css");
+        std::fs::write(&css, "h1 { letter-spacing: 1px; }").expect("test setup");
+        let ui = Ui::new(Branding {
+            logo_file: Some(logo),
+            extra_css_file: Some(css),
+            ..Branding::default()
+        })
+        .expect("test setup");
+        assert_eq!(ui.logo().map(|(kind, _)| kind), Some("image/svg+xml"));
+        assert!(ui.css().ends_with("h1 { letter-spacing: 1px; }"));
+        let page = ui
+            .render("error.html", "en", &serde_json::json!({"message": "m"}))
+            .expect("test setup");
+        assert!(page.contains(r#"<img src="/ui/static/logo""#), "{page}");
+        let exe = dir.path().join("logo.exe");
+        std::fs::write(&exe, "MZ").expect("test setup");
+        let refused = Ui::new(Branding {
+            logo_file: Some(exe),
+            ..Branding::default()
+        });
+        assert!(matches!(
+            refused,
+            Err(UiError::Asset {
+                key: "ui.logo_file",
+                ..
+            })
+        ));
     }
 
     #[test]

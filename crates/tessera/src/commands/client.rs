@@ -63,8 +63,8 @@ pub(crate) struct AddArgs {
     #[arg(long)]
     public: bool,
     /// Where the authorization code flow may send the browser back, matched exactly (the
-    /// port of an http://127.0.0.1 or http://[::1] URI may differ, for native apps); needed
-    /// by --grant authorization_code (repeat).
+    /// port of a loopback http URI, on 127.0.0.1, ::1 or localhost, may differ, for native
+    /// apps); needed by --grant authorization_code (repeat).
     #[arg(long = "redirect-uri", value_name = "URI")]
     redirect_uris: Vec<String>,
     /// Where logout may send the browser afterwards, matched exactly (repeat).
@@ -78,7 +78,7 @@ pub(crate) struct AddArgs {
     #[arg(long)]
     first_party: bool,
     /// A browser origin allowed to call the token, revocation, userinfo and JWKS endpoints
-    /// (CORS), such as https://app.example.com (repeat).
+    /// (CORS), such as `https://app.example.com` (repeat).
     #[arg(long = "allowed-origin", value_name = "ORIGIN")]
     allowed_origins: Vec<String>,
 }

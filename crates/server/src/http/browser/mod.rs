@@ -46,6 +46,7 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
             axum::routing::post(account::end_session::<S>),
         )
         .route("/ui/static/tessera.css", get(style_sheet::<S>))
+        .route("/ui/static/logo", get(logo::<S>))
 }
 
 /// `GET /ui/static/tessera.css`.
@@ -59,6 +60,26 @@ async fn style_sheet<S: Store>(State(state): State<AppState<S>>) -> Response {
     headers.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=3600"),
+    );
+    response
+}
+
+/// `GET /ui/static/logo`: the configured logo, or 404.
+async fn logo<S: Store>(State(state): State<AppState<S>>) -> Response {
+    let Some((kind, bytes)) = state.ui().logo() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let mut response = bytes.to_vec().into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    // An SVG opened on its own must not run anything.
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"),
     );
     response
 }
