@@ -78,6 +78,17 @@ pub enum DeploymentError {
     Store(StoreError),
     /// The authority refused to start (bad settings, undecryptable keys).
     Authority(StartError),
+    /// There is no store where the settings point, and this command may not create one: only
+    /// `serve`, `init`, `migrate` and `import` create a store, so that an admin command run
+    /// in the wrong directory does not quietly make an empty one.
+    NoStore(PathBuf),
+    /// Another server already serves from this data directory (its process id, when known).
+    Busy {
+        /// The data directory.
+        data_dir: PathBuf,
+        /// The other server's process id.
+        pid: Option<u32>,
+    },
 }
 
 impl fmt::Display for DeploymentError {
@@ -94,6 +105,23 @@ impl fmt::Display for DeploymentError {
             }
             Self::Authority(err) => {
                 write!(f, "cannot start: {}", crate::http::error::chain(err))
+            }
+            Self::NoStore(path) => write!(
+                f,
+                "no Tessera store at {}; run the command where the server runs, or pass \
+                 --data-dir (tessera init creates a new one)",
+                path.display()
+            ),
+            Self::Busy { data_dir, pid } => {
+                write!(f, "another tessera serve ")?;
+                if let Some(pid) = pid {
+                    write!(f, "(process {pid}) ")?;
+                }
+                write!(
+                    f,
+                    "already serves from {}; stop it, or give this one its own --data-dir",
+                    data_dir.display()
+                )
             }
         }
     }
@@ -133,6 +161,21 @@ impl Deployment {
     /// # Errors
     /// [`DeploymentError`] saying which step failed and what to do.
     pub async fn open(settings: &Settings) -> Result<Self, DeploymentError> {
+        Self::start(settings, None).await
+    }
+
+    /// Opens a deployment that must exist already: as [`Deployment::open`], but a missing
+    /// SQLite database file is [`DeploymentError::NoStore`] (with its absolute path) instead
+    /// of a new, empty store. The admin commands open their deployment this way.
+    ///
+    /// # Errors
+    /// As [`Deployment::open`], and [`DeploymentError::NoStore`].
+    pub async fn open_existing(settings: &Settings) -> Result<Self, DeploymentError> {
+        if let DatabaseUrl::SqliteFile(path) = &settings.database.url
+            && !path.exists()
+        {
+            return Err(DeploymentError::NoStore(absolute(path)));
+        }
         Self::start(settings, None).await
     }
 
@@ -190,6 +233,55 @@ impl Deployment {
     /// must not be used afterwards.
     pub async fn close(&self) {
         self.store.close().await;
+    }
+}
+
+/// `path` made absolute against the working directory (for messages).
+pub fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_owned())
+}
+
+/// Holds the data directory for one server: an exclusive lock on `<data-dir>/serve.lock`,
+/// which holds the server's process id, released when the process ends (even by a crash).
+/// Two servers on one SQLite file would each cache what the other changes.
+#[derive(Debug)]
+pub struct DataDirLock {
+    _file: std::fs::File,
+}
+
+impl DataDirLock {
+    /// Takes the lock, creating the data directory (0700) when missing.
+    ///
+    /// # Errors
+    /// [`DeploymentError::Busy`] naming the other server's process id;
+    /// [`DeploymentError::Io`] when the lock file cannot be made.
+    pub fn take(data_dir: &Path) -> Result<Self, DeploymentError> {
+        use std::io::{Read as _, Seek as _, Write as _};
+        create_private_dir(data_dir)?;
+        let path = data_dir.join("serve.lock");
+        let io = |what: &str, source| DeploymentError::Io {
+            what: format!("{what} {}", path.display()),
+            source,
+        };
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| io("cannot open", e))?;
+        if file.try_lock().is_err() {
+            let mut text = String::new();
+            let _ = file.read_to_string(&mut text);
+            return Err(DeploymentError::Busy {
+                data_dir: absolute(data_dir),
+                pid: text.trim().parse().ok(),
+            });
+        }
+        file.set_len(0).map_err(|e| io("cannot write", e))?;
+        file.rewind().map_err(|e| io("cannot write", e))?;
+        writeln!(file, "{}", std::process::id()).map_err(|e| io("cannot write", e))?;
+        Ok(Self { _file: file })
     }
 }
 

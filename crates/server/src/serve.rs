@@ -12,8 +12,8 @@ use axum_server::Handle;
 use axum_server::tls_rustls::RustlsConfig;
 use tessera_core::{Authority, Store};
 
-use crate::config::{Settings, ThrottleSettings, TlsFiles};
-use crate::deployment::{Deployment, DeploymentError};
+use crate::config::{DatabaseUrl, Settings, ThrottleSettings, TlsFiles};
+use crate::deployment::{DataDirLock, Deployment, DeploymentError};
 use crate::http::{AppState, app, with_hsts};
 use crate::metrics::Metrics;
 use crate::telemetry::TracingEvents;
@@ -89,6 +89,12 @@ pub async fn run(
         };
         settings.server.issuer = format!("{scheme}://{address}");
     }
+    // One server per SQLite data dir: a second would cache what the first changes. (Several
+    // instances share a PostgreSQL database by design.)
+    let _data_dir_lock = match settings.database.url {
+        DatabaseUrl::Postgres(_) => None,
+        _ => Some(DataDirLock::take(&settings.data_dir).map_err(ServeError::Deployment)?),
+    };
     let metrics = Arc::new(Metrics::new());
     let events = Arc::new(TracingEvents::new(Arc::clone(&metrics)));
     let deployment = Deployment::open_with_events(&settings, events)

@@ -100,6 +100,12 @@ pub(crate) enum Command {
     },
     /// Run the auth server (HTTP API, JWKS, revocation feed).
     Serve(crate::commands::serve::ServeArgs),
+    /// Create the deployment's store without serving (serve does it on first start).
+    #[command(
+        long_about = crate::commands::init::INIT_LONG,
+        after_help = crate::commands::init::INIT_EXAMPLES
+    )]
+    Init(crate::commands::init::InitArgs),
     /// Manage accounts (offline, in the deployment's store).
     #[command(
         long_about = crate::commands::user::USER_LONG,

@@ -29,12 +29,32 @@ pub(crate) fn config_error(err: &ConfigError) -> CliError {
     CliError::usage(format!("configuration: {err}"))
 }
 
-/// Loads the settings, opens the deployment and runs `work` with it on a current-thread
-/// runtime.
+/// Runs `work` on the deployment's existing store (never creating one: a missing SQLite
+/// database is exit 2 naming the absolute path it looked at).
 ///
 /// # Errors
-/// Exit 2 for bad settings or a deployment that cannot be opened; `work`'s own errors.
+/// Exit 2 for bad settings or a store that cannot be opened; `work`'s own errors.
 pub(crate) fn with_deployment<T, F, Fut>(global: &GlobalArgs, work: F) -> Result<T, CliError>
+where
+    F: FnOnce(Arc<Deployment>) -> Fut,
+    Fut: Future<Output = Result<T, CliError>>,
+{
+    run_on(global, false, work)
+}
+
+/// As [`with_deployment`], but creates the store when missing (`init`, `import`).
+///
+/// # Errors
+/// As [`with_deployment`].
+pub(crate) fn creating_deployment<T, F, Fut>(global: &GlobalArgs, work: F) -> Result<T, CliError>
+where
+    F: FnOnce(Arc<Deployment>) -> Fut,
+    Fut: Future<Output = Result<T, CliError>>,
+{
+    run_on(global, true, work)
+}
+
+fn run_on<T, F, Fut>(global: &GlobalArgs, create: bool, work: F) -> Result<T, CliError>
 where
     F: FnOnce(Arc<Deployment>) -> Fut,
     Fut: Future<Output = Result<T, CliError>>,
@@ -45,11 +65,12 @@ where
         .build()
         .map_err(|err| CliError::usage(format!("cannot start the runtime: {err}")))?;
     runtime.block_on(async {
-        let deployment = Arc::new(
-            Deployment::open(&settings)
-                .await
-                .map_err(|err| deployment_error(&err))?,
-        );
+        let opened = if create {
+            Deployment::open(&settings).await
+        } else {
+            Deployment::open_existing(&settings).await
+        };
+        let deployment = Arc::new(opened.map_err(|err| deployment_error(&err))?);
         let result = work(Arc::clone(&deployment)).await;
         deployment.close().await;
         result
@@ -61,6 +82,9 @@ fn deployment_error(err: &DeploymentError) -> CliError {
         DeploymentError::Config(_) => "see docs/configuration.md for the settings",
         DeploymentError::MasterKey(_) => {
             "the master key must be the one the database was made with"
+        }
+        DeploymentError::NoStore(_) => {
+            "the server prints its data dir when it starts; admin commands need the same one"
         }
         _ => "check --data-dir, --database-url and the files' permissions",
     };

@@ -83,7 +83,8 @@ pub(crate) fn run(global: &GlobalArgs, args: &ImportArgs) -> Result<(), CliError
         );
     }
     let skip = args.skip_existing;
-    let report = admin::with_deployment(global, |d| async move {
+    // A restore may land on a new machine: the import creates the store when missing.
+    let report = admin::creating_deployment(global, |d| async move {
         let options = ImportOptions::default()
             .with_skip_existing(skip)
             .with_replace_first_key(d.first_start);

@@ -4,6 +4,7 @@ mod admin;
 pub(crate) mod client;
 pub(crate) mod export;
 pub(crate) mod import;
+pub(crate) mod init;
 pub(crate) mod jwe;
 mod jws;
 pub(crate) mod keys;
@@ -41,6 +42,7 @@ pub(crate) fn run(cli: Cli) -> Result<(), CliError> {
         Command::Migrate(args) => migrate::run(&cli.global, &args),
         Command::Export(args) => export::run(&cli.global, &args),
         Command::Import(args) => import::run(&cli.global, &args),
+        Command::Init(args) => init::run(&cli.global, &args),
         Command::Token { command } => match command {
             TokenCommand::Decode(args) => token::decode(&args),
             TokenCommand::Verify(args) => token::verify(&args),

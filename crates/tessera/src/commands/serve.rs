@@ -85,13 +85,15 @@ fn announce(listening: &Listening, data_dir: &std::path::Path) {
         listening.address, listening.issuer
     );
     if listening.first_start {
-        let dir = data_dir.display();
+        let dir = tessera_server::deployment::absolute(data_dir);
+        let dir = dir.display();
         let _ = writeln!(
             out,
             "First start: a new database and signing key were created in {dir}.\n\
              Create the first user and client (in another terminal):\n  \
              tessera --data-dir {dir} user add alice --role admin --password-stdin\n  \
-             tessera --data-dir {dir} client add my-app --grant password --grant refresh_token"
+             tessera --data-dir {dir} client add my-app --grant password --grant refresh_token \
+             --scope orders:read"
         );
     }
     let _ = out.flush();

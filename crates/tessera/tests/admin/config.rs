@@ -4,7 +4,7 @@ use crate::helpers::{Deployment, assert_fails};
 
 #[test]
 fn bad_values_exit_2_naming_the_key() {
-    let d = Deployment::new();
+    let d = Deployment::empty();
     let output = d
         .cmd(&["keys", "list"])
         .env("TESSERA_TOKENS__ACCESS_TTL", "soon")
@@ -33,7 +33,7 @@ fn bad_values_exit_2_naming_the_key() {
 
 #[test]
 fn file_env_flag_precedence() {
-    let d = Deployment::new();
+    let d = Deployment::empty();
     let file = d.root().join("tessera.toml");
     // The file asks for EdDSA and a bad access_ttl; env fixes the ttl and changes the alg.
     std::fs::write(
@@ -44,12 +44,21 @@ fn file_env_flag_precedence() {
     let file = file.to_str().expect("utf-8");
     let output = d.run(&["--config", file, "keys", "list"]);
     assert_fails(&output, 2, "tokens.access_ttl");
-    let keys = d
-        .cmd(&["--config", file, "keys", "list", "--json"])
-        .env("TESSERA_TOKENS__ACCESS_TTL", "10m")
-        .env("TESSERA_TOKENS__SIGNING_ALG", "ES384")
-        .output()
-        .expect("run");
+    let with_env = |args: &[&str]| {
+        d.cmd(args)
+            .env("TESSERA_TOKENS__ACCESS_TTL", "10m")
+            .env("TESSERA_TOKENS__SIGNING_ALG", "ES384")
+            .output()
+            .expect("run")
+    };
+    // The store's first key takes the algorithm in force when it is created.
+    let init = with_env(&["--config", file, "init"]);
+    assert!(
+        init.status.success(),
+        "{}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    let keys = with_env(&["--config", file, "keys", "list", "--json"]);
     assert!(
         keys.status.success(),
         "{}",

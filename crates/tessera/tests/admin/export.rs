@@ -147,7 +147,7 @@ fn a_wrong_master_key_is_refused_before_anything_is_written() {
     let shown = file.display().to_string();
 
     // A new target without the source's key: the import creates nothing at all.
-    let fresh = Deployment::new();
+    let fresh = Deployment::empty();
     let output = fresh.run(&["import", &shown]);
     assert_fails(&output, 2, "master key");
     assert!(
@@ -183,8 +183,9 @@ fn existing_records_are_refused_unless_skipped() {
     let file = export(&source);
     let shown = file.display().to_string();
 
-    let target = Deployment::new();
+    let target = Deployment::empty();
     copy_master_key(&source.data_dir(), &target.data_dir());
+    target.ok(&["init"]);
     target.add_user("Alice", "pw-other");
     let before = usernames(&target);
     let stderr = assert_fails(&target.run(&["import", &shown]), 1, "user alice");
@@ -211,8 +212,9 @@ fn malformed_documents_are_refused_with_one_line() {
     source.add_user("alice", "pw-alice");
     let file = export(&source);
     let document = std::fs::read_to_string(&file).expect("export");
-    let target = Deployment::new();
+    let target = Deployment::empty();
     copy_master_key(&source.data_dir(), &target.data_dir());
+    target.ok(&["init"]);
 
     let truncated = &document[..document.len() / 2];
     let plaintext = document.replacen("\"$argon2id$", "\"hunter2$argon2id$", 1);

@@ -16,8 +16,15 @@ pub(crate) struct Deployment {
 }
 
 impl Deployment {
-    /// A new, empty deployment (created by the first command).
+    /// A new deployment whose store exists (`tessera init`), as after a server's first start.
     pub(crate) fn new() -> Self {
+        let deployment = Self::empty();
+        stdout_of(&deployment.run(&["init"]), &["init"]);
+        deployment
+    }
+
+    /// A temporary directory with no store in it yet.
+    pub(crate) fn empty() -> Self {
         Self {
             dir: TempDir::new().expect("temp dir"),
             real_password_costs: false,

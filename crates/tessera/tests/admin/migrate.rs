@@ -7,7 +7,7 @@ use crate::helpers::{Deployment, assert_fails, stdout_of};
 
 #[test]
 fn check_lists_pending_migrations_exits_1_and_creates_nothing() {
-    let d = Deployment::new();
+    let d = Deployment::empty();
     let output = d.run(&["migrate", "--check"]);
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert_eq!(
@@ -20,7 +20,7 @@ fn check_lists_pending_migrations_exits_1_and_creates_nothing() {
 
 #[test]
 fn migrate_applies_each_migration_once_then_check_passes() {
-    let d = Deployment::new();
+    let d = Deployment::empty();
     let applied = d.ok(&["migrate"]);
     assert_eq!(
         applied,
@@ -36,7 +36,7 @@ fn migrate_applies_each_migration_once_then_check_passes() {
 
 #[test]
 fn bad_usage_or_configuration_exits_2() {
-    let d = Deployment::new();
+    let d = Deployment::empty();
     let output = d.run(&["migrate", "--check", "--all"]);
     assert_eq!(output.status.code(), Some(2));
     let output = d.run(&[
@@ -51,7 +51,7 @@ fn bad_usage_or_configuration_exits_2() {
 
 #[test]
 fn unreachable_postgres_exits_2_without_showing_the_password() {
-    let d = Deployment::new();
+    let d = Deployment::empty();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("free port")
@@ -71,7 +71,7 @@ fn unreachable_postgres_exits_2_without_showing_the_password() {
 
 #[test]
 fn help_explains_the_exit_codes_with_an_example() {
-    let help = Deployment::new().ok(&["migrate", "--help"]);
+    let help = Deployment::empty().ok(&["migrate", "--help"]);
     assert!(help.contains("Exit codes: 0"), "{help}");
     assert!(help.contains("1 with --check"), "{help}");
     assert!(
@@ -131,7 +131,7 @@ fn postgres_migrate_then_admin_commands() {
         .expect("TESSERA_TEST_DATABASE_URL is not set: the PostgreSQL CLI test did not run");
     let schema = PgSchema::create(&server);
     let url = schema.url();
-    let d = Deployment::new();
+    let d = Deployment::empty();
     let run = |args: &[&str]| {
         d.cmd(args)
             .arg("--database-url")

@@ -88,7 +88,7 @@ fn set_password_and_failures() {
 
 #[test]
 fn without_password_stdin_a_pipe_is_refused() {
-    let d = Deployment::new();
+    let d = Deployment::empty();
     let output = d.run_with_stdin(&["user", "add", "erin"], "secret\n");
     assert_fails(&output, 2, "--password-stdin");
     assert!(
@@ -120,4 +120,34 @@ fn help_has_examples() {
         let help = d.ok(cmd);
         assert!(help.contains("Example"), "{cmd:?}: {help}");
     }
+}
+
+#[test]
+fn admin_commands_never_create_a_store() {
+    let d = Deployment::empty();
+    let expected = d.data_dir().join("tessera.db");
+    for args in [
+        &["user", "add", "alice", "--password-stdin"][..],
+        &["client", "list"],
+        &["keys", "list"],
+        &["export"],
+    ] {
+        let output = d.run_with_stdin(args, "a password\n");
+        let stderr = assert_fails(&output, 2, "no Tessera store at");
+        assert!(
+            stderr.contains(&expected.display().to_string()),
+            "the absolute path it looked at: {stderr}"
+        );
+        assert!(stderr.contains("--data-dir"), "{stderr}");
+    }
+    assert!(!d.data_dir().exists(), "nothing was created");
+    let created = d.ok(&["init"]);
+    assert!(
+        created.starts_with("created a new Tessera store in /"),
+        "{created}"
+    );
+    assert!(d.data_dir().join("tessera.db").is_file());
+    let again = d.ok(&["init"]);
+    assert!(again.contains("already exists"), "{again}");
+    d.add_user("alice", "a password");
 }

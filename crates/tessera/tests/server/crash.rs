@@ -62,3 +62,45 @@ fn the_last_refresh_token_survives_a_crash() {
     assert_eq!(refresh(&server, &client, &next).status, 200);
     assert!(!server.log_text().contains(PASSWORD));
 }
+
+#[test]
+fn a_second_server_on_the_same_data_dir_is_refused() {
+    let data = DataDir::new();
+    let first = ServerProcess::start(&data);
+    let mut second = data
+        .command(&["serve", "--listen", "127.0.0.1:0"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = second.try_wait().expect("wait") {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = second.kill();
+            let _ = second.wait();
+            panic!("the second server kept running");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut second.stderr.take().expect("stderr"), &mut stderr)
+        .expect("stderr");
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!("(process {})", first.pid())),
+        "names the first server: {stderr}"
+    );
+    assert_eq!(
+        get(&first.url("/healthz"), None).status,
+        200,
+        "the first one serves on"
+    );
+    drop(first);
+    // Once the first has stopped, the data dir is free again.
+    let again = ServerProcess::start(&data);
+    assert_eq!(get(&again.url("/healthz"), None).status, 200);
+}
