@@ -98,7 +98,11 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: JweCommand,
     },
-    /// Run the auth server (HTTP API, JWKS, revocation feed).
+    /// Run the auth server (HTTP API, sign-in pages, JWKS, revocation feed).
+    #[command(
+        long_about = crate::commands::serve::SERVE_LONG,
+        after_help = crate::commands::serve::SERVE_EXAMPLES
+    )]
     Serve(crate::commands::serve::ServeArgs),
     /// Create the deployment's store without serving (serve does it on first start).
     #[command(

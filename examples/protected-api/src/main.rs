@@ -14,9 +14,10 @@ mod app;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::Parser;
-use tessera_guard::Guard;
+use tessera_guard::{Guard, MetricsHook};
 use tracing_subscriber::EnvFilter;
 
 /// A small orders service protected by Tessera access tokens.
@@ -52,10 +53,22 @@ async fn main() -> ExitCode {
     }
 }
 
+/// Logs every refused request's reason code at INFO (never the token), so that an operator
+/// sees why a client gets 401 or 403: `audience_mismatch`, `expired`, `insufficient_scope`…
+#[derive(Debug)]
+struct RefusalLog;
+
+impl MetricsHook for RefusalLog {
+    fn rejected(&self, reason: &'static str) {
+        tracing::info!(reason, "refused a request");
+    }
+}
+
 async fn run(args: Args) -> Result<(), String> {
     let guard = Guard::builder()
         .issuer(&args.issuer)
         .audience(&args.audience)
+        .metrics(Arc::new(RefusalLog))
         .build()
         .await
         .map_err(|err| {

@@ -14,6 +14,30 @@ use crate::cli::GlobalArgs;
 use crate::commands::admin;
 use crate::error::CliError;
 
+/// Help text of `tessera serve`.
+pub(crate) const SERVE_LONG: &str = "\
+Run the auth server: the OAuth/OpenID Connect endpoints, the sign-in pages, the JWKS, the
+revocation feed, health and metrics. Settings come from flags, TESSERA_* variables and the
+--config file, in that order (docs/configuration.md).
+
+On first start (no store where the settings point) it creates the data dir (readable only by
+you), a SQLite database, a master key file and a signing key, and prints the commands that
+create the first user and client. One server serves a SQLite data dir; several share a
+PostgreSQL database (--database-url postgres://…, the same master key).
+
+Plain HTTP is served only on a loopback address; elsewhere give --tls-cert and --tls-key, or
+set server.allow_plain_http behind a TLS-terminating proxy. Stop with Ctrl-C or SIGTERM.";
+
+/// Examples of `tessera serve`.
+pub(crate) const SERVE_EXAMPLES: &str = "\
+Examples:
+  tessera serve
+  tessera serve --listen 127.0.0.1:0
+  tessera --data-dir /var/lib/tessera serve --listen 0.0.0.0:8443 \\
+      --issuer https://auth.example.com --tls-cert fullchain.pem --tls-key key.pem
+  TESSERA_DATABASE_URL=postgres://tessera@db.internal/tessera TESSERA_MASTER_KEY=… \\
+      tessera serve --issuer https://auth.example.com";
+
 /// Arguments of `tessera serve`.
 #[derive(Debug, Args)]
 pub(crate) struct ServeArgs {

@@ -6,8 +6,10 @@ use crate::helpers::{run_ok, tessera};
 
 #[test]
 fn every_command_explains_itself_with_an_example() {
-    let commands: [&[&str]; 13] = [
+    let commands: [&[&str]; 15] = [
         &[],
+        &["serve"],
+        &["init"],
         &["keys"],
         &["keys", "generate"],
         &["token"],
@@ -54,4 +56,12 @@ fn usage_errors_exit_2() {
         .assert()
         .code(2)
         .stderr(contains("over a day"));
+}
+
+#[test]
+fn serve_help_says_what_first_start_does() {
+    let help = run_ok(&["serve", "--help"]);
+    assert!(help.contains("On first start"), "{help}");
+    assert!(help.contains("master key file"), "{help}");
+    assert!(help.contains("One server serves a SQLite data dir"), "{help}");
 }
