@@ -1,8 +1,8 @@
 //! The layers of configuration merged into one TOML table, and a reader that takes typed
 //! values out of it, naming the key in every error and refusing keys nobody reads.
 
-use std::collections::BTreeSet;
-use std::path::Path;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use toml::{Table, Value};
@@ -10,14 +10,69 @@ use toml::{Table, Value};
 use super::duration;
 use super::error::{ConfigError, shown};
 
-/// Reads and parses the TOML file at `path`.
-pub(super) fn read_file(path: &Path) -> Result<Table, ConfigError> {
+/// Where the settings came from, to point at the source of an unknown key.
+#[derive(Debug, Default)]
+pub(super) struct Origins {
+    /// The config file and its text.
+    file: Option<(PathBuf, String)>,
+    /// Dotted keys set by environment variables, with the variable's name.
+    env: BTreeMap<String, String>,
+}
+
+/// The `TESSERA_` variables that are not `SECTION__KEY` settings.
+const PLAIN_VARIABLES: [&str; 5] = [
+    "TESSERA_CONFIG",
+    "TESSERA_DATA_DIR",
+    "TESSERA_DATABASE_URL",
+    "TESSERA_MASTER_KEY",
+    "TESSERA_MASTER_KEY_FILE",
+];
+
+/// Refuses a `TESSERA_` variable that is neither a plain variable nor a `SECTION__KEY`
+/// setting (one underscore where two were meant, say), instead of ignoring it. Variables
+/// under `TESSERA_TEST_` belong to the test suites.
+pub(super) fn check_env_names(env: &[(String, String)]) -> Result<(), ConfigError> {
+    for (name, _) in env {
+        let Some(rest) = name.strip_prefix("TESSERA_") else {
+            continue;
+        };
+        if rest.contains("__")
+            || PLAIN_VARIABLES.contains(&name.as_str())
+            || rest.starts_with("TEST_")
+        {
+            continue;
+        }
+        let hint = match nearest(name, PLAIN_VARIABLES.iter().copied()) {
+            Some(near) => format!("did you mean {near}?"),
+            None => "settings are TESSERA_SECTION__KEY, with two underscores \
+                     (TESSERA_TOKENS__ACCESS_TTL)"
+                .to_owned(),
+        };
+        return Err(ConfigError::other(format!(
+            "the environment variable {} is not a Tessera setting; {hint}",
+            shown_name(name)
+        )));
+    }
+    Ok(())
+}
+
+/// A variable name made safe to echo.
+fn shown_name(name: &str) -> String {
+    name.chars()
+        .filter(char::is_ascii_graphic)
+        .take(80)
+        .collect()
+}
+
+/// Reads and parses the TOML file at `path`, remembering its text in `origins`.
+pub(super) fn read_file(path: &Path, origins: &mut Origins) -> Result<Table, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|err| {
         ConfigError::other(format!(
             "cannot read the config file {}: {err}; check --config or TESSERA_CONFIG",
             path.display()
         ))
     })?;
+    origins.file = Some((path.to_owned(), text.clone()));
     text.parse::<Table>().map_err(|err| {
         ConfigError::other(format!(
             "the config file {} is not valid TOML: {}",
@@ -48,10 +103,11 @@ pub(super) fn set(table: &mut Table, key: &str, value: Value) {
 
 /// Overlays the `TESSERA_SECTION__KEY` variables of `env` on `table` (as strings; the reader
 /// converts them). Variables without `__` are not settings and are skipped.
-pub(super) fn overlay_env(table: &mut Table, env: &[(String, String)]) {
+pub(super) fn overlay_env(table: &mut Table, env: &[(String, String)], origins: &mut Origins) {
     for (name, value) in env {
         if let Some(key) = env_key(name) {
             set(table, &key, Value::String(value.clone()));
+            origins.env.insert(key, name.clone());
         }
     }
 }
@@ -220,18 +276,91 @@ impl Reader {
     }
 
     /// Fails on the first key that was set but never read: a typo, or a setting of another
-    /// version.
-    pub(super) fn finish(self) -> Result<(), ConfigError> {
+    /// version. The error says where it was set (the file and line, or the variable) and
+    /// suggests the nearest known key.
+    pub(super) fn finish(self, origins: &Origins) -> Result<(), ConfigError> {
         let mut leaves = Vec::new();
         collect_leaves(&self.table, "", &mut leaves);
-        match leaves.into_iter().find(|key| !self.read.contains(key)) {
-            None => Ok(()),
-            Some(key) => Err(ConfigError::key(
-                &key,
-                "unknown setting; check its spelling against docs/configuration.md",
-            )),
+        let Some(key) = leaves.into_iter().find(|key| !self.read.contains(key)) else {
+            return Ok(());
+        };
+        let near = nearest(&key, self.read.iter().map(String::as_str));
+        let message = match origins.env.get(&key) {
+            Some(variable) => {
+                let hint = near.map_or(String::new(), |k| {
+                    format!("; did you mean {}?", super::error::env_name(k))
+                });
+                format!("{} sets an unknown setting{hint}", shown_name(variable))
+            }
+            None => {
+                let place = origins
+                    .file
+                    .as_ref()
+                    .map(|(path, text)| match line_of(text, &key) {
+                        Some(line) => format!(" in {} line {line}", path.display()),
+                        None => format!(" in {}", path.display()),
+                    })
+                    .unwrap_or_default();
+                let hint = near.map_or(String::new(), |k| format!("; did you mean `{k}`?"));
+                format!("unknown setting{place}{hint} (see docs/configuration.md)")
+            }
+        };
+        Err(ConfigError::key(&key, message))
+    }
+}
+
+/// The known key closest to `key` in spelling, if one is close (a typo, not another word).
+fn nearest<'a>(key: &str, known: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    known
+        .map(|candidate| (distance(key, candidate), candidate))
+        .filter(|(d, candidate)| *d > 0 && *d <= 2.max(candidate.len() / 5))
+        .min()
+        .map(|(_, candidate)| candidate)
+}
+
+/// Levenshtein distance, by characters (keys are short).
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
         }
     }
+    row[b.len()]
+}
+
+/// The 1-based line of the config file that sets the dotted `key`: `name = …` under its
+/// `[section]` header, or the dotted key itself.
+fn line_of(text: &str, key: &str) -> Option<usize> {
+    let (section, name) = key.rsplit_once('.').unwrap_or(("", key));
+    let mut current = String::new();
+    for (index, line) in text.lines().enumerate() {
+        let trimmed = line.trim();
+        if let Some(header) = trimmed.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+            current = header.trim().to_owned();
+            continue;
+        }
+        let Some((left, _)) = trimmed.split_once('=') else {
+            continue;
+        };
+        let left = left.trim().trim_matches('"');
+        let full = if current.is_empty() {
+            left.to_owned()
+        } else {
+            format!("{current}.{left}")
+        };
+        if full == key || (current == section && left == name) {
+            return Some(index + 1);
+        }
+    }
+    None
 }
 
 fn collect_leaves(table: &Table, prefix: &str, out: &mut Vec<String>) {
@@ -283,7 +412,64 @@ mod tests {
         );
         assert_eq!(reader.number("passwords.iterations", 2, (1, 10)), Ok(3));
         assert_eq!(reader.boolean("server.allow_plain_http", false), Ok(false));
-        let err = reader.finish().expect_err("typo");
+        let err = reader.finish(&Origins::default()).expect_err("typo");
         assert_eq!(err.key_name(), Some("tokens.typo"));
+    }
+
+    #[test]
+    fn a_typo_is_placed_and_the_nearest_key_suggested() {
+        let text = "# settings\n[tokens]\naccess_ttl = \"10m\"\nacess_ttl = \"5m\"\n";
+        let origins = Origins {
+            file: Some((PathBuf::from("/etc/tessera.toml"), text.to_owned())),
+            env: BTreeMap::new(),
+        };
+        let mut reader = Reader::new(text.parse().expect("toml"));
+        let _ = reader.duration("tokens.access_ttl", Duration::ZERO);
+        let _ = reader.duration("tokens.refresh_grace", Duration::ZERO);
+        let err = reader.finish(&origins).expect_err("typo");
+        let message = err.to_string();
+        assert!(message.contains("/etc/tessera.toml line 4"), "{message}");
+        assert!(
+            message.contains("did you mean `tokens.access_ttl`?"),
+            "{message}"
+        );
+        assert_eq!(
+            line_of("tokens.access_ttl = 1\n", "tokens.access_ttl"),
+            Some(1)
+        );
+        assert_eq!(
+            nearest("tokens.zzz", ["tokens.access_ttl"].into_iter()),
+            None
+        );
+    }
+
+    #[test]
+    fn an_unknown_variable_is_named_with_the_nearest_one() {
+        let env = |name: &str| vec![(name.to_owned(), "x".to_owned())];
+        let err = check_env_names(&env("TESSERA_DATADIR")).expect_err("typo");
+        assert!(
+            err.to_string().contains("did you mean TESSERA_DATA_DIR?"),
+            "{err}"
+        );
+        let err = check_env_names(&env("TESSERA_TOKENS_ACCESS_TTL")).expect_err("one underscore");
+        assert!(err.to_string().contains("two underscores"), "{err}");
+        for fine in [
+            "TESSERA_DATA_DIR",
+            "TESSERA_TOKENS__ACCESS_TTL",
+            "TESSERA_TEST_DATABASE_URL",
+            "HOME",
+        ] {
+            assert!(check_env_names(&env(fine)).is_ok(), "{fine}");
+        }
+        let mut table = Table::new();
+        let mut origins = Origins::default();
+        overlay_env(&mut table, &env("TESSERA_TOKENS__ACESS_TTL"), &mut origins);
+        let mut reader = Reader::new(table);
+        let _ = reader.duration("tokens.access_ttl", Duration::ZERO);
+        let err = reader.finish(&origins).expect_err("typo");
+        assert!(
+            err.to_string().contains("TESSERA_TOKENS__ACESS_TTL sets an unknown setting; did you mean TESSERA_TOKENS__ACCESS_TTL?"),
+            "{err}"
+        );
     }
 }

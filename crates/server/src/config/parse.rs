@@ -12,7 +12,7 @@ use tessera_store::Synchronous;
 use toml::{Table, Value};
 
 use super::error::shown;
-use super::layers::{Reader, overlay_env, read_file, set};
+use super::layers::{Origins, Reader, check_env_names, overlay_env, read_file, set};
 use super::{
     ConfigError, DATABASE_FILE, DEFAULT_DATA_DIR, DatabaseSettings, DatabaseUrl, Flags,
     KeySettings, LogFormat, MASTER_KEY_FILE, MasterKeySource, ServerSettings, Settings,
@@ -39,11 +39,13 @@ pub(super) fn load(flags: &Flags, env: &[(String, String)]) -> Result<Settings, 
         .config_file
         .clone()
         .or_else(|| var("TESSERA_CONFIG").map(PathBuf::from));
+    check_env_names(env)?;
+    let mut origins = Origins::default();
     let mut table = match &config_file {
-        Some(path) => read_file(path)?,
+        Some(path) => read_file(path, &mut origins)?,
         None => Table::new(),
     };
-    overlay_env(&mut table, env);
+    overlay_env(&mut table, env, &mut origins);
     if let Some(url) = var("TESSERA_DATABASE_URL") {
         set(&mut table, "database.url", Value::String(url));
     }
@@ -64,7 +66,7 @@ pub(super) fn load(flags: &Flags, env: &[(String, String)]) -> Result<Settings, 
         )?,
         data_dir,
     };
-    reader.finish()?;
+    reader.finish(&origins)?;
     check_together(&settings)?;
     Ok(settings)
 }
