@@ -11,6 +11,7 @@ pub mod discovery;
 pub mod error;
 pub mod feed;
 pub mod json;
+pub mod limits;
 pub mod oauth;
 pub mod observe;
 pub mod ops;
@@ -55,6 +56,7 @@ struct Shared<S: Store> {
     jwks: Arc<discovery::JwksCache>,
     max_body: usize,
     trusted_proxies: Arc<TrustedProxies>,
+    limits: Arc<limits::Limits>,
 }
 
 impl<S: Store> Clone for AppState<S> {
@@ -76,6 +78,7 @@ impl<S: Store> Clone for Shared<S> {
             jwks: Arc::clone(&self.jwks),
             max_body: self.max_body,
             trusted_proxies: Arc::clone(&self.trusted_proxies),
+            limits: Arc::clone(&self.limits),
         }
     }
 }
@@ -97,6 +100,7 @@ impl<S: Store> AppState<S> {
             jwks: Arc::default(),
             max_body: MAX_BODY,
             trusted_proxies: Arc::new(TrustedProxies::default()),
+            limits: Arc::default(),
         };
         Self {
             inner: Arc::new(shared),
@@ -114,6 +118,17 @@ impl<S: Store> AppState<S> {
     pub fn with_max_body(mut self, bytes: usize) -> Self {
         self.shared_mut().max_body = bytes.max(1024);
         self
+    }
+
+    /// Sets the per-request limits (default [`limits::Limits::default`]).
+    pub fn with_limits(mut self, limits: limits::Limits) -> Self {
+        self.shared_mut().limits = Arc::new(limits);
+        self
+    }
+
+    /// The per-request limits.
+    pub fn limits(&self) -> &limits::Limits {
+        &self.inner.limits
     }
 
     /// Sets how often `/revocations/stream` asks the store for news (default 200 ms).
@@ -165,6 +180,7 @@ pub fn app<S: Store>(state: AppState<S>) -> Router {
     let envelope = observe::Envelope {
         metrics: Arc::clone(state.metrics()),
         proxies: Arc::clone(&state.inner.trusted_proxies),
+        limits: Arc::clone(&state.inner.limits),
     };
     let max_body = state.inner.max_body;
     Router::new()

@@ -3,7 +3,8 @@
 //! routed further, so junk methods cannot grow the metrics), works out the client's address
 //! (see [`super::ClientIp`]), sets the request's log context (see [`super::context`]; a
 //! per-request span only at DEBUG), counts the request in the metrics with its status and
-//! latency, and adds the headers every response carries.
+//! latency, refuses a header section over the limit (431), rewrites the framework's own
+//! plain-text errors into the JSON error shape, and adds the headers every response carries.
 //!
 //! A refused method gets no `Allow` header: the envelope sits in front of every route and
 //! does not know which methods each one takes, and the method is one that no route takes.
@@ -28,6 +29,7 @@ use tracing::instrument::Instrumented;
 use super::ApiError;
 use super::context::{Ip, RequestContext};
 use super::peer_ip;
+use super::limits::Limits;
 use crate::metrics::{MethodLabel, Metrics, RouteLabel};
 use crate::proxy::TrustedProxies;
 
@@ -38,6 +40,8 @@ pub struct Envelope {
     pub metrics: Arc<Metrics>,
     /// The reverse proxies whose forwarding headers name the client.
     pub proxies: Arc<TrustedProxies>,
+    /// The size of a header section that is refused with 431.
+    pub limits: Arc<Limits>,
 }
 
 impl<S> Layer<S> for Envelope {
@@ -77,7 +81,18 @@ where
             let span =
                 tracing::debug_span!("request", method = "other", route = route_name(&route));
             return EnvelopeFuture {
-                state: State::Refused,
+                state: State::Refused {
+                    status: StatusCode::METHOD_NOT_ALLOWED,
+                },
+                done: Some(self.done(route, method, span)),
+            };
+        }
+        if self.envelope.limits.headers_too_large(request.headers()) {
+            let span = tracing::debug_span!("request", route = route_name(&route));
+            return EnvelopeFuture {
+                state: State::Refused {
+                    status: StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                },
                 done: Some(self.done(route, method, span)),
             };
         }
@@ -143,7 +158,7 @@ pin_project! {
             #[pin]
             inner: TaskLocalFuture<RequestContext, Instrumented<F>>,
         },
-        Refused,
+        Refused { status: StatusCode },
     }
 }
 
@@ -164,13 +179,14 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let mut response = match this.state.project() {
+        let response = match this.state.project() {
             StateProj::Served { inner } => {
                 let Ok(response) = std::task::ready!(inner.poll(cx));
                 response
             }
-            StateProj::Refused => method_refused(),
+            StateProj::Refused { status } => refused(*status),
         };
+        let mut response = super::error::json_errors(response);
         if let Some(done) = this.done.take() {
             done.record(&response);
         }
@@ -179,15 +195,15 @@ where
     }
 }
 
-/// 405 for a method outside [`MethodLabel`]'s known ones, in RFC 6749's error shape.
-fn method_refused() -> Response {
-    let description = "the request method is not supported";
-    ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "invalid_request",
-        description,
-    )
-    .into_response()
+/// 405 for a method outside [`MethodLabel`]'s known ones, or 431 for a header section over
+/// the limit, in RFC 6749's error shape.
+fn refused(status: StatusCode) -> Response {
+    let description = if status == StatusCode::METHOD_NOT_ALLOWED {
+        "the request method is not supported"
+    } else {
+        "the request headers are too large"
+    };
+    ApiError::new(status, "invalid_request", description).into_response()
 }
 
 impl Done {

@@ -7,6 +7,7 @@ mod account;
 mod admin;
 mod bearer;
 mod discovery;
+mod errors;
 mod feed;
 mod input;
 mod methods;

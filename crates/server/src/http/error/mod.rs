@@ -3,8 +3,10 @@
 //! one is decided in `domain`, and only there.
 
 mod domain;
+mod plain;
 
 pub(crate) use domain::chain;
+pub(crate) use plain::json_errors;
 
 use std::borrow::Cow;
 
