@@ -3,7 +3,8 @@
 //! routed further, so junk methods cannot grow the metrics), works out the client's address
 //! (see [`super::ClientIp`]), sets the request's log context (see [`super::context`]; a
 //! per-request span only at DEBUG), counts the request in the metrics with its status and
-//! latency, refuses a header section over the limit (431), rewrites the framework's own
+//! latency, refuses a query that is not UTF-8 once percent-decoded (400) and a header
+//! section over the limit (431), rewrites the framework's own
 //! plain-text errors into the JSON error shape, and adds the headers every response carries.
 //!
 //! A refused method gets no `Allow` header: the envelope sits in front of every route and
@@ -83,6 +84,16 @@ where
             return EnvelopeFuture {
                 state: State::Refused {
                     status: StatusCode::METHOD_NOT_ALLOWED,
+                },
+                done: Some(self.done(route, method, span)),
+            };
+        }
+        let query = request.uri().query().unwrap_or("");
+        if super::params::query_is_not_utf8(query) {
+            let span = tracing::debug_span!("request", route = route_name(&route));
+            return EnvelopeFuture {
+                state: State::Refused {
+                    status: StatusCode::BAD_REQUEST,
                 },
                 done: Some(self.done(route, method, span)),
             };
@@ -195,13 +206,13 @@ where
     }
 }
 
-/// 405 for a method outside [`MethodLabel`]'s known ones, or 431 for a header section over
-/// the limit, in RFC 6749's error shape.
+/// 405 for a method outside [`MethodLabel`]'s known ones, 400 for a query that is not
+/// UTF-8 once decoded, or 431 for a header section over the limit, in RFC 6749's shape.
 fn refused(status: StatusCode) -> Response {
-    let description = if status == StatusCode::METHOD_NOT_ALLOWED {
-        "the request method is not supported"
-    } else {
-        "the request headers are too large"
+    let description = match status {
+        StatusCode::METHOD_NOT_ALLOWED => "the request method is not supported",
+        StatusCode::BAD_REQUEST => "a query parameter is not UTF-8 once percent-decoded",
+        _ => "the request headers are too large",
     };
     ApiError::new(status, "invalid_request", description).into_response()
 }
