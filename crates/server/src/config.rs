@@ -118,6 +118,9 @@ pub struct ServerSettings {
     /// the keys other instances made), purges expired records and forgets idle throttle
     /// counters (default 60s, from 1s to 10m).
     pub maintenance_interval: Duration,
+    /// `header_read_timeout`, `max_connections`, `max_header_bytes`,
+    /// `max_streams_per_address`: the listener's limits against slow and idle clients.
+    pub limits: crate::connections::ConnectionLimits,
 }
 
 /// The certificate chain and private key to serve HTTPS with.

@@ -18,6 +18,7 @@ use super::{
     KeySettings, LogFormat, MASTER_KEY_FILE, MasterKeySource, ServerSettings, Settings,
     ThrottleLimits, ThrottleSettings, TlsFiles, TokenSettings,
 };
+use crate::connections::ConnectionLimits;
 use crate::proxy::{IpNet, TrustedProxies};
 
 const DAY: u64 = 86_400;
@@ -140,7 +141,9 @@ fn server(r: &mut Reader) -> Result<ServerSettings, ConfigError> {
         600,
         "from 1s to 10m",
     )?;
+    let limits = connection_limits(r)?;
     Ok(ServerSettings {
+        limits,
         listen,
         issuer,
         issuer_is_default,
@@ -151,6 +154,36 @@ fn server(r: &mut Reader) -> Result<ServerSettings, ConfigError> {
         trusted_proxies,
         maintenance_interval,
     })
+}
+
+/// `[server]`'s limits against slow and idle clients.
+fn connection_limits(r: &mut Reader) -> Result<ConnectionLimits, ConfigError> {
+    let defaults = ConnectionLimits::default();
+    let key = "server.header_read_timeout";
+    let header_read_timeout = r.duration(key, defaults.header_read_timeout)?;
+    in_range(key, header_read_timeout, 1, 300, "from 1s to 5m")?;
+    let count = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+    let max_connections = r.number(
+        "server.max_connections",
+        defaults.max_connections as u64,
+        (1, 1_000_000),
+    )?;
+    let max_header_bytes = r.number(
+        "server.max_header_bytes",
+        defaults.max_header_bytes as u64,
+        (4 * 1024, 1024 * 1024),
+    )?;
+    let max_streams = r.number(
+        "server.max_streams_per_address",
+        defaults.max_streams_per_address as u64,
+        (1, 10_000),
+    )?;
+    let mut limits = defaults;
+    limits.header_read_timeout = header_read_timeout;
+    limits.max_connections = count(max_connections);
+    limits.max_header_bytes = count(max_header_bytes);
+    limits.max_streams_per_address = count(max_streams);
+    Ok(limits)
 }
 
 fn trusted_proxies(r: &mut Reader) -> Result<TrustedProxies, ConfigError> {

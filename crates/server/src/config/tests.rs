@@ -394,3 +394,32 @@ fn a_short_rotation_needs_a_short_maintenance_interval() {
     assert_eq!(rotation.reload_every, Duration::from_secs(1));
     assert_eq!(rotation.publish_window(), Duration::from_secs(6));
 }
+
+#[test]
+fn connection_limits_have_defaults_and_bounds() {
+    let s = Settings::load_from(&Flags::default(), &[]).expect("defaults");
+    let limits = s.server.limits;
+    assert_eq!(limits.header_read_timeout, Duration::from_secs(10));
+    assert_eq!(limits.max_connections, 1024);
+    assert_eq!(limits.max_header_bytes, 32 * 1024);
+    assert_eq!(limits.max_streams_per_address, 8);
+    let file = config_file(
+        "[server]\nheader_read_timeout = \"5s\"\nmax_connections = 10\n\
+         max_header_bytes = 8192\nmax_streams_per_address = 1\n",
+    );
+    let s = Settings::load_from(&flags_with(&file), &[]).expect("valid");
+    assert_eq!(s.server.limits.header_read_timeout, Duration::from_secs(5));
+    assert_eq!(s.server.limits.max_connections, 10);
+    assert_eq!(s.server.limits.max_header_bytes, 8192);
+    assert_eq!(s.server.limits.max_streams_per_address, 1);
+    for (var, value, key) in [
+        ("TESSERA_SERVER__HEADER_READ_TIMEOUT", "0s", "server.header_read_timeout"),
+        ("TESSERA_SERVER__HEADER_READ_TIMEOUT", "6m", "server.header_read_timeout"),
+        ("TESSERA_SERVER__MAX_CONNECTIONS", "0", "server.max_connections"),
+        ("TESSERA_SERVER__MAX_HEADER_BYTES", "100", "server.max_header_bytes"),
+        ("TESSERA_SERVER__MAX_STREAMS_PER_ADDRESS", "0", "server.max_streams_per_address"),
+    ] {
+        let result = Settings::load_from(&Flags::default(), &env(&[(var, value)]));
+        assert_eq!(error_key(result), key, "{var}={value}");
+    }
+}

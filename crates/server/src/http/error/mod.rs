@@ -115,6 +115,12 @@ impl ApiError {
         err
     }
 
+    /// Adds `Retry-After` (whole seconds, at least 1).
+    pub fn retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs.max(1));
+        self
+    }
+
     /// Adds the HTTP Basic challenge (for `invalid_client` after Basic authentication).
     pub fn basic(mut self) -> Self {
         self.challenge = Some(Challenge::Basic);
