@@ -4,6 +4,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod breaker;
 pub mod config;
 pub mod connections;
 pub mod deployment;

@@ -29,6 +29,7 @@ use prometheus_client::encoding::{
 use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::counter::{ConstCounter, Counter};
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 
 /// The `Content-Type` of [`Metrics::render`]'s text.
@@ -49,6 +50,7 @@ pub struct Metrics {
     login_failures: Counter,
     throttled: Counter,
     revocations: Counter,
+    store_breaker: Gauge,
 }
 
 impl Default for Metrics {
@@ -68,6 +70,7 @@ impl Metrics {
             login_failures: Counter::default(),
             throttled: Counter::default(),
             revocations: Counter::default(),
+            store_breaker: Gauge::default(),
         };
         metrics.registered()
     }
@@ -91,6 +94,12 @@ impl Metrics {
         );
         registry.register("tessera_login_throttled", throttled, self.throttled.clone());
         registry.register("tessera_revocations", revoked, self.revocations.clone());
+        let breaker = "1 while the store is unreachable and requests that need it get 503 at once";
+        registry.register(
+            "tessera_store_breaker_open",
+            breaker,
+            self.store_breaker.clone(),
+        );
         self
     }
 
@@ -123,6 +132,11 @@ impl Metrics {
     /// Counts a revocation (RFC 7009 or logout).
     pub fn revoked(&self) {
         self.revocations.inc();
+    }
+
+    /// Records whether the store's circuit breaker is open (see [`crate::breaker`]).
+    pub fn set_store_breaker_open(&self, open: bool) {
+        self.store_breaker.set(i64::from(open));
     }
 
     /// Counts a security event by kind.
@@ -377,6 +391,8 @@ mod tests {
                 "# TYPE tessera_login_throttled_total counter",
                 "# HELP tessera_revocations_total Tokens and sessions revoked.",
                 "# TYPE tessera_revocations_total counter",
+                "# HELP tessera_store_breaker_open 1 while the store is unreachable and requests that need it get 503 at once.",
+                "# TYPE tessera_store_breaker_open gauge",
                 "# HELP tessera_http_requests_total HTTP requests, by route, method and status.",
                 "# TYPE tessera_http_requests_total counter",
                 "# HELP tessera_http_request_duration_seconds HTTP request latency, by route.",

@@ -31,6 +31,7 @@ use axum::middleware;
 use axum::routing::{delete, get, post};
 use tessera_core::{Authority, Store};
 
+use crate::breaker::Breaker;
 use crate::metrics::Metrics;
 use crate::proxy::TrustedProxies;
 use crate::throttle::Throttle;
@@ -181,6 +182,7 @@ pub fn app<S: Store>(state: AppState<S>) -> Router {
         metrics: Arc::clone(state.metrics()),
         proxies: Arc::clone(&state.inner.trusted_proxies),
         limits: Arc::clone(&state.inner.limits),
+        breaker: Arc::new(Breaker::for_authority(state.authority(), Arc::clone(state.metrics()))),
     };
     let max_body = state.inner.max_body;
     Router::new()

@@ -3,7 +3,8 @@
 //! routed further, so junk methods cannot grow the metrics), works out the client's address
 //! (see [`super::ClientIp`]), sets the request's log context (see [`super::context`]; a
 //! per-request span only at DEBUG), counts the request in the metrics with its status and
-//! latency, refuses a query that is not UTF-8 once percent-decoded (400) and a header
+//! latency, answers 503 at once while the store's circuit breaker is open (see
+//! [`crate::breaker`]) and opens it when a response says the store is down, refuses a query that is not UTF-8 once percent-decoded (400) and a header
 //! section over the limit (431), rewrites the framework's own
 //! plain-text errors into the JSON error shape, and adds the headers every response carries.
 //!
@@ -31,6 +32,7 @@ use super::ApiError;
 use super::context::{Ip, RequestContext};
 use super::peer_ip;
 use super::limits::Limits;
+use crate::breaker::{Breaker, StoreDown};
 use crate::metrics::{MethodLabel, Metrics, RouteLabel};
 use crate::proxy::TrustedProxies;
 
@@ -43,6 +45,8 @@ pub struct Envelope {
     pub proxies: Arc<TrustedProxies>,
     /// The size of a header section that is refused with 431.
     pub limits: Arc<Limits>,
+    /// The store's circuit breaker: opened by a store outage, it answers 503 at once.
+    pub breaker: Arc<Breaker>,
 }
 
 impl<S> Layer<S> for Envelope {
@@ -98,6 +102,15 @@ where
                 done: Some(self.done(route, method, span)),
             };
         }
+        if self.envelope.breaker.refuses(route.as_ref().map(MatchedPath::as_str)) {
+            let span = tracing::debug_span!("request", route = route_name(&route));
+            return EnvelopeFuture {
+                state: State::Refused {
+                    status: StatusCode::SERVICE_UNAVAILABLE,
+                },
+                done: Some(self.done(route, method, span)),
+            };
+        }
         if self.envelope.limits.headers_too_large(request.headers()) {
             let span = tracing::debug_span!("request", route = route_name(&route));
             return EnvelopeFuture {
@@ -139,6 +152,7 @@ impl<S> EnvelopeService<S> {
     fn done(&self, route: Option<MatchedPath>, method: MethodLabel, span: tracing::Span) -> Done {
         Done {
             metrics: Arc::clone(&self.envelope.metrics),
+            breaker: Arc::clone(&self.envelope.breaker),
             route,
             method,
             span,
@@ -176,6 +190,7 @@ pin_project! {
 /// What is done once the response is ready.
 struct Done {
     metrics: Arc<Metrics>,
+    breaker: Arc<Breaker>,
     route: Option<MatchedPath>,
     method: MethodLabel,
     span: tracing::Span,
@@ -199,6 +214,9 @@ where
         };
         let mut response = super::error::json_errors(response);
         if let Some(done) = this.done.take() {
+            if response.extensions().get::<StoreDown>().is_some() {
+                done.breaker.trip();
+            }
             done.record(&response);
         }
         add_security_headers(response.headers_mut());
@@ -207,8 +225,12 @@ where
 }
 
 /// 405 for a method outside [`MethodLabel`]'s known ones, 400 for a query that is not
-/// UTF-8 once decoded, or 431 for a header section over the limit, in RFC 6749's shape.
+/// UTF-8 once decoded, 503 while the store's breaker is open, or 431 for a header section
+/// over the limit, in RFC 6749's shape.
 fn refused(status: StatusCode) -> Response {
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        return ApiError::unavailable().into_response();
+    }
     let description = match status {
         StatusCode::METHOD_NOT_ALLOWED => "the request method is not supported",
         StatusCode::BAD_REQUEST => "a query parameter is not UTF-8 once percent-decoded",

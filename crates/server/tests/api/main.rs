@@ -6,6 +6,7 @@ mod helpers;
 mod account;
 mod admin;
 mod bearer;
+mod breaker;
 mod connections;
 mod discovery;
 mod errors;

@@ -104,7 +104,8 @@ impl ApiError {
         )
     }
 
-    /// 503 `temporarily_unavailable` with `Retry-After: 1`: the store cannot be reached.
+    /// 503 `temporarily_unavailable` with `Retry-After: 1`: the store cannot be reached (the
+    /// response opens the store's circuit breaker, see [`crate::breaker`]).
     pub fn unavailable() -> Self {
         let mut err = Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -177,6 +178,9 @@ impl IntoResponse for ApiError {
         }
         if let Some(secs) = self.retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        if self.code == "temporarily_unavailable" {
+            response.extensions_mut().insert(crate::breaker::StoreDown);
         }
         response
     }
