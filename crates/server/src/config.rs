@@ -121,6 +121,8 @@ pub struct ServerSettings {
     /// `header_read_timeout`, `max_connections`, `max_header_bytes`,
     /// `max_streams_per_address`: the listener's limits against slow and idle clients.
     pub limits: crate::connections::ConnectionLimits,
+    /// `metrics_listen`, `metrics_token`: where and to whom `/metrics` is served.
+    pub metrics: crate::http::metrics_access::MetricsSettings,
 }
 
 /// The certificate chain and private key to serve HTTPS with.

@@ -1,6 +1,6 @@
 //! The server's Prometheus metrics: requests by route, method and status, a latency histogram
-//! by route, tokens issued by grant, login failures, throttled logins, revocations and
-//! security events, written in the text format 0.0.4 by `prometheus-client`, the Prometheus
+//! by route, tokens issued by grant, bearer tokens refused by reason, login failures,
+//! throttled logins, revocations, security events and the store's circuit breaker, written in the text format 0.0.4 by `prometheus-client`, the Prometheus
 //! project's Rust client.
 //!
 //! The two request metrics are counted on every request, so they live in `HttpStats`: one
@@ -51,6 +51,7 @@ pub struct Metrics {
     throttled: Counter,
     revocations: Counter,
     store_breaker: Gauge,
+    refused: Family<ReasonLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -71,6 +72,7 @@ impl Metrics {
             throttled: Counter::default(),
             revocations: Counter::default(),
             store_breaker: Gauge::default(),
+            refused: Family::default(),
         };
         metrics.registered()
     }
@@ -94,6 +96,8 @@ impl Metrics {
         );
         registry.register("tessera_login_throttled", throttled, self.throttled.clone());
         registry.register("tessera_revocations", revoked, self.revocations.clone());
+        let refused = "Bearer tokens refused, by reason";
+        registry.register("tessera_tokens_refused", refused, self.refused.clone());
         let breaker = "1 while the store is unreachable and requests that need it get 503 at once";
         registry.register(
             "tessera_store_breaker_open",
@@ -132,6 +136,12 @@ impl Metrics {
     /// Counts a revocation (RFC 7009 or logout).
     pub fn revoked(&self) {
         self.revocations.inc();
+    }
+
+    /// Counts a bearer token refused for `reason`, a stable code from a bounded set (the
+    /// domain's and the JOSE library's error codes: `token_expired`, `signature_invalid`, …).
+    pub fn token_refused(&self, reason: &'static str) {
+        self.refused.get_or_create(&ReasonLabels { reason }).inc();
     }
 
     /// Records whether the store's circuit breaker is open (see [`crate::breaker`]).
@@ -323,6 +333,12 @@ struct GrantLabels {
     grant: &'static str,
 }
 
+/// The labels of `tessera_tokens_refused_total`.
+#[derive(Clone, Debug, EncodeLabelSet, Eq, Hash, PartialEq)]
+struct ReasonLabels {
+    reason: &'static str,
+}
+
 /// The labels of `tessera_security_events_total`.
 #[derive(Clone, Debug, EncodeLabelSet, Eq, Hash, PartialEq)]
 struct KindLabels {
@@ -376,6 +392,7 @@ mod tests {
         metrics.security_event("refresh_replayed");
         metrics.login_throttled();
         metrics.revoked();
+        metrics.token_refused("token_expired");
         let text = metrics.render();
         let descriptors: Vec<&str> = text.lines().filter(|l| l.starts_with('#')).collect();
         assert_eq!(
@@ -391,6 +408,8 @@ mod tests {
                 "# TYPE tessera_login_throttled_total counter",
                 "# HELP tessera_revocations_total Tokens and sessions revoked.",
                 "# TYPE tessera_revocations_total counter",
+                "# HELP tessera_tokens_refused_total Bearer tokens refused, by reason.",
+                "# TYPE tessera_tokens_refused_total counter",
                 "# HELP tessera_store_breaker_open 1 while the store is unreachable and requests that need it get 503 at once.",
                 "# TYPE tessera_store_breaker_open gauge",
                 "# HELP tessera_http_requests_total HTTP requests, by route, method and status.",

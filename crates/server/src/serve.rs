@@ -101,7 +101,21 @@ pub async fn run(
     let state = AppState::new(Arc::clone(&authority), Arc::clone(&throttle), metrics)
         .with_max_body(settings.server.max_body_bytes)
         .with_trusted_proxies(settings.server.trusted_proxies.clone())
-        .with_limits(settings.server.limits.request_limits());
+        .with_limits(
+            (settings.server.limits.request_limits()).with_metrics(settings.server.metrics.access()),
+        );
+    let metrics_listener = settings
+        .server
+        .metrics
+        .start(
+            state.clone(),
+            settings.server.limits,
+            settings.server.allow_plain_http,
+        )
+        .map_err(ServeError::Config)?;
+    if let Some((address, _)) = &metrics_listener {
+        tracing::info!(address = %address, "serving /metrics");
+    }
     let maintenance = tokio::spawn(maintain(
         Arc::clone(&authority),
         throttle,
@@ -123,6 +137,9 @@ pub async fn run(
     let limits = settings.server.limits;
     let served = serve(listener, app(state), settings.server.tls.as_ref(), &limits).await;
     maintenance.abort();
+    if let Some((_, task)) = metrics_listener {
+        task.abort();
+    }
     deployment.close().await;
     tracing::info!("stopped");
     served

@@ -19,6 +19,7 @@ use super::{
     ThrottleLimits, ThrottleSettings, TlsFiles, TokenSettings,
 };
 use crate::connections::ConnectionLimits;
+use crate::http::metrics_access::MetricsSettings;
 use crate::proxy::{IpNet, TrustedProxies};
 
 const DAY: u64 = 86_400;
@@ -142,8 +143,10 @@ fn server(r: &mut Reader) -> Result<ServerSettings, ConfigError> {
         "from 1s to 10m",
     )?;
     let limits = connection_limits(r)?;
+    let metrics = metrics_settings(r)?;
     Ok(ServerSettings {
         limits,
+        metrics,
         listen,
         issuer,
         issuer_is_default,
@@ -154,6 +157,31 @@ fn server(r: &mut Reader) -> Result<ServerSettings, ConfigError> {
         trusted_proxies,
         maintenance_interval,
     })
+}
+
+/// `[server]`'s `/metrics` access: its own listener and its bearer token.
+fn metrics_settings(r: &mut Reader) -> Result<MetricsSettings, ConfigError> {
+    let mut metrics = MetricsSettings::default();
+    if let Some(text) = r.string("server.metrics_listen")? {
+        let address = text.trim().parse::<SocketAddr>().map_err(|_| {
+            ConfigError::key(
+                "server.metrics_listen",
+                format!("{} is not a socket address; use IP:PORT", shown(&text)),
+            )
+        })?;
+        metrics.listen = Some(address);
+    }
+    if let Some(token) = r.string("server.metrics_token")? {
+        if token.len() < 16 || !token.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(ConfigError::key(
+                "server.metrics_token",
+                "must be at least 16 printable ASCII characters without spaces; make one \
+                 with `openssl rand -hex 32`",
+            ));
+        }
+        metrics.token = Some(token);
+    }
+    Ok(metrics)
 }
 
 /// `[server]`'s limits against slow and idle clients.

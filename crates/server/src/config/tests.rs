@@ -423,3 +423,34 @@ fn connection_limits_have_defaults_and_bounds() {
         assert_eq!(error_key(result), key, "{var}={value}");
     }
 }
+
+#[test]
+fn metrics_access_is_open_by_default_and_configurable() {
+    let s = Settings::load_from(&Flags::default(), &[]).expect("defaults");
+    assert_eq!(s.server.metrics.listen, None);
+    assert_eq!(s.server.metrics.token, None);
+    let token = "0123456789abcdef0123456789abcdef";
+    let vars = env(&[
+        ("TESSERA_SERVER__METRICS_LISTEN", "127.0.0.1:9100"),
+        ("TESSERA_SERVER__METRICS_TOKEN", token),
+    ]);
+    let s = Settings::load_from(&Flags::default(), &vars).expect("valid");
+    assert_eq!(
+        s.server.metrics.listen,
+        Some(SocketAddr::from(([127, 0, 0, 1], 9100)))
+    );
+    assert_eq!(s.server.metrics.token.as_deref(), Some(token));
+    assert!(!format!("{s:?}").contains(token), "the token is never printed");
+    for (var, value, key) in [
+        ("TESSERA_SERVER__METRICS_LISTEN", "localhost", "server.metrics_listen"),
+        ("TESSERA_SERVER__METRICS_TOKEN", "short", "server.metrics_token"),
+        (
+            "TESSERA_SERVER__METRICS_TOKEN",
+            "has a space in it, sixteen+",
+            "server.metrics_token",
+        ),
+    ] {
+        let result = Settings::load_from(&Flags::default(), &env(&[(var, value)]));
+        assert_eq!(error_key(result), key, "{var}={value}");
+    }
+}

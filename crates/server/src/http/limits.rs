@@ -1,6 +1,7 @@
 //! Per-request limits that the HTTP layer enforces beside the body cap: the size of a
 //! request's header section (431 in the JSON error shape, before any route runs) and the
-//! number of revocation streams (`/revocations/stream`) one client address may hold open.
+//! number of revocation streams (`/revocations/stream`) one client address may hold open;
+//! and who may read `/metrics` ([`MetricsAccess`]).
 //! The connection-level limits (timeouts, the connection cap) are in [`crate::serve`]'s
 //! listener; see SECURITY.md for all of them and their configuration keys.
 
@@ -9,6 +10,8 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::http::HeaderMap;
+
+use super::metrics_access::MetricsAccess;
 
 /// The largest header section accepted by default, in bytes (names, values and line
 /// framing; an access token is at most 16 KiB).
@@ -23,6 +26,7 @@ const MAX_STREAM_ADDRESSES: usize = 16 * 1024;
 pub struct Limits {
     max_header_bytes: usize,
     streams: Arc<StreamSlots>,
+    metrics: MetricsAccess,
 }
 
 impl Default for Limits {
@@ -41,7 +45,19 @@ impl Limits {
                 per_address: streams_per_address.max(1),
                 open: Mutex::default(),
             }),
+            metrics: MetricsAccess::default(),
         }
+    }
+
+    /// These limits with `access` deciding who reads `/metrics`.
+    pub fn with_metrics(mut self, access: MetricsAccess) -> Self {
+        self.metrics = access;
+        self
+    }
+
+    /// Who may read `/metrics`.
+    pub fn metrics(&self) -> &MetricsAccess {
+        &self.metrics
     }
 
     /// The largest header section accepted, in bytes.

@@ -12,6 +12,7 @@ pub mod error;
 pub mod feed;
 pub mod json;
 pub mod limits;
+pub mod metrics_access;
 pub mod oauth;
 pub mod observe;
 pub mod ops;

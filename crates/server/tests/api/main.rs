@@ -13,6 +13,7 @@ mod errors;
 mod feed;
 mod input;
 mod methods;
+mod metrics_access;
 mod oauth;
 mod ops;
 mod throttle;
