@@ -369,7 +369,10 @@ mod tests {
 
     #[test]
     fn hashing_in_reused_memory_gives_the_phc_string_of_the_general_hasher() {
-        for policy in [PasswordPolicy::new(256, 1, 1), PasswordPolicy::new(64, 3, 2)] {
+        for policy in [
+            PasswordPolicy::new(256, 1, 1),
+            PasswordPolicy::new(64, 3, 2),
+        ] {
             let passwords = Passwords::new(policy).expect("policy");
             let salt = SaltString::from_b64(DUMMY_SALT).expect("salt");
             let ours = passwords

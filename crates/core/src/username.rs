@@ -95,7 +95,16 @@ mod tests {
 
     #[test]
     fn ordinary_names_pass() {
-        for name in ["alice", "Bob", "jean-luc", "o'brien", "李小龍", "müller", "a b", "δ"] {
+        for name in [
+            "alice",
+            "Bob",
+            "jean-luc",
+            "o'brien",
+            "李小龍",
+            "müller",
+            "a b",
+            "δ",
+        ] {
             assert_eq!(check(name), Ok(()), "{name}");
         }
         assert!(check(&"a".repeat(128)).is_ok());

@@ -148,6 +148,10 @@ mod tests {
         assert!(!breaker.is_open(), "closed once the store answers");
         let probes_then = probes.load(Ordering::SeqCst);
         tokio::time::sleep(Duration::from_millis(50)).await;
-        assert_eq!(probes.load(Ordering::SeqCst), probes_then, "one probe, stopped");
+        assert_eq!(
+            probes.load(Ordering::SeqCst),
+            probes_then,
+            "one probe, stopped"
+        );
     }
 }

@@ -102,7 +102,8 @@ pub async fn run(
         .with_max_body(settings.server.max_body_bytes)
         .with_trusted_proxies(settings.server.trusted_proxies.clone())
         .with_limits(
-            (settings.server.limits.request_limits()).with_metrics(settings.server.metrics.access()),
+            (settings.server.limits.request_limits())
+                .with_metrics(settings.server.metrics.access()),
         );
     let metrics_listener = settings
         .server

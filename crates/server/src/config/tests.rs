@@ -413,11 +413,31 @@ fn connection_limits_have_defaults_and_bounds() {
     assert_eq!(s.server.limits.max_header_bytes, 8192);
     assert_eq!(s.server.limits.max_streams_per_address, 1);
     for (var, value, key) in [
-        ("TESSERA_SERVER__HEADER_READ_TIMEOUT", "0s", "server.header_read_timeout"),
-        ("TESSERA_SERVER__HEADER_READ_TIMEOUT", "6m", "server.header_read_timeout"),
-        ("TESSERA_SERVER__MAX_CONNECTIONS", "0", "server.max_connections"),
-        ("TESSERA_SERVER__MAX_HEADER_BYTES", "100", "server.max_header_bytes"),
-        ("TESSERA_SERVER__MAX_STREAMS_PER_ADDRESS", "0", "server.max_streams_per_address"),
+        (
+            "TESSERA_SERVER__HEADER_READ_TIMEOUT",
+            "0s",
+            "server.header_read_timeout",
+        ),
+        (
+            "TESSERA_SERVER__HEADER_READ_TIMEOUT",
+            "6m",
+            "server.header_read_timeout",
+        ),
+        (
+            "TESSERA_SERVER__MAX_CONNECTIONS",
+            "0",
+            "server.max_connections",
+        ),
+        (
+            "TESSERA_SERVER__MAX_HEADER_BYTES",
+            "100",
+            "server.max_header_bytes",
+        ),
+        (
+            "TESSERA_SERVER__MAX_STREAMS_PER_ADDRESS",
+            "0",
+            "server.max_streams_per_address",
+        ),
     ] {
         let result = Settings::load_from(&Flags::default(), &env(&[(var, value)]));
         assert_eq!(error_key(result), key, "{var}={value}");
@@ -440,10 +460,21 @@ fn metrics_access_is_open_by_default_and_configurable() {
         Some(SocketAddr::from(([127, 0, 0, 1], 9100)))
     );
     assert_eq!(s.server.metrics.token.as_deref(), Some(token));
-    assert!(!format!("{s:?}").contains(token), "the token is never printed");
+    assert!(
+        !format!("{s:?}").contains(token),
+        "the token is never printed"
+    );
     for (var, value, key) in [
-        ("TESSERA_SERVER__METRICS_LISTEN", "localhost", "server.metrics_listen"),
-        ("TESSERA_SERVER__METRICS_TOKEN", "short", "server.metrics_token"),
+        (
+            "TESSERA_SERVER__METRICS_LISTEN",
+            "localhost",
+            "server.metrics_listen",
+        ),
+        (
+            "TESSERA_SERVER__METRICS_TOKEN",
+            "short",
+            "server.metrics_token",
+        ),
         (
             "TESSERA_SERVER__METRICS_TOKEN",
             "has a space in it, sixteen+",

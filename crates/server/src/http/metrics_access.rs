@@ -119,7 +119,9 @@ impl MetricsAccess {
             .and_then(|value| value.to_str().ok())
             .and_then(|value| {
                 let (scheme, token) = value.split_once(' ')?;
-                scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
+                scheme
+                    .eq_ignore_ascii_case("bearer")
+                    .then_some(token.trim())
             })
             .unwrap_or("");
         if same(given.as_bytes(), expected.as_bytes()) {
@@ -195,7 +197,9 @@ mod tests {
         assert!(guarded.admit(&bearer("s3cret-s3cret"), true).is_ok());
         let separate = MetricsAccess::new(None, true);
         assert_eq!(
-            separate.admit(&HeaderMap::new(), true).map_err(|e| e.code()),
+            separate
+                .admit(&HeaderMap::new(), true)
+                .map_err(|e| e.code()),
             Err("not_found")
         );
         assert!(separate.admit(&HeaderMap::new(), false).is_ok());

@@ -183,7 +183,10 @@ pub fn app<S: Store>(state: AppState<S>) -> Router {
         metrics: Arc::clone(state.metrics()),
         proxies: Arc::clone(&state.inner.trusted_proxies),
         limits: Arc::clone(&state.inner.limits),
-        breaker: Arc::new(Breaker::for_authority(state.authority(), Arc::clone(state.metrics()))),
+        breaker: Arc::new(Breaker::for_authority(
+            state.authority(),
+            Arc::clone(state.metrics()),
+        )),
     };
     let max_body = state.inner.max_body;
     Router::new()

@@ -30,8 +30,8 @@ use tracing::instrument::Instrumented;
 
 use super::ApiError;
 use super::context::{Ip, RequestContext};
-use super::peer_ip;
 use super::limits::Limits;
+use super::peer_ip;
 use crate::breaker::{Breaker, StoreDown};
 use crate::metrics::{MethodLabel, Metrics, RouteLabel};
 use crate::proxy::TrustedProxies;
@@ -102,7 +102,11 @@ where
                 done: Some(self.done(route, method, span)),
             };
         }
-        if self.envelope.breaker.refuses(route.as_ref().map(MatchedPath::as_str)) {
+        if self
+            .envelope
+            .breaker
+            .refuses(route.as_ref().map(MatchedPath::as_str))
+        {
             let span = tracing::debug_span!("request", route = route_name(&route));
             return EnvelopeFuture {
                 state: State::Refused {

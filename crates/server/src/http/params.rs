@@ -235,7 +235,12 @@ mod tests {
         let params = Params::parse_form(b"n=%C3%A9t%C3%A9+x&m=%zz&o").expect("valid");
         assert_eq!(params.get("n"), Some("été x"));
         assert_eq!(params.get("m"), Some("%zz"));
-        for bad in [&b"username=%FF%FE"[..], b"a=%C3%28", b"%FF=1", b"a=%ED%A0%80"] {
+        for bad in [
+            &b"username=%FF%FE"[..],
+            b"a=%C3%28",
+            b"%FF=1",
+            b"a=%ED%A0%80",
+        ] {
             let err = Params::parse_form(bad).expect_err("not UTF-8");
             assert_eq!(err.code(), "invalid_request");
         }

@@ -28,7 +28,12 @@ async fn send(router: &Router, request: Request<Body>) -> (StatusCode, String, S
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();
-    let body = response.into_body().collect().await.expect("body").to_bytes();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
     (status, retry, String::from_utf8_lossy(&body).into_owned())
 }
 

@@ -46,7 +46,11 @@ async fn a_method_a_route_does_not_take_is_405_in_json_with_allow() {
     ] {
         let reply = app.send(bare(method, path, None)).await;
         assert_json_error(&reply, StatusCode::METHOD_NOT_ALLOWED, "invalid_request");
-        assert!(!reply.header("allow").is_empty(), "{path}: {:?}", reply.headers);
+        assert!(
+            !reply.header("allow").is_empty(),
+            "{path}: {:?}",
+            reply.headers
+        );
     }
 }
 
@@ -88,7 +92,12 @@ async fn bodies_over_the_limit_are_413_in_json_everywhere() {
     let app = TestApp::new().await;
     let admin = app.admin_token().await;
     let big = format!("{{\"username\":\"{}\"}}", "a".repeat(70 * 1024));
-    for path in ["/oauth/token", "/oauth/revoke", "/admin/users", "/admin/keys/rotate"] {
+    for path in [
+        "/oauth/token",
+        "/oauth/revoke",
+        "/admin/users",
+        "/admin/keys/rotate",
+    ] {
         let request = Request::builder()
             .method(Method::POST)
             .uri(path)

@@ -125,7 +125,10 @@ async fn percent_encoded_bytes_that_are_not_utf8_are_invalid_request() {
         let reply = app.send(request).await;
         reply.assert_error(StatusCode::BAD_REQUEST, "invalid_request");
     }
-    for path in ["/revocations?since=%FF", "/revocations/stream?since=1&x=%FE"] {
+    for path in [
+        "/revocations?since=%FF",
+        "/revocations/stream?since=1&x=%FE",
+    ] {
         let reply = app.get(path, None).await;
         reply.assert_error(StatusCode::BAD_REQUEST, "invalid_request");
     }

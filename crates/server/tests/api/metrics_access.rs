@@ -27,7 +27,11 @@ async fn a_metrics_token_is_required_once_configured() {
     let router = app(test_app.state.clone().with_limits(limits));
     let reply = status(&router, bare(Method::GET, "/metrics", None)).await;
     assert_eq!(reply, StatusCode::UNAUTHORIZED);
-    let wrong = bare(Method::GET, "/metrics", Some("0123456789abcdef0123456789abcdeX"));
+    let wrong = bare(
+        Method::GET,
+        "/metrics",
+        Some("0123456789abcdef0123456789abcdeX"),
+    );
     assert_eq!(status(&router, wrong).await, StatusCode::UNAUTHORIZED);
     let right = bare(Method::GET, "/metrics", Some(TOKEN));
     assert_eq!(status(&router, right).await, StatusCode::OK);
@@ -79,7 +83,10 @@ async fn refused_bearer_tokens_are_counted_by_reason() {
         let reply = app.get("/userinfo", Some(bad)).await;
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
     }
-    assert_eq!(app.get("/userinfo", Some(&token)).await.status, StatusCode::OK);
+    assert_eq!(
+        app.get("/userinfo", Some(&token)).await.status,
+        StatusCode::OK
+    );
     let text = String::from_utf8_lossy(&app.get("/metrics", None).await.body).into_owned();
     let count = |reason: &str| {
         let series = format!("tessera_tokens_refused_total{{reason=\"{reason}\"}} ");

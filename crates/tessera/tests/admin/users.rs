@@ -139,13 +139,28 @@ fn usernames_follow_the_profile_and_the_last_admin_stays() {
     );
     assert!(output.status.success());
     assert_fails(&d.run(&["user", "delete", "root"]), 1, "last administrator");
-    assert_fails(&d.run(&["user", "disable", "root"]), 1, "last administrator");
+    assert_fails(
+        &d.run(&["user", "disable", "root"]),
+        1,
+        "last administrator",
+    );
     let output = d.run_with_stdin(
-        &["user", "add", "deputy", "--password-stdin", "--role", "admin"],
+        &[
+            "user",
+            "add",
+            "deputy",
+            "--password-stdin",
+            "--role",
+            "admin",
+        ],
         "pw\n",
     );
     assert!(output.status.success());
     assert!(d.ok(&["user", "disable", "root"]).contains("disabled root"));
-    assert_fails(&d.run(&["user", "delete", "deputy"]), 1, "last administrator");
+    assert_fails(
+        &d.run(&["user", "delete", "deputy"]),
+        1,
+        "last administrator",
+    );
     d.ok(&["user", "delete", "root"]);
 }

@@ -52,9 +52,10 @@ fn describe(status: StatusCode) -> (&'static str, &'static str) {
         StatusCode::LENGTH_REQUIRED => ("invalid_request", "the request needs a Content-Length"),
         StatusCode::PAYLOAD_TOO_LARGE => ("invalid_request", "the request body is too large"),
         StatusCode::URI_TOO_LONG => ("invalid_request", "the request URI is too long"),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
-            ("invalid_request", "the request body has an unsupported type")
-        }
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "invalid_request",
+            "the request body has an unsupported type",
+        ),
         StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => {
             ("invalid_request", "the request headers are too large")
         }
