@@ -59,11 +59,11 @@ for i in $(seq 1 $((CHANGERS + LOGINS))); do
 done
 tessera client add bench --grant password --scope read >"$TMP/client.json"
 
-tessera serve --listen 127.0.0.1:0 >"$TMP/serve.log" 2>&1 &
+env -u TESSERA_CONFIG "$TESSERA" --data-dir "$DATA" serve --listen 127.0.0.1:0 >"$TMP/serve.log" 2>&1 &
 SERVER_PID=$!
 ADDR=""
 for _ in $(seq 1 200); do
-    ADDR=$(grep -om1 '127\.0\.0\.1:[0-9]*' "$TMP/serve.log" 2>/dev/null || true)
+    ADDR=$(grep -o '127\.0\.0\.1:[0-9]*' "$TMP/serve.log" 2>/dev/null | head -1 || true)
     [[ -n "$ADDR" ]] && break
     kill -0 "$SERVER_PID" 2>/dev/null || { cat "$TMP/serve.log" >&2; exit 1; }
     sleep 0.1
