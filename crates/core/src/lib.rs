@@ -21,6 +21,7 @@ pub mod secrets;
 pub mod store;
 pub mod transfer;
 pub mod uri;
+pub mod username;
 
 pub use authority::{
     AccessClaims, Authority, Config, Introspection, KeyChange, NewClient, TokenResponse,

@@ -120,6 +120,11 @@ pub struct ServerSettings {
     /// the keys other instances made), purges expired records and forgets idle throttle
     /// counters (default 60s, from 1s to 10m).
     pub maintenance_interval: Duration,
+    /// `header_read_timeout`, `max_connections`, `max_header_bytes`,
+    /// `max_streams_per_address`: the listener's limits against slow and idle clients.
+    pub limits: crate::connections::ConnectionLimits,
+    /// `metrics_listen`, `metrics_token`: where and to whom `/metrics` is served.
+    pub metrics: crate::http::metrics_access::MetricsSettings,
 }
 
 /// The certificate chain and private key to serve HTTPS with.

@@ -5,7 +5,9 @@
 #![forbid(unsafe_code)]
 
 pub mod backchannel;
+pub mod breaker;
 pub mod config;
+pub mod connections;
 pub mod deployment;
 pub mod http;
 pub mod metrics;

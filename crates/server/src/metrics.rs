@@ -1,6 +1,6 @@
 //! The server's Prometheus metrics: requests by route, method and status, a latency histogram
-//! by route, tokens issued by grant, login failures, throttled logins, revocations and
-//! security events, written in the text format 0.0.4 by `prometheus-client`, the Prometheus
+//! by route, tokens issued by grant, bearer tokens refused by reason, login failures,
+//! throttled logins, revocations, security events and the store's circuit breaker, written in the text format 0.0.4 by `prometheus-client`, the Prometheus
 //! project's Rust client.
 //!
 //! The two request metrics are counted on every request, so they live in `HttpStats`: one
@@ -29,6 +29,7 @@ use prometheus_client::encoding::{
 use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::counter::{ConstCounter, Counter};
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 
 /// The `Content-Type` of [`Metrics::render`]'s text.
@@ -49,6 +50,8 @@ pub struct Metrics {
     login_failures: Counter,
     throttled: Counter,
     revocations: Counter,
+    store_breaker: Gauge,
+    refused: Family<ReasonLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -68,6 +71,8 @@ impl Metrics {
             login_failures: Counter::default(),
             throttled: Counter::default(),
             revocations: Counter::default(),
+            store_breaker: Gauge::default(),
+            refused: Family::default(),
         };
         metrics.registered()
     }
@@ -91,6 +96,14 @@ impl Metrics {
         );
         registry.register("tessera_login_throttled", throttled, self.throttled.clone());
         registry.register("tessera_revocations", revoked, self.revocations.clone());
+        let refused = "Bearer tokens refused, by reason";
+        registry.register("tessera_tokens_refused", refused, self.refused.clone());
+        let breaker = "1 while the store is unreachable and requests that need it get 503 at once";
+        registry.register(
+            "tessera_store_breaker_open",
+            breaker,
+            self.store_breaker.clone(),
+        );
         self
     }
 
@@ -123,6 +136,17 @@ impl Metrics {
     /// Counts a revocation (RFC 7009 or logout).
     pub fn revoked(&self) {
         self.revocations.inc();
+    }
+
+    /// Counts a bearer token refused for `reason`, a stable code from a bounded set (the
+    /// domain's and the JOSE library's error codes: `token_expired`, `signature_invalid`, …).
+    pub fn token_refused(&self, reason: &'static str) {
+        self.refused.get_or_create(&ReasonLabels { reason }).inc();
+    }
+
+    /// Records whether the store's circuit breaker is open (see [`crate::breaker`]).
+    pub fn set_store_breaker_open(&self, open: bool) {
+        self.store_breaker.set(i64::from(open));
     }
 
     /// Counts a security event by kind.
@@ -309,6 +333,12 @@ struct GrantLabels {
     grant: &'static str,
 }
 
+/// The labels of `tessera_tokens_refused_total`.
+#[derive(Clone, Debug, EncodeLabelSet, Eq, Hash, PartialEq)]
+struct ReasonLabels {
+    reason: &'static str,
+}
+
 /// The labels of `tessera_security_events_total`.
 #[derive(Clone, Debug, EncodeLabelSet, Eq, Hash, PartialEq)]
 struct KindLabels {
@@ -362,6 +392,7 @@ mod tests {
         metrics.security_event("refresh_replayed");
         metrics.login_throttled();
         metrics.revoked();
+        metrics.token_refused("token_expired");
         let text = metrics.render();
         let descriptors: Vec<&str> = text.lines().filter(|l| l.starts_with('#')).collect();
         assert_eq!(
@@ -377,6 +408,10 @@ mod tests {
                 "# TYPE tessera_login_throttled_total counter",
                 "# HELP tessera_revocations_total Tokens and sessions revoked.",
                 "# TYPE tessera_revocations_total counter",
+                "# HELP tessera_tokens_refused_total Bearer tokens refused, by reason.",
+                "# TYPE tessera_tokens_refused_total counter",
+                "# HELP tessera_store_breaker_open 1 while the store is unreachable and requests that need it get 503 at once.",
+                "# TYPE tessera_store_breaker_open gauge",
                 "# HELP tessera_http_requests_total HTTP requests, by route, method and status.",
                 "# TYPE tessera_http_requests_total counter",
                 "# HELP tessera_http_request_duration_seconds HTTP request latency, by route.",

@@ -13,6 +13,7 @@ use axum_server::tls_rustls::RustlsConfig;
 use tessera_core::{Authority, Store};
 
 use crate::config::{DatabaseUrl, Settings, ThrottleSettings, TlsFiles};
+use crate::connections::{ConnectionLimits, serve_plain};
 use crate::deployment::{DataDirLock, Deployment, DeploymentError};
 use crate::http::{AppState, app, with_hsts};
 use crate::metrics::Metrics;
@@ -108,7 +109,23 @@ pub async fn run(
     let state = AppState::new(Arc::clone(&authority), Arc::clone(&throttle), metrics)
         .with_ui(Arc::new(ui))
         .with_max_body(settings.server.max_body_bytes)
-        .with_trusted_proxies(settings.server.trusted_proxies.clone());
+        .with_trusted_proxies(settings.server.trusted_proxies.clone())
+        .with_limits(
+            (settings.server.limits.request_limits())
+                .with_metrics(settings.server.metrics.access()),
+        );
+    let metrics_listener = settings
+        .server
+        .metrics
+        .start(
+            state.clone(),
+            settings.server.limits,
+            settings.server.allow_plain_http,
+        )
+        .map_err(ServeError::Config)?;
+    if let Some((address, _)) = &metrics_listener {
+        tracing::info!(address = %address, "serving /metrics");
+    }
     let backchannel = tokio::spawn(crate::backchannel::deliver(
         Arc::clone(&authority),
         Arc::clone(state.logout_notices()),
@@ -132,9 +149,13 @@ pub async fn run(
         "listening"
     );
     on_listening(&listening);
-    let served = serve(listener, app(state), settings.server.tls.as_ref()).await;
+    let limits = settings.server.limits;
+    let served = serve(listener, app(state), settings.server.tls.as_ref(), &limits).await;
     maintenance.abort();
     backchannel.abort();
+    if let Some((_, task)) = metrics_listener {
+        task.abort();
+    }
     deployment.close().await;
     tracing::info!("stopped");
     served
@@ -162,25 +183,20 @@ async fn serve(
     listener: TcpListener,
     router: axum::Router,
     tls: Option<&TlsFiles>,
+    limits: &ConnectionLimits,
 ) -> Result<(), ServeError> {
     let handle: Handle<SocketAddr> = Handle::new();
     tokio::spawn(shutdown_on_signal(handle.clone()));
     let io = |err: std::io::Error| ServeError::Io(format!("server error: {err}"));
     match tls {
-        None => {
-            let service = router.into_make_service_with_connect_info::<SocketAddr>();
-            axum_server::from_tcp(listener)
-                .map_err(io)?
-                .handle(handle)
-                .serve(service)
-                .await
-                .map_err(io)
-        }
+        None => serve_plain(listener, router, limits, handle)
+            .await
+            .map_err(io),
         Some(files) => {
             let config = rustls_config(files)?;
-            let service = with_hsts(router).into_make_service_with_connect_info::<SocketAddr>();
-            axum_server::from_tcp_rustls(listener, config)
-                .map_err(io)?
+            let service = limits.capped(with_hsts(router));
+            limits
+                .apply(axum_server::from_tcp_rustls(listener, config).map_err(io)?)
                 .handle(handle)
                 .serve(service)
                 .await

@@ -1,12 +1,14 @@
 //! Administration of accounts: create, list, set a password, disable, delete.
 
 use super::Authority;
-use super::grants::MAX_USERNAME_LEN;
 use crate::error::{AdminError, Entity, StoreError};
 use crate::events::{EndReason, SecurityEvent};
 use crate::model::{User, UserId};
 use crate::secrets::{IdKind, new_id};
 use crate::store::Store;
+
+/// The role that administers the deployment; one enabled account keeps it.
+const ADMIN_ROLE: &str = "admin";
 
 /// The longest email address accepted (RFC 5321 path limit), in bytes.
 const MAX_EMAIL_LEN: usize = 254;
@@ -78,7 +80,8 @@ impl<S: Store> Authority<S> {
     /// Disables (ending all sessions) or re-enables an account.
     ///
     /// # Errors
-    /// [`AdminError::NotFound`] for an unknown username.
+    /// [`AdminError::NotFound`] for an unknown username; [`AdminError::LastAdmin`] to
+    /// disable the last enabled account with the `admin` role.
     pub async fn set_user_disabled(
         &self,
         username: &str,
@@ -86,6 +89,7 @@ impl<S: Store> Authority<S> {
     ) -> Result<(), AdminError> {
         let user = self.user_named(username).await?;
         if disabled {
+            self.keep_an_admin(&user).await?;
             self.end_browser_sessions_of(&user.id, None, EndReason::Admin)
                 .await?;
         }
@@ -98,12 +102,33 @@ impl<S: Store> Authority<S> {
     /// Deletes an account and everything of theirs.
     ///
     /// # Errors
-    /// [`AdminError::NotFound`] for an unknown username.
+    /// [`AdminError::NotFound`] for an unknown username; [`AdminError::LastAdmin`] for the
+    /// last enabled account with the `admin` role.
     pub async fn delete_user(&self, username: &str) -> Result<(), AdminError> {
         let user = self.user_named(username).await?;
+        self.keep_an_admin(&user).await?;
         self.end_browser_sessions_of(&user.id, None, EndReason::Admin)
             .await?;
         Ok(self.store.delete_user(&user.id).await?)
+    }
+
+    /// Refuses to take `user` away when it is the last enabled account with the `admin`
+    /// role. (Two administrators removing each other at the same instant could both pass;
+    /// the CLI, which works on the store directly, can always make a new one.)
+    async fn keep_an_admin(&self, user: &User) -> Result<(), AdminError> {
+        if user.disabled || !user.roles.iter().any(|role| role == ADMIN_ROLE) {
+            return Ok(());
+        }
+        let others = self.store.list_users().await?.iter().any(|other| {
+            other.id != user.id
+                && !other.disabled
+                && other.roles.iter().any(|role| role == ADMIN_ROLE)
+        });
+        if others {
+            Ok(())
+        } else {
+            Err(AdminError::LastAdmin)
+        }
     }
 
     /// The user with this username (case-insensitively).
@@ -115,18 +140,9 @@ impl<S: Store> Authority<S> {
     }
 }
 
+/// The username profile (see [`crate::username`]).
 fn check_username(username: &str) -> Result<(), AdminError> {
-    let ok = !username.is_empty()
-        && username.len() <= MAX_USERNAME_LEN
-        && username.trim() == username
-        && !username.chars().any(char::is_control);
-    if ok {
-        Ok(())
-    } else {
-        Err(AdminError::invalid(
-            "a username is 1 to 128 bytes, without control characters or surrounding spaces",
-        ))
-    }
+    crate::username::check(username).map_err(AdminError::invalid)
 }
 
 fn check_email(email: &str) -> Result<(), AdminError> {

@@ -49,6 +49,10 @@ pub enum AdminError {
     /// A value is malformed or out of range (the text says which).
     #[error("{0}")]
     Invalid(Cow<'static, str>),
+    /// The account is the last enabled one with the `admin` role: deleting or disabling it
+    /// would leave no one to administer the deployment.
+    #[error("this is the last administrator: give another account the admin role first")]
+    LastAdmin,
     /// The key signs now and cannot be retired.
     #[error("this key signs now: rotate before retiring it")]
     KeyInUse,
@@ -74,6 +78,7 @@ impl AdminError {
             Self::Conflict(_) => "conflict",
             Self::Invalid(_) => "invalid_value",
             Self::KeyInUse => "key_in_use",
+            Self::LastAdmin => "last_admin",
             Self::ImportConflict(_) => "conflict",
             Self::KeyDoesNotOpen(..) => "master_key_mismatch",
             Self::Store(err) => err.code(),

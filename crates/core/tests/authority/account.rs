@@ -120,3 +120,51 @@ fn user_admin_helpers_validate_and_report_conflicts() {
         assert!(matches!(err, AdminError::NotFound(_)), "{err:?}");
     }
 }
+
+#[test]
+fn usernames_follow_the_profile() {
+    let h = Harness::new();
+    for name in [
+        "admin\u{202E}nimda",
+        "\u{2067}alice",
+        "al\u{200B}ice",
+        "al\u{00AD}ice",
+        "mu\u{0308}ller",
+        "a\u{00A0}b",
+        "a\u{E000}",
+    ] {
+        let err = block_on(h.auth.create_user(name, PASSWORD, None, &[])).expect_err(name);
+        assert!(matches!(err, AdminError::Invalid(_)), "{name:?}: {err:?}");
+    }
+    block_on(h.auth.create_user("Müller", PASSWORD, None, &[])).expect("NFC");
+    // Case folds: the same name in another case is the same account.
+    let err = block_on(h.auth.create_user("mÜLLER", PASSWORD, None, &[])).expect_err("taken");
+    assert!(matches!(err, AdminError::Conflict(_)), "{err:?}");
+}
+
+#[test]
+fn the_last_admin_cannot_be_deleted_or_disabled() {
+    let h = Harness::new();
+    let admin = ["admin".to_owned()];
+    block_on(h.auth.create_user("root", PASSWORD, None, &admin)).expect("root");
+    h.user("alice");
+    for err in [
+        block_on(h.auth.delete_user("root")).expect_err("last admin"),
+        block_on(h.auth.set_user_disabled("ROOT", true)).expect_err("last admin"),
+    ] {
+        assert!(matches!(err, AdminError::LastAdmin), "{err:?}");
+        assert_eq!(err.code(), "last_admin");
+    }
+    // Others come and go as before.
+    block_on(h.auth.set_user_disabled("alice", true)).expect("disabled");
+    block_on(h.auth.delete_user("alice")).expect("deleted");
+    // With a second administrator, either may go, but not both.
+    block_on(h.auth.create_user("deputy", PASSWORD, None, &admin)).expect("deputy");
+    block_on(h.auth.set_user_disabled("root", true)).expect("root disabled");
+    let err = block_on(h.auth.delete_user("deputy")).expect_err("now the last");
+    assert!(matches!(err, AdminError::LastAdmin), "{err:?}");
+    // A disabled administrator is no administrator: it can go.
+    block_on(h.auth.delete_user("root")).expect("deleted");
+    let users = block_on(h.store().list_users()).expect("users");
+    assert_eq!(users.len(), 1);
+}

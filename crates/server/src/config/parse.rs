@@ -18,6 +18,8 @@ use super::{
     KeySettings, LogFormat, MASTER_KEY_FILE, MasterKeySource, ServerSettings, Settings,
     ThrottleLimits, ThrottleSettings, TlsFiles, TokenSettings,
 };
+use crate::connections::ConnectionLimits;
+use crate::http::metrics_access::MetricsSettings;
 use crate::proxy::{IpNet, TrustedProxies};
 
 const DAY: u64 = 86_400;
@@ -143,7 +145,11 @@ fn server(r: &mut Reader) -> Result<ServerSettings, ConfigError> {
         600,
         "from 1s to 10m",
     )?;
+    let limits = connection_limits(r)?;
+    let metrics = metrics_settings(r)?;
     Ok(ServerSettings {
+        limits,
+        metrics,
         listen,
         issuer,
         issuer_is_default,
@@ -154,6 +160,61 @@ fn server(r: &mut Reader) -> Result<ServerSettings, ConfigError> {
         trusted_proxies,
         maintenance_interval,
     })
+}
+
+/// `[server]`'s `/metrics` access: its own listener and its bearer token.
+fn metrics_settings(r: &mut Reader) -> Result<MetricsSettings, ConfigError> {
+    let mut metrics = MetricsSettings::default();
+    if let Some(text) = r.string("server.metrics_listen")? {
+        let address = text.trim().parse::<SocketAddr>().map_err(|_| {
+            ConfigError::key(
+                "server.metrics_listen",
+                format!("{} is not a socket address; use IP:PORT", shown(&text)),
+            )
+        })?;
+        metrics.listen = Some(address);
+    }
+    if let Some(token) = r.string("server.metrics_token")? {
+        if token.len() < 16 || !token.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(ConfigError::key(
+                "server.metrics_token",
+                "must be at least 16 printable ASCII characters without spaces; make one \
+                 with `openssl rand -hex 32`",
+            ));
+        }
+        metrics.token = Some(token);
+    }
+    Ok(metrics)
+}
+
+/// `[server]`'s limits against slow and idle clients.
+fn connection_limits(r: &mut Reader) -> Result<ConnectionLimits, ConfigError> {
+    let defaults = ConnectionLimits::default();
+    let key = "server.header_read_timeout";
+    let header_read_timeout = r.duration(key, defaults.header_read_timeout)?;
+    in_range(key, header_read_timeout, 1, 300, "from 1s to 5m")?;
+    let count = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+    let max_connections = r.number(
+        "server.max_connections",
+        defaults.max_connections as u64,
+        (1, 1_000_000),
+    )?;
+    let max_header_bytes = r.number(
+        "server.max_header_bytes",
+        defaults.max_header_bytes as u64,
+        (4 * 1024, 1024 * 1024),
+    )?;
+    let max_streams = r.number(
+        "server.max_streams_per_address",
+        defaults.max_streams_per_address as u64,
+        (1, 10_000),
+    )?;
+    let mut limits = defaults;
+    limits.header_read_timeout = header_read_timeout;
+    limits.max_connections = count(max_connections);
+    limits.max_header_bytes = count(max_header_bytes);
+    limits.max_streams_per_address = count(max_streams);
+    Ok(limits)
 }
 
 fn trusted_proxies(r: &mut Reader) -> Result<TrustedProxies, ConfigError> {

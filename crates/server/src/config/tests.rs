@@ -441,3 +441,94 @@ fn browser_sign_in_lifetimes_are_read_and_checked() {
         "tokens.browser_idle_ttl"
     );
 }
+
+#[test]
+fn connection_limits_have_defaults_and_bounds() {
+    let s = Settings::load_from(&Flags::default(), &[]).expect("defaults");
+    let limits = s.server.limits;
+    assert_eq!(limits.header_read_timeout, Duration::from_secs(10));
+    assert_eq!(limits.max_connections, 1024);
+    assert_eq!(limits.max_header_bytes, 32 * 1024);
+    assert_eq!(limits.max_streams_per_address, 8);
+    let file = config_file(
+        "[server]\nheader_read_timeout = \"5s\"\nmax_connections = 10\n\
+         max_header_bytes = 8192\nmax_streams_per_address = 1\n",
+    );
+    let s = Settings::load_from(&flags_with(&file), &[]).expect("valid");
+    assert_eq!(s.server.limits.header_read_timeout, Duration::from_secs(5));
+    assert_eq!(s.server.limits.max_connections, 10);
+    assert_eq!(s.server.limits.max_header_bytes, 8192);
+    assert_eq!(s.server.limits.max_streams_per_address, 1);
+    for (var, value, key) in [
+        (
+            "TESSERA_SERVER__HEADER_READ_TIMEOUT",
+            "0s",
+            "server.header_read_timeout",
+        ),
+        (
+            "TESSERA_SERVER__HEADER_READ_TIMEOUT",
+            "6m",
+            "server.header_read_timeout",
+        ),
+        (
+            "TESSERA_SERVER__MAX_CONNECTIONS",
+            "0",
+            "server.max_connections",
+        ),
+        (
+            "TESSERA_SERVER__MAX_HEADER_BYTES",
+            "100",
+            "server.max_header_bytes",
+        ),
+        (
+            "TESSERA_SERVER__MAX_STREAMS_PER_ADDRESS",
+            "0",
+            "server.max_streams_per_address",
+        ),
+    ] {
+        let result = Settings::load_from(&Flags::default(), &env(&[(var, value)]));
+        assert_eq!(error_key(result), key, "{var}={value}");
+    }
+}
+
+#[test]
+fn metrics_access_is_open_by_default_and_configurable() {
+    let s = Settings::load_from(&Flags::default(), &[]).expect("defaults");
+    assert_eq!(s.server.metrics.listen, None);
+    assert_eq!(s.server.metrics.token, None);
+    let token = "0123456789abcdef0123456789abcdef";
+    let vars = env(&[
+        ("TESSERA_SERVER__METRICS_LISTEN", "127.0.0.1:9100"),
+        ("TESSERA_SERVER__METRICS_TOKEN", token),
+    ]);
+    let s = Settings::load_from(&Flags::default(), &vars).expect("valid");
+    assert_eq!(
+        s.server.metrics.listen,
+        Some(SocketAddr::from(([127, 0, 0, 1], 9100)))
+    );
+    assert_eq!(s.server.metrics.token.as_deref(), Some(token));
+    assert!(
+        !format!("{s:?}").contains(token),
+        "the token is never printed"
+    );
+    for (var, value, key) in [
+        (
+            "TESSERA_SERVER__METRICS_LISTEN",
+            "localhost",
+            "server.metrics_listen",
+        ),
+        (
+            "TESSERA_SERVER__METRICS_TOKEN",
+            "short",
+            "server.metrics_token",
+        ),
+        (
+            "TESSERA_SERVER__METRICS_TOKEN",
+            "has a space in it, sixteen+",
+            "server.metrics_token",
+        ),
+    ] {
+        let result = Settings::load_from(&Flags::default(), &env(&[(var, value)]));
+        assert_eq!(error_key(result), key, "{var}={value}");
+    }
+}

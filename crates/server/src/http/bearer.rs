@@ -55,8 +55,15 @@ impl<S: Store> FromRequestParts<AppState<S>> for Bearer {
         state: &AppState<S>,
     ) -> Result<Self, Self::Rejection> {
         let token = bearer_token(parts)?;
-        let claims = state.authority().verify_access_token(token).await?;
-        Ok(Self(claims))
+        match state.authority().verify_access_token(token).await {
+            Ok(claims) => Ok(Self(claims)),
+            Err(err) => {
+                if err.is_refusal() {
+                    state.metrics().token_refused(err.code());
+                }
+                Err(err.into())
+            }
+        }
     }
 }
 

@@ -12,6 +12,8 @@ pub mod discovery;
 pub mod error;
 pub mod feed;
 pub mod json;
+pub mod limits;
+pub mod metrics_access;
 pub mod oauth;
 pub mod observe;
 pub mod ops;
@@ -33,6 +35,7 @@ use tessera_core::{Authority, Store};
 
 use tokio::sync::Notify;
 
+use crate::breaker::Breaker;
 use crate::metrics::Metrics;
 use crate::proxy::TrustedProxies;
 use crate::throttle::Throttle;
@@ -61,6 +64,7 @@ struct Shared<S: Store> {
     trusted_proxies: Arc<TrustedProxies>,
     ui: Arc<Ui>,
     logout_notices: Arc<Notify>,
+    limits: Arc<limits::Limits>,
 }
 
 impl<S: Store> Clone for AppState<S> {
@@ -84,6 +88,7 @@ impl<S: Store> Clone for Shared<S> {
             trusted_proxies: Arc::clone(&self.trusted_proxies),
             ui: Arc::clone(&self.ui),
             logout_notices: Arc::clone(&self.logout_notices),
+            limits: Arc::clone(&self.limits),
         }
     }
 }
@@ -107,6 +112,7 @@ impl<S: Store> AppState<S> {
             trusted_proxies: Arc::new(TrustedProxies::default()),
             ui: default_ui(),
             logout_notices: Arc::default(),
+            limits: Arc::default(),
         };
         Self {
             inner: Arc::new(shared),
@@ -130,6 +136,17 @@ impl<S: Store> AppState<S> {
     pub fn with_max_body(mut self, bytes: usize) -> Self {
         self.shared_mut().max_body = bytes.max(1024);
         self
+    }
+
+    /// Sets the per-request limits (default [`limits::Limits::default`]).
+    pub fn with_limits(mut self, limits: limits::Limits) -> Self {
+        self.shared_mut().limits = Arc::new(limits);
+        self
+    }
+
+    /// The per-request limits.
+    pub fn limits(&self) -> &limits::Limits {
+        &self.inner.limits
     }
 
     /// Sets how often `/revocations/stream` asks the store for news (default 200 ms).
@@ -201,6 +218,11 @@ pub fn app<S: Store>(state: AppState<S>) -> Router {
     let envelope = observe::Envelope {
         metrics: Arc::clone(state.metrics()),
         proxies: Arc::clone(&state.inner.trusted_proxies),
+        limits: Arc::clone(&state.inner.limits),
+        breaker: Arc::new(Breaker::for_authority(
+            state.authority(),
+            Arc::clone(state.metrics()),
+        )),
     };
     let max_body = state.inner.max_body;
     Router::new()

@@ -3,7 +3,10 @@
 //! routed further, so junk methods cannot grow the metrics), works out the client's address
 //! (see [`super::ClientIp`]), sets the request's log context (see [`super::context`]; a
 //! per-request span only at DEBUG), counts the request in the metrics with its status and
-//! latency, and adds the headers every response carries.
+//! latency, answers 503 at once while the store's circuit breaker is open (see
+//! [`crate::breaker`]) and opens it when a response says the store is down, refuses a query that is not UTF-8 once percent-decoded (400) and a header
+//! section over the limit (431), rewrites the framework's own
+//! plain-text errors into the JSON error shape, and adds the headers every response carries.
 //!
 //! A refused method gets no `Allow` header: the envelope sits in front of every route and
 //! does not know which methods each one takes, and the method is one that no route takes.
@@ -27,7 +30,9 @@ use tracing::instrument::Instrumented;
 
 use super::ApiError;
 use super::context::{Ip, RequestContext};
+use super::limits::Limits;
 use super::peer_ip;
+use crate::breaker::{Breaker, StoreDown};
 use crate::metrics::{MethodLabel, Metrics, RouteLabel};
 use crate::proxy::TrustedProxies;
 
@@ -38,6 +43,10 @@ pub struct Envelope {
     pub metrics: Arc<Metrics>,
     /// The reverse proxies whose forwarding headers name the client.
     pub proxies: Arc<TrustedProxies>,
+    /// The size of a header section that is refused with 431.
+    pub limits: Arc<Limits>,
+    /// The store's circuit breaker: opened by a store outage, it answers 503 at once.
+    pub breaker: Arc<Breaker>,
 }
 
 impl<S> Layer<S> for Envelope {
@@ -77,7 +86,41 @@ where
             let span =
                 tracing::debug_span!("request", method = "other", route = route_name(&route));
             return EnvelopeFuture {
-                state: State::Refused,
+                state: State::Refused {
+                    status: StatusCode::METHOD_NOT_ALLOWED,
+                },
+                done: Some(self.done(route, method, span)),
+            };
+        }
+        let query = request.uri().query().unwrap_or("");
+        if super::params::query_is_not_utf8(query) {
+            let span = tracing::debug_span!("request", route = route_name(&route));
+            return EnvelopeFuture {
+                state: State::Refused {
+                    status: StatusCode::BAD_REQUEST,
+                },
+                done: Some(self.done(route, method, span)),
+            };
+        }
+        if self
+            .envelope
+            .breaker
+            .refuses(route.as_ref().map(MatchedPath::as_str))
+        {
+            let span = tracing::debug_span!("request", route = route_name(&route));
+            return EnvelopeFuture {
+                state: State::Refused {
+                    status: StatusCode::SERVICE_UNAVAILABLE,
+                },
+                done: Some(self.done(route, method, span)),
+            };
+        }
+        if self.envelope.limits.headers_too_large(request.headers()) {
+            let span = tracing::debug_span!("request", route = route_name(&route));
+            return EnvelopeFuture {
+                state: State::Refused {
+                    status: StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                },
                 done: Some(self.done(route, method, span)),
             };
         }
@@ -113,6 +156,7 @@ impl<S> EnvelopeService<S> {
     fn done(&self, route: Option<MatchedPath>, method: MethodLabel, span: tracing::Span) -> Done {
         Done {
             metrics: Arc::clone(&self.envelope.metrics),
+            breaker: Arc::clone(&self.envelope.breaker),
             route,
             method,
             span,
@@ -143,13 +187,14 @@ pin_project! {
             #[pin]
             inner: TaskLocalFuture<RequestContext, Instrumented<F>>,
         },
-        Refused,
+        Refused { status: StatusCode },
     }
 }
 
 /// What is done once the response is ready.
 struct Done {
     metrics: Arc<Metrics>,
+    breaker: Arc<Breaker>,
     route: Option<MatchedPath>,
     method: MethodLabel,
     span: tracing::Span,
@@ -164,14 +209,18 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let mut response = match this.state.project() {
+        let response = match this.state.project() {
             StateProj::Served { inner } => {
                 let Ok(response) = std::task::ready!(inner.poll(cx));
                 response
             }
-            StateProj::Refused => method_refused(),
+            StateProj::Refused { status } => refused(*status),
         };
+        let mut response = super::error::json_errors(response);
         if let Some(done) = this.done.take() {
+            if response.extensions().get::<StoreDown>().is_some() {
+                done.breaker.trip();
+            }
             done.record(&response);
         }
         add_security_headers(response.headers_mut());
@@ -179,15 +228,19 @@ where
     }
 }
 
-/// 405 for a method outside [`MethodLabel`]'s known ones, in RFC 6749's error shape.
-fn method_refused() -> Response {
-    let description = "the request method is not supported";
-    ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "invalid_request",
-        description,
-    )
-    .into_response()
+/// 405 for a method outside [`MethodLabel`]'s known ones, 400 for a query that is not
+/// UTF-8 once decoded, 503 while the store's breaker is open, or 431 for a header section
+/// over the limit, in RFC 6749's shape.
+fn refused(status: StatusCode) -> Response {
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        return ApiError::unavailable().into_response();
+    }
+    let description = match status {
+        StatusCode::METHOD_NOT_ALLOWED => "the request method is not supported",
+        StatusCode::BAD_REQUEST => "a query parameter is not UTF-8 once percent-decoded",
+        _ => "the request headers are too large",
+    };
+    ApiError::new(status, "invalid_request", description).into_response()
 }
 
 impl Done {

@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use tessera_core::Store;
@@ -38,16 +38,27 @@ pub async fn readyz<S: Store>(State(state): State<AppState<S>>) -> Response {
     }
 }
 
-/// `GET /metrics`: the Prometheus text exposition.
+/// `GET /metrics`: the Prometheus text exposition (behind `server.metrics_token` when set;
+/// 404 here when `server.metrics_listen` serves it elsewhere).
 #[utoipa::path(get, path = "/metrics", tag = "operations",
-    responses((status = 200, description = "Prometheus text format 0.0.4", content_type = "text/plain")))]
-pub async fn metrics<S: Store>(State(state): State<AppState<S>>) -> Response {
+    responses((status = 200, description = "Prometheus text format 0.0.4", content_type = "text/plain"),
+        (status = 401, description = "invalid_token: the metrics token is required", body = crate::openapi::ErrorBody),
+        (status = 404, description = "served on the metrics listener", body = crate::openapi::ErrorBody)))]
+pub async fn metrics<S: Store>(State(state): State<AppState<S>>, headers: HeaderMap) -> Response {
+    if let Err(err) = state.limits().metrics().admit(&headers, true) {
+        return err.into_response();
+    }
+    render_metrics(state.metrics())
+}
+
+/// The Prometheus text of `metrics` as a response.
+pub(crate) fn render_metrics(metrics: &crate::metrics::Metrics) -> Response {
     (
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static(crate::metrics::CONTENT_TYPE),
         )],
-        state.metrics().render(),
+        metrics.render(),
     )
         .into_response()
 }

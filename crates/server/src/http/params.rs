@@ -96,9 +96,7 @@ impl Params {
         if std::str::from_utf8(body).is_err() {
             return Err(ApiError::invalid_request("the body is not UTF-8"));
         }
-        Self::from_pairs(
-            form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())),
-        )
+        Self::from_pairs(strict_pairs(body)?)
     }
 
     fn parse_json(body: &[u8]) -> Result<Self, ApiError> {
@@ -132,6 +130,43 @@ impl<'de> Visitor<'de> for PairsVisitor {
         }
         Ok(pairs)
     }
+}
+
+/// The pairs of an `application/x-www-form-urlencoded` string (a body or a query), decoded
+/// as the URL standard says except that a value that is not UTF-8 once percent-decoded
+/// (`%FF%FE`) is refused rather than read as U+FFFD.
+///
+/// # Errors
+/// `invalid_request`.
+pub fn strict_pairs(input: &[u8]) -> Result<Vec<(String, String)>, ApiError> {
+    input
+        .split(|&b| b == b'&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (name, value) = match pair.iter().position(|&b| b == b'=') {
+                Some(at) => (&pair[..at], &pair[at + 1..]),
+                None => (pair, &[][..]),
+            };
+            Ok((decode(name)?, decode(value)?))
+        })
+        .collect()
+}
+
+/// True when `query` holds a percent-encoded sequence that is not UTF-8 once decoded, or
+/// raw bytes that are not UTF-8.
+pub fn query_is_not_utf8(query: &str) -> bool {
+    query.contains('%') && strict_pairs(query.as_bytes()).is_err()
+}
+
+/// One name or value: `+` is a space, `%XX` a byte, and the bytes must be UTF-8.
+fn decode(raw: &[u8]) -> Result<String, ApiError> {
+    let spaced: Vec<u8> = raw
+        .iter()
+        .map(|&b| if b == b'+' { b' ' } else { b })
+        .collect();
+    let bytes: Vec<u8> = percent_encoding::percent_decode(&spaced).collect();
+    String::from_utf8(bytes)
+        .map_err(|_| ApiError::invalid_request("a parameter is not UTF-8 once percent-decoded"))
 }
 
 /// The media type of a request, without parameters, lowercase.
@@ -193,6 +228,25 @@ mod tests {
         assert_eq!(params.get("c"), Some("x y"));
         assert!(Params::parse_form(b"a=1&a=2").is_err());
         assert!(Params::parse_form(b"a=\xff").is_err());
+    }
+
+    #[test]
+    fn percent_encoded_bytes_must_be_utf8() {
+        let params = Params::parse_form(b"n=%C3%A9t%C3%A9+x&m=%zz&o").expect("valid");
+        assert_eq!(params.get("n"), Some("été x"));
+        assert_eq!(params.get("m"), Some("%zz"));
+        for bad in [
+            &b"username=%FF%FE"[..],
+            b"a=%C3%28",
+            b"%FF=1",
+            b"a=%ED%A0%80",
+        ] {
+            let err = Params::parse_form(bad).expect_err("not UTF-8");
+            assert_eq!(err.code(), "invalid_request");
+        }
+        assert!(query_is_not_utf8("since=%FF"));
+        assert!(!query_is_not_utf8("since=%31"));
+        assert!(!query_is_not_utf8("since=1"));
     }
 
     #[test]

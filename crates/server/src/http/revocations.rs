@@ -9,7 +9,7 @@ use std::time::Duration;
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::Stream;
@@ -18,8 +18,9 @@ use tessera_core::Store;
 use tessera_core::model::Revocation;
 use tokio::sync::watch;
 
-use super::AppState;
 use super::error::ApiError;
+use super::limits::StreamSlot;
+use super::{AppState, ClientIp};
 
 /// The largest page of `/revocations`.
 const MAX_PAGE: u32 = 1000;
@@ -73,10 +74,12 @@ pub async fn list<S: Store>(
 /// `data` is `{cursor, jti, exp}`), resumed after `Last-Event-ID` or `since`.
 #[utoipa::path(get, path = "/revocations/stream", tag = "revocations", params(Since),
     responses((status = 200, description = "text/event-stream of revocation events", content_type = "text/event-stream"),
-        (status = 400, description = "invalid_request", body = crate::openapi::ErrorBody)))]
+        (status = 400, description = "invalid_request", body = crate::openapi::ErrorBody),
+        (status = 429, description = "slow_down: too many streams from this address", body = crate::openapi::ErrorBody)))]
 #[tracing::instrument(skip_all)]
 pub async fn stream<S: Store>(
     State(state): State<AppState<S>>,
+    ClientIp(client_ip): ClientIp,
     headers: HeaderMap,
     since: Result<Query<Since>, QueryRejection>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
@@ -91,7 +94,16 @@ pub async fn stream<S: Store>(
         })
         .transpose()?;
     let cursor = last_event.or(since.since).unwrap_or(0).max(0);
+    let Some(slot) = state.limits().stream_slot(client_ip) else {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "slow_down",
+            "too many revocation streams from this address",
+        )
+        .retry_after(KEEP_ALIVE.as_secs()));
+    };
     let feed = Feed {
+        _slot: slot,
         head: state.feed_head(),
         state,
         cursor,
@@ -107,6 +119,8 @@ pub async fn stream<S: Store>(
 
 /// One subscriber's position in the feed.
 struct Feed<S: Store> {
+    /// This stream's share of its address's streams, given back when the client leaves.
+    _slot: StreamSlot,
     state: AppState<S>,
     /// The newest cursor, from the server's poller (see [`super::feed`]).
     head: watch::Receiver<i64>,

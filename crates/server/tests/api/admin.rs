@@ -164,3 +164,30 @@ async fn keys_can_be_listed_rotated_and_retired() {
     .await
     .assert_error(StatusCode::BAD_REQUEST, "invalid_request");
 }
+
+#[tokio::test]
+async fn the_last_admin_and_malformed_usernames_are_refused() {
+    let app = TestApp::new().await;
+    let admin = app.admin_token().await;
+    for path in ["/admin/users/root"] {
+        let reply = app.send(bare(Method::DELETE, path, Some(&admin))).await;
+        let json = reply.assert_error(StatusCode::CONFLICT, "last_admin");
+        assert!(
+            json["error_description"]
+                .as_str()
+                .is_some_and(|text| text.contains("last administrator")),
+            "{json}"
+        );
+        let disable = json!({"disabled": true});
+        let reply = app
+            .send(json_request(Method::PATCH, path, &admin, &disable))
+            .await;
+        reply.assert_error(StatusCode::CONFLICT, "last_admin");
+    }
+    let bidi = json!({"username": "admin\u{202E}nimda", "password": PASSWORD});
+    app.send(json_request(Method::POST, "/admin/users", &admin, &bidi))
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "invalid_request");
+    let users = app.get("/admin/users", Some(&admin)).await.json();
+    assert_eq!(users.as_array().map(Vec::len), Some(1), "{users}");
+}

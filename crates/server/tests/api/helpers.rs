@@ -30,6 +30,8 @@ pub(crate) const PASSWORD: &str = "correct horse battery staple";
 /// An app with its authority.
 pub(crate) struct TestApp {
     pub(crate) router: Router,
+    /// The router's state, to build it again with other limits.
+    pub(crate) state: AppState<SqliteStore>,
     pub(crate) authority: Arc<Authority<SqliteStore>>,
     /// The authority's store, to close it.
     pub(crate) store: SqliteStore,
@@ -130,7 +132,8 @@ impl TestApp {
         .with_feed_poll(std::time::Duration::from_millis(20))
         .with_trusted_proxies(proxies);
         Self {
-            router: app(state),
+            router: app(state.clone()),
+            state,
             authority,
             store,
             metrics,

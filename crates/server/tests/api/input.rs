@@ -105,3 +105,34 @@ async fn garbage_never_gets_a_500() {
         }
     }
 }
+
+#[tokio::test]
+async fn percent_encoded_bytes_that_are_not_utf8_are_invalid_request() {
+    let app = TestApp::new().await;
+    app.user("alice", &[]).await;
+    let client = app.app_client().await;
+    let bodies = [
+        "grant_type=password&username=%FF%FE&password=x",
+        "grant_type=password&username=alice&password=%C3%28",
+        "grant_type=password&username=alice&password=x&scope=%ED%A0%80",
+    ];
+    for body in bodies {
+        let mut request = raw("/oauth/token", FORM, body);
+        request.headers_mut().insert(
+            header::AUTHORIZATION,
+            basic(&client).parse().expect("header"),
+        );
+        let reply = app.send(request).await;
+        reply.assert_error(StatusCode::BAD_REQUEST, "invalid_request");
+    }
+    for path in [
+        "/revocations?since=%FF",
+        "/revocations/stream?since=1&x=%FE",
+    ] {
+        let reply = app.get(path, None).await;
+        reply.assert_error(StatusCode::BAD_REQUEST, "invalid_request");
+    }
+    // Valid UTF-8, percent-encoded, is still read.
+    let reply = app.get("/revocations?since=%30", None).await;
+    assert_eq!(reply.status, StatusCode::OK);
+}

@@ -11,9 +11,10 @@ use super::{CliError, Exit};
 impl From<AdminError> for CliError {
     fn from(err: AdminError) -> Self {
         let exit = match err {
-            AdminError::NotFound(_) | AdminError::Conflict(_) | AdminError::ImportConflict(_) => {
-                Exit::Rejected
-            }
+            AdminError::NotFound(_)
+            | AdminError::Conflict(_)
+            | AdminError::ImportConflict(_)
+            | AdminError::LastAdmin => Exit::Rejected,
             _ => Exit::Usage,
         };
         let code = match &err {
@@ -26,6 +27,9 @@ impl From<AdminError> for CliError {
             AdminError::Store(_) => {
                 Some("check --data-dir, --database-url and that the database answers")
             }
+            AdminError::LastAdmin => Some(
+                "add the admin role to another account first (tessera user add NAME --role admin)",
+            ),
             AdminError::KeyDoesNotOpen(..) => Some(
                 "the target must use the source's master key: TESSERA_MASTER_KEY, \
                  TESSERA_MASTER_KEY_FILE or its master.key file",

@@ -151,3 +151,46 @@ fn admin_commands_never_create_a_store() {
     assert!(again.contains("already exists"), "{again}");
     d.add_user("alice", "a password");
 }
+
+#[test]
+fn usernames_follow_the_profile_and_the_last_admin_stays() {
+    let d = Deployment::new();
+    for (name, why) in [
+        ("admin\u{202E}nimda", "bidirectional"),
+        ("al\u{200B}ice", "invisible"),
+        ("mu\u{0308}ller", "NFC"),
+    ] {
+        let output = d.run_with_stdin(&["user", "add", name, "--password-stdin"], "pw\n");
+        assert_fails(&output, 2, why);
+    }
+    let output = d.run_with_stdin(
+        &["user", "add", "root", "--password-stdin", "--role", "admin"],
+        "pw\n",
+    );
+    assert!(output.status.success());
+    assert_fails(&d.run(&["user", "delete", "root"]), 1, "last administrator");
+    assert_fails(
+        &d.run(&["user", "disable", "root"]),
+        1,
+        "last administrator",
+    );
+    let output = d.run_with_stdin(
+        &[
+            "user",
+            "add",
+            "deputy",
+            "--password-stdin",
+            "--role",
+            "admin",
+        ],
+        "pw\n",
+    );
+    assert!(output.status.success());
+    assert!(d.ok(&["user", "disable", "root"]).contains("disabled root"));
+    assert_fails(
+        &d.run(&["user", "delete", "deputy"]),
+        1,
+        "last administrator",
+    );
+    d.ok(&["user", "delete", "root"]);
+}

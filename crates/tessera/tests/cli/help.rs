@@ -63,5 +63,8 @@ fn serve_help_says_what_first_start_does() {
     let help = run_ok(&["serve", "--help"]);
     assert!(help.contains("On first start"), "{help}");
     assert!(help.contains("master key file"), "{help}");
-    assert!(help.contains("One server serves a SQLite data dir"), "{help}");
+    assert!(
+        help.contains("One server serves a SQLite data dir"),
+        "{help}"
+    );
 }

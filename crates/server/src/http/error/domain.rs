@@ -140,6 +140,7 @@ impl From<AdminError> for ApiError {
             AdminError::Conflict(_) | AdminError::ImportConflict(_) => {
                 Self::new(StatusCode::CONFLICT, "conflict", text)
             }
+            AdminError::LastAdmin => Self::new(StatusCode::CONFLICT, "last_admin", text),
             AdminError::Invalid(_) | AdminError::KeyInUse | AdminError::KeyDoesNotOpen(..) => {
                 Self::invalid_request(text)
             }

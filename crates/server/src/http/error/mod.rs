@@ -3,8 +3,10 @@
 //! one is decided in `domain`, and only there.
 
 mod domain;
+mod plain;
 
 pub(crate) use domain::chain;
+pub(crate) use plain::json_errors;
 
 use std::borrow::Cow;
 
@@ -107,7 +109,8 @@ impl ApiError {
         )
     }
 
-    /// 503 `temporarily_unavailable` with `Retry-After: 1`: the store cannot be reached.
+    /// 503 `temporarily_unavailable` with `Retry-After: 1`: the store cannot be reached (the
+    /// response opens the store's circuit breaker, see [`crate::breaker`]).
     pub fn unavailable() -> Self {
         let mut err = Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -116,6 +119,12 @@ impl ApiError {
         );
         err.retry_after = Some(1);
         err
+    }
+
+    /// Adds `Retry-After` (whole seconds, at least 1).
+    pub fn retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs.max(1));
+        self
     }
 
     /// Adds the HTTP Basic challenge (for `invalid_client` after Basic authentication).
@@ -174,6 +183,9 @@ impl IntoResponse for ApiError {
         }
         if let Some(secs) = self.retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        if self.code == "temporarily_unavailable" {
+            response.extensions_mut().insert(crate::breaker::StoreDown);
         }
         response
     }
