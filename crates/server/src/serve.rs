@@ -150,7 +150,15 @@ pub async fn run(
     );
     on_listening(&listening);
     let limits = settings.server.limits;
-    let served = serve(listener, app(state), settings.server.tls.as_ref(), &limits).await;
+    let stopper = state.clone();
+    let served = serve(
+        listener,
+        app(state),
+        settings.server.tls.as_ref(),
+        &limits,
+        stopper,
+    )
+    .await;
     maintenance.abort();
     backchannel.abort();
     if let Some((_, task)) = metrics_listener {
@@ -184,9 +192,10 @@ async fn serve(
     router: axum::Router,
     tls: Option<&TlsFiles>,
     limits: &ConnectionLimits,
+    stopper: AppState<crate::deployment::AppStore>,
 ) -> Result<(), ServeError> {
     let handle: Handle<SocketAddr> = Handle::new();
-    tokio::spawn(shutdown_on_signal(handle.clone()));
+    tokio::spawn(shutdown_on_signal(handle.clone(), stopper));
     let io = |err: std::io::Error| ServeError::Io(format!("server error: {err}"));
     match tls {
         None => serve_plain(listener, router, limits, handle)
@@ -234,8 +243,9 @@ fn rustls_config(files: &TlsFiles) -> Result<RustlsConfig, ServeError> {
     Ok(RustlsConfig::from_config(Arc::new(config)))
 }
 
-/// Waits for SIGTERM or Ctrl-C, then stops accepting and lets requests finish.
-async fn shutdown_on_signal(handle: Handle<SocketAddr>) {
+/// Waits for SIGTERM or Ctrl-C, then ends the revocation streams, stops accepting and lets
+/// requests finish.
+async fn shutdown_on_signal<S: Store>(handle: Handle<SocketAddr>, stopper: AppState<S>) {
     let ctrl_c = async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
@@ -257,6 +267,7 @@ async fn shutdown_on_signal(handle: Handle<SocketAddr>) {
         () = term => {}
     }
     tracing::info!("shutting down");
+    stopper.begin_shutdown();
     handle.graceful_shutdown(Some(GRACE));
 }
 

@@ -65,6 +65,7 @@ struct Shared<S: Store> {
     ui: Arc<Ui>,
     logout_notices: Arc<Notify>,
     limits: Arc<limits::Limits>,
+    stopping: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl<S: Store> Clone for AppState<S> {
@@ -89,6 +90,7 @@ impl<S: Store> Clone for Shared<S> {
             ui: Arc::clone(&self.ui),
             logout_notices: Arc::clone(&self.logout_notices),
             limits: Arc::clone(&self.limits),
+            stopping: Arc::clone(&self.stopping),
         }
     }
 }
@@ -113,6 +115,7 @@ impl<S: Store> AppState<S> {
             ui: default_ui(),
             logout_notices: Arc::default(),
             limits: Arc::default(),
+            stopping: Arc::new(tokio::sync::watch::channel(false).0),
         };
         Self {
             inner: Arc::new(shared),
@@ -178,6 +181,17 @@ impl<S: Store> AppState<S> {
     /// How often the revocation stream polls the store.
     pub fn feed_poll(&self) -> Duration {
         self.inner.feed_poll
+    }
+
+    /// Tells long-lived responses (revocation streams) that the server is stopping, so that
+    /// they end at once instead of holding the graceful shutdown for its whole grace period.
+    pub fn begin_shutdown(&self) {
+        self.inner.stopping.send_replace(true);
+    }
+
+    /// Becomes `true` when the server starts stopping.
+    pub fn stopping(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.inner.stopping.subscribe()
     }
 
     /// The sign-in pages.

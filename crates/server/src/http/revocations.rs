@@ -110,10 +110,24 @@ pub async fn stream<S: Store>(
         seen: None,
         pending: VecDeque::new(),
     };
-    let events = futures_util::stream::unfold(feed, |mut feed| async move {
-        let event = feed.next_event().await;
-        Some((Ok(event), feed))
-    });
+    let stopping = feed.state.stopping();
+    let events = futures_util::stream::unfold(
+        (feed, stopping, false),
+        |(mut feed, mut stopping, done)| async move {
+            if done {
+                return None;
+            }
+            // The select's borrows end before the state moves on.
+            let stop = tokio::select! {
+                event = feed.next_event() => Some(event),
+                _ = stopping.wait_for(|stop| *stop) => None,
+            };
+            match stop {
+                Some(event) => Some((Ok(event), (feed, stopping, false))),
+                None => Some((Ok(stopping_event()), (feed, stopping, true))),
+            }
+        },
+    );
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
 }
 
@@ -162,6 +176,14 @@ impl<S: Store> Feed<S> {
             }
         }
     }
+}
+
+/// The last event of a stream when the server stops: followers reconnect (to another
+/// instance behind the load balancer, or to this one when it is back) from their cursor.
+fn stopping_event() -> Event {
+    Event::default()
+        .event("shutdown")
+        .data("the server is stopping; reconnect with Last-Event-ID")
 }
 
 fn revocation_event(revocation: &Revocation) -> Event {

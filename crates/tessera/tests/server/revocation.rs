@@ -65,3 +65,20 @@ fn logout_ends_the_session() {
     let again = refresh(&server, &client, &text(&tokens, "refresh_token"));
     assert_eq!(again.status, 400);
 }
+
+#[test]
+fn stopping_ends_revocation_streams_at_once() {
+    let (_data, server, _client) = server_with_alice();
+    let stream_url = server.url("/revocations/stream");
+    let watcher = thread::spawn(move || read_stream_until(&stream_url, "0", "event: shutdown"));
+    // The follower is connected (a keep-alive comment or nothing yet) before the stop.
+    thread::sleep(Duration::from_millis(500));
+    let asked = std::time::Instant::now();
+    let status = server.terminate();
+    let took = asked.elapsed();
+    assert!(status.success(), "{status:?}");
+    // The graceful shutdown would wait 10 s for an open stream; it ends at once instead.
+    assert!(took < Duration::from_secs(5), "stopping took {took:?}");
+    let streamed = watcher.join().expect("watcher");
+    assert!(streamed.contains("event: shutdown"), "{streamed}");
+}
