@@ -73,6 +73,11 @@ pub enum PasswordError {
     TooLong,
     /// The password contains a NUL character.
     Nul,
+    /// A new password shorter than the minimum (in characters).
+    TooShort(usize),
+    /// A new password that is among the most common ones, or easily guessed from the
+    /// account's own name or email.
+    TooCommon,
     /// The policy's parameters are out of Argon2's range.
     Policy(String),
     /// The random source failed (no salt).
@@ -85,6 +90,15 @@ impl fmt::Display for PasswordError {
             Self::Empty => f.write_str("the password is empty"),
             Self::TooLong => write!(f, "the password is longer than {MAX_PASSWORD_LEN} bytes"),
             Self::Nul => f.write_str("the password contains a NUL character"),
+            Self::TooShort(min) => write!(
+                f,
+                "the password is shorter than {min} characters; a passphrase of a few words is \
+                 easy to remember"
+            ),
+            Self::TooCommon => f.write_str(
+                "the password is too common or too easy to guess (a known password, a keyboard \
+                 pattern, or the account's name); choose a longer passphrase",
+            ),
             Self::Policy(why) => write!(f, "bad password hashing parameters: {why}"),
             Self::Random => f.write_str("the system random source failed"),
         }
@@ -96,7 +110,10 @@ impl std::error::Error for PasswordError {}
 impl PasswordError {
     /// True when the password itself is the problem (empty, too long, NUL), not hashing.
     pub fn is_callers(&self) -> bool {
-        matches!(self, Self::Empty | Self::TooLong | Self::Nul)
+        matches!(
+            self,
+            Self::Empty | Self::TooLong | Self::Nul | Self::TooShort(_) | Self::TooCommon
+        )
     }
 }
 
@@ -300,6 +317,35 @@ impl fmt::Debug for Passwords {
     }
 }
 
+/// The shortest new password accepted by default, in characters (NIST SP 800-63B §5.1.1.2).
+pub const DEFAULT_MIN_PASSWORD_CHARS: usize = 8;
+
+/// Checks a password being set (account creation, a reset, a change) against the rules for
+/// new passwords: the limits of [`check_password`], at least `min_chars` characters, and not
+/// among the most common passwords nor easily guessed from `related` (the username, the
+/// email). Passwords already set are never re-checked: a login only verifies.
+///
+/// # Errors
+/// [`PasswordError::TooShort`], [`PasswordError::TooCommon`], or those of
+/// [`check_password`].
+pub fn check_new_password(
+    password: &str,
+    min_chars: usize,
+    related: &[&str],
+) -> Result<(), PasswordError> {
+    check_password(password)?;
+    if password.chars().count() < min_chars {
+        return Err(PasswordError::TooShort(min_chars));
+    }
+    // Scores 0 and 1 of 4: fewer than about 10^6 guesses (a top password, "12345678",
+    // "Summer2024", a keyboard walk, the username with digits).
+    let guessable = zxcvbn::zxcvbn(password, related).score() < zxcvbn::Score::Two;
+    if guessable {
+        return Err(PasswordError::TooCommon);
+    }
+    Ok(())
+}
+
 /// Checks a password against the limits: 1 to [`MAX_PASSWORD_LEN`] bytes, no NUL.
 ///
 /// # Errors
@@ -319,6 +365,40 @@ pub fn check_password(password: &str) -> Result<(), PasswordError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn new_passwords_are_long_enough_and_not_common() {
+        let check = |p: &str| {
+            check_new_password(
+                p,
+                DEFAULT_MIN_PASSWORD_CHARS,
+                &["alice", "alice@example.com"],
+            )
+        };
+        assert_eq!(check("short"), Err(PasswordError::TooShort(8)));
+        assert_eq!(
+            check("ça va ça"),
+            Ok(()),
+            "eight characters, not eight bytes"
+        );
+        for common in [
+            "password",
+            "12345678",
+            "qwertyuiop",
+            "password1",
+            "alice123",
+            "alicealice",
+        ] {
+            assert_eq!(check(common), Err(PasswordError::TooCommon), "{common}");
+        }
+        assert_eq!(check("correct horse battery staple"), Ok(()));
+        assert_eq!(check(&"x".repeat(2000)), Err(PasswordError::TooLong));
+        assert!(PasswordError::TooCommon.is_callers() && PasswordError::TooShort(8).is_callers());
+        assert_eq!(
+            check_new_password("abcdefghij", 12, &[]),
+            Err(PasswordError::TooShort(12))
+        );
+    }
 
     fn cheap() -> Passwords {
         Passwords::new(PasswordPolicy::new(256, 1, 1)).expect("valid policy")

@@ -84,6 +84,8 @@ pub struct Settings {
     pub keys: KeySettings,
     /// `[passwords]`: Argon2id costs.
     pub passwords: PasswordPolicy,
+    /// `passwords.min_length`: the shortest new password, in characters (default 8).
+    pub min_password_chars: usize,
     /// `[throttle]`: login failure limits.
     pub throttle: ThrottleSettings,
     /// `[ui]`: the sign-in pages' branding (`brand_name`, `accent_color`, `templates_dir`).
@@ -376,6 +378,7 @@ impl Settings {
         config.rotation.publish_ahead = self.keys.publish_ahead;
         config.rotation.reload_every = self.server.maintenance_interval;
         config.passwords = self.passwords;
+        config.min_password_chars = self.min_password_chars;
         config.lockout = self.throttle.account_policy();
         config
     }

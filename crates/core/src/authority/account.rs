@@ -150,6 +150,11 @@ impl<S: Store> Authority<S> {
             self.count_failure(&account).await?;
             return Err(AccountError::WrongPassword);
         }
+        let related: Vec<&str> = [Some(user.username.as_str()), user.email.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect();
+        crate::password::check_new_password(new, self.config.min_password_chars, &related)?;
         let hash = self.passwords.hash(new)?;
         self.end_browser_sessions_of(&user.id, keep_login, EndReason::PasswordChanged)
             .await?;

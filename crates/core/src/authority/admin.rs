@@ -4,6 +4,7 @@ use super::Authority;
 use crate::error::{AdminError, Entity, StoreError};
 use crate::events::{EndReason, SecurityEvent};
 use crate::model::{User, UserId};
+use crate::password::check_new_password;
 use crate::secrets::{IdKind, new_id};
 use crate::store::Store;
 
@@ -31,6 +32,8 @@ impl<S: Store> Authority<S> {
             check_email(email)?;
         }
         check_roles(roles)?;
+        let related: Vec<&str> = [Some(username), email].into_iter().flatten().collect();
+        check_new_password(password, self.config.min_password_chars, &related)?;
         let now = self.now();
         let user = User {
             id: UserId::new(new_id(IdKind::User)?),
@@ -67,6 +70,11 @@ impl<S: Store> Authority<S> {
     /// password outside the limits.
     pub async fn set_password(&self, username: &str, password: &str) -> Result<(), AdminError> {
         let user = self.user_named(username).await?;
+        let related: Vec<&str> = [Some(user.username.as_str()), user.email.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect();
+        check_new_password(password, self.config.min_password_chars, &related)?;
         let hash = self.passwords.hash(password)?;
         self.end_browser_sessions_of(&user.id, None, EndReason::Admin)
             .await?;

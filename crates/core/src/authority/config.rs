@@ -36,6 +36,8 @@ pub struct Config {
     pub rotation: RotationPolicy,
     /// Argon2id costs.
     pub passwords: PasswordPolicy,
+    /// The shortest new password, in characters (default 8, NIST SP 800-63B; 8 to 128).
+    pub min_password_chars: usize,
     /// Failed logins per account before it is locked, and for how long (default 5 free,
     /// then 1 s doubling up to 15 minutes, forgotten after an hour).
     pub lockout: LockoutPolicy,
@@ -67,6 +69,7 @@ impl Config {
             browser_absolute_lifetime: Duration::from_secs(14 * 86_400),
             rotation: RotationPolicy::default(),
             passwords: PasswordPolicy::default(),
+            min_password_chars: crate::password::DEFAULT_MIN_PASSWORD_CHARS,
             lockout: LockoutPolicy::default(),
         }
     }
@@ -97,6 +100,9 @@ impl Config {
             return fail(
                 "browser_idle_lifetime must be at least a minute and at most the absolute one",
             );
+        }
+        if !(8..=128).contains(&self.min_password_chars) {
+            return fail("min_password_chars must be between 8 and 128");
         }
         if self.refresh_grace > MAX_REFRESH_GRACE {
             return fail("refresh_grace must be at most 60 s");

@@ -59,6 +59,7 @@ pub(super) fn load(flags: &Flags, env: &[(String, String)]) -> Result<Settings, 
         tokens: tokens(&mut reader)?,
         keys: keys(&mut reader)?,
         passwords: passwords(&mut reader)?,
+        min_password_chars: min_password_chars(&mut reader)?,
         throttle: throttle(&mut reader)?,
         ui: ui(&mut reader)?,
         master_key: master_key(
@@ -502,6 +503,13 @@ fn ui(r: &mut Reader) -> Result<crate::ui::Branding, ConfigError> {
         ConfigError::key(key, err.to_string())
     })?;
     Ok(branding)
+}
+
+/// `passwords.min_length`: 8 (NIST SP 800-63B) to 128 characters.
+fn min_password_chars(r: &mut Reader) -> Result<usize, ConfigError> {
+    let default = tessera_core::password::DEFAULT_MIN_PASSWORD_CHARS as u64;
+    let chars = r.number("passwords.min_length", default, (8, 128))?;
+    Ok(usize::try_from(chars).unwrap_or(128))
 }
 
 fn throttle(r: &mut Reader) -> Result<ThrottleSettings, ConfigError> {

@@ -142,7 +142,7 @@ fn a_moved_deployment_logs_in_and_verifies_old_tokens() {
 #[test]
 fn a_wrong_master_key_is_refused_before_anything_is_written() {
     let source = Deployment::new();
-    source.add_user("alice", "pw-alice");
+    source.add_user("alice", "alice keeps a quiet garden");
     let file = export(&source);
     let shown = file.display().to_string();
 
@@ -178,15 +178,15 @@ fn a_wrong_master_key_is_refused_before_anything_is_written() {
 #[test]
 fn existing_records_are_refused_unless_skipped() {
     let source = Deployment::new();
-    source.add_user("alice", "pw-alice");
-    source.add_user("bob", "pw-bob");
+    source.add_user("alice", "alice keeps a quiet garden");
+    source.add_user("bob", "bob keeps a quiet garden");
     let file = export(&source);
     let shown = file.display().to_string();
 
     let target = Deployment::empty();
     copy_master_key(&source.data_dir(), &target.data_dir());
     target.ok(&["init"]);
-    target.add_user("Alice", "pw-other");
+    target.add_user("Alice", "another quiet garden plot");
     let before = usernames(&target);
     let stderr = assert_fails(&target.run(&["import", &shown]), 1, "user alice");
     assert!(stderr.contains("nothing was imported"), "{stderr}");
@@ -209,7 +209,7 @@ fn existing_records_are_refused_unless_skipped() {
 #[test]
 fn malformed_documents_are_refused_with_one_line() {
     let source = Deployment::new();
-    source.add_user("alice", "pw-alice");
+    source.add_user("alice", "alice keeps a quiet garden");
     let file = export(&source);
     let document = std::fs::read_to_string(&file).expect("export");
     let target = Deployment::empty();

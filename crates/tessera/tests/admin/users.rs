@@ -25,7 +25,7 @@ fn add_list_disable_enable_delete() {
     assert!(stdout.contains("created user alice"), "{stdout}");
     assert!(!stdout.contains("correct horse"));
     assert!(!String::from_utf8_lossy(&output.stderr).contains("correct horse"));
-    d.add_user("bob", "hunter2hunter2");
+    d.add_user("bob", "hunter two quiet rivers");
 
     let users = d.json(&["user", "list", "--json"]);
     let users = users.as_array().expect("array");
@@ -57,13 +57,13 @@ fn add_list_disable_enable_delete() {
 #[test]
 fn set_password_and_failures() {
     let d = Deployment::new();
-    d.add_user("carol", "first password");
+    d.add_user("carol", "first quiet passphrase");
     let output = d.run_with_stdin(
         &["user", "set-password", "carol", "--password-stdin"],
-        "second password",
+        "second quiet passphrase",
     );
     assert!(output.status.success());
-    assert!(!String::from_utf8_lossy(&output.stdout).contains("second password"));
+    assert!(!String::from_utf8_lossy(&output.stdout).contains("second quiet passphrase"));
 
     let output = d.run_with_stdin(
         &["user", "set-password", "nobody", "--password-stdin"],
@@ -78,7 +78,10 @@ fn set_password_and_failures() {
             .contains("was not locked")
     );
 
-    let output = d.run_with_stdin(&["user", "add", "CAROL", "--password-stdin"], "pw");
+    let output = d.run_with_stdin(
+        &["user", "add", "CAROL", "--password-stdin"],
+        "carol's other quiet garden",
+    );
     assert_fails(&output, 1, "taken");
     let output = d.run_with_stdin(&["user", "add", " bad", "--password-stdin"], "pw");
     assert_fails(&output, 2, "username");
@@ -132,7 +135,7 @@ fn admin_commands_never_create_a_store() {
         &["keys", "list"],
         &["export"],
     ] {
-        let output = d.run_with_stdin(args, "a password\n");
+        let output = d.run_with_stdin(args, "a quiet passphrase\n");
         let stderr = assert_fails(&output, 2, "no Tessera store at");
         assert!(
             stderr.contains(&expected.display().to_string()),
@@ -149,7 +152,7 @@ fn admin_commands_never_create_a_store() {
     assert!(d.data_dir().join("tessera.db").is_file());
     let again = d.ok(&["init"]);
     assert!(again.contains("already exists"), "{again}");
-    d.add_user("alice", "a password");
+    d.add_user("alice", "a quiet passphrase");
 }
 
 #[test]
@@ -165,7 +168,7 @@ fn usernames_follow_the_profile_and_the_last_admin_stays() {
     }
     let output = d.run_with_stdin(
         &["user", "add", "root", "--password-stdin", "--role", "admin"],
-        "pw\n",
+        "root keeps a quiet garden\n",
     );
     assert!(output.status.success());
     assert_fails(&d.run(&["user", "delete", "root"]), 1, "last administrator");
@@ -183,7 +186,7 @@ fn usernames_follow_the_profile_and_the_last_admin_stays() {
             "--role",
             "admin",
         ],
-        "pw\n",
+        "deputy keeps a quiet garden\n",
     );
     assert!(output.status.success());
     assert!(d.ok(&["user", "disable", "root"]).contains("disabled root"));
@@ -193,4 +196,30 @@ fn usernames_follow_the_profile_and_the_last_admin_stays() {
         "last administrator",
     );
     d.ok(&["user", "delete", "root"]);
+}
+
+#[test]
+fn new_passwords_must_be_long_and_uncommon_everywhere() {
+    let d = Deployment::new();
+    let short = d.run_with_stdin(&["user", "add", "bob", "--password-stdin"], "pw-bob\n");
+    assert_fails(&short, 2, "shorter than 8 characters");
+    let common = d.run_with_stdin(&["user", "add", "bob", "--password-stdin"], "Summer2024\n");
+    assert_fails(&common, 2, "too common or too easy to guess");
+    let named = d.run_with_stdin(&["user", "add", "bob", "--password-stdin"], "bobbobbob1\n");
+    assert_fails(&named, 2, "too common or too easy to guess");
+    d.add_user("bob", "three quiet rivers");
+    let reset = d.run_with_stdin(
+        &["user", "set-password", "bob", "--password-stdin"],
+        "12345678\n",
+    );
+    assert_fails(&reset, 2, "too common");
+    let fine = d.run_with_stdin(
+        &["user", "set-password", "bob", "--password-stdin"],
+        "four quiet rivers\n",
+    );
+    assert!(
+        fine.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fine.stderr)
+    );
 }
