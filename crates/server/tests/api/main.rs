@@ -12,6 +12,7 @@ mod feed;
 mod input;
 mod methods;
 mod oauth;
+mod openapi_contract;
 mod ops;
 mod throttle;
 mod token;
