@@ -30,6 +30,13 @@ RULES = {
     "tessera-server": ({"tessera-jose", "tessera-core", "tessera-store", "tessera-guard"}, set()),
 }
 
+# crate: external crates it may have only as optional dependencies (behind a feature that a
+# crate above turns on), so that whoever uses it without the feature does not build them.
+OPTIONAL_ONLY = {
+    # The JSON Schemas of the API's types, for the server's OpenAPI document.
+    "tessera-core": {"utoipa"},
+}
+
 # What the server may name from the store crate: opening a store, never its internals.
 SERVER_MAY_USE_FROM_STORE = {
     "AnyStore", "Location", "StoreOptions", "PgOptions", "SqliteOptions", "Synchronous",
@@ -86,6 +93,21 @@ def check_rules(deps):
     return failures
 
 
+def check_optional_only(meta):
+    """The dependencies a crate may have only behind a feature are declared optional."""
+    failures = []
+    for package in meta["packages"]:
+        names = OPTIONAL_ONLY.get(package["name"])
+        if not names or package["source"] is not None:
+            continue
+        for dep in package["dependencies"]:
+            if dep["name"] in names and dep["kind"] is None and not dep["optional"]:
+                failures.append(
+                    f"{package['name']} must have {dep['name']} only as an optional dependency"
+                )
+    return failures
+
+
 def check_server_uses_store_api():
     """The server opens stores through the store crate's front door only."""
     failures = []
@@ -109,8 +131,9 @@ def check_server_uses_store_api():
 
 
 def main():
-    deps = graph(metadata())
-    failures = check_rules(deps) + check_server_uses_store_api()
+    meta = metadata()
+    deps = graph(meta)
+    failures = check_rules(deps) + check_optional_only(meta) + check_server_uses_store_api()
     for failure in failures:
         print(f"layering: {failure}", file=sys.stderr)
     if failures:

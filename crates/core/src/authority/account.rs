@@ -10,6 +10,7 @@ use crate::store::Store;
 
 /// What `/userinfo` tells about the token's user.
 #[derive(Clone, Debug, Eq, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[non_exhaustive]
 pub struct UserInfo {
     /// The user id.

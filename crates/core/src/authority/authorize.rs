@@ -24,6 +24,11 @@ const MAX_PARAM_LEN: usize = 1024;
 /// as text so that a pending request can be sealed into the browser and checked again.
 #[derive(Clone, Debug, Default, Deserialize, Eq, PartialEq, Serialize)]
 #[serde(default)]
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::ToSchema, utoipa::IntoParams),
+    into_params(parameter_in = Query)
+)]
 #[non_exhaustive]
 pub struct AuthorizationParams {
     /// `response_type` (only `code`).

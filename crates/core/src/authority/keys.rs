@@ -12,12 +12,14 @@ use crate::store::Store;
 
 /// A key that changed state (or was created: `from` is `None`).
 #[derive(Clone, Debug, Eq, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[non_exhaustive]
 pub struct KeyChange {
     /// The key.
     pub kid: KeyId,
     /// Its algorithm.
     #[serde(serialize_with = "crate::model::alg_name::serialize")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "ES256"))]
     pub alg: Algorithm,
     /// The state before, `None` for a new key.
     pub from: Option<KeyState>,

@@ -28,6 +28,11 @@ const LOGOUT_TOKEN_LIFETIME_SECS: i64 = 120;
 /// The parameters of an RP-initiated logout request, as received.
 #[derive(Clone, Debug, Default, Deserialize, Eq, PartialEq, Serialize)]
 #[serde(default)]
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::ToSchema, utoipa::IntoParams),
+    into_params(parameter_in = Query)
+)]
 #[non_exhaustive]
 pub struct LogoutParams {
     /// An ID token we issued to the client (expired ones are accepted as hints).

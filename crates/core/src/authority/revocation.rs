@@ -32,6 +32,7 @@ impl TokenTypeHint {
 
 /// An introspection response (RFC 7662 §2.2). Inactive tokens say nothing else.
 #[derive(Clone, Debug, Default, Eq, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[non_exhaustive]
 pub struct Introspection {
     /// True when the token is valid now.

@@ -20,6 +20,7 @@ pub const ACCESS_TOKEN_TYP: &str = "at+jwt";
 
 /// A successful token endpoint response (RFC 6749 §5.1). `Debug` hides the tokens.
 #[derive(Clone, Deserialize, Eq, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[non_exhaustive]
 pub struct TokenResponse {
     /// The access token (a JWT).

@@ -136,12 +136,14 @@ fn key_aad(kid: &KeyId) -> Vec<u8> {
 
 /// A key's public description, for listings (no key material).
 #[derive(Clone, Debug, Eq, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[non_exhaustive]
 pub struct KeyInfo {
     /// Key id.
     pub kid: KeyId,
     /// Algorithm.
     #[serde(serialize_with = "crate::model::alg_name::serialize")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, example = "ES256"))]
     pub alg: Algorithm,
     /// Life-cycle state.
     pub state: KeyState,

@@ -19,6 +19,7 @@ use crate::scope::Scope;
 
 /// An account that logs in with a password.
 #[derive(Clone, Debug, Deserialize, Eq, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct User {
     /// Stable opaque id, used as `sub` (never the username, which may change).
     pub id: UserId,
@@ -42,6 +43,7 @@ pub struct User {
 /// An OAuth grant type a client may use.
 #[derive(Clone, Copy, Debug, Deserialize, Eq, Hash, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Grant {
     /// Resource owner password credentials (RFC 6749 §4.3).
     Password,
@@ -215,6 +217,7 @@ pub(crate) mod alg_name {
 /// A signing key's place in its life cycle.
 #[derive(Clone, Copy, Debug, Deserialize, Eq, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum KeyState {
     /// Published in the JWKS, not yet signing (caches must learn it first).
     Published,
@@ -249,6 +252,7 @@ pub struct KeyRecord {
 
 /// A revoked access token, kept until it would have expired anyway.
 #[derive(Clone, Debug, Deserialize, Eq, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Revocation {
     /// Position in the revocation feed (strictly increasing).
     pub cursor: i64,

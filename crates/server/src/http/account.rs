@@ -21,13 +21,14 @@ use super::{AppState, ClientIp};
 
 /// `GET /userinfo` (POST too, as OpenID Connect allows): who the token's user is.
 #[utoipa::path(
-    get,
+    method(get, post),
     path = "/userinfo",
     tag = "account",
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "sub, preferred_username, email, roles", body = crate::openapi::UserInfoBody),
-        (status = 401, description = "invalid_token (WWW-Authenticate: Bearer)", body = crate::openapi::ErrorBody),
+        (status = 200, description = "sub, preferred_username, email, roles", body = tessera_core::UserInfo),
+        (status = 400, description = "invalid_request: a malformed or repeated Authorization header", body = crate::http::error::ErrorBody),
+        (status = 401, description = "invalid_token (WWW-Authenticate: Bearer)", body = crate::http::error::ErrorBody),
     )
 )]
 #[tracing::instrument(level = "debug", skip_all, fields(sub = %claims.sub))]
@@ -49,7 +50,7 @@ pub async fn userinfo<S: Store>(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "the session is over"),
-        (status = 401, description = "invalid_token", body = crate::openapi::ErrorBody),
+        (status = 401, description = "invalid_token", body = crate::http::error::ErrorBody),
     )
 )]
 #[tracing::instrument(skip_all, fields(sub = %claims.sub))]
@@ -122,7 +123,7 @@ pub struct SessionList {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "live sessions", body = SessionList),
-        (status = 401, description = "invalid_token", body = crate::openapi::ErrorBody),
+        (status = 401, description = "invalid_token", body = crate::http::error::ErrorBody),
     )
 )]
 #[tracing::instrument(skip_all, fields(sub = %claims.sub))]
@@ -153,8 +154,8 @@ pub async fn sessions<S: Store>(
     params(("id" = String, Path, description = "session id")),
     responses(
         (status = 204, description = "ended"),
-        (status = 401, description = "invalid_token", body = crate::openapi::ErrorBody),
-        (status = 404, description = "no such live session of this user", body = crate::openapi::ErrorBody),
+        (status = 401, description = "invalid_token", body = crate::http::error::ErrorBody),
+        (status = 404, description = "no such live session of this user", body = crate::http::error::ErrorBody),
     )
 )]
 #[tracing::instrument(skip_all, fields(sub = %claims.sub))]
@@ -185,10 +186,10 @@ pub async fn end_session<S: Store>(
     request_body(content = crate::openapi::PasswordChange, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 204, description = "changed; other sessions ended"),
-        (status = 400, description = "invalid_request (missing or unacceptable password)", body = crate::openapi::ErrorBody),
-        (status = 401, description = "invalid_token", body = crate::openapi::ErrorBody),
-        (status = 403, description = "access_denied: the current password is wrong", body = crate::openapi::ErrorBody),
-        (status = 429, description = "too many wrong passwords", body = crate::openapi::ErrorBody),
+        (status = 400, description = "invalid_request (missing or unacceptable password)", body = crate::http::error::ErrorBody),
+        (status = 401, description = "invalid_token", body = crate::http::error::ErrorBody),
+        (status = 403, description = "access_denied: the current password is wrong", body = crate::http::error::ErrorBody),
+        (status = 429, description = "too many wrong passwords", body = crate::http::error::ErrorBody),
     )
 )]
 #[tracing::instrument(skip_all, fields(sub = %claims.sub))]

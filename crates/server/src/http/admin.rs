@@ -30,9 +30,9 @@ fn json_no_store<T: Serialize>(status: StatusCode, value: &T) -> Response {
 
 /// `GET /admin/users`: every account (no password hashes).
 #[utoipa::path(get, path = "/admin/users", tag = "admin", security(("bearer" = [])),
-    responses((status = 200, description = "accounts", body = [crate::openapi::UserBody]),
-        (status = 401, description = "invalid_token", body = crate::openapi::ErrorBody),
-        (status = 403, description = "insufficient_scope: the admin role is required", body = crate::openapi::ErrorBody)))]
+    responses((status = 200, description = "accounts", body = [tessera_core::model::User]),
+        (status = 401, description = "invalid_token: no valid access token", body = crate::http::error::ErrorBody),
+        (status = 403, description = "insufficient_scope: the admin role is required", body = crate::http::error::ErrorBody)))]
 #[tracing::instrument(skip_all, fields(admin = %claims.sub))]
 pub async fn list_users<S: Store>(
     State(state): State<AppState<S>>,
@@ -61,10 +61,11 @@ pub struct NewUser {
 /// `POST /admin/users`: creates an account (201).
 #[utoipa::path(post, path = "/admin/users", tag = "admin", security(("bearer" = [])),
     request_body = NewUser,
-    responses((status = 201, description = "created", body = crate::openapi::UserBody),
-        (status = 400, description = "invalid_request", body = crate::openapi::ErrorBody),
-        (status = 403, description = "insufficient_scope", body = crate::openapi::ErrorBody),
-        (status = 409, description = "conflict: the username is taken", body = crate::openapi::ErrorBody)))]
+    responses((status = 201, description = "created", body = tessera_core::model::User),
+        (status = 400, description = "invalid_request", body = crate::http::error::ErrorBody),
+        (status = 409, description = "conflict: the username is taken", body = crate::http::error::ErrorBody),
+        (status = 401, description = "invalid_token: no valid access token", body = crate::http::error::ErrorBody),
+        (status = 403, description = "insufficient_scope: the admin role is required", body = crate::http::error::ErrorBody)))]
 #[tracing::instrument(skip_all, fields(admin = %claims.sub))]
 pub async fn create_user<S: Store>(
     State(state): State<AppState<S>>,
@@ -108,8 +109,10 @@ pub struct UserUpdate {
 #[utoipa::path(patch, path = "/admin/users/{username}", tag = "admin", security(("bearer" = [])),
     params(("username" = String, Path)), request_body = UserUpdate,
     responses((status = 204, description = "updated"),
-        (status = 400, description = "invalid_request", body = crate::openapi::ErrorBody),
-        (status = 404, description = "not_found", body = crate::openapi::ErrorBody)))]
+        (status = 400, description = "invalid_request", body = crate::http::error::ErrorBody),
+        (status = 404, description = "not_found", body = crate::http::error::ErrorBody),
+        (status = 401, description = "invalid_token: no valid access token", body = crate::http::error::ErrorBody),
+        (status = 403, description = "insufficient_scope: the admin role is required", body = crate::http::error::ErrorBody)))]
 #[tracing::instrument(skip_all, fields(admin = %claims.sub))]
 pub async fn update_user<S: Store>(
     State(state): State<AppState<S>>,
@@ -144,7 +147,9 @@ pub async fn update_user<S: Store>(
 #[utoipa::path(delete, path = "/admin/users/{username}", tag = "admin", security(("bearer" = [])),
     params(("username" = String, Path)),
     responses((status = 204, description = "deleted"),
-        (status = 404, description = "not_found", body = crate::openapi::ErrorBody)))]
+        (status = 404, description = "not_found", body = crate::http::error::ErrorBody),
+        (status = 401, description = "invalid_token: no valid access token", body = crate::http::error::ErrorBody),
+        (status = 403, description = "insufficient_scope: the admin role is required", body = crate::http::error::ErrorBody)))]
 #[tracing::instrument(skip_all, fields(admin = %claims.sub))]
 pub async fn delete_user<S: Store>(
     State(state): State<AppState<S>>,
@@ -161,8 +166,9 @@ pub async fn delete_user<S: Store>(
 #[utoipa::path(post, path = "/admin/users/{username}/unlock", tag = "admin", security(("bearer" = [])),
     params(("username" = String, Path)),
     responses((status = 204, description = "unlocked"),
-        (status = 403, description = "insufficient_scope", body = crate::openapi::ErrorBody),
-        (status = 404, description = "not_found", body = crate::openapi::ErrorBody)))]
+        (status = 404, description = "not_found", body = crate::http::error::ErrorBody),
+        (status = 401, description = "invalid_token: no valid access token", body = crate::http::error::ErrorBody),
+        (status = 403, description = "insufficient_scope: the admin role is required", body = crate::http::error::ErrorBody)))]
 #[tracing::instrument(skip_all, fields(admin = %claims.sub))]
 pub async fn unlock_user<S: Store>(
     State(state): State<AppState<S>>,
@@ -186,7 +192,6 @@ pub struct ClientView {
     /// Display name.
     pub name: String,
     /// Grants it may use.
-    #[schema(value_type = Vec<String>)]
     pub grants: Vec<Grant>,
     /// Scopes it may request.
     pub scopes: Vec<String>,
@@ -237,7 +242,8 @@ impl ClientView {
 /// `GET /admin/clients`.
 #[utoipa::path(get, path = "/admin/clients", tag = "admin", security(("bearer" = [])),
     responses((status = 200, description = "clients", body = [ClientView]),
-        (status = 403, description = "insufficient_scope", body = crate::openapi::ErrorBody)))]
+        (status = 401, description = "invalid_token: no valid access token", body = crate::http::error::ErrorBody),
+        (status = 403, description = "insufficient_scope: the admin role is required", body = crate::http::error::ErrorBody)))]
 #[tracing::instrument(skip_all, fields(admin = %claims.sub))]
 pub async fn list_clients<S: Store>(
     State(state): State<AppState<S>>,
@@ -258,7 +264,6 @@ pub struct NewClient {
     /// Display name.
     pub name: String,
     /// Grants: `authorization_code`, `refresh_token`, `client_credentials`, `password`.
-    #[schema(value_type = Vec<String>)]
     pub grants: Vec<Grant>,
     /// Scopes it may request.
     #[serde(default)]
@@ -291,7 +296,9 @@ pub struct NewClient {
 #[utoipa::path(post, path = "/admin/clients", tag = "admin", security(("bearer" = [])),
     request_body = NewClient,
     responses((status = 201, description = "created, with its secret (shown once)", body = ClientView),
-        (status = 400, description = "invalid_request", body = crate::openapi::ErrorBody)))]
+        (status = 400, description = "invalid_request", body = crate::http::error::ErrorBody),
+        (status = 401, description = "invalid_token: no valid access token", body = crate::http::error::ErrorBody),
+        (status = 403, description = "insufficient_scope: the admin role is required", body = crate::http::error::ErrorBody)))]
 #[tracing::instrument(skip_all, fields(admin = %claims.sub))]
 pub async fn create_client<S: Store>(
     State(state): State<AppState<S>>,
@@ -323,7 +330,9 @@ pub async fn create_client<S: Store>(
 #[utoipa::path(delete, path = "/admin/clients/{id}", tag = "admin", security(("bearer" = [])),
     params(("id" = String, Path, description = "client_id")),
     responses((status = 204, description = "removed"),
-        (status = 404, description = "not_found", body = crate::openapi::ErrorBody)))]
+        (status = 404, description = "not_found", body = crate::http::error::ErrorBody),
+        (status = 401, description = "invalid_token: no valid access token", body = crate::http::error::ErrorBody),
+        (status = 403, description = "insufficient_scope: the admin role is required", body = crate::http::error::ErrorBody)))]
 #[tracing::instrument(skip_all, fields(admin = %claims.sub))]
 pub async fn delete_client<S: Store>(
     State(state): State<AppState<S>>,
@@ -337,8 +346,9 @@ pub async fn delete_client<S: Store>(
 
 /// `GET /admin/keys`: every signing key ever made, without key material.
 #[utoipa::path(get, path = "/admin/keys", tag = "admin", security(("bearer" = [])),
-    responses((status = 200, description = "keys, oldest first", body = [crate::openapi::KeyBody]),
-        (status = 403, description = "insufficient_scope", body = crate::openapi::ErrorBody)))]
+    responses((status = 200, description = "keys, oldest first", body = [tessera_core::keys::KeyInfo]),
+        (status = 401, description = "invalid_token: no valid access token", body = crate::http::error::ErrorBody),
+        (status = 403, description = "insufficient_scope: the admin role is required", body = crate::http::error::ErrorBody)))]
 #[tracing::instrument(skip_all, fields(admin = %claims.sub))]
 pub async fn list_keys<S: Store>(
     State(state): State<AppState<S>>,
@@ -360,8 +370,10 @@ pub struct Rotate {
 /// `POST /admin/keys/rotate`: a new key signs from now; the old ones start retiring.
 #[utoipa::path(post, path = "/admin/keys/rotate", tag = "admin", security(("bearer" = [])),
     request_body(content = Option<Rotate>, description = "optional"),
-    responses((status = 200, description = "the key changes", body = [crate::openapi::KeyChangeBody]),
-        (status = 400, description = "invalid_request: unknown or unsupported algorithm", body = crate::openapi::ErrorBody)))]
+    responses((status = 200, description = "the key changes", body = [tessera_core::KeyChange]),
+        (status = 400, description = "invalid_request: unknown or unsupported algorithm", body = crate::http::error::ErrorBody),
+        (status = 401, description = "invalid_token: no valid access token", body = crate::http::error::ErrorBody),
+        (status = 403, description = "insufficient_scope: the admin role is required", body = crate::http::error::ErrorBody)))]
 #[tracing::instrument(skip_all, fields(admin = %claims.sub))]
 pub async fn rotate_keys<S: Store>(
     State(state): State<AppState<S>>,
@@ -382,9 +394,11 @@ pub async fn rotate_keys<S: Store>(
 /// `DELETE /admin/keys/{kid}`: retires a key at once (not the one that signs now).
 #[utoipa::path(delete, path = "/admin/keys/{kid}", tag = "admin", security(("bearer" = [])),
     params(("kid" = String, Path)),
-    responses((status = 200, description = "the change", body = crate::openapi::KeyChangeBody),
-        (status = 400, description = "invalid_request: the key signs now", body = crate::openapi::ErrorBody),
-        (status = 404, description = "not_found", body = crate::openapi::ErrorBody)))]
+    responses((status = 200, description = "the change", body = tessera_core::KeyChange),
+        (status = 400, description = "invalid_request: the key signs now", body = crate::http::error::ErrorBody),
+        (status = 404, description = "not_found", body = crate::http::error::ErrorBody),
+        (status = 401, description = "invalid_token: no valid access token", body = crate::http::error::ErrorBody),
+        (status = 403, description = "insufficient_scope: the admin role is required", body = crate::http::error::ErrorBody)))]
 #[tracing::instrument(skip_all, fields(admin = %claims.sub))]
 pub async fn retire_key<S: Store>(
     State(state): State<AppState<S>>,

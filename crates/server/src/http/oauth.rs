@@ -21,8 +21,8 @@ use super::token::no_store;
     request_body(content = crate::openapi::TokenParam, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "revoked, or unknown"),
-        (status = 400, description = "invalid_request, unauthorized_client", body = crate::openapi::ErrorBody),
-        (status = 401, description = "invalid_client", body = crate::openapi::ErrorBody),
+        (status = 400, description = "invalid_request, unauthorized_client", body = crate::http::error::ErrorBody),
+        (status = 401, description = "invalid_client", body = crate::http::error::ErrorBody),
     )
 )]
 #[tracing::instrument(level = "debug", skip_all, fields(client_id))]
@@ -46,9 +46,9 @@ pub async fn revoke<S: Store>(
     tag = "oauth",
     request_body(content = crate::openapi::TokenParam, content_type = "application/x-www-form-urlencoded"),
     responses(
-        (status = 200, description = "RFC 7662 response; inactive tokens say only active=false", body = crate::openapi::IntrospectionBody),
-        (status = 400, description = "invalid_request, unauthorized_client (public client)", body = crate::openapi::ErrorBody),
-        (status = 401, description = "invalid_client", body = crate::openapi::ErrorBody),
+        (status = 200, description = "RFC 7662 response; inactive tokens say only active=false", body = tessera_core::Introspection),
+        (status = 400, description = "invalid_request, unauthorized_client (public client)", body = crate::http::error::ErrorBody),
+        (status = 401, description = "invalid_client", body = crate::http::error::ErrorBody),
     )
 )]
 #[tracing::instrument(level = "debug", skip_all, fields(client_id))]

@@ -29,6 +29,7 @@ const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 /// The query of both feed endpoints.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct Since {
     /// Revocations after this cursor (default 0: all that have not expired).
@@ -41,7 +42,6 @@ pub struct Since {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Page {
     /// Revocations after the cursor, oldest first.
-    #[schema(value_type = Vec<crate::openapi::RevocationBody>)]
     pub revocations: Vec<Revocation>,
     /// The cursor to ask from next time.
     pub next: i64,
@@ -56,7 +56,7 @@ fn query(query: Result<Query<Since>, QueryRejection>) -> Result<Since, ApiError>
 /// `GET /revocations?since=CURSOR&limit=N`.
 #[utoipa::path(get, path = "/revocations", tag = "revocations", params(Since),
     responses((status = 200, description = "revoked jtis after the cursor", body = Page),
-        (status = 400, description = "invalid_request", body = crate::openapi::ErrorBody)))]
+        (status = 400, description = "invalid_request", body = crate::http::error::ErrorBody)))]
 #[tracing::instrument(skip_all)]
 pub async fn list<S: Store>(
     State(state): State<AppState<S>>,
@@ -72,10 +72,15 @@ pub async fn list<S: Store>(
 
 /// `GET /revocations/stream`: an SSE stream of `revocation` events (`id` is the cursor,
 /// `data` is `{cursor, jti, exp}`), resumed after `Last-Event-ID` or `since`.
-#[utoipa::path(get, path = "/revocations/stream", tag = "revocations", params(Since),
+#[utoipa::path(get, path = "/revocations/stream", tag = "revocations",
+    params(
+        ("since" = Option<i64>, Query, description = "Revocations after this cursor (default 0); `Last-Event-ID` wins."),
+        ("limit" = Option<u32>, Query, description = "Accepted (the query of `/revocations`) and ignored: the stream has no end."),
+        ("Last-Event-ID" = Option<i64>, Header, description = "The cursor of the last event received, to resume after it."),
+    ),
     responses((status = 200, description = "text/event-stream of revocation events", content_type = "text/event-stream"),
-        (status = 400, description = "invalid_request", body = crate::openapi::ErrorBody),
-        (status = 429, description = "slow_down: too many streams from this address", body = crate::openapi::ErrorBody)))]
+        (status = 400, description = "invalid_request", body = crate::http::error::ErrorBody),
+        (status = 429, description = "slow_down: too many streams from this address", body = crate::http::error::ErrorBody)))]
 #[tracing::instrument(skip_all)]
 pub async fn stream<S: Store>(
     State(state): State<AppState<S>>,

@@ -24,10 +24,10 @@ use super::{AppState, ClientIp};
     request_body(content = crate::openapi::TokenRequest, content_type = "application/x-www-form-urlencoded",
         description = "form-encoded (or the same members as a JSON object)"),
     responses(
-        (status = 200, description = "tokens issued", body = crate::openapi::TokenBody),
-        (status = 400, description = "invalid_request, invalid_grant, invalid_scope, unauthorized_client, unsupported_grant_type", body = crate::openapi::ErrorBody),
-        (status = 401, description = "invalid_client", body = crate::openapi::ErrorBody),
-        (status = 429, description = "too many failed logins; see Retry-After", body = crate::openapi::ErrorBody),
+        (status = 200, description = "tokens issued", body = tessera_core::TokenResponse),
+        (status = 400, description = "invalid_request, invalid_grant, invalid_scope, unauthorized_client, unsupported_grant_type", body = crate::http::error::ErrorBody),
+        (status = 401, description = "invalid_client", body = crate::http::error::ErrorBody),
+        (status = 429, description = "too many failed logins; see Retry-After", body = crate::http::error::ErrorBody),
     )
 )]
 #[tracing::instrument(level = "debug", skip_all, fields(client_id, grant_type))]

@@ -14,27 +14,27 @@ use tessera_core::model::{ClientWeb, Grant};
 
 use crate::helpers::{ISSUER, PASSWORD, Reply, TestApp, TestClient, form, text};
 
-const REDIRECT: &str = "https://app.example.test/cb";
-const BYE: &str = "https://app.example.test/bye";
+pub(crate) const REDIRECT: &str = "https://app.example.test/cb";
+pub(crate) const BYE: &str = "https://app.example.test/bye";
 /// RFC 7636 appendix B.
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+pub(crate) const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub(crate) const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 /// A browser: a cookie jar over the router.
-struct Browser<'a> {
+pub(crate) struct Browser<'a> {
     app: &'a TestApp,
-    cookies: HashMap<String, String>,
+    pub(crate) cookies: HashMap<String, String>,
 }
 
 impl<'a> Browser<'a> {
-    fn new(app: &'a TestApp) -> Self {
+    pub(crate) fn new(app: &'a TestApp) -> Self {
         Self {
             app,
             cookies: HashMap::new(),
         }
     }
 
-    async fn send(&mut self, mut request: Request<Body>) -> Reply {
+    pub(crate) async fn send(&mut self, mut request: Request<Body>) -> Reply {
         if !self.cookies.is_empty() {
             let jar: Vec<String> = self
                 .cookies
@@ -61,7 +61,7 @@ impl<'a> Browser<'a> {
         reply
     }
 
-    async fn get(&mut self, path: &str) -> Reply {
+    pub(crate) async fn get(&mut self, path: &str) -> Reply {
         let request = Request::builder()
             .method(Method::GET)
             .uri(path)
@@ -70,12 +70,12 @@ impl<'a> Browser<'a> {
         self.send(request).await
     }
 
-    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Reply {
+    pub(crate) async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Reply {
         self.send(form(path, fields, None)).await
     }
 
     /// Fills and submits the sign-in form of `page`.
-    async fn sign_in(&mut self, page: &Reply, user: &str, password: &str) -> Reply {
+    pub(crate) async fn sign_in(&mut self, page: &Reply, user: &str, password: &str) -> Reply {
         let html = body(page);
         assert!(html.contains(r#"action="/ui/login""#), "{html}");
         let mut fields = hidden_fields(&html);
@@ -90,12 +90,12 @@ impl<'a> Browser<'a> {
     }
 }
 
-fn body(reply: &Reply) -> String {
+pub(crate) fn body(reply: &Reply) -> String {
     String::from_utf8(reply.body.to_vec()).expect("utf-8")
 }
 
 /// The hidden inputs of the first form: `(name, value)`.
-fn hidden_fields(html: &str) -> Vec<(String, String)> {
+pub(crate) fn hidden_fields(html: &str) -> Vec<(String, String)> {
     html.split("<input type=\"hidden\" ")
         .skip(1)
         .map(|rest| {
@@ -113,7 +113,7 @@ fn between(text: &str, start: &str, end: &str) -> String {
 }
 
 /// The query parameters of a `Location`.
-fn redirect_params(reply: &Reply) -> HashMap<String, String> {
+pub(crate) fn redirect_params(reply: &Reply) -> HashMap<String, String> {
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", body(reply));
     let location = reply.header("location");
     let (_, query) = location.split_once('?').expect("query");
@@ -132,7 +132,11 @@ fn claims(token: &str) -> Value {
 }
 
 /// A public browser client (first party or not).
-async fn web_client(app: &TestApp, first_party: bool, backchannel: Option<String>) -> TestClient {
+pub(crate) async fn web_client(
+    app: &TestApp,
+    first_party: bool,
+    backchannel: Option<String>,
+) -> TestClient {
     let new = NewClient::new("Orders", &[Grant::AuthorizationCode, Grant::RefreshToken])
         .with_scopes(&["openid".into(), "read".into()])
         .public(true)
@@ -150,7 +154,7 @@ async fn web_client(app: &TestApp, first_party: bool, backchannel: Option<String
     }
 }
 
-fn authorize_path(client: &TestClient, extra: &str) -> String {
+pub(crate) fn authorize_path(client: &TestClient, extra: &str) -> String {
     format!(
         "/oauth/authorize?response_type=code&client_id={}&redirect_uri={}&scope=openid%20read\
          &state=st-1&nonce=n-1&code_challenge={CHALLENGE}&code_challenge_method=S256{extra}",
@@ -159,11 +163,11 @@ fn authorize_path(client: &TestClient, extra: &str) -> String {
     )
 }
 
-fn urlencode(text: &str) -> String {
+pub(crate) fn urlencode(text: &str) -> String {
     form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
 
-async fn redeem(app: &TestApp, client: &TestClient, code: &str) -> Reply {
+pub(crate) async fn redeem(app: &TestApp, client: &TestClient, code: &str) -> Reply {
     let request = form(
         "/oauth/token",
         &[
@@ -178,7 +182,7 @@ async fn redeem(app: &TestApp, client: &TestClient, code: &str) -> Reply {
 }
 
 /// Signs `alice` in through the first-party client; the browser and the code.
-async fn signed_in<'a>(app: &'a TestApp, client: &TestClient) -> (Browser<'a>, String) {
+pub(crate) async fn signed_in<'a>(app: &'a TestApp, client: &TestClient) -> (Browser<'a>, String) {
     let mut browser = Browser::new(app);
     let page = browser.get(&authorize_path(client, "")).await;
     assert_eq!(page.status, StatusCode::OK, "{}", body(&page));
@@ -738,7 +742,11 @@ async fn a_failed_sign_in_ties_the_error_to_the_fields() {
 }
 
 /// The fields of the account page's form posting to `action`, with `extra`.
-fn account_form(html: &str, action: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+pub(crate) fn account_form(
+    html: &str,
+    action: &str,
+    extra: &[(&str, &str)],
+) -> Vec<(String, String)> {
     let start = html
         .find(&format!(r#"action="{action}""#))
         .expect("the form");

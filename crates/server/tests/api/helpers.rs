@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use axum::http::{HeaderMap, Method, Request, StatusCode, Uri, header};
 use base64::Engine as _;
 use http_body_util::BodyExt as _;
 use serde_json::Value;
@@ -19,6 +19,7 @@ use tessera_server::metrics::Metrics;
 use tessera_server::proxy::TrustedProxies;
 use tessera_server::telemetry::TracingEvents;
 use tessera_server::throttle::{Throttle, ThrottleConfig};
+use tessera_server::ui::Ui;
 use tessera_store::SqliteStore;
 use tower::ServiceExt as _;
 
@@ -36,6 +37,23 @@ pub(crate) struct TestApp {
     /// The authority's store, to close it.
     pub(crate) store: SqliteStore,
     pub(crate) metrics: Arc<Metrics>,
+    /// Sees every request and its reply (the OpenAPI contract test).
+    check: Option<Arc<dyn Check>>,
+}
+
+/// A request as it was sent, its body read.
+#[derive(Debug)]
+pub(crate) struct Sent {
+    pub(crate) method: Method,
+    pub(crate) uri: Uri,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+}
+
+/// Something that checks each exchange of a [`TestApp`] (see [`TestApp::checked_by`]).
+pub(crate) trait Check: Send + Sync {
+    /// Called after each request with what was sent and what came back.
+    fn check(&self, sent: &Sent, reply: &Reply);
 }
 
 /// A registered client.
@@ -116,6 +134,16 @@ impl TestApp {
         throttle: ThrottleConfig,
         proxies: TrustedProxies,
     ) -> Self {
+        Self::build(config, throttle, proxies, None).await
+    }
+
+    /// An app with these pages (`None`: the embedded ones, unbranded).
+    pub(crate) async fn build(
+        config: Config,
+        throttle: ThrottleConfig,
+        proxies: TrustedProxies,
+        ui: Option<Arc<Ui>>,
+    ) -> Self {
         let store = SqliteStore::in_memory().await.expect("in-memory store");
         let master = MasterKey::generate().expect("master key");
         let metrics = Arc::new(Metrics::new());
@@ -131,13 +159,31 @@ impl TestApp {
         )
         .with_feed_poll(std::time::Duration::from_millis(20))
         .with_trusted_proxies(proxies);
+        let state = match ui {
+            Some(ui) => state.with_ui(ui),
+            None => state,
+        };
         Self {
             router: app(state.clone()),
             state,
             authority,
             store,
             metrics,
+            check: None,
         }
+    }
+
+    /// Shows an exchange made around [`TestApp::send`] (a stream's head) to the check.
+    pub(crate) fn check_exchange(&self, sent: &Sent, reply: &Reply) {
+        if let Some(check) = &self.check {
+            check.check(sent, reply);
+        }
+    }
+
+    /// The same app, with every exchange shown to `check`.
+    pub(crate) fn checked_by(mut self, check: Arc<dyn Check>) -> Self {
+        self.check = Some(check);
+        self
     }
 
     pub(crate) async fn user(&self, name: &str, roles: &[&str]) -> String {
@@ -170,6 +216,25 @@ impl TestApp {
     }
 
     pub(crate) async fn send(&self, request: Request<Body>) -> Reply {
+        let Some(check) = &self.check else {
+            return self.dispatch(request).await;
+        };
+        let (parts, body) = request.into_parts();
+        let body = body.collect().await.expect("request body").to_bytes();
+        let sent = Sent {
+            method: parts.method.clone(),
+            uri: parts.uri.clone(),
+            headers: parts.headers.clone(),
+            body: body.clone(),
+        };
+        let reply = self
+            .dispatch(Request::from_parts(parts, Body::from(body)))
+            .await;
+        check.check(&sent, &reply);
+        reply
+    }
+
+    async fn dispatch(&self, request: Request<Body>) -> Reply {
         let response = self
             .router
             .clone()

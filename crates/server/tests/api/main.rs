@@ -16,6 +16,7 @@ mod input;
 mod methods;
 mod metrics_access;
 mod oauth;
+mod openapi_contract;
 mod ops;
 mod throttle;
 mod token;

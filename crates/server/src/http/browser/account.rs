@@ -40,6 +40,12 @@ enum Outcome {
 }
 
 /// `GET /ui/account`; the sign-in page first when the browser is not signed in.
+#[utoipa::path(get, path = "/ui/account", tag = "browser",
+    responses(
+        (status = 200, description = "the account page: the user, their signed-in browsers, the password and sign-out forms", content_type = "text/html"),
+        (status = 303, description = "not signed in: to `/ui/login`", headers(("Location" = String))),
+        (status = 503, description = "the service is unavailable; Retry-After", content_type = "text/html"),
+    ))]
 pub async fn show<S: Store>(State(state): State<AppState<S>>, headers: HeaderMap) -> Response {
     let Some(browser) = Browser::read(&state, &headers) else {
         return unavailable();
@@ -53,6 +59,16 @@ pub async fn show<S: Store>(State(state): State<AppState<S>>, headers: HeaderMap
 
 /// `POST /ui/account/password`: change the password (the current one is checked under the
 /// lock-out); every other browser and refresh family of the user ends.
+#[utoipa::path(post, path = "/ui/account/password", tag = "browser",
+    request_body(content = crate::openapi::AccountPasswordForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "changed: the account page, saying so", content_type = "text/html"),
+        (status = 303, description = "not signed in: to `/ui/login`", headers(("Location" = String))),
+        (status = 400, description = "the current password is wrong, the new one is refused, or the form expired", content_type = "text/html"),
+        (status = 403, description = "posted from another site (Origin)", content_type = "text/html"),
+        (status = 429, description = "too many wrong passwords", content_type = "text/html"),
+        (status = 503, description = "the service is unavailable; Retry-After", content_type = "text/html"),
+    ))]
 pub async fn change_password<S: Store>(
     State(state): State<AppState<S>>,
     headers: HeaderMap,
@@ -91,6 +107,15 @@ pub async fn change_password<S: Store>(
 }
 
 /// `POST /ui/account/sessions`: sign out another of the user's browsers.
+#[utoipa::path(post, path = "/ui/account/sessions", tag = "browser",
+    request_body(content = crate::openapi::AccountSessionForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "the account page (an id that is not one of the user's browsers changes nothing)", content_type = "text/html"),
+        (status = 303, description = "not signed in: to `/ui/login`", headers(("Location" = String))),
+        (status = 400, description = "the form expired", content_type = "text/html"),
+        (status = 403, description = "posted from another site (Origin)", content_type = "text/html"),
+        (status = 503, description = "the service is unavailable; Retry-After", content_type = "text/html"),
+    ))]
 pub async fn end_session<S: Store>(
     State(state): State<AppState<S>>,
     headers: HeaderMap,

@@ -55,6 +55,14 @@ impl Pending {
 }
 
 /// `GET /oauth/authorize`.
+#[utoipa::path(get, path = "/oauth/authorize", tag = "browser",
+    params(tessera_core::authority::AuthorizationParams),
+    responses(
+        (status = 200, description = "the sign-in or consent page, or (response_mode=form_post) a page that posts the response to the client", content_type = "text/html"),
+        (status = 303, description = "back to the client's redirect URI with `code`, `state` and `iss`, or with `error`", headers(("Location" = String))),
+        (status = 400, description = "an error page: a request that cannot be sent back to a client (unknown client, unregistered redirect URI, repeated parameter)", content_type = "text/html"),
+        (status = 503, description = "the store cannot be reached; Retry-After", content_type = "text/html"),
+    ))]
 pub async fn get<S: Store>(
     State(state): State<AppState<S>>,
     headers: HeaderMap,
@@ -68,6 +76,14 @@ pub async fn get<S: Store>(
 }
 
 /// `POST /oauth/authorize` (the same parameters, form-encoded).
+#[utoipa::path(post, path = "/oauth/authorize", tag = "browser",
+    request_body(content = tessera_core::authority::AuthorizationParams, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "the sign-in or consent page, or (response_mode=form_post) a page that posts the response to the client", content_type = "text/html"),
+        (status = 303, description = "back to the client's redirect URI with `code`, `state` and `iss`, or with `error`", headers(("Location" = String))),
+        (status = 400, description = "an error page: a request that cannot be sent back to a client", content_type = "text/html"),
+        (status = 503, description = "the store cannot be reached; Retry-After", content_type = "text/html"),
+    ))]
 pub async fn post<S: Store>(
     State(state): State<AppState<S>>,
     headers: HeaderMap,

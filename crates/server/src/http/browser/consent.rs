@@ -15,6 +15,15 @@ use super::unavailable;
 pub(crate) const PURPOSE: &str = "consent";
 
 /// `POST /ui/consent`.
+#[utoipa::path(post, path = "/ui/consent", tag = "browser",
+    request_body(content = crate::openapi::ConsentForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "the next page (sign-in again, or a page that posts the response to the client)", content_type = "text/html"),
+        (status = 303, description = "back to the client with `code`, or with `error=access_denied` when denied", headers(("Location" = String))),
+        (status = 400, description = "the form expired", content_type = "text/html"),
+        (status = 403, description = "posted from another site (Origin)", content_type = "text/html"),
+        (status = 503, description = "the service is unavailable; Retry-After", content_type = "text/html"),
+    ))]
 pub async fn submit<S: Store>(
     State(state): State<AppState<S>>,
     headers: HeaderMap,

@@ -63,6 +63,11 @@ pub(crate) fn page<S: Store>(
 }
 
 /// `GET /ui/login`: the sign-in page on its own (to reach the account page).
+#[utoipa::path(get, path = "/ui/login", tag = "browser",
+    responses(
+        (status = 200, description = "the sign-in page", content_type = "text/html"),
+        (status = 503, description = "the service is unavailable; Retry-After", content_type = "text/html"),
+    ))]
 pub async fn show<S: Store>(State(state): State<AppState<S>>, headers: HeaderMap) -> Response {
     let Some(browser) = Browser::read(&state, &headers) else {
         return unavailable();
@@ -85,6 +90,17 @@ pub async fn show<S: Store>(State(state): State<AppState<S>>, headers: HeaderMap
 }
 
 /// `POST /ui/login`.
+#[utoipa::path(post, path = "/ui/login", tag = "browser",
+    request_body(content = crate::openapi::LoginForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "signed in: the consent page, or a page that posts the response to the client", content_type = "text/html"),
+        (status = 303, description = "signed in: back to the client (or to `/ui/account` without a pending request); cancelled: back to the client with `error=access_denied`", headers(("Location" = String), ("Set-Cookie" = String))),
+        (status = 400, description = "the form expired (anti-CSRF token or sealed request not valid): the sign-in page again", content_type = "text/html"),
+        (status = 401, description = "wrong username or password: the sign-in page again", content_type = "text/html"),
+        (status = 403, description = "posted from another site (Origin)", content_type = "text/html"),
+        (status = 429, description = "too many failed sign-ins: the sign-in page again", content_type = "text/html"),
+        (status = 503, description = "the service is unavailable; Retry-After", content_type = "text/html"),
+    ))]
 pub async fn submit<S: Store>(
     State(state): State<AppState<S>>,
     ClientIp(ip): ClientIp,

@@ -24,6 +24,14 @@ pub(crate) const PURPOSE: &str = "logout";
 const SEALED: &str = "logout";
 
 /// `GET /oauth/logout`.
+#[utoipa::path(get, path = "/oauth/logout", tag = "browser",
+    params(tessera_core::authority::LogoutParams),
+    responses(
+        (status = 200, description = "the confirmation page (the request proves nothing), or the signed-out page", content_type = "text/html"),
+        (status = 303, description = "signed out: to the registered `post_logout_redirect_uri` with `state`", headers(("Location" = String), ("Set-Cookie" = String))),
+        (status = 400, description = "an error page (repeated parameter)", content_type = "text/html"),
+        (status = 503, description = "the service is unavailable; Retry-After", content_type = "text/html"),
+    ))]
 pub async fn get<S: Store>(
     State(state): State<AppState<S>>,
     headers: HeaderMap,
@@ -38,6 +46,16 @@ pub async fn get<S: Store>(
 
 /// `POST /oauth/logout`: a relying party's request (form-encoded), or our own confirmation
 /// form (it carries `csrf_token`).
+#[utoipa::path(post, path = "/oauth/logout", tag = "browser",
+    request_body(content = crate::openapi::LogoutForm, content_type = "application/x-www-form-urlencoded",
+        description = "a relying party's request (the parameters of GET), or the confirmation form (`csrf_token`, `request`, `action`)"),
+    responses(
+        (status = 200, description = "the confirmation page, or the signed-out page", content_type = "text/html"),
+        (status = 303, description = "signed out: to the registered `post_logout_redirect_uri`; cancelled: to `/ui/account`", headers(("Location" = String), ("Set-Cookie" = String))),
+        (status = 400, description = "the confirmation form expired, or a repeated parameter", content_type = "text/html"),
+        (status = 403, description = "the confirmation was posted from another site (Origin)", content_type = "text/html"),
+        (status = 503, description = "the service is unavailable; Retry-After", content_type = "text/html"),
+    ))]
 pub async fn post<S: Store>(
     State(state): State<AppState<S>>,
     headers: HeaderMap,

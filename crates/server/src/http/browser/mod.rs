@@ -50,7 +50,9 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
 }
 
 /// `GET /ui/static/tessera.css`.
-async fn style_sheet<S: Store>(State(state): State<AppState<S>>) -> Response {
+#[utoipa::path(get, path = "/ui/static/tessera.css", tag = "browser",
+    responses((status = 200, description = "the pages' style sheet (the embedded one and the configured extra CSS)", content_type = "text/css", body = String)))]
+pub(crate) async fn style_sheet<S: Store>(State(state): State<AppState<S>>) -> Response {
     let mut response = state.ui().css().to_owned().into_response();
     let headers = response.headers_mut();
     headers.insert(
@@ -65,7 +67,13 @@ async fn style_sheet<S: Store>(State(state): State<AppState<S>>) -> Response {
 }
 
 /// `GET /ui/static/logo`: the configured logo, or 404.
-async fn logo<S: Store>(State(state): State<AppState<S>>) -> Response {
+#[utoipa::path(get, path = "/ui/static/logo", tag = "browser",
+    responses(
+        (status = 200, description = "the configured logo", content(
+            ("image/png"), ("image/svg+xml"), ("image/jpeg"), ("image/webp"))),
+        (status = 404, description = "not_found: no logo is configured", body = crate::http::error::ErrorBody),
+    ))]
+pub(crate) async fn logo<S: Store>(State(state): State<AppState<S>>) -> Response {
     let Some((kind, bytes)) = state.ui().logo() else {
         return StatusCode::NOT_FOUND.into_response();
     };

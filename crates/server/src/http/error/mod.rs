@@ -40,11 +40,16 @@ pub struct ApiError {
     retry_after: Option<u64>,
 }
 
-/// The JSON body of every error.
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    error: &'a str,
-    error_description: &'a str,
+/// The JSON body of every error (RFC 6749 §5.2).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody<'a> {
+    /// The error code: `invalid_request`, `invalid_client`, `invalid_grant`,
+    /// `unauthorized_client`, `unsupported_grant_type`, `invalid_scope`, `invalid_token`,
+    /// `insufficient_scope`, `access_denied`, `not_found`, `conflict`, `slow_down`,
+    /// `temporarily_unavailable` or `server_error`.
+    pub error: &'a str,
+    /// What went wrong, safe to show (it names no secret).
+    pub error_description: &'a str,
 }
 
 impl ApiError {
