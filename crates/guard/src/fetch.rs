@@ -26,6 +26,11 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long the revocation stream may stay silent (the server sends keep-alives every 15 s).
 const STREAM_IDLE: Duration = Duration::from_secs(45);
+/// How long an idle pooled connection is kept for reuse: less than servers keep one (`tessera
+/// serve` closes an idle HTTP/1.1 connection after its 10 s header-read timeout), so that a
+/// fetch never reuses a connection the server is closing at that moment (the fetch would
+/// fail as the first bytes go out, and a JWKS refetch for a new key with it).
+const POOL_IDLE: Duration = Duration::from_secs(4);
 
 /// What may be fetched, and whether redirects are followed.
 ///
@@ -320,6 +325,7 @@ fn base() -> ClientBuilder {
         // Redirects are followed by hand, each hop checked by the policy.
         .redirect(redirect::Policy::none())
         .connect_timeout(CONNECT_TIMEOUT)
+        .pool_idle_timeout(POOL_IDLE)
         .default_headers(headers)
         .user_agent(concat!("tessera-guard/", env!("CARGO_PKG_VERSION")))
 }

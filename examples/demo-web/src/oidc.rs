@@ -82,6 +82,9 @@ impl Provider {
     ) -> Result<Self, String> {
         let http = reqwest::Client::builder()
             .timeout(TIMEOUT)
+            // Shorter than Tessera keeps an idle connection (10 s), so that no request reuses
+            // one the server is closing.
+            .pool_idle_timeout(Duration::from_secs(4))
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| format!("http client: {e}"))?;
