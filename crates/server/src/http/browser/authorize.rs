@@ -15,7 +15,7 @@ use tessera_core::model::{Client, LoginSession};
 
 use super::super::AppState;
 use super::super::params::Params;
-use super::page::{Browser, Page, see_other};
+use super::page::{Browser, Page, bad_request, query_params, see_other};
 use super::{login, unavailable};
 
 /// The purpose the pending request is sealed for.
@@ -68,8 +68,7 @@ pub async fn get<S: Store>(
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
-    let pairs = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes()).into_owned();
-    match Params::from_pairs(pairs) {
+    match query_params(&uri) {
         Ok(params) => start(&state, &headers, &params).await,
         Err(err) => bad_request(&state, &headers, err.description()),
     }
@@ -312,20 +311,4 @@ fn refused<S: Store>(
             unavailable()
         }
     }
-}
-
-fn bad_request<S: Store>(state: &AppState<S>, headers: &HeaderMap, why: &str) -> Response {
-    let Some(browser) = Browser::read(state, headers) else {
-        return unavailable();
-    };
-    let locale = browser.locale(None);
-    Page::error(
-        state,
-        &browser,
-        locale,
-        StatusCode::BAD_REQUEST,
-        "error_bad_request",
-        Some(why),
-    )
-    .into_response()
 }

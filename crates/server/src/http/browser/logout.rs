@@ -15,7 +15,7 @@ use tessera_core::model::LoginSession;
 use super::super::params::Params;
 use super::super::{ApiError, AppState};
 use super::authorize::current_session;
-use super::page::{Browser, Page, cross_site, same_origin, see_other};
+use super::page::{Browser, Page, bad_request, cross_site, query_params, same_origin, see_other};
 use super::unavailable;
 
 /// The purpose of the sign-out form's anti-CSRF token.
@@ -37,8 +37,7 @@ pub async fn get<S: Store>(
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
-    let pairs = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes()).into_owned();
-    match Params::from_pairs(pairs) {
+    match query_params(&uri) {
         Ok(params) => request(&state, &headers, &params).await,
         Err(err) => bad_request(&state, &headers, err.description()),
     }
@@ -228,20 +227,4 @@ fn logged_out<S: Store>(state: &AppState<S>, browser: &Browser, locale: &str) ->
         "logged_out.html",
         &values,
     )
-}
-
-fn bad_request<S: Store>(state: &AppState<S>, headers: &HeaderMap, why: &str) -> Response {
-    let Some(browser) = Browser::read(state, headers) else {
-        return unavailable();
-    };
-    let locale = browser.locale(None);
-    Page::error(
-        state,
-        &browser,
-        locale,
-        StatusCode::BAD_REQUEST,
-        "error_bad_request",
-        Some(why),
-    )
-    .into_response()
 }

@@ -1,13 +1,14 @@
 //! What every page shares: the browser's cookies (the anti-CSRF binding and the sign-in
 //! session), the language, and the response with its security headers.
 
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use tessera_core::Store;
 use tessera_core::secrets::random_token;
 
-use super::super::AppState;
+use super::super::params::{Params, strict_pairs};
+use super::super::{ApiError, AppState};
 use crate::ui::pick_locale;
 
 /// The cookie that binds forms and sealed state to one browser (random, 256 bits).
@@ -165,6 +166,33 @@ pub(crate) fn cross_site<S: Store>(state: &AppState<S>, browser: &Browser) -> Re
         StatusCode::FORBIDDEN,
         "error_cross_site",
         None,
+    )
+    .into_response()
+}
+
+/// The parameters of a page's GET: its query, decoded as strictly as a form body (a repeat,
+/// an oversized value or bytes that are not UTF-8 once percent-decoded are refused).
+pub(crate) fn query_params(uri: &Uri) -> Result<Params, ApiError> {
+    Params::from_pairs(strict_pairs(uri.query().unwrap_or("").as_bytes())?)
+}
+
+/// The 400 error page for a request whose parameters cannot be read.
+pub(crate) fn bad_request<S: Store>(
+    state: &AppState<S>,
+    headers: &HeaderMap,
+    why: &str,
+) -> Response {
+    let Some(browser) = Browser::read(state, headers) else {
+        return super::unavailable();
+    };
+    let locale = browser.locale(None);
+    Page::error(
+        state,
+        &browser,
+        locale,
+        StatusCode::BAD_REQUEST,
+        "error_bad_request",
+        Some(why),
     )
     .into_response()
 }
