@@ -15,7 +15,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
 use crate::http::browser::{self, account as browser_account, authorize, consent, login, logout};
-use crate::http::{account, admin, discovery, oauth, ops, revocations, token};
+use crate::http::{account, admin, cors, discovery, oauth, ops, revocations, token};
 
 /// The parameters of `POST /oauth/token` (form-encoded, or a JSON object of strings).
 #[derive(Debug, ToSchema)]
@@ -166,6 +166,80 @@ impl Modify for DiscoveryAlias {
     }
 }
 
+/// The `OPTIONS` operation of every CORS-enabled route (one handler serves them all, so they
+/// are described here rather than on a handler).
+struct CorsPreflight;
+
+impl Modify for CorsPreflight {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for path in cors::ROUTES {
+            if let Some(item) = openapi.paths.paths.get_mut(path) {
+                item.options = Some(preflight_operation(path));
+            }
+        }
+    }
+}
+
+fn preflight_operation(path: &str) -> utoipa::openapi::path::Operation {
+    use utoipa::openapi::path::{OperationBuilder, ParameterBuilder, ParameterIn};
+    use utoipa::openapi::{
+        ContentBuilder, HeaderBuilder, ObjectBuilder, Ref, Required, ResponseBuilder, Type,
+    };
+    let text = || ObjectBuilder::new().schema_type(Type::String).build();
+    let header = |name: &str, required: Required| {
+        ParameterBuilder::new()
+            .name(name)
+            .parameter_in(ParameterIn::Header)
+            .required(required)
+            .schema(Some(text()))
+            .build()
+    };
+    let slug: String = path
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    let opened = ResponseBuilder::new()
+        .description(
+            "a preflight from an origin a client registered (`--allowed-origin`), or, without \
+             `Access-Control-Request-Method`, the route's methods in `Allow`",
+        )
+        .header("Allow", HeaderBuilder::new().schema(text()).build())
+        .header(
+            "Access-Control-Allow-Origin",
+            HeaderBuilder::new().schema(text()).build(),
+        )
+        .header(
+            "Access-Control-Allow-Methods",
+            HeaderBuilder::new().schema(text()).build(),
+        )
+        .header(
+            "Access-Control-Allow-Headers",
+            HeaderBuilder::new().schema(text()).build(),
+        )
+        .header(
+            "Access-Control-Max-Age",
+            HeaderBuilder::new().schema(text()).build(),
+        );
+    let refused = ResponseBuilder::new()
+        .description("invalid_request: no client registered this origin")
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                .build(),
+        );
+    OperationBuilder::new()
+        .tag("cors")
+        .operation_id(Some(format!("preflight{slug}")))
+        .summary(Some("CORS preflight"))
+        .parameter(header("Origin", Required::False))
+        .parameter(header("Access-Control-Request-Method", Required::False))
+        .parameter(header("Access-Control-Request-Headers", Required::False))
+        .response("204", opened.build())
+        .response("403", refused.build())
+        .build()
+}
+
 /// The API document.
 #[derive(OpenApi)]
 #[openapi(
@@ -186,7 +260,7 @@ impl Modify for DiscoveryAlias {
         revocations::list, revocations::stream,
         ops::healthz, ops::readyz, ops::metrics, ops::openapi,
     ),
-    modifiers(&SecuritySchemes, &DiscoveryAlias)
+    modifiers(&SecuritySchemes, &DiscoveryAlias, &CorsPreflight)
 )]
 pub struct ApiDoc;
 

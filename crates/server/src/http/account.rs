@@ -36,6 +36,7 @@ pub async fn userinfo<S: Store>(
     State(state): State<AppState<S>>,
     Bearer(claims): Bearer,
 ) -> Result<Response, ApiError> {
+    super::cors::note_client(&claims.client_id);
     let info = state.authority().userinfo(&claims).await?;
     let mut response = Json(info).into_response();
     no_store(response.headers_mut());

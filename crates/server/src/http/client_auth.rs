@@ -83,6 +83,7 @@ impl ClientCredentials {
                 "the client credentials are too long",
             ));
         }
+        super::cors::note_client(&credentials.client_id);
         Ok(credentials)
     }
 

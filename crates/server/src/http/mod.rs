@@ -8,6 +8,7 @@ pub mod blocking;
 pub mod browser;
 pub mod client_auth;
 pub mod context;
+pub mod cors;
 pub mod discovery;
 pub mod error;
 pub mod feed;
@@ -66,6 +67,7 @@ struct Shared<S: Store> {
     logout_notices: Arc<Notify>,
     limits: Arc<limits::Limits>,
     stopping: Arc<tokio::sync::watch::Sender<bool>>,
+    cors: Arc<cors::AllowedOrigins>,
 }
 
 impl<S: Store> Clone for AppState<S> {
@@ -91,6 +93,7 @@ impl<S: Store> Clone for Shared<S> {
             logout_notices: Arc::clone(&self.logout_notices),
             limits: Arc::clone(&self.limits),
             stopping: Arc::clone(&self.stopping),
+            cors: Arc::clone(&self.cors),
         }
     }
 }
@@ -116,6 +119,7 @@ impl<S: Store> AppState<S> {
             logout_notices: Arc::default(),
             limits: Arc::default(),
             stopping: Arc::new(tokio::sync::watch::channel(false).0),
+            cors: Arc::default(),
         };
         Self {
             inner: Arc::new(shared),
@@ -205,6 +209,11 @@ impl<S: Store> AppState<S> {
         &self.inner.logout_notices
     }
 
+    /// The origins clients registered for CORS.
+    pub(crate) fn cors(&self) -> &cors::AllowedOrigins {
+        &self.inner.cors
+    }
+
     /// The rendered JWKS response.
     pub fn jwks(&self) -> &discovery::JwksCache {
         &self.inner.jwks
@@ -240,7 +249,7 @@ pub fn app<S: Store>(state: AppState<S>) -> Router {
     };
     let max_body = state.inner.max_body;
     Router::new()
-        .merge(oauth_routes::<S>())
+        .merge(oauth_routes(&state))
         .merge(browser::routes::<S>())
         .merge(account_routes::<S>())
         .merge(admin_routes::<S>())
@@ -251,28 +260,44 @@ pub fn app<S: Store>(state: AppState<S>) -> Router {
         .with_state(state)
 }
 
-fn oauth_routes<S: Store>() -> Router<AppState<S>> {
+fn oauth_routes<S: Store>(state: &AppState<S>) -> Router<AppState<S>> {
+    Router::new()
+        .route("/oauth/introspect", post(oauth::introspect::<S>))
+        .merge(cors_routes(state))
+}
+
+/// The routes a browser application may call from another origin (see [`cors`]).
+fn cors_routes<S: Store>(state: &AppState<S>) -> Router<AppState<S>> {
+    let preflight = cors::preflight::<S>;
     Router::new()
         .route(
             "/.well-known/openid-configuration",
-            get(discovery::metadata::<S>),
+            get(discovery::metadata::<S>).options(preflight),
         )
         .route(
             "/.well-known/oauth-authorization-server",
-            get(discovery::metadata::<S>),
+            get(discovery::metadata::<S>).options(preflight),
         )
-        .route("/.well-known/jwks.json", get(discovery::jwks::<S>))
-        .route("/oauth/token", post(token::token::<S>))
-        .route("/oauth/revoke", post(oauth::revoke::<S>))
-        .route("/oauth/introspect", post(oauth::introspect::<S>))
+        .route(
+            "/.well-known/jwks.json",
+            get(discovery::jwks::<S>).options(preflight),
+        )
+        .route("/oauth/token", post(token::token::<S>).options(preflight))
+        .route("/oauth/revoke", post(oauth::revoke::<S>).options(preflight))
+        .route(
+            "/userinfo",
+            get(account::userinfo::<S>)
+                .post(account::userinfo::<S>)
+                .options(preflight),
+        )
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            cors::actual::<S>,
+        ))
 }
 
 fn account_routes<S: Store>() -> Router<AppState<S>> {
     Router::new()
-        .route(
-            "/userinfo",
-            get(account::userinfo::<S>).post(account::userinfo::<S>),
-        )
         .route("/logout", post(account::logout::<S>))
         .route("/account/sessions", get(account::sessions::<S>))
         .route("/account/sessions/{id}", delete(account::end_session::<S>))

@@ -9,6 +9,7 @@ mod bearer;
 mod breaker;
 mod browser;
 mod connections;
+mod cors;
 mod discovery;
 mod errors;
 mod feed;

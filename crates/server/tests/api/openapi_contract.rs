@@ -410,7 +410,7 @@ fn routes_in(source: &str) -> BTreeSet<(String, String)> {
         let call = call.split("\n}").next().unwrap_or(call);
         let path = call.split('"').nth(1).expect("a path literal").to_owned();
         let bytes = call.as_bytes();
-        for method in ["get", "post", "put", "patch", "delete"] {
+        for method in ["get", "post", "put", "patch", "delete", "options"] {
             let mut from = 0;
             while let Some(at) = call[from..].find(method) {
                 let start = from + at;
@@ -470,6 +470,7 @@ async fn every_endpoint_answers_as_the_document_says() {
 
     operations(&app).await;
     discovery(&app).await;
+    cors(&app).await;
     let tokens = token_endpoint(&app).await;
     revoke_and_introspect(&app, &tokens).await;
     account(&app).await;
@@ -615,6 +616,28 @@ async fn discovery(app: &TestApp) {
     );
     expect(app, get("/.well-known/oauth-authorization-server"), 200).await;
     expect(app, get("/.well-known/jwks.json"), 200).await;
+}
+
+/// The CORS preflight of every route that has one: answered for a registered origin, a plain
+/// `OPTIONS` told the methods, an unregistered origin refused.
+async fn cors(app: &TestApp) {
+    let web = tessera_core::model::ClientWeb {
+        allowed_origins: vec!["https://spa.example".into()],
+        ..Default::default()
+    };
+    let new = tessera_core::NewClient::new("SPA", &[Grant::RefreshToken])
+        .public(true)
+        .with_web(web);
+    app.authority.register_client(&new).await.expect("client");
+    let preflight = |path: &str, origin: &str| {
+        let request = with_header(bare(Method::OPTIONS, path, None), "origin", origin);
+        with_header(request, "access-control-request-method", "POST")
+    };
+    for path in tessera_server::http::cors::ROUTES {
+        expect(app, preflight(path, "https://spa.example"), 204).await;
+        expect(app, bare(Method::OPTIONS, path, None), 204).await;
+        expect(app, preflight(path, "https://evil.example"), 403).await;
+    }
 }
 
 /// What later steps need from the token endpoint.

@@ -53,6 +53,7 @@ mod guard;
 mod jwe;
 mod oauth_clients;
 mod server_tokens;
+mod spa_cors;
 
 use serde_json::Value;
 
