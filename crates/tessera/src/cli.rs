@@ -1,12 +1,12 @@
 //! The command tree of `tessera`, as DESIGN.md fixes it, with its help texts.
 //!
-//! Server commands (`serve`, `user`, `client`, `keys list|rotate|retire`) join [`Command`]
-//! and [`KeysCommand`] when they exist; the global flags are already accepted for them.
+//! The global flags (`--data-dir`, `--database-url`, `--config`) are accepted by every
+//! command, but the offline token tools' help leaves them out: those tools never read a store.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Arg, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use tessera_jose::Algorithm;
 use tessera_jose::jwe::{ContentEncryption, EcdhCurve, KeyAlgorithm};
 
@@ -32,6 +32,33 @@ pub(crate) struct Cli {
     /// The command to run.
     #[command(subcommand)]
     pub(crate) command: Command,
+}
+
+impl Cli {
+    /// Parses the process's arguments (exits with clap's message and code 2 on bad usage).
+    pub(crate) fn parse_args() -> Self {
+        let matches = Self::command_with_help().get_matches();
+        Self::from_arg_matches(&matches).unwrap_or_else(|err| err.exit())
+    }
+
+    /// The command tree as `--help` shows it: the store flags are hidden from the tools that
+    /// never open a store, and accepted there all the same (scripts may pass them anywhere).
+    pub(crate) fn command_with_help() -> clap::Command {
+        let top = Self::command();
+        let hidden: Vec<Arg> = top
+            .get_arguments()
+            .filter(|arg| arg.is_global_set())
+            .map(|arg| arg.clone().hide(true))
+            .collect();
+        // clap copies a global flag into a subcommand only where the subcommand lacks one of
+        // that name, so a hidden copy placed first is the one that subcommand (and its own
+        // subcommands) show.
+        let hide = |cmd: clap::Command| cmd.args(hidden.clone());
+        top.mut_subcommand("token", hide)
+            .mut_subcommand("jws", hide)
+            .mut_subcommand("jwe", hide)
+            .mut_subcommand("keys", |keys| keys.mut_subcommand("generate", hide))
+    }
 }
 
 /// Flags shared by every command; the server commands read them.
@@ -110,7 +137,7 @@ pub(crate) enum Command {
         after_help = crate::commands::init::INIT_EXAMPLES
     )]
     Init(crate::commands::init::InitArgs),
-    /// Manage accounts (offline, in the deployment's store).
+    /// Manage accounts in the deployment's store (the running server sees changes at once).
     #[command(
         long_about = crate::commands::user::USER_LONG,
         after_help = crate::commands::user::USER_EXAMPLES
@@ -126,7 +153,7 @@ pub(crate) enum Command {
         after_help = crate::commands::migrate::MIGRATE_EXAMPLES
     )]
     Migrate(crate::commands::migrate::MigrateArgs),
-    /// Manage OAuth clients (offline, in the deployment's store).
+    /// Manage OAuth clients in the deployment's store (the running server sees them at once).
     #[command(
         long_about = crate::commands::client::CLIENT_LONG,
         after_help = crate::commands::client::CLIENT_EXAMPLES
@@ -442,13 +469,12 @@ fn parse_alg(name: &str) -> Result<Algorithm, String> {
 
 #[cfg(test)]
 mod tests {
-    use clap::CommandFactory;
-
     use super::*;
 
     #[test]
     fn the_command_tree_is_consistent() {
         Cli::command().debug_assert();
+        Cli::command_with_help().debug_assert();
     }
 
     #[test]

@@ -12,8 +12,9 @@ use crate::timefmt;
 
 /// Help text of `tessera client`.
 pub(crate) const CLIENT_LONG: &str = "\
-Manage OAuth clients in the deployment's store (offline: works whether or not `tessera serve`
-runs). A confidential client's secret is printed once, when it is created, and stored only as
+Manage OAuth clients in the deployment's store. There is no need to stop `tessera serve`: run
+these where the server runs (or pass its --data-dir / --database-url) and it sees each change at
+once. A confidential client's secret is printed once, when it is created, and stored only as
 a digest.";
 
 /// Examples of `tessera client`.

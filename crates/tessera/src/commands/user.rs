@@ -11,7 +11,8 @@ use crate::timefmt;
 
 /// Help text of `tessera user`.
 pub(crate) const USER_LONG: &str = "\
-Manage accounts in the deployment's store (offline: works whether or not `tessera serve` runs).
+Manage accounts in the deployment's store. There is no need to stop `tessera serve`: run these
+where the server runs (or pass its --data-dir / --database-url) and it sees each change at once.
 `disable` and `delete` end all of the user's sessions at once. `unlock` lifts a lock-out
 after too many failed logins, for every server on the database.";
 

@@ -68,3 +68,66 @@ fn serve_help_says_what_first_start_does() {
         "{help}"
     );
 }
+
+#[test]
+fn offline_tools_do_not_list_the_store_flags() {
+    for command in [
+        &["token", "--help"][..],
+        &["token", "decode", "--help"],
+        &["token", "verify", "--help"],
+        &["token", "sign", "--help"],
+        &["jws", "verify", "--help"],
+        &["jwe", "encrypt", "--help"],
+        &["jwe", "decrypt", "--help"],
+        &["keys", "generate", "--help"],
+    ] {
+        let help = run_ok(command);
+        for flag in ["--data-dir", "--database-url", "--config"] {
+            assert!(!help.contains(flag), "{command:?} lists {flag}:\n{help}");
+        }
+    }
+    for command in [
+        &["serve", "--help"][..],
+        &["user", "add", "--help"],
+        &["client", "add", "--help"],
+        &["keys", "list", "--help"],
+        &["keys", "rotate", "--help"],
+    ] {
+        let help = run_ok(command);
+        for flag in ["--data-dir", "--database-url", "--config"] {
+            assert!(
+                help.contains(flag),
+                "{command:?} does not list {flag}:\n{help}"
+            );
+        }
+    }
+}
+
+#[test]
+fn offline_tools_still_accept_the_store_flags() {
+    let token = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2ln";
+    run_ok(&["token", "decode", "--data-dir", "/nonexistent", token]);
+    run_ok(&[
+        "token",
+        "decode",
+        "--database-url",
+        "sqlite://unused.db",
+        token,
+    ]);
+    run_ok(&[
+        "keys",
+        "generate",
+        "--alg",
+        "ES256",
+        "--data-dir",
+        "/nonexistent",
+    ]);
+    run_ok(&[
+        "--config",
+        "/nonexistent.toml",
+        "keys",
+        "generate",
+        "--alg",
+        "EdDSA",
+    ]);
+}
