@@ -37,6 +37,8 @@ log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" | tee -a "$OUT/run.log" >
 
 if [[ -n "${TESSERA_BIN:-}" ]]; then
     TESSERA=$TESSERA_BIN
+    # The server refuses TESSERA_* variables that are not settings: keep this one from it.
+    unset TESSERA_BIN
 else
     log "building tessera (release)"
     (cd "$ROOT" && cargo build --release -q -p tessera)
@@ -53,6 +55,7 @@ DATA="$TMP/data"
 PASSWORD='correct horse battery staple'
 tessera() { env -u TESSERA_CONFIG "$TESSERA" --data-dir "$DATA" "$@"; }
 log "creating the accounts (default Argon2id costs)"
+tessera init >/dev/null
 echo "$PASSWORD" | tessera user add root --password-stdin --role admin >/dev/null
 for i in $(seq 1 $((CHANGERS + LOGINS))); do
     echo "$PASSWORD" | tessera user add "user$i" --password-stdin >/dev/null
@@ -63,7 +66,7 @@ env -u TESSERA_CONFIG "$TESSERA" --data-dir "$DATA" serve --listen 127.0.0.1:0 >
 SERVER_PID=$!
 ADDR=""
 for _ in $(seq 1 200); do
-    ADDR=$(grep -o '127\.0\.0\.1:[0-9]*' "$TMP/serve.log" 2>/dev/null | head -1 || true)
+    ADDR=$(grep -om1 'listening on [a-z]*:*/*127\.0\.0\.1:[0-9]*' "$TMP/serve.log" 2>/dev/null | grep -o '127\.0\.0\.1:[0-9]*' || true)
     [[ -n "$ADDR" ]] && break
     kill -0 "$SERVER_PID" 2>/dev/null || { cat "$TMP/serve.log" >&2; exit 1; }
     sleep 0.1

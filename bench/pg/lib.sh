@@ -54,6 +54,8 @@ drop_db() {
 tessera_bin() {
     if [[ -n "${TESSERA_BIN:-}" ]]; then
         TESSERA=$TESSERA_BIN
+        # The server refuses TESSERA_* variables that are not settings: keep this one from it.
+        unset TESSERA_BIN
     else
         log "building tessera (release)"
         (cd "$ROOT" && cargo build --release -q -p tessera)

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# The server's ratios in alternating rounds, so that drift in a shared machine's speed falls
+# on every target alike: client_credentials ES256 against node-oidc-provider, and the JWKS
+# route against a bare axum route; optionally a second tessera build (BASE_BIN) to compare a
+# change with the code before it. Every server is pinned to core 0 and wrk to core 1, so a
+# server's requests/s is also its rate per CPU-second of core 0.
+#
+#   bench/server/interleave.sh                 # ROUNDS=3 DURATION=5s CONNS=32
+#   BASE_BIN=/path/to/old/tessera bench/server/interleave.sh
+#
+# TESSERA_BIN (default target/release/tessera) and the floor (bench/server/floor, built in
+# release by run.sh or `cargo build --release --manifest-path bench/server/floor/Cargo.toml`)
+# must exist; the peer needs `npm ci` in bench/server/peer. Output: one line per measurement
+# and medians per target at the end, also in results/interleave-<stamp>.tsv (git-ignored).
+# Only 127.0.0.1; every run is bounded by DURATION; only the PIDs started here are stopped.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-5s}
+CONNS=${CONNS:-32}
+TESSERA=${TESSERA_BIN:-$ROOT/target/release/tessera}
+BASE=${BASE_BIN:-}
+FLOOR=${FLOOR_DIR:-${CARGO_TARGET_DIR:-$HERE/floor/target}/release}
+mkdir -p "$HERE/results"
+OUT="$HERE/results/interleave-$(date -u +%Y%m%dT%H%M%SZ).tsv"
+TMP=$(mktemp -d /tmp/tessera-interleave.XXXXXX)
+PIDS=()
+cleanup() {
+    local pid
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+for need in "$TESSERA" "$FLOOR/hello"; do
+    [[ -x "$need" ]] || { echo "missing $need (see the header of this script)" >&2; exit 2; }
+done
+[[ -d "$HERE/peer/node_modules/oidc-provider" ]] || { echo "run: npm ci --prefix bench/server/peer" >&2; exit 2; }
+
+# up NAME LOG CMD...: starts CMD on core 0 and waits for its "listening on 127.0.0.1:PORT".
+up() {
+    local name=$1 log=$2 addr="" i
+    shift 2
+    taskset -c 0 "$@" >"$log" 2>&1 &
+    PIDS+=("$!")
+    printf -v "${name}_PID" '%s' "$!"
+    for i in $(seq 1 300); do
+        addr=$(grep -om1 'listening on [a-z]*:*/*127\.0\.0\.1:[0-9]*' "$log" 2>/dev/null | grep -o '127\.0\.0\.1:[0-9]*' || true)
+        [[ -n "$addr" ]] && break
+        sleep 0.1
+    done
+    [[ -n "$addr" ]] || { cat "$log" >&2; echo "$name did not start" >&2; exit 1; }
+    printf -v "${name}_ADDR" '%s' "$addr"
+}
+
+down() {
+    kill "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+}
+
+# load ROUND SCENARIO TARGET URL SCRIPT: one bounded wrk run on core 1, appended to OUT.
+load() {
+    local raw="$TMP/wrk.txt" rps
+    taskset -c 1 wrk -t1 -c"$CONNS" -d"$DURATION" --timeout 10s -s "$HERE/$5" "$4" >"$raw" 2>&1 || true
+    rps=$(awk '/^Requests\/sec:/ {print $2}' "$raw")
+    [[ -n "$rps" && "$rps" != 0* ]] || { echo "no answers from $3 ($2):" >&2; cat "$raw" >&2; exit 1; }
+    if grep -q 'Non-2xx' "$raw"; then echo "non-2xx answers from $3 ($2):" >&2; cat "$raw" >&2; exit 1; fi
+    printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "${rps:-0}" "$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$OUT"
+}
+
+basic() { printf 'Basic %s' "$(printf '%s:%s' "$1" "$2" | base64 -w0)"; }
+
+# tessera_round ROUND LABEL BIN: client_credentials ES256 and the JWKS on a fresh data dir.
+tessera_round() {
+    local data="$TMP/data-$2" client id secret
+    rm -rf "$data"
+    up TS "$TMP/ts-$2.log" env TESSERA_TOKENS__SIGNING_ALG=ES256 "$3" --data-dir "$data" serve --listen 127.0.0.1:0
+    client=$("$3" --data-dir "$data" client add bench --grant client_credentials --scope read 2>/dev/null)
+    id=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["client_id"])' <<<"$client")
+    secret=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["client_secret"])' <<<"$client")
+    AUTH=$(basic "$id" "$secret") BODY="grant_type=client_credentials&scope=read" \
+        load "$1" cc_ES256 "$2" "http://$TS_ADDR/oauth/token" form.lua
+    load "$1" jwks "$2" "http://$TS_ADDR/.well-known/jwks.json" get.lua
+    down "$TS_PID"
+}
+
+printf 'round\tscenario\ttarget\trps\tloadavg\n' >"$OUT"
+for round in $(seq 1 "$ROUNDS"); do
+    tessera_round "$round" tessera "$TESSERA"
+    [[ -n "$BASE" ]] && tessera_round "$round" base "$BASE"
+    up PEER "$TMP/peer.log" env PEER_ALG=ES256 PEER_CLIENT_SECRET=peer-bench-secret-0123456789abcdef node "$HERE/peer/server.js"
+    AUTH=$(basic bench peer-bench-secret-0123456789abcdef) BODY="grant_type=client_credentials&scope=read" \
+        load "$round" cc_ES256 peer "http://$PEER_ADDR/token" form.lua
+    down "$PEER_PID"
+    up HELLO "$TMP/hello.log" "$FLOOR/hello" 127.0.0.1:0
+    load "$round" jwks hello "http://$HELLO_ADDR/" get.lua
+    down "$HELLO_PID"
+done
+
+python3 - "$OUT" <<'PY'
+import csv, statistics, sys
+rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
+def rate(scenario, target, rnd):
+    return next(float(r["rps"]) for r in rows if r["scenario"] == scenario and r["target"] == target and r["round"] == rnd)
+rounds = sorted({r["round"] for r in rows}, key=int)
+targets = sorted({r["target"] for r in rows} - {"peer", "hello"})
+print("\nper-round ratios (same round), median last:")
+for t in targets:
+    cc = [rate("cc_ES256", t, r) / rate("cc_ES256", "peer", r) for r in rounds]
+    jw = [rate("jwks", t, r) / rate("jwks", "hello", r) for r in rounds]
+    print(f"  {t}: client_credentials ES256 / node-oidc-provider: {', '.join(f'{x:.2f}x' for x in cc)}; median {statistics.median(cc):.2f}x")
+    print(f"  {t}: jwks / bare axum route: {', '.join(f'{x:.1%}' for x in jw)}; median {statistics.median(jw):.1%}")
+if "base" in targets:
+    for s in ("cc_ES256", "jwks"):
+        ab = [rate(s, "tessera", r) / rate(s, "base", r) for r in rounds]
+        print(f"  {s}: this build / base build: {', '.join(f'{x:.3f}' for x in ab)}; median {statistics.median(ab):.3f}")
+PY
