@@ -50,34 +50,29 @@ pub async fn token<S: Store>(
     };
     span.record("grant_type", grant.as_str());
     let client = credentials.authenticate(state.authority()).await?;
+    // Each grant's future is boxed: inline, the largest of them (the password grant's) sized
+    // this handler's future at several KiB, copied whole at every await of the router's
+    // layers for every grant; boxed, a request pays one allocation of its own grant's size.
     let response = match grant {
-        Grant::Password => password(&state, client, ip, &params).await?,
+        Grant::Password => Box::pin(password(&state, client, ip, &params)).await?,
         Grant::RefreshToken => {
             let refresh = params.require("refresh_token")?;
             let scope = params.get("scope");
-            state
-                .authority()
-                .refresh_grant(&client, refresh, scope)
-                .await?
+            Box::pin(state.authority().refresh_grant(&client, refresh, scope)).await?
         }
         Grant::AuthorizationCode => {
             let code = params.require("code")?;
-            state
-                .authority()
-                .code_grant(
-                    &client,
-                    code,
-                    params.get("redirect_uri"),
-                    params.get("code_verifier"),
-                )
-                .await?
+            Box::pin(state.authority().code_grant(
+                &client,
+                code,
+                params.get("redirect_uri"),
+                params.get("code_verifier"),
+            ))
+            .await?
         }
         Grant::ClientCredentials => {
             let scope = params.get("scope");
-            state
-                .authority()
-                .client_credentials_grant(&client, scope)
-                .await?
+            Box::pin(state.authority().client_credentials_grant(&client, scope)).await?
         }
     };
     state.metrics().token_issued(grant.as_str());
