@@ -4,7 +4,8 @@
 //! (see [`super::ClientIp`]), sets the request's log context (see [`super::context`]; a
 //! per-request span only at DEBUG), counts the request in the metrics with its status and
 //! latency, answers 503 at once while the store's circuit breaker is open (see
-//! [`crate::breaker`]) and opens it when a response says the store is down, refuses a query that is not UTF-8 once percent-decoded (400) and a header
+//! [`crate::breaker`]), opens it when a response says the store is down, answers 503 to a
+//! request still waiting for the store once a probe finds it unreachable, refuses a query that is not UTF-8 once percent-decoded (400) and a header
 //! section over the limit (431), rewrites the framework's own
 //! plain-text errors into the JSON error shape, and adds the headers every response carries.
 //!
@@ -142,10 +143,13 @@ where
             client_ip = %Ip(client_ip),
         );
         let done = self.done(context.route.clone(), method, span.clone());
+        let outage = Breaker::guards(context.route.as_ref().map(MatchedPath::as_str))
+            .then(|| Box::pin(self.envelope.breaker.outage()) as Outage);
         let inner = self.inner.call(request).instrument(span);
         EnvelopeFuture {
             state: State::Served {
                 inner: context.into_scope(inner),
+                outage,
             },
             done: Some(done),
         }
@@ -186,10 +190,16 @@ pin_project! {
         Served {
             #[pin]
             inner: TaskLocalFuture<RequestContext, Instrumented<F>>,
+            // For a request that needs the store: resolves when the store is found
+            // unreachable, and the request is answered 503 without waiting for the pool.
+            outage: Option<Outage>,
         },
         Refused { status: StatusCode },
     }
 }
+
+/// The breaker's signal that the store is unreachable (see [`Breaker::outage`]).
+type Outage = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 /// What is done once the response is ready.
 struct Done {
@@ -210,10 +220,17 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let response = match this.state.project() {
-            StateProj::Served { inner } => {
-                let Ok(response) = std::task::ready!(inner.poll(cx));
-                response
-            }
+            StateProj::Served { inner, outage } => match inner.poll(cx) {
+                Poll::Ready(Ok(response)) => response,
+                Poll::Pending => {
+                    let Some(outage) = outage.as_mut() else {
+                        return Poll::Pending;
+                    };
+                    std::task::ready!(outage.as_mut().poll(cx));
+                    // Dropping the handler here is what a client hanging up does too.
+                    ApiError::unavailable().into_response()
+                }
+            },
             StateProj::Refused { status } => refused(*status),
         };
         let mut response = super::error::json_errors(response);

@@ -21,8 +21,8 @@ mod store;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::{Postgres, Transaction};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
+use sqlx::{Connection as _, Postgres, Transaction};
 use tessera_core::StoreError;
 
 pub use options::PgOptions;
@@ -48,6 +48,8 @@ use crate::schema::Migration;
 pub struct PgStore {
     pool: PgPool,
     revocation_hints: hints::RevocationHints,
+    /// How long [`PgStore::ping_directly`] waits for its connection.
+    ping_timeout: Duration,
 }
 
 impl PgStore {
@@ -71,6 +73,7 @@ impl PgStore {
         Ok(Self {
             pool,
             revocation_hints: hints::RevocationHints::default(),
+            ping_timeout: options.connect_timeout,
         })
     }
 
@@ -97,6 +100,33 @@ impl PgStore {
     pub async fn migrate(url: &str, options: &PgOptions) -> Result<Vec<Migration>, StoreError> {
         let connect = connect_options(url)?;
         migrate::run(&connect, options.connect_timeout).await
+    }
+
+    /// Asks the database on a connection of its own, opened for this and closed after it
+    /// (one more than the pool's while it lasts), so that a database refusing connections is
+    /// an error at once: the pool would retry a refused connection until its acquire
+    /// timeout, and the server's circuit breaker asks this to tell an outage from a busy pool.
+    async fn ping_directly(&self) -> Result<(), StoreError> {
+        let options = self.pool.connect_options();
+        let ask = async {
+            let mut connection = PgConnection::connect_with(&options)
+                .await
+                .or_store("ping")?;
+            let answer = sqlx::query("SELECT 1")
+                .execute(&mut connection)
+                .await
+                .or_store("ping");
+            // Closing politely is best effort: the answer is what counts.
+            let _ = connection.close().await;
+            answer.map(|_| ())
+        };
+        tokio::time::timeout(self.ping_timeout, ask)
+            .await
+            .unwrap_or_else(|_| {
+                Err(StoreError::unavailable(
+                    "the database did not answer in time",
+                ))
+            })
     }
 
     /// Closes every connection, waiting for calls in flight. Dropping the store also closes

@@ -16,7 +16,6 @@ use tessera_core::transfer::Snapshot;
 use super::{
     PgStore, accounts, clients, import, keys, lockouts, purge, revocations, rotate, sessions,
 };
-use crate::error::StoreResultExt;
 
 impl AccountStore for PgStore {
     fn create_user(&self, user: &User) -> impl Fut<()> {
@@ -182,13 +181,7 @@ impl KeyStore for PgStore {
 
 impl MaintenanceStore for PgStore {
     fn ping(&self) -> impl Fut<()> {
-        async move {
-            sqlx::query("SELECT 1")
-                .execute(&self.pool)
-                .await
-                .or_store("ping")?;
-            Ok(())
-        }
+        self.ping_directly()
     }
 
     fn purge_expired(&self, now: Timestamp) -> impl Fut<u64> {

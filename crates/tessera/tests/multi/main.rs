@@ -11,6 +11,7 @@
 //! unless asked for: `cargo test -p tessera --test multi -- --include-ignored`.
 
 mod bounded;
+mod breaker;
 mod browser;
 #[path = "../server/helpers.rs"]
 mod helpers;

@@ -92,6 +92,62 @@ impl Cluster {
         }
     }
 
+    /// Stops the server as `pg_ctl stop -m immediate` does (SIGQUIT: every backend is ended at
+    /// once, with no shutdown checkpoint), as a crash or a failover looks to the clients.
+    pub(crate) fn stop_immediately(&mut self) {
+        let Some(mut child) = self.server.take() else {
+            return;
+        };
+        signal(child.id(), "-QUIT");
+        if wait(&mut child, DEADLINE).is_none() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Freezes every process of the server (SIGSTOP), as a hung host looks to its clients:
+    /// connections are accepted by the kernel but nothing answers on them, or on the open
+    /// ones.
+    pub(crate) fn freeze(&self) {
+        for pid in self.processes() {
+            signal(pid, "-STOP");
+        }
+    }
+
+    /// Lets the frozen processes run again (SIGCONT).
+    pub(crate) fn thaw(&self) {
+        for pid in self.processes() {
+            signal(pid, "-CONT");
+        }
+    }
+
+    /// The postmaster's id, then its children's (the backends and helpers), from /proc.
+    fn processes(&self) -> Vec<u32> {
+        let Some(postmaster) = self.server.as_ref().map(Child::id) else {
+            return Vec::new();
+        };
+        let parent_of = |pid: u32| -> Option<u32> {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            // `pid (comm) state ppid …`: the name may hold spaces, so read after its `)`.
+            stat.rsplit_once(')')?
+                .1
+                .split_whitespace()
+                .nth(1)?
+                .parse()
+                .ok()
+        };
+        let mut pids = vec![postmaster];
+        pids.extend(
+            std::fs::read_dir("/proc")
+                .into_iter()
+                .flatten()
+                .filter_map(Result::ok)
+                .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+                .filter(|&pid| parent_of(pid) == Some(postmaster)),
+        );
+        pids
+    }
+
     /// Starts the server (again) on the same port and waits until it accepts connections.
     pub(crate) fn restart(&mut self) {
         assert!(self.server.is_none(), "the cluster runs already");
