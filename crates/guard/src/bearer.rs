@@ -1,16 +1,38 @@
-//! Reading the bearer token out of the request (RFC 6750 §2.1), and the RFC 6750 §3
-//! responses for rejections.
+//! Reading the access token out of the request (RFC 6750 §2.1, RFC 9449 §7.1), and the
+//! RFC 6750 §3 responses for rejections.
 
-use http::header::{AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
-use http::{HeaderMap, HeaderValue, Response};
+use http::HeaderMap;
+use http::header::AUTHORIZATION;
 
 use crate::error::Rejection;
+
+/// The authorization scheme an access token came with.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub enum Scheme {
+    /// `Authorization: Bearer <token>` (RFC 6750).
+    Bearer,
+    /// `Authorization: DPoP <token>`, with a proof in the `DPoP` header (RFC 9449 §7.1).
+    Dpop,
+}
+
+impl Scheme {
+    /// The scheme's name as a challenge spells it (`Bearer`, `DPoP`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Bearer => "Bearer",
+            Self::Dpop => "DPoP",
+        }
+    }
+}
 
 /// The token in `Authorization: Bearer <token>` (RFC 6750 §2.1): the one parser of the
 /// header, used by the guard and by the Tessera server alike.
 ///
 /// The scheme is case-insensitive and followed by one or more spaces; the token must be
 /// one `b64token`: `1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`.
+/// A `DPoP` credential is not a bearer token: it counts as no token here
+/// ([`authorization_token`] reads both schemes).
 ///
 /// ```
 /// use http::{HeaderMap, HeaderValue, header::AUTHORIZATION};
@@ -28,16 +50,38 @@ use crate::error::Rejection;
 /// scheme; [`Rejection::InvalidRequest`] when there are several, or the value after
 /// `Bearer` is not exactly one RFC 6750 `b64token`.
 pub fn bearer_token(headers: &HeaderMap) -> Result<&str, Rejection> {
-    b64token(bearer_candidate(headers)?)
+    match token_candidate(headers)? {
+        (Scheme::Bearer, candidate) => b64token(candidate),
+        (Scheme::Dpop, _) => Err(Rejection::MissingToken),
+    }
 }
 
-/// What follows `Bearer ` in the one `Authorization` header, before its characters are
-/// checked ([`b64token`] does that). The guard first looks it up among the tokens it
-/// verified before: those passed every check, so a hit needs no other.
+/// The scheme and the token in `Authorization: Bearer <token>` or `Authorization: DPoP
+/// <token>` (RFC 9449 §7.1: the same `token68` syntax as RFC 6750's `b64token`).
+///
+/// ```
+/// use http::{HeaderMap, HeaderValue, header::AUTHORIZATION};
+/// use tessera_guard::{Scheme, authorization_token};
+///
+/// let mut headers = HeaderMap::new();
+/// headers.insert(AUTHORIZATION, HeaderValue::from_static("DPoP eyJ.eyJ.c2ln"));
+/// assert_eq!(authorization_token(&headers), Ok((Scheme::Dpop, "eyJ.eyJ.c2ln")));
+/// ```
 ///
 /// # Errors
-/// As [`bearer_token`], except for the characters of the token.
-pub(crate) fn bearer_candidate(headers: &HeaderMap) -> Result<&[u8], Rejection> {
+/// As [`bearer_token`], for either scheme.
+pub fn authorization_token(headers: &HeaderMap) -> Result<(Scheme, &str), Rejection> {
+    let (scheme, candidate) = token_candidate(headers)?;
+    Ok((scheme, b64token(candidate)?))
+}
+
+/// The scheme and what follows it in the one `Authorization` header, before the token's
+/// characters are checked ([`b64token`] does that). The guard first looks the token up
+/// among those it verified before: those passed every check, so a hit needs no other.
+///
+/// # Errors
+/// As [`authorization_token`], except for the characters of the token.
+pub(crate) fn token_candidate(headers: &HeaderMap) -> Result<(Scheme, &[u8]), Rejection> {
     let mut values = headers.get_all(AUTHORIZATION).iter();
     let Some(value) = values.next() else {
         return Err(Rejection::MissingToken);
@@ -50,15 +94,19 @@ pub(crate) fn bearer_candidate(headers: &HeaderMap) -> Result<&[u8], Rejection> 
         Some(space) => (&bytes[..space], &bytes[space + 1..]),
         None => (bytes, &[][..]),
     };
-    if !scheme.eq_ignore_ascii_case(b"bearer") {
+    let scheme = if scheme.eq_ignore_ascii_case(b"bearer") {
+        Scheme::Bearer
+    } else if scheme.eq_ignore_ascii_case(b"dpop") {
+        Scheme::Dpop
+    } else {
         // Another scheme is not ours to judge, unless the value is not even visible ASCII.
         return match value.to_str() {
             Ok(_) => Err(Rejection::MissingToken),
             Err(_) => Err(MALFORMED),
         };
-    }
+    };
     let start = rest.iter().position(|&b| b != b' ').unwrap_or(rest.len());
-    Ok(&rest[start..])
+    Ok((scheme, &rest[start..]))
 }
 
 /// The token, if it is exactly one RFC 6750 `b64token`.
@@ -98,61 +146,11 @@ fn is_b64token(token: &[u8]) -> bool {
     !body.is_empty() && body.iter().fold(true, |ok, &b| ok & allowed(b))
 }
 
-impl Rejection {
-    /// The RFC 6750 response: status, `WWW-Authenticate` challenge, and a JSON body
-    /// `{"error", "error_description"}` (none for a missing token).
-    pub fn to_response<B: From<String>>(&self) -> Response<B> {
-        let body = match self.oauth_error() {
-            Some(error) => serde_json::json!({
-                "error": error,
-                "error_description": self.description(),
-            })
-            .to_string(),
-            None => String::new(),
-        };
-        let mut response = Response::new(B::from(body));
-        *response.status_mut() = self.status();
-        let headers = response.headers_mut();
-        if let Some(challenge) = self.challenge() {
-            headers.insert(WWW_AUTHENTICATE, challenge);
-        }
-        if self.oauth_error().is_some() {
-            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        }
-        if matches!(self, Self::KeysUnavailable) {
-            headers.insert("retry-after", HeaderValue::from_static("5"));
-        }
-        response
-    }
-
-    fn challenge(&self) -> Option<HeaderValue> {
-        let text = match self {
-            Self::MissingToken => "Bearer".to_owned(),
-            Self::InvalidRequest(_) | Self::InvalidToken(_) => format!(
-                "Bearer error=\"{}\", error_description=\"{}\"",
-                self.oauth_error().unwrap_or("invalid_token"),
-                self.description()
-            ),
-            Self::InsufficientScope { scope } if !scope.is_empty() => format!(
-                "Bearer error=\"insufficient_scope\", error_description=\"{}\", scope=\"{}\"",
-                self.description(),
-                scope
-            ),
-            Self::InsufficientScope { .. } => format!(
-                "Bearer error=\"insufficient_scope\", error_description=\"{}\"",
-                self.description()
-            ),
-            Self::KeysUnavailable | Self::NotConfigured => return None,
-        };
-        // Scopes come from the application's configuration; if one has characters a header
-        // cannot carry, answer without the challenge detail rather than fail.
-        Some(HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("Bearer")))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use http::HeaderValue;
 
     fn headers(values: &[&str]) -> HeaderMap {
         let mut map = HeaderMap::new();
@@ -233,27 +231,23 @@ mod tests {
     }
 
     #[test]
-    fn responses_follow_rfc_6750() {
-        let response: Response<String> = Rejection::InvalidToken("signature_invalid").to_response();
-        assert_eq!(response.status(), 401);
-        let challenge = response.headers()[WWW_AUTHENTICATE]
-            .to_str()
-            .expect("ascii");
-        assert!(
-            challenge.starts_with("Bearer error=\"invalid_token\""),
-            "{challenge}"
-        );
-        assert!(!challenge.contains("signature"), "{challenge}");
-        let forbidden: Response<String> = Rejection::InsufficientScope {
-            scope: "orders:write".into(),
+    fn the_dpop_scheme_is_read_by_the_same_parser() {
+        let map = headers(&["dpop  abc.def.ghi"]);
+        assert_eq!(authorization_token(&map), Ok((Scheme::Dpop, "abc.def.ghi")));
+        let map = headers(&["Bearer abc"]);
+        assert_eq!(authorization_token(&map), Ok((Scheme::Bearer, "abc")));
+        // A DPoP credential is no bearer token, and its token is held to the same syntax.
+        for bad in ["DPoP", "DPoP a b", "DPoP a,b", "DPoP =="] {
+            let map = headers(&[bad]);
+            let got = authorization_token(&map).map(|_| ()).map_err(|e| e.code());
+            assert_eq!(got, Err("authorization_malformed"), "{bad}");
         }
-        .to_response();
-        assert_eq!(forbidden.status(), 403);
-        let challenge = forbidden.headers()[WWW_AUTHENTICATE]
-            .to_str()
-            .expect("ascii");
-        assert!(challenge.contains("scope=\"orders:write\""), "{challenge}");
-        let missing: Response<String> = Rejection::MissingToken.to_response();
-        assert_eq!(missing.headers()[WWW_AUTHENTICATE], "Bearer");
+        let repeated = headers(&["DPoP a", "Bearer b"]);
+        let got = authorization_token(&repeated).map_err(|e| e.code());
+        assert_eq!(got, Err("authorization_repeated"));
+        let other = headers(&["DPoPx abc"]);
+        assert_eq!(authorization_token(&other), Err(Rejection::MissingToken));
+        let plain = headers(&["DPoP abc"]);
+        assert_eq!(bearer_token(&plain), Err(Rejection::MissingToken));
     }
 }

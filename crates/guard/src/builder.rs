@@ -9,6 +9,7 @@ use serde::Deserialize;
 use tessera_jose::{Algorithm, Clock, KeySet, SystemClock, Validator};
 
 use crate::cache_control::Bounds;
+use crate::dpop::DpopPolicy;
 use crate::error::{BuildError, FetchError};
 use crate::feed::{FeedStatus, Subscriber};
 use crate::fetch::{FetchPolicy, Fetcher, StreamClient};
@@ -54,6 +55,29 @@ pub struct GuardBuilder {
     allow_plain_http: bool,
     clock: Arc<dyn Clock>,
     hook: Option<Arc<dyn MetricsHook>>,
+    dpop: DpopSettings,
+}
+
+/// The DPoP settings: none is used without a public URL.
+struct DpopSettings {
+    public_url: Option<String>,
+    algorithms: Vec<Algorithm>,
+    max_age: Duration,
+    replay_capacity: usize,
+}
+
+impl Default for DpopSettings {
+    fn default() -> Self {
+        Self {
+            public_url: None,
+            algorithms: Algorithm::ALL
+                .into_iter()
+                .filter(|alg| !alg.is_symmetric())
+                .collect(),
+            max_age: Duration::from_secs(tessera_jose::dpop::DEFAULT_MAX_AGE_SECS.unsigned_abs()),
+            replay_capacity: crate::replay::DEFAULT_CAPACITY,
+        }
+    }
 }
 
 impl Default for GuardBuilder {
@@ -73,6 +97,7 @@ impl Default for GuardBuilder {
             allow_plain_http: false,
             clock: Arc::new(SystemClock),
             hook: None,
+            dpop: DpopSettings::default(),
         }
     }
 }
@@ -202,6 +227,42 @@ impl GuardBuilder {
         self
     }
 
+    /// Accepts DPoP-bound tokens (RFC 9449): the public URL clients use to reach this
+    /// service, such as `https://api.example.com` (or `https://example.com/api` when a
+    /// proxy or a nested router puts the guarded paths under a prefix the service does
+    /// not see). A proof's `htu` must be this URL followed by the request's path; the
+    /// `Host` header is never trusted for it. Without a public URL, DPoP-bound tokens are
+    /// refused (`dpop_unsupported`) and plain bearer tokens work as before.
+    pub fn public_url(mut self, url: impl Into<String>) -> Self {
+        self.dpop.public_url = Some(url.into());
+        self
+    }
+
+    /// Accepts DPoP proofs signed with only these algorithms (default: every asymmetric
+    /// one); HMAC algorithms are never accepted. The challenge's `algs` lists them.
+    pub fn dpop_algorithms(mut self, algorithms: impl IntoIterator<Item = Algorithm>) -> Self {
+        self.dpop.algorithms = algorithms
+            .into_iter()
+            .filter(|alg| !alg.is_symmetric())
+            .collect();
+        self
+    }
+
+    /// How old a DPoP proof's `iat` may be (default 60 s; at most a day). A proof's `jti`
+    /// is remembered this long (plus the 10 s allowed for a client clock ahead).
+    pub fn dpop_max_age(mut self, max_age: Duration) -> Self {
+        self.dpop.max_age = max_age;
+        self
+    }
+
+    /// How many DPoP proofs to remember against replay (default 100,000, about 50 bytes
+    /// each). Past it the oldest is forgotten and could be replayed for the rest of its
+    /// window: keep it above the DPoP requests one instance accepts in a window.
+    pub fn dpop_replay_capacity(mut self, capacity: usize) -> Self {
+        self.dpop.replay_capacity = capacity;
+        self
+    }
+
     /// Replaces the clock (tests; checking tokens as of another time).
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
@@ -224,6 +285,7 @@ impl GuardBuilder {
         if self.audiences.is_empty() {
             return Err(BuildError::NoAudience);
         }
+        let dpop = self.dpop_policy()?;
         let fetcher = Fetcher::new(self.fetch_policy())?;
         let source = self.source.take().ok_or(BuildError::NoKeySource)?;
         let (keys, feed_base) = self.key_cache(source, &fetcher).await?;
@@ -242,7 +304,39 @@ impl GuardBuilder {
             counters: Counters::default(),
             hook: self.hook,
             feed,
+            dpop,
         }))
+    }
+
+    /// The DPoP policy, if a public URL is set: an absolute http(s) URL with a host and
+    /// neither user, query nor fragment.
+    fn dpop_policy(&self) -> Result<Option<DpopPolicy>, BuildError> {
+        let Some(public) = &self.dpop.public_url else {
+            return Ok(None);
+        };
+        let bad = |why: &str| BuildError::Url(format!("public URL {public:?}: {why}"));
+        let url = Url::parse(public).map_err(|err| bad(&err.to_string()))?;
+        if !matches!(url.scheme(), "https" | "http") || url.host_str().is_none() {
+            return Err(bad("not an absolute http(s) URL"));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(bad("it holds credentials"));
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(bad("it has a query or fragment"));
+        }
+        if self.dpop.algorithms.is_empty() {
+            return Err(BuildError::Dpop(
+                "no asymmetric algorithm is allowed for proofs".into(),
+            ));
+        }
+        Ok(Some(DpopPolicy::new(
+            public,
+            &self.dpop.algorithms,
+            self.dpop.max_age,
+            self.dpop.replay_capacity,
+            Arc::clone(&self.clock),
+        )))
     }
 
     fn validator(&self, issuer: &str) -> Validator {

@@ -2,9 +2,12 @@
 //! ([`BuildError`]).
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use http::StatusCode;
+
+use crate::bearer::Scheme;
 
 /// Why a request was refused. Each variant has a fixed status and a stable [`Rejection::code`].
 ///
@@ -33,6 +36,21 @@ pub enum Rejection {
     /// The route reads an [`crate::AccessToken`] but no guard runs in front of it: 500,
     /// a configuration mistake in the application, not bad input.
     NotConfigured,
+    /// The DPoP proof of a request with a DPoP-bound token failed a check (RFC 9449 §7.1):
+    /// 401 `invalid_dpop_proof`. The code says which (`dpop_htu_mismatch`, `dpop_replayed`,
+    /// …).
+    InvalidDpopProof(&'static str),
+    /// A refusal by a guard that accepts DPoP-bound tokens: `rejection`, answered with a
+    /// challenge for each scheme (RFC 9449 §7.1 and §7.2). Its code, status and error are
+    /// those of `rejection`.
+    WithDpop {
+        /// The refusal.
+        rejection: Box<Rejection>,
+        /// The scheme the request used: its challenge carries the error.
+        scheme: Scheme,
+        /// The proof algorithms the guard accepts, space-separated (the challenge's `algs`).
+        algs: Arc<str>,
+    },
 }
 
 impl Rejection {
@@ -40,7 +58,10 @@ impl Rejection {
     pub fn code(&self) -> &'static str {
         match self {
             Self::MissingToken => "token_missing",
-            Self::InvalidRequest(code) | Self::InvalidToken(code) => code,
+            Self::InvalidRequest(code)
+            | Self::InvalidToken(code)
+            | Self::InvalidDpopProof(code) => code,
+            Self::WithDpop { rejection, .. } => rejection.code(),
             Self::InsufficientScope { .. } => "insufficient_scope",
             Self::KeysUnavailable => "keys_unavailable",
             Self::NotConfigured => "guard_not_configured",
@@ -50,7 +71,10 @@ impl Rejection {
     /// The HTTP status of the response.
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::MissingToken | Self::InvalidToken(_) => StatusCode::UNAUTHORIZED,
+            Self::MissingToken | Self::InvalidToken(_) | Self::InvalidDpopProof(_) => {
+                StatusCode::UNAUTHORIZED
+            }
+            Self::WithDpop { rejection, .. } => rejection.status(),
             Self::InvalidRequest(_) => StatusCode::BAD_REQUEST,
             Self::InsufficientScope { .. } => StatusCode::FORBIDDEN,
             Self::KeysUnavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -67,6 +91,16 @@ impl Rejection {
             Self::InsufficientScope { .. } => Some("insufficient_scope"),
             Self::KeysUnavailable => Some("temporarily_unavailable"),
             Self::NotConfigured => Some("server_error"),
+            Self::InvalidDpopProof(_) => Some("invalid_dpop_proof"),
+            Self::WithDpop { rejection, .. } => rejection.oauth_error(),
+        }
+    }
+
+    /// The refusal itself: `self`, or the one a [`Rejection::WithDpop`] wraps.
+    pub fn inner(&self) -> &Self {
+        match self {
+            Self::WithDpop { rejection, .. } => rejection.inner(),
+            other => other,
         }
     }
 
@@ -78,7 +112,25 @@ impl Rejection {
             // An expired token is the one case where saying why helps the legitimate client
             // (refresh now) and tells an attacker nothing they did not know.
             Self::InvalidToken("jwt_expired") => "the access token expired",
+            // The DPoP cases tell a legitimate client how to send its token; an attacker
+            // learns only what the token's own `cnf` claim and the challenge already say.
+            Self::InvalidToken("dpop_downgrade") => {
+                "the access token is bound to a key: send it with the DPoP scheme and a proof"
+            }
+            Self::InvalidToken("dpop_token_unbound") => {
+                "the access token is not bound to a key: send it with the Bearer scheme"
+            }
+            Self::InvalidToken("dpop_unsupported") => {
+                "this service does not accept DPoP-bound access tokens"
+            }
             Self::InvalidToken(_) => "the access token is invalid",
+            // As for an expired token: a fresh proof is the remedy, and saying so helps.
+            Self::InvalidDpopProof("dpop_replayed") => "the DPoP proof was used before",
+            Self::InvalidDpopProof("dpop_iat_invalid") => {
+                "the DPoP proof is too old or from the future"
+            }
+            Self::InvalidDpopProof(_) => "the DPoP proof is invalid",
+            Self::WithDpop { rejection, .. } => rejection.description(),
             Self::InsufficientScope { .. } => "the access token lacks a required scope or role",
             Self::KeysUnavailable => "the issuer's keys are unavailable; retry later",
             Self::NotConfigured => "the service is misconfigured",
@@ -116,6 +168,8 @@ pub enum BuildError {
     Jwks(String),
     /// The HTTP client could not be set up.
     Client(String),
+    /// The DPoP settings are unusable (no proof algorithm left).
+    Dpop(String),
 }
 
 impl BuildError {
@@ -131,6 +185,7 @@ impl BuildError {
             Self::Keys(_) => "keys_invalid",
             Self::Jwks(_) => "jwks_invalid",
             Self::Client(_) => "client_failed",
+            Self::Dpop(_) => "dpop_invalid",
         }
     }
 }
@@ -147,6 +202,7 @@ impl fmt::Display for BuildError {
             Self::Keys(err) => write!(f, "key set unusable: {err} ({})", err.code()),
             Self::Jwks(why) => write!(f, "JWKS unusable: {why}"),
             Self::Client(why) => write!(f, "HTTP client: {why}"),
+            Self::Dpop(why) => write!(f, "DPoP settings unusable: {why}"),
         }
     }
 }

@@ -21,7 +21,9 @@ impl<S: Send + Sync> FromRequestParts<S> for AccessToken {
             tracing::error!("AccessToken extracted on a route with no guard layer or Guard");
             return Err(Rejection::NotConfigured);
         };
-        guard.authenticate(&parts.headers).await
+        guard
+            .authenticate_request(&parts.method, &parts.uri, &parts.headers)
+            .await
     }
 }
 

@@ -4,13 +4,14 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Instant;
 
-use http::HeaderMap;
+use http::{HeaderMap, Method, Uri};
 use tessera_jose::{Clock, Validator};
 use tokio::task::AbortHandle;
 use tracing::Instrument as _;
 
-use crate::bearer::{b64token, bearer_candidate, bearer_token};
+use crate::bearer::{Scheme, authorization_token, b64token, token_candidate};
 use crate::builder::GuardBuilder;
+use crate::dpop::{DpopPolicy, Target};
 use crate::error::Rejection;
 use crate::feed::{FeedState, FeedStatus};
 use crate::jwks::{KeyCache, Snapshot};
@@ -36,6 +37,9 @@ pub(crate) struct Inner {
     pub(crate) counters: Counters,
     pub(crate) hook: Option<Arc<dyn MetricsHook>>,
     pub(crate) feed: Option<(Arc<FeedStatus>, AbortHandle)>,
+    /// How DPoP proofs are checked; `None` without a public URL (no DPoP-bound token is
+    /// accepted then).
+    pub(crate) dpop: Option<DpopPolicy>,
 }
 
 impl Drop for Inner {
@@ -59,40 +63,72 @@ impl Guard {
         }
     }
 
-    /// Verifies a token: signature with the issuer's keys, `typ: at+jwt`, iss, aud, exp,
-    /// nbf, iat (with the leeway), the RFC 9068 claims, and that it was not revoked.
+    /// Verifies a bearer token: signature with the issuer's keys, `typ: at+jwt`, iss, aud,
+    /// exp, nbf, iat (with the leeway), the RFC 9068 claims, and that it was not revoked.
+    ///
+    /// A token bound to a key (`cnf.jkt`) is refused here (`dpop_downgrade`): without the
+    /// request there is no proof to check. Use [`Guard::authenticate_request`] for those.
     ///
     /// # Errors
     /// [`Rejection::InvalidToken`] with the reason's code, or
     /// [`Rejection::KeysUnavailable`].
     pub async fn verify(&self, token: &str) -> Result<AccessToken, Rejection> {
         let none = Requirements::default();
+        let headers = HeaderMap::new();
+        let bind = |access| self.bind(Scheme::Bearer, token.as_bytes(), access, &headers, None);
         if let Some(outcome) = self.check_cached(token.as_bytes()) {
-            return self.decide(&span(), outcome, &none);
+            return self.decide(&span(), outcome.and_then(bind), &none, Some(Scheme::Bearer));
         }
         let span = span();
         let outcome = self.check(token).instrument(span.clone()).await;
-        self.decide(&span, outcome, &none)
+        self.decide(&span, outcome.and_then(bind), &none, Some(Scheme::Bearer))
     }
 
-    /// Reads the bearer token from `headers` and verifies it.
+    /// Reads the access token from `headers` and verifies it, as a bearer token: without
+    /// the request's method and path a DPoP proof cannot be checked, so a DPoP-bound token
+    /// is refused (`dpop_downgrade`, or `dpop_target_unknown` under the DPoP scheme). Use
+    /// [`Guard::authenticate_request`] where DPoP-bound tokens may come.
     ///
     /// # Errors
     /// As [`Guard::verify`], plus [`Rejection::MissingToken`] and
     /// [`Rejection::InvalidRequest`] for the header.
     pub async fn authenticate(&self, headers: &HeaderMap) -> Result<AccessToken, Rejection> {
-        self.authorize(headers, &Requirements::default()).await
+        self.authorize(headers, None, &Requirements::default())
+            .await
+    }
+
+    /// Reads the access token from the request and verifies it: a bearer token as
+    /// [`Guard::authenticate`] does, and a DPoP-bound token with its proof, checked against
+    /// `method` and the configured public URL followed by `uri`'s path (RFC 9449 §7.1).
+    /// `uri`'s authority, if any, is ignored: the public URL decides.
+    ///
+    /// # Errors
+    /// As [`Guard::authenticate`], plus [`Rejection::InvalidDpopProof`] for the proof, and
+    /// every refusal is a [`Rejection::WithDpop`] when the guard accepts DPoP.
+    pub async fn authenticate_request(
+        &self,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+    ) -> Result<AccessToken, Rejection> {
+        let target = Target {
+            method: method.as_str(),
+            path: uri.path(),
+        };
+        self.authorize(headers, Some(target), &Requirements::default())
+            .await
     }
 
     /// Authenticates, then checks a route's requirements.
     pub(crate) async fn authorize(
         &self,
         headers: &HeaderMap,
+        target: Option<Target<'_>>,
         requirements: &Requirements,
     ) -> Result<AccessToken, Rejection> {
-        match self.authorize_now(headers, requirements) {
+        match self.authorize_now(headers, target, requirements) {
             Some(decided) => decided,
-            None => self.authorize_in_full(headers, requirements).await,
+            None => self.authorize_in_full(headers, target, requirements).await,
         }
     }
 
@@ -101,35 +137,76 @@ impl Guard {
     /// `None` means the full check is needed ([`Self::authorize_in_full`]).
     ///
     /// This is the hot path: a client sends the same token with every request.
+    /// A DPoP proof is checked here too: it needs no fetch (its key is in it).
     pub(crate) fn authorize_now(
         &self,
         headers: &HeaderMap,
+        target: Option<Target<'_>>,
         requirements: &Requirements,
     ) -> Option<Result<AccessToken, Rejection>> {
-        let outcome = match bearer_candidate(headers) {
+        let (scheme, outcome) = match token_candidate(headers) {
             // A cached token passed every check, its characters included: a hit needs no
             // other. A miss is checked for its characters before it takes the full path.
-            Ok(candidate) => match self.check_cached(candidate) {
-                Some(outcome) => outcome,
-                None => Err(b64token(candidate).err()?),
-            },
-            Err(rejection) => Err(rejection),
+            Ok((scheme, candidate)) => {
+                let outcome = match self.scheme_allowed(scheme) {
+                    Err(rejection) => Err(rejection),
+                    Ok(()) => match self.check_cached(candidate) {
+                        Some(outcome) => outcome.and_then(|access| {
+                            self.bind(scheme, candidate, access, headers, target)
+                        }),
+                        None => Err(b64token(candidate).err()?),
+                    },
+                };
+                (Some(scheme), outcome)
+            }
+            Err(rejection) => (None, Err(rejection)),
         };
-        Some(self.decide(&span(), outcome, requirements))
+        Some(self.decide(&span(), outcome, requirements, scheme))
     }
 
-    /// The full check (keys that may need fetching, the signature), then the requirements.
+    /// The full check (keys that may need fetching, the signature, a DPoP proof), then the
+    /// requirements.
     pub(crate) async fn authorize_in_full(
         &self,
         headers: &HeaderMap,
+        target: Option<Target<'_>>,
         requirements: &Requirements,
     ) -> Result<AccessToken, Rejection> {
         let span = span();
-        let outcome = match bearer_token(headers) {
-            Ok(token) => self.check(token).instrument(span.clone()).await,
-            Err(rejection) => Err(rejection),
+        let (scheme, outcome) = match authorization_token(headers) {
+            Ok((scheme, token)) => {
+                let outcome = match self.scheme_allowed(scheme) {
+                    Err(rejection) => Err(rejection),
+                    Ok(()) => self.check(token).instrument(span.clone()).await,
+                };
+                let bind = |access| self.bind(scheme, token.as_bytes(), access, headers, target);
+                (Some(scheme), outcome.and_then(bind))
+            }
+            Err(rejection) => (None, Err(rejection)),
         };
-        self.decide(&span, outcome, requirements)
+        self.decide(&span, outcome, requirements, scheme)
+    }
+
+    /// The DPoP scheme at a guard with no public URL is refused before the token is read:
+    /// the proof could not be checked anyway.
+    fn scheme_allowed(&self, scheme: Scheme) -> Result<(), Rejection> {
+        match (scheme, &self.inner.dpop) {
+            (Scheme::Dpop, None) => Err(Rejection::InvalidToken("dpop_unsupported")),
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether the verified token may be used under `scheme`, its proof checked if bound.
+    fn bind(
+        &self,
+        scheme: Scheme,
+        token: &[u8],
+        access: AccessToken,
+        headers: &HeaderMap,
+        target: Option<Target<'_>>,
+    ) -> Result<AccessToken, Rejection> {
+        let policy = self.inner.dpop.as_ref();
+        crate::dpop::bind(policy, scheme, token, access, headers, target)
     }
 
     /// A tower layer that guards every route under it; add requirements with
@@ -167,6 +244,7 @@ impl Guard {
             rejected,
             jwks_fetches: self.inner.keys.fetch_count(),
             revoked_entries: self.inner.revoked.len(),
+            dpop_proofs_remembered: self.inner.dpop.as_ref().map_or(0, DpopPolicy::remembered),
         }
     }
 
@@ -235,15 +313,25 @@ impl Guard {
     }
 
     /// Applies the route's requirements to a checked token, counts and logs the decision.
+    /// `scheme` is the one the request used, if its header could be read: at a guard that
+    /// accepts DPoP, the refusal's challenge names both schemes, the error on that one.
     fn decide(
         &self,
         span: &tracing::Span,
         outcome: Result<AccessToken, Rejection>,
         requirements: &Requirements,
+        scheme: Option<Scheme>,
     ) -> Result<AccessToken, Rejection> {
         let outcome = outcome.and_then(|token| requirements.check(&token).map(|()| token));
         span.in_scope(|| self.record(span, outcome.as_ref().err()));
-        outcome
+        match (outcome, &self.inner.dpop) {
+            (Err(rejection), Some(policy)) => Err(Rejection::WithDpop {
+                rejection: Box::new(rejection),
+                scheme: scheme.unwrap_or(Scheme::Bearer),
+                algs: Arc::clone(policy.algs()),
+            }),
+            (outcome, _) => outcome,
+        }
     }
 
     fn record(&self, span: &tracing::Span, rejection: Option<&Rejection>) {

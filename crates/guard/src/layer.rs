@@ -11,6 +11,7 @@ use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
+use crate::dpop::Target;
 use crate::guard::Guard;
 use crate::token::{AccessToken, Requirements};
 
@@ -94,9 +95,10 @@ where
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
         // Most requests carry a token seen before, or no usable one: decided here and now,
         // so the inner service is called directly, with no clone and no boxed future.
+        let target = target(&request);
         match self
             .guard
-            .authorize_now(request.headers(), &self.requirements)
+            .authorize_now(request.headers(), Some(target), &self.requirements)
         {
             Some(Ok(token)) => {
                 request.extensions_mut().insert::<AccessToken>(token);
@@ -127,7 +129,7 @@ impl<S> GuardService<S> {
         let requirements = Arc::clone(&self.requirements);
         ResponseFuture::checking(Box::pin(async move {
             let outcome = guard
-                .authorize_in_full(request.headers(), &requirements)
+                .authorize_in_full(request.headers(), Some(target(&request)), &requirements)
                 .await;
             match outcome {
                 Ok(token) => {
@@ -137,6 +139,14 @@ impl<S> GuardService<S> {
                 Err(rejection) => Ok(rejection.to_response()),
             }
         }))
+    }
+}
+
+/// The request's method and path, for a DPoP proof's `htm` and `htu`.
+fn target<B>(request: &Request<B>) -> Target<'_> {
+    Target {
+        method: request.method().as_str(),
+        path: request.uri().path(),
     }
 }
 

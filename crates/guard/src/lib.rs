@@ -32,16 +32,26 @@
 //! ([`Guard::stats`], [`MetricsHook`]) and debug logs, never to the caller. No token is
 //! ever logged, and no URL named in a token is ever fetched.
 //!
+//! With [`GuardBuilder::public_url`], the guard also accepts DPoP-bound tokens (RFC 9449):
+//! a token whose claims hold `cnf.jkt` passes only as `Authorization: DPoP <token>` with one
+//! fresh `DPoP` proof by that key for this request's method, public URL and path; each proof
+//! is accepted once per guard. A bound token sent as `Bearer` is refused, and handlers see
+//! the binding in [`AccessToken::confirmation_jkt`]. Refusals then answer with
+//! [`Rejection::WithDpop`], whose challenge names both schemes.
+//!
 //! What the guard fetches (discovery, JWKS, the feed) follows one [`FetchPolicy`]: https,
 //! plain http only to loopback, time limits, a 1 MiB cap, no redirect. The policy and its
 //! [`Fetcher`] are public for other clients of the issuer (`tessera token verify --jwks URL`
-//! uses them), as is [`bearer_token`], the `Authorization` header's parser.
+//! uses them), as are [`authorization_token`] and [`bearer_token`], the `Authorization` header's
+//! parser.
 
 #![forbid(unsafe_code)]
 
 mod bearer;
 mod builder;
 mod cache_control;
+mod challenge;
+mod dpop;
 mod error;
 #[cfg(feature = "axum")]
 mod extract;
@@ -51,12 +61,13 @@ mod guard;
 mod jwks;
 mod layer;
 mod metrics;
+mod replay;
 mod revoked;
 mod sse;
 mod token;
 mod verified;
 
-pub use bearer::bearer_token;
+pub use bearer::{Scheme, authorization_token, bearer_token};
 pub use builder::GuardBuilder;
 pub use error::{BuildError, FetchError, Rejection, UrlError};
 pub use feed::FeedState;

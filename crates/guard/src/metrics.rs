@@ -10,7 +10,8 @@ use std::sync::{Mutex, PoisonError};
 pub trait MetricsHook: Debug + Send + Sync {
     /// A request passed.
     fn accepted(&self) {}
-    /// A request was refused; `reason` is the [`crate::Rejection::code`].
+    /// A request was refused; `reason` is the [`crate::Rejection::code`], one of a fixed set
+    /// (refused DPoP proofs and bindings have codes starting with `dpop_`).
     fn rejected(&self, reason: &'static str) {
         let _ = reason;
     }
@@ -22,12 +23,15 @@ pub trait MetricsHook: Debug + Send + Sync {
 pub struct Stats {
     /// Requests that passed.
     pub accepted: u64,
-    /// Requests refused, by [`crate::Rejection::code`].
+    /// Requests refused, by [`crate::Rejection::code`] (a fixed set of labels; DPoP proof
+    /// and binding refusals start with `dpop_`).
     pub rejected: BTreeMap<&'static str, u64>,
     /// JWKS fetches so far (the first included).
     pub jwks_fetches: u64,
     /// Revoked tokens currently remembered.
     pub revoked_entries: usize,
+    /// DPoP proofs currently remembered against replay (at most the replay capacity).
+    pub dpop_proofs_remembered: usize,
 }
 
 /// The built-in counters.

@@ -26,6 +26,8 @@ struct Fields {
     scopes: Vec<String>,
     roles: Vec<String>,
     exp: i64,
+    /// `cnf.jkt`: the thumbprint of the key the token is bound to (RFC 9449 §6.1).
+    jkt: Option<String>,
     claims: Claims,
 }
 
@@ -34,7 +36,10 @@ impl AccessToken {
     ///
     /// # Errors
     /// [`Rejection::InvalidToken`] with `claim_missing` or `claim_invalid` when `sub`, `jti`,
-    /// `client_id`, `scope` or `roles` is absent or of the wrong JSON type.
+    /// `client_id`, `scope`, `roles` or `cnf` is absent or of the wrong JSON type, and
+    /// `cnf_unsupported` when `cnf` binds the token by a method other than `jkt` (RFC 7800:
+    /// a confirmation the guard cannot check must not be ignored, or the token would pass
+    /// as a bearer token).
     pub(crate) fn from_claims(claims: Claims) -> Result<Self, Rejection> {
         let missing = Rejection::InvalidToken("claim_missing");
         let sub = claims.sub.clone().ok_or_else(|| missing.clone())?;
@@ -57,6 +62,13 @@ impl AccessToken {
                 .collect(),
             roles: extra.roles.unwrap_or_default(),
             exp,
+            jkt: match extra.cnf {
+                None => None,
+                Some(Confirmation { jkt: Some(jkt) }) => Some(jkt),
+                Some(Confirmation { jkt: None }) => {
+                    return Err(Rejection::InvalidToken("cnf_unsupported"));
+                }
+            },
             claims,
         };
         Ok(Self {
@@ -104,6 +116,18 @@ impl AccessToken {
         self.inner.exp
     }
 
+    /// The thumbprint of the key this token is bound to (its `cnf.jkt`, RFC 9449 §6.1), or
+    /// `None` for a plain bearer token. A bound token reached the handler only with the
+    /// `DPoP` scheme and a valid proof signed by that key for this request.
+    pub fn confirmation_jkt(&self) -> Option<&str> {
+        self.inner.jkt.as_deref()
+    }
+
+    /// True when the token is bound to a key and the request proved possession of it.
+    pub fn is_dpop_bound(&self) -> bool {
+        self.inner.jkt.is_some()
+    }
+
     /// Every verified claim, for application-specific ones.
     pub fn claims(&self) -> &Claims {
         &self.inner.claims
@@ -142,6 +166,13 @@ struct Rfc9068 {
     client_id: Option<String>,
     scope: Option<String>,
     roles: Option<Vec<String>>,
+    cnf: Option<Confirmation>,
+}
+
+/// The confirmation claim (RFC 7800); only a JWK thumbprint (RFC 9449 §6.1) is understood.
+#[derive(Debug, Deserialize)]
+struct Confirmation {
+    jkt: Option<String>,
 }
 
 /// What a route demands beyond a valid token: every listed scope and every listed role.
@@ -214,6 +245,8 @@ mod tests {
             json!({"roles": "admin"}),
             json!({"roles": [1]}),
             json!({"client_id": 7}),
+            json!({"cnf": "key"}),
+            json!({"cnf": {"jkt": 7}}),
         ] {
             let err = AccessToken::from_claims(claims(extra)).map_err(|e| e.code());
             assert_eq!(err.err(), Some("claim_invalid"));
@@ -221,6 +254,18 @@ mod tests {
         let no_client = from(json!({"sub": "u-1", "jti": "j-1", "exp": 10}));
         let err = AccessToken::from_claims(no_client).map_err(|e| e.code());
         assert_eq!(err.err(), Some("claim_missing"));
+    }
+
+    #[test]
+    fn a_key_binding_is_read_and_other_bindings_are_refused() {
+        let bound = AccessToken::from_claims(claims(json!({"cnf": {"jkt": "abc"}})));
+        let bound = bound.expect("token");
+        assert_eq!(bound.confirmation_jkt(), Some("abc"));
+        assert!(bound.is_dpop_bound());
+        let plain = AccessToken::from_claims(claims(json!({}))).expect("token");
+        assert_eq!(plain.confirmation_jkt(), None);
+        let mtls = AccessToken::from_claims(claims(json!({"cnf": {"x5t#S256": "abc"}})));
+        assert_eq!(mtls.map_err(|e| e.code()).err(), Some("cnf_unsupported"));
     }
 
     #[test]

@@ -124,12 +124,13 @@ mod tests {
     use http_body_util::BodyExt as _;
     use serde_json::Value;
     use tessera_jose::jws::Header;
-    use tessera_jose::{Algorithm, Claims, KeySet, SigningKey, jwt};
+    use tessera_jose::{Algorithm, Claims, KeySet, SigningKey, dpop, jwt};
     use tower::ServiceExt as _;
 
     use super::*;
 
     const ISSUER: &str = "https://auth.example.com";
+    const PUBLIC: &str = "https://orders.example.com";
 
     struct Fixture {
         key: SigningKey,
@@ -145,6 +146,7 @@ mod tests {
             .keys(keys)
             .expected_issuer(ISSUER)
             .audience("orders-api")
+            .public_url(PUBLIC)
             .build()
             .await
             .expect("guard");
@@ -155,6 +157,11 @@ mod tests {
     }
 
     fn token(key: &SigningKey, sub: &str, scope: &str) -> String {
+        bound_token(key, sub, scope, None)
+    }
+
+    /// A token, bound to the key with thumbprint `jkt` when there is one.
+    fn bound_token(key: &SigningKey, sub: &str, scope: &str, jkt: Option<&str>) -> String {
         let now = i64::try_from(
             SystemTime::now()
                 .duration_since(UNIX_EPOCH)
@@ -171,6 +178,10 @@ mod tests {
             .with_jwt_id(format!("{sub}-{scope}"))
             .with("client_id", "web")
             .and_then(|c| c.with("scope", scope))
+            .and_then(|c| match jkt {
+                Some(jkt) => c.with("cnf", json!({ "jkt": jkt })),
+                None => Ok(c),
+            })
             .expect("claims");
         let header = Header::new(Algorithm::ES256)
             .with_typ("at+jwt")
@@ -179,12 +190,26 @@ mod tests {
     }
 
     async fn send(app: &Router, method: &str, token: Option<&str>, body: &str) -> (u16, Value) {
+        let authorization = token.map(|token| format!("Bearer {token}"));
+        let headers: Vec<(&str, &str)> = authorization
+            .iter()
+            .map(|value| ("authorization", value.as_str()))
+            .collect();
+        send_with(app, method, &headers, body).await
+    }
+
+    async fn send_with(
+        app: &Router,
+        method: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> (u16, Value) {
         let mut request = Request::builder()
             .method(method)
             .uri("/orders")
             .header(header::CONTENT_TYPE, "application/json");
-        if let Some(token) = token {
-            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
         }
         let request = request.body(Body::from(body.to_owned())).expect("request");
         let response = app.clone().oneshot(request).await.expect("infallible");
@@ -262,6 +287,33 @@ mod tests {
                 "{body}"
             );
         }
+    }
+
+    #[tokio::test]
+    async fn dpop_bound_tokens_need_a_proof_for_the_public_url() {
+        let f = fixture().await;
+        let client = SigningKey::generate(Algorithm::ES256).expect("key");
+        let jkt = client.verifying_key().expect("public").thumbprint();
+        let token = bound_token(&f.key, "carol", "orders:write", Some(&jkt));
+        let authorization = format!("DPoP {token}");
+        let proof = dpop::proof(&client, "POST", "https://orders.example.com/orders")
+            .access_token(&token)
+            .sign()
+            .expect("proof");
+        let headers = [("authorization", authorization.as_str()), ("dpop", &proof)];
+        let body = r#"{"item":"tea","quantity":1}"#;
+        assert_eq!(send_with(&f.app, "POST", &headers, body).await.0, 201);
+        // The same proof again, and the token without one: both refused.
+        let (status, answer) = send_with(&f.app, "POST", &headers, body).await;
+        assert_eq!(
+            (status, answer["error"].as_str()),
+            (401, Some("invalid_dpop_proof"))
+        );
+        let (status, answer) = send(&f.app, "POST", Some(&token), body).await;
+        assert_eq!(
+            (status, answer["error"].as_str()),
+            (401, Some("invalid_token"))
+        );
     }
 
     #[tokio::test]

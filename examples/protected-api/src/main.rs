@@ -1,12 +1,14 @@
 //! `protected-api`: a small orders service whose routes are guarded by `tessera-guard`.
 //!
 //! ```sh
-//! cargo run -p protected-api -- --issuer http://127.0.0.1:8080 --audience orders-api
+//! cargo run -p protected-api -- --issuer http://127.0.0.1:8080 --audience orders-api \
+//!     --public-url http://127.0.0.1:8081
 //! ```
 //!
 //! `GET /orders` needs scope `orders:read`, `POST /orders` needs `orders:write`, and
 //! `GET /healthz` is open. Keys come from the issuer's discovery document and revoked tokens
-//! from its revocation feed.
+//! from its revocation feed. DPoP-bound tokens are accepted with proofs for the public URL
+//! (by default the loopback address it listens on).
 
 #![forbid(unsafe_code)]
 
@@ -33,6 +35,11 @@ struct Args {
     /// The address to listen on.
     #[arg(long, env = "PROTECTED_API_LISTEN", default_value = "127.0.0.1:8081")]
     listen: SocketAddr,
+    /// The URL clients use to reach this service, which DPoP proofs name (`htu`). Default:
+    /// `http://<listen address>` when that is a loopback address; otherwise DPoP-bound
+    /// tokens are refused until it is set.
+    #[arg(long, env = "PROTECTED_API_PUBLIC_URL")]
+    public_url: Option<String>,
 }
 
 #[tokio::main]
@@ -65,28 +72,43 @@ impl MetricsHook for RefusalLog {
 }
 
 async fn run(args: Args) -> Result<(), String> {
-    let guard = Guard::builder()
-        .issuer(&args.issuer)
-        .audience(&args.audience)
-        .metrics(Arc::new(RefusalLog))
-        .build()
-        .await
-        .map_err(|err| {
-            format!(
-                "cannot trust issuer {}: {err} ({})",
-                args.issuer,
-                err.code()
-            )
-        })?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|err| format!("cannot listen on {}: {err}", args.listen))?;
     let address = listener
         .local_addr()
         .map_err(|err| format!("no local address: {err}"))?;
+    let mut builder = Guard::builder()
+        .issuer(&args.issuer)
+        .audience(&args.audience)
+        .metrics(Arc::new(RefusalLog));
+    // From the configuration or the bound loopback address, never from a request's Host.
+    let public_url = args.public_url.clone().or_else(|| {
+        address
+            .ip()
+            .is_loopback()
+            .then(|| format!("http://{address}"))
+    });
+    match &public_url {
+        Some(url) => builder = builder.public_url(url),
+        None => tracing::warn!("no --public-url: DPoP-bound tokens will be refused"),
+    }
+    let guard = builder.build().await.map_err(|err| {
+        format!(
+            "cannot trust issuer {}: {err} ({})",
+            args.issuer,
+            err.code()
+        )
+    })?;
     // One line on stdout with the real address, so that scripts can use port 0.
     println!("protected-api listening on http://{address}");
-    tracing::info!(%address, issuer = %args.issuer, audience = %args.audience, "listening");
+    tracing::info!(
+        %address,
+        issuer = %args.issuer,
+        audience = %args.audience,
+        public_url = public_url.as_deref().unwrap_or("none"),
+        "listening"
+    );
     axum::serve(listener, app::router(&guard))
         .with_graceful_shutdown(shutdown())
         .await

@@ -342,11 +342,20 @@ pub struct Answer {
 
 /// Sends a request to `app` with the given `Authorization` header values.
 pub async fn call(app: &Router, method: &str, path: &str, authorization: &[&str]) -> Answer {
+    let headers: Vec<(&str, &str)> = authorization
+        .iter()
+        .map(|value| ("authorization", *value))
+        .collect();
+    call_with(app, method, path, &headers).await
+}
+
+/// Sends a request to `app` with the given headers (names and values, in order).
+pub async fn call_with(app: &Router, method: &str, path: &str, headers: &[(&str, &str)]) -> Answer {
     use http_body_util::BodyExt as _;
     use tower::ServiceExt as _;
     let mut request = axum::http::Request::builder().method(method).uri(path);
-    for value in authorization {
-        request = request.header(header::AUTHORIZATION, *value);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
     }
     let request = request.body(axum::body::Body::empty()).expect("request");
     let response = app.clone().oneshot(request).await.expect("infallible");
