@@ -5,6 +5,7 @@ use serde::Serialize;
 use tessera_core::NewClient;
 use tessera_core::model::{Client, ClientWeb, Grant};
 
+use super::client_jose::JoseArgs;
 use crate::cli::GlobalArgs;
 use crate::commands::{self, admin};
 use crate::error::CliError;
@@ -82,6 +83,11 @@ pub(crate) struct AddArgs {
     /// (CORS), such as `https://app.example.com` (repeat).
     #[arg(long = "allowed-origin", value_name = "ORIGIN")]
     allowed_origins: Vec<String>,
+
+    /// Its keys and the encryption of its ID tokens and userinfo answers (boxed: the other
+    /// commands are small).
+    #[command(flatten)]
+    jose: Box<JoseArgs>,
 }
 
 /// Arguments of `client list`.
@@ -146,6 +152,8 @@ fn add(global: &GlobalArgs, args: &AddArgs) -> Result<(), CliError> {
             backchannel_logout_uri: args.backchannel_logout_uri.clone(),
             first_party: args.first_party,
             allowed_origins: args.allowed_origins.clone(),
+
+            jose: args.jose.settings()?,
         });
     let (client, secret) = admin::with_deployment(global, |d| async move {
         d.authority()
