@@ -35,7 +35,10 @@ pub(crate) enum ClientCommand {
         tessera client add spa --grant password --grant refresh_token --public\n  \
         tessera client add portal --grant authorization_code --grant refresh_token --scope \
         'openid profile' --redirect-uri https://portal.example.com/callback --public\n  \
-        tessera client add batch --grant client_credentials --scope orders:write")]
+        tessera client add batch --grant client_credentials --scope orders:write\n  \
+        tessera client add shop --grant authorization_code --scope openid --redirect-uri \
+        https://shop.example.com/callback --jwks shop.jwks.json \
+        --id-token-encrypted-response-alg ECDH-ES+A256KW")]
     Add(AddArgs),
     /// List clients.
     #[command(after_help = "Examples:\n  tessera client list\n  tessera client list --json")]

@@ -52,6 +52,8 @@ fn encrypting_client(
         "portal",
         "--grant",
         "authorization_code",
+        "--grant",
+        "refresh_token",
         "--scope",
         "openid",
         "--redirect-uri",
