@@ -109,6 +109,23 @@ pub(super) fn checked_jose(
     })
 }
 
+impl<S: crate::store::Store> super::Authority<S> {
+    /// Checks the keys and encryption settings of imported clients as registration does; the
+    /// imported signing keys' algorithms count as the server's.
+    pub(super) fn check_imported_jose(
+        &self,
+        snapshot: &mut crate::transfer::Snapshot,
+    ) -> Result<(), AdminError> {
+        let mut algs = self.signing_algorithms();
+        algs.extend(snapshot.keys.iter().map(|key| key.alg));
+        for client in &mut snapshot.clients {
+            client.web.jose = checked_jose(&client.web.jose, &algs)
+                .map_err(|err| AdminError::invalid(format!("client {}: {err}", client.id)))?;
+        }
+        Ok(())
+    }
+}
+
 /// Checks one `alg`/`enc` pair; returns the `enc` to store.
 fn checked_pair(
     jose: &ClientJose,
