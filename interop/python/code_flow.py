@@ -9,8 +9,12 @@ refreshes, and signs out with RP-initiated logout.
     python3 code_flow.py --issuer URL --client-id ID --username NAME --redirect-uri URI \
         --post-logout-redirect-uri URI < secrets.json
 
-secrets.json is {"client_secret": ..., "password": ...}. Exit 0 and a JSON report on stdout;
-1 and `rejected: <error>` on stderr; 2 on bad usage or a missing package.
+secrets.json is {"client_secret": ..., "password": ...}, and "decryption_key" (the client's
+private JWK) for a client that registered encrypted ID tokens: the ID token is then a JWE,
+which Authlib's JWE side decrypts (with the algorithms discovery lists) before the signed ID
+token inside is validated as above; logout sends that inner token as the hint. Exit 0 and a
+JSON report on stdout; 1 and `rejected: <error>` on stderr; 2 on bad usage or a missing
+package.
 """
 
 import argparse
@@ -30,7 +34,7 @@ try:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        from authlib.jose import JsonWebKey, JsonWebToken
+        from authlib.jose import JsonWebEncryption, JsonWebKey, JsonWebToken
         from authlib.oidc.core import CodeIDToken
 except ImportError as err:
     sys.exit(f"missing Python package ({err}); run: pip install -r interop/python/requirements.txt")
@@ -59,6 +63,21 @@ def submit(browser, base, page, fields):
     data.update(fields)
     action = urljoin(base, html.unescape(found.group(1)))
     return browser.post(action, data=data, allow_redirects=False, timeout=TIMEOUT_S)
+
+
+def open_id_token(id_token, secrets, metadata):
+    """The signed ID token: `id_token` itself, or the content of the JWE it is when the client
+    registered encryption (with the JWE's protected header)."""
+    if "decryption_key" not in secrets:
+        return id_token, None
+    allowed = (metadata["id_token_encryption_alg_values_supported"]
+               + metadata["id_token_encryption_enc_values_supported"])
+    key = JsonWebKey.import_key(secrets["decryption_key"])
+    opened = JsonWebEncryption(algorithms=allowed).deserialize_compact(id_token, key)
+    header = opened["header"]
+    if header.get("cty", "").upper() != "JWT":
+        raise ValueError(f"the JWE is not a nested JWT: {header}")
+    return opened["payload"].decode("ascii"), header
 
 
 def run(args, secrets):
@@ -98,8 +117,9 @@ def run(args, secrets):
     )
     keys = JsonWebKey.import_key_set(requests.get(metadata["jwks_uri"], timeout=TIMEOUT_S).json())
     algorithms = metadata["id_token_signing_alg_values_supported"]
+    id_token, jwe_header = open_id_token(token["id_token"], secrets, metadata)
     claims = JsonWebToken(algorithms).decode(
-        token["id_token"],
+        id_token,
         keys,
         claims_cls=CodeIDToken,
         claims_options={"iss": {"essential": True, "value": args.issuer}},
@@ -113,7 +133,7 @@ def run(args, secrets):
     logout = browser.get(
         metadata["end_session_endpoint"],
         params={
-            "id_token_hint": token["id_token"],
+            "id_token_hint": id_token,
             "post_logout_redirect_uri": args.post_logout_redirect_uri,
             "state": "bye",
         },
@@ -123,6 +143,7 @@ def run(args, secrets):
     again = browser.get(url, allow_redirects=False, timeout=TIMEOUT_S)
     return {
         "id_token_claims": dict(claims),
+        "id_token_jwe_header": {k: v for k, v in (jwe_header or {}).items() if k != "epk"},
         "userinfo": userinfo,
         "refreshed": "access_token" in refreshed,
         "token_type": token.get("token_type"),

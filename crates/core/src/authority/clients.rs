@@ -1,6 +1,7 @@
 //! Client authentication, registration, listing and removal.
 
 use super::Authority;
+use super::client_jose::checked_jose;
 use crate::error::{AdminError, ClientAuthError, Entity, StoreError};
 use crate::events::SecurityEvent;
 use crate::model::{Client, ClientId, ClientWeb, Grant};
@@ -145,7 +146,8 @@ impl<S: Store> Authority<S> {
             &new.audiences,
             new.public,
         )?;
-        let web = checked_web(&new.web, &new.grants)?;
+        let mut web = checked_web(&new.web, &new.grants)?;
+        web.jose = checked_jose(&web.jose, &self.signing_algorithms())?;
         let secret = if new.public {
             None
         } else {

@@ -14,9 +14,11 @@ mod account;
 mod admin;
 mod authorize;
 mod browser_state;
+mod client_jose;
 mod clients;
 mod code_grant;
 mod config;
+mod encrypted;
 mod feed;
 mod grants;
 mod keys;
@@ -26,6 +28,7 @@ mod revocation;
 mod signin;
 mod tokens;
 mod transfer;
+mod userinfo_jwt;
 mod verified;
 
 use std::fmt;
@@ -44,6 +47,10 @@ pub use account::UserInfo;
 pub use authorize::{
     AuthorizationParams, AuthorizationRequest, AuthorizationResponse, AuthorizeNext,
     CODE_LIFETIME_SECS, Prompt, ResponseMode,
+};
+pub use client_jose::{
+    CLIENT_ENCRYPTION_ALGS, MAX_CLIENT_JWKS_KEYS, MAX_CLIENT_JWKS_LEN, parse_client_jwks,
+    parse_encryption_alg, parse_encryption_enc,
 };
 pub use clients::NewClient;
 pub use config::{Config, ConfigError, MAX_REFRESH_GRACE};

@@ -291,7 +291,8 @@ impl<S: Store> Authority<S> {
         };
         let access_token = self.sign_access_token_as(client, &subject, scope, now, jti)?;
         let id_token = if scope.contains(OPENID) {
-            Some(self.sign_id_token(client, user, facts, &access_token, now)?)
+            let signed = self.sign_id_token(client, user, facts, &access_token, now)?;
+            Some(self.id_token_for(client, signed)?)
         } else {
             None
         };

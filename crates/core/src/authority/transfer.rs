@@ -49,6 +49,7 @@ impl<S: Store> Authority<S> {
             client.web = super::clients::checked_web(&client.web, &client.grants)
                 .map_err(|err| AdminError::invalid(format!("client {}: {err}", client.id)))?;
         }
+        self.check_imported_jose(&mut snapshot)?;
         let existing = self.without_existing(&mut snapshot).await?;
         if !existing.is_empty() && !options.skip_existing {
             return Err(AdminError::ImportConflict(existing));

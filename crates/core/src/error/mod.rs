@@ -217,7 +217,7 @@ impl From<ServiceError> for StartError {
 }
 
 /// A failure on our side that the caller could not have avoided: the random source, sealing,
-/// the key ring, password hashing, signing, or a stored record this version cannot read.
+/// the key ring, password hashing, signing, encrypting, or a stored record this version cannot read.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum InternalError {
@@ -236,6 +236,9 @@ pub enum InternalError {
     /// Signing a token failed.
     #[error("signing failed")]
     Signing(#[source] tessera_jose::Error),
+    /// Encrypting a token to a client's key failed.
+    #[error("encryption failed")]
+    Encrypting(#[source] tessera_jose::Error),
     /// A stored value is malformed (names which).
     #[error("a stored {0} is malformed")]
     Malformed(&'static str),
@@ -250,6 +253,7 @@ impl InternalError {
             Self::Keys(_) => "key_ring_failed",
             Self::Hashing(_) => "hashing_failed",
             Self::Signing(_) => "signing_failed",
+            Self::Encrypting(_) => "encryption_failed",
             Self::Malformed(_) => "stored_value_malformed",
         }
     }

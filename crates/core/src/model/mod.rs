@@ -3,6 +3,7 @@
 
 mod browser;
 mod ids;
+mod jose;
 mod time;
 
 use serde::{Deserialize, Serialize};
@@ -12,6 +13,7 @@ pub use browser::{
     AuthorizationCode, CodeOutcome, Consent, LoginSession, LogoutNotice, NoticeOutcome,
 };
 pub use ids::{ClientId, Jti, KeyId, LockoutKey, LoginSessionId, NoticeId, SessionId, UserId};
+pub use jose::{ClientJose, DEFAULT_ENC};
 pub(crate) use time::secs_of;
 pub use time::{Timestamp, UnixMillis};
 
@@ -117,6 +119,11 @@ pub struct ClientWeb {
     /// Browser origins allowed to call the token, revocation, userinfo and JWKS endpoints
     /// (CORS), such as `https://app.example.com`.
     pub allowed_origins: Vec<String>,
+
+    /// Its public keys, and how its ID tokens and userinfo answers are encrypted (stored
+    /// flat, under the OpenID Connect Registration names).
+    #[serde(flatten)]
+    pub jose: ClientJose,
 }
 
 impl Client {

@@ -103,3 +103,31 @@ fn keys_that_do_not_open_stop_the_import_before_anything_is_written() {
     assert_eq!(keys.len(), 1);
     assert_eq!(keys[0].state, KeyState::Active);
 }
+
+#[test]
+fn imported_clients_with_unusable_encryption_settings_are_refused() {
+    let source = Harness::new();
+    source.app();
+    let mut snapshot = block_on(source.auth.export()).expect("export");
+    let key = tessera_jose::jwe::DecryptionKey::generate(
+        tessera_jose::jwe::KeyAlgorithm::RsaOaep256,
+        None,
+        None,
+    )
+    .expect("key");
+    // The private key where the public one belongs: refused, as at registration.
+    let private = key.to_jwk().to_json();
+    let jwks = format!(r#"{{"keys":[{private}]}}"#);
+    let web = &mut snapshot.clients[0].web.jose;
+    web.jwks = Some(tessera_jose::JwkSet::from_json(jwks.as_bytes()).expect("jwks"));
+    web.id_token_encrypted_response_alg = Some(key.algorithm());
+    let target = Harness::with_master(config(), source.master_text());
+    let err =
+        block_on(target.auth.import(snapshot, ImportOptions::default())).expect_err("refused");
+    assert!(err.to_string().contains("public keys only"), "{err}");
+    assert!(
+        block_on(target.auth.list_clients())
+            .expect("clients")
+            .is_empty()
+    );
+}

@@ -26,7 +26,8 @@ use super::{AppState, ClientIp};
     tag = "account",
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "sub, preferred_username, email, roles", body = tessera_core::UserInfo),
+        (status = 200, description = "sub, preferred_username, email, roles (JSON; or `application/jwt`, signed and perhaps encrypted, for a client that registered it)",
+            content((tessera_core::UserInfo = "application/json"), (String = "application/jwt"))),
         (status = 400, description = "invalid_request: a malformed or repeated Authorization header", body = crate::http::error::ErrorBody),
         (status = 401, description = "invalid_token (WWW-Authenticate: Bearer)", body = crate::http::error::ErrorBody),
     )
@@ -38,7 +39,7 @@ pub async fn userinfo<S: Store>(
 ) -> Result<Response, ApiError> {
     super::cors::note_client(&claims.client_id);
     let info = state.authority().userinfo(&claims).await?;
-    let mut response = Json(info).into_response();
+    let mut response = super::userinfo_jwt::answer(&state, &claims, info).await?;
     no_store(response.headers_mut());
     Ok(response)
 }

@@ -15,6 +15,7 @@ use tessera_core::{KeyChange, Store};
 use super::AppState;
 use super::bearer::Admin;
 use super::blocking::on_blocking_pool;
+use super::client_jose::ClientJoseFields;
 use super::context::in_request;
 use super::error::ApiError;
 use super::json::{JsonBody, OptionalJson};
@@ -217,10 +218,31 @@ pub struct ClientView {
     /// Allowed browser origins (CORS).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub allowed_origins: Vec<String>,
+
+    /// Its public keys (a JWK Set), when registered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub jwks: Option<tessera_jose::JwkSet>,
+    /// JWE `alg` of its ID tokens, when they are encrypted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token_encrypted_response_alg: Option<String>,
+    /// JWE `enc` of its ID tokens, when they are encrypted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token_encrypted_response_enc: Option<String>,
+    /// The algorithm of its signed userinfo answers, when registered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub userinfo_signed_response_alg: Option<String>,
+    /// JWE `alg` of its userinfo answers, when they are encrypted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub userinfo_encrypted_response_alg: Option<String>,
+    /// JWE `enc` of its userinfo answers, when they are encrypted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub userinfo_encrypted_response_enc: Option<String>,
 }
 
 impl ClientView {
     fn new(client: Client, secret: Option<String>) -> Self {
+        let jose = ClientJoseFields::view(&client.web.jose);
         Self {
             public: client.is_public(),
             client_id: client.id,
@@ -235,6 +257,13 @@ impl ClientView {
             backchannel_logout_uri: client.web.backchannel_logout_uri,
             first_party: client.web.first_party,
             allowed_origins: client.web.allowed_origins,
+
+            jwks: jose.jwks,
+            id_token_encrypted_response_alg: jose.id_token_encrypted_response_alg,
+            id_token_encrypted_response_enc: jose.id_token_encrypted_response_enc,
+            userinfo_signed_response_alg: jose.userinfo_signed_response_alg,
+            userinfo_encrypted_response_alg: jose.userinfo_encrypted_response_alg,
+            userinfo_encrypted_response_enc: jose.userinfo_encrypted_response_enc,
         }
     }
 }
@@ -290,6 +319,41 @@ pub struct NewClient {
     /// Browser origins allowed to call the token, revocation, userinfo and JWKS endpoints.
     #[serde(default)]
     pub allowed_origins: Vec<String>,
+
+    /// The client's public keys (a JWK Set), to encrypt its ID tokens and userinfo to.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub jwks: Option<tessera_jose::JwkSet>,
+    /// JWE `alg` of its ID tokens (`RSA-OAEP-256`, `RSA-OAEP`, `ECDH-ES`, `ECDH-ES+A128KW`,
+    /// `ECDH-ES+A256KW`).
+    #[serde(default)]
+    pub id_token_encrypted_response_alg: Option<String>,
+    /// JWE `enc` of its ID tokens (`A128CBC-HS256` when only the `alg` is given).
+    #[serde(default)]
+    pub id_token_encrypted_response_enc: Option<String>,
+    /// Userinfo answers as a JWT signed with this algorithm (the server's).
+    #[serde(default)]
+    pub userinfo_signed_response_alg: Option<String>,
+    /// JWE `alg` of its userinfo answers (signed, then encrypted).
+    #[serde(default)]
+    pub userinfo_encrypted_response_alg: Option<String>,
+    /// JWE `enc` of its userinfo answers.
+    #[serde(default)]
+    pub userinfo_encrypted_response_enc: Option<String>,
+}
+
+impl NewClient {
+    /// The encryption settings, as the client views show them.
+    fn jose_fields(&mut self) -> ClientJoseFields {
+        ClientJoseFields {
+            jwks: self.jwks.take(),
+            id_token_encrypted_response_alg: self.id_token_encrypted_response_alg.take(),
+            id_token_encrypted_response_enc: self.id_token_encrypted_response_enc.take(),
+            userinfo_signed_response_alg: self.userinfo_signed_response_alg.take(),
+            userinfo_encrypted_response_alg: self.userinfo_encrypted_response_alg.take(),
+            userinfo_encrypted_response_enc: self.userinfo_encrypted_response_enc.take(),
+        }
+    }
 }
 
 /// `POST /admin/clients`: registers a client (201); the secret is in this answer only.
@@ -303,8 +367,9 @@ pub struct NewClient {
 pub async fn create_client<S: Store>(
     State(state): State<AppState<S>>,
     Admin(claims): Admin,
-    JsonBody(new): JsonBody<NewClient>,
+    JsonBody(mut new): JsonBody<NewClient>,
 ) -> Result<Response, ApiError> {
+    let jose = new.jose_fields().parse()?;
     let registration = tessera_core::NewClient::new(new.name.as_str(), &new.grants)
         .with_scopes(&new.scopes)
         .with_audiences(&new.audiences)
@@ -315,6 +380,8 @@ pub async fn create_client<S: Store>(
             backchannel_logout_uri: new.backchannel_logout_uri,
             first_party: new.first_party,
             allowed_origins: new.allowed_origins,
+
+            jose,
         });
     let (client, secret) = state.authority().register_client(&registration).await?;
     in_request(

@@ -68,6 +68,17 @@ pub struct Metadata {
     pub subject_types_supported: Vec<&'static str>,
     /// Claims the userinfo endpoint and ID tokens may carry.
     pub claims_supported: Vec<&'static str>,
+
+    /// JWE `alg` values for the ID tokens of clients that registered encryption.
+    pub id_token_encryption_alg_values_supported: Vec<&'static str>,
+    /// JWE `enc` values for their ID tokens.
+    pub id_token_encryption_enc_values_supported: Vec<&'static str>,
+    /// Algorithms of signed userinfo answers (the server's signing algorithms).
+    pub userinfo_signing_alg_values_supported: Vec<String>,
+    /// JWE `alg` values for userinfo answers.
+    pub userinfo_encryption_alg_values_supported: Vec<&'static str>,
+    /// JWE `enc` values for userinfo answers.
+    pub userinfo_encryption_enc_values_supported: Vec<&'static str>,
 }
 
 const AUTH_METHODS: [&str; 3] = ["client_secret_basic", "client_secret_post", "none"];
@@ -115,7 +126,7 @@ pub fn metadata_for<S: Store>(state: &AppState<S>) -> Metadata {
         token_endpoint_auth_methods_supported: AUTH_METHODS.to_vec(),
         revocation_endpoint_auth_methods_supported: AUTH_METHODS.to_vec(),
         introspection_endpoint_auth_methods_supported: AUTH_METHODS[..2].to_vec(),
-        id_token_signing_alg_values_supported: algs,
+        id_token_signing_alg_values_supported: algs.clone(),
         scopes_supported: vec!["openid"],
         subject_types_supported: vec!["public"],
         claims_supported: vec![
@@ -135,7 +146,29 @@ pub fn metadata_for<S: Store>(state: &AppState<S>) -> Metadata {
             "email",
             "roles",
         ],
+
+        id_token_encryption_alg_values_supported: encryption_algs(),
+        id_token_encryption_enc_values_supported: encryption_encs(),
+        userinfo_signing_alg_values_supported: algs,
+        userinfo_encryption_alg_values_supported: encryption_algs(),
+        userinfo_encryption_enc_values_supported: encryption_encs(),
     }
+}
+
+/// The JWE `alg` values a client may register.
+fn encryption_algs() -> Vec<&'static str> {
+    tessera_core::authority::CLIENT_ENCRYPTION_ALGS
+        .iter()
+        .map(|alg| alg.as_str())
+        .collect()
+}
+
+/// The JWE `enc` values.
+fn encryption_encs() -> Vec<&'static str> {
+    tessera_jose::jwe::ContentEncryption::ALL
+        .iter()
+        .map(|enc| enc.as_str())
+        .collect()
 }
 
 /// `GET /.well-known/openid-configuration` and `/.well-known/oauth-authorization-server`.

@@ -7,6 +7,7 @@ pub mod bearer;
 pub mod blocking;
 pub mod browser;
 pub mod client_auth;
+pub mod client_jose;
 pub mod context;
 pub mod cors;
 pub mod discovery;
@@ -21,6 +22,7 @@ pub mod ops;
 pub mod params;
 pub mod revocations;
 pub mod token;
+pub mod userinfo_jwt;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;

@@ -146,6 +146,7 @@ pub(crate) async fn web_client(
             backchannel_logout_uri: backchannel,
             first_party,
             allowed_origins: Vec::new(),
+            ..ClientWeb::default()
         });
     let (client, _) = app.authority.register_client(&new).await.expect("client");
     TestClient {

@@ -1346,6 +1346,29 @@ async fn admin(app: &TestApp) {
     .await
     .json();
     assert_eq!(created["redirect_uris"], json!(["https://shop.example/cb"]));
+    let rp = tessera_jose::jwe::DecryptionKey::generate(
+        tessera_jose::jwe::KeyAlgorithm::EcdhEs,
+        None,
+        None,
+    )
+    .expect("key");
+    let public = rp.encryption_key().expect("public half").to_jwk();
+    let encrypting = json!({
+        "name": "RP",
+        "grants": ["refresh_token"],
+        "jwks": {"keys": [serde_json::to_value(public).expect("jwk")]},
+        "id_token_encrypted_response_alg": "ECDH-ES",
+        "id_token_encrypted_response_enc": "A256GCM",
+        "userinfo_signed_response_alg": "ES256",
+        "userinfo_encrypted_response_alg": "ECDH-ES",
+        "userinfo_encrypted_response_enc": "A128GCM",
+    });
+    expect(
+        app,
+        json(Method::POST, "/admin/clients", &admin, &encrypting),
+        201,
+    )
+    .await;
     let bad_grant = json!({"name": "x", "grants": ["magic"]});
     expect(
         app,

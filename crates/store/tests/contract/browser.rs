@@ -650,6 +650,8 @@ pub async fn clients_keep_their_browser_settings<S: Store>(store: S) {
         backchannel_logout_uri: Some("https://app.example.test/bc".into()),
         first_party: true,
         allowed_origins: vec!["https://app.example.test".into()],
+
+        jose: client_jose(),
     };
     let mut with_web = client("c1");
     with_web.web = web;
@@ -659,4 +661,18 @@ pub async fn clients_keep_their_browser_settings<S: Store>(store: S) {
         Some(with_web.clone())
     );
     assert_eq!(store.list_clients().await.unwrap(), vec![with_web]);
+}
+
+/// Encryption settings with a public key, as a registered client holds them.
+fn client_jose() -> tessera_core::model::ClientJose {
+    use tessera_jose::jwe::{ContentEncryption, KeyAlgorithm};
+    let jwks = br#"{"keys":[{"kty":"OKP","crv":"X25519","use":"enc","kid":"rp-1",
+        "x":"hSDwCYkwp1R0i33ctD73Wg2_Og0mOBr066SpjqqbTmo"}]}"#;
+    tessera_core::model::ClientJose {
+        jwks: Some(tessera_jose::JwkSet::from_json(jwks).unwrap()),
+        id_token_encrypted_response_alg: Some(KeyAlgorithm::EcdhEs),
+        id_token_encrypted_response_enc: Some(ContentEncryption::A256Gcm),
+        userinfo_signed_response_alg: Some(tessera_jose::Algorithm::ES256),
+        ..Default::default()
+    }
 }

@@ -5,6 +5,7 @@ use serde::Serialize;
 use tessera_core::NewClient;
 use tessera_core::model::{Client, ClientWeb, Grant};
 
+use super::client_jose::JoseArgs;
 use crate::cli::GlobalArgs;
 use crate::commands::{self, admin};
 use crate::error::CliError;
@@ -34,7 +35,10 @@ pub(crate) enum ClientCommand {
         tessera client add spa --grant password --grant refresh_token --public\n  \
         tessera client add portal --grant authorization_code --grant refresh_token --scope \
         'openid profile' --redirect-uri https://portal.example.com/callback --public\n  \
-        tessera client add batch --grant client_credentials --scope orders:write")]
+        tessera client add batch --grant client_credentials --scope orders:write\n  \
+        tessera client add shop --grant authorization_code --scope openid --redirect-uri \
+        https://shop.example.com/callback --jwks shop.jwks.json \
+        --id-token-encrypted-response-alg ECDH-ES+A256KW")]
     Add(AddArgs),
     /// List clients.
     #[command(after_help = "Examples:\n  tessera client list\n  tessera client list --json")]
@@ -82,6 +86,11 @@ pub(crate) struct AddArgs {
     /// (CORS), such as `https://app.example.com` (repeat).
     #[arg(long = "allowed-origin", value_name = "ORIGIN")]
     allowed_origins: Vec<String>,
+
+    /// Its keys and the encryption of its ID tokens and userinfo answers (boxed: the other
+    /// commands are small).
+    #[command(flatten)]
+    jose: Box<JoseArgs>,
 }
 
 /// Arguments of `client list`.
@@ -146,6 +155,8 @@ fn add(global: &GlobalArgs, args: &AddArgs) -> Result<(), CliError> {
             backchannel_logout_uri: args.backchannel_logout_uri.clone(),
             first_party: args.first_party,
             allowed_origins: args.allowed_origins.clone(),
+
+            jose: args.jose.settings()?,
         });
     let (client, secret) = admin::with_deployment(global, |d| async move {
         d.authority()

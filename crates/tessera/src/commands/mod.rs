@@ -2,6 +2,7 @@
 
 mod admin;
 pub(crate) mod client;
+mod client_jose;
 pub(crate) mod export;
 pub(crate) mod import;
 pub(crate) mod init;

@@ -48,6 +48,7 @@ macro_rules! per_alg {
 mod browser_flow;
 mod browser_pages;
 mod demo_web;
+mod encrypted_id_token;
 mod foreign_tokens;
 mod guard;
 mod jwe;

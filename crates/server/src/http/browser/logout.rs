@@ -29,7 +29,7 @@ const SEALED: &str = "logout";
     responses(
         (status = 200, description = "the confirmation page (the request proves nothing), or the signed-out page", content_type = "text/html"),
         (status = 303, description = "signed out: to the registered `post_logout_redirect_uri` with `state`", headers(("Location" = String), ("Set-Cookie" = String))),
-        (status = 400, description = "an error page (repeated parameter)", content_type = "text/html"),
+        (status = 400, description = "an error page (repeated parameter, encrypted `id_token_hint`)", content_type = "text/html"),
         (status = 503, description = "the service is unavailable; Retry-After", content_type = "text/html"),
     ))]
 pub async fn get<S: Store>(
@@ -51,7 +51,7 @@ pub async fn get<S: Store>(
     responses(
         (status = 200, description = "the confirmation page, or the signed-out page", content_type = "text/html"),
         (status = 303, description = "signed out: to the registered `post_logout_redirect_uri`; cancelled: to `/ui/account`", headers(("Location" = String), ("Set-Cookie" = String))),
-        (status = 400, description = "the confirmation form expired, or a repeated parameter", content_type = "text/html"),
+        (status = 400, description = "the confirmation form expired, a repeated parameter, or an encrypted `id_token_hint`", content_type = "text/html"),
         (status = 403, description = "the confirmation was posted from another site (Origin)", content_type = "text/html"),
         (status = 503, description = "the service is unavailable; Retry-After", content_type = "text/html"),
     ))]
@@ -78,8 +78,21 @@ fn logout_params(params: &Params) -> LogoutParams {
     parsed
 }
 
+/// Why an encrypted `id_token_hint` is refused.
+const ENCRYPTED_HINT: &str = "id_token_hint is an encrypted ID token, which only the client \
+    can decrypt: send the signed ID token inside it, or no hint";
+
+/// True for a hint in the JWE compact form (five parts): an ID token encrypted to the
+/// client's own key, which the server cannot open.
+fn is_encrypted(hint: &str) -> bool {
+    hint.split('.').count() == 5
+}
+
 /// A relying party's logout request.
 async fn request<S: Store>(state: &AppState<S>, headers: &HeaderMap, params: &Params) -> Response {
+    if params.get("id_token_hint").is_some_and(is_encrypted) {
+        return bad_request(state, headers, ENCRYPTED_HINT);
+    }
     let Some(browser) = Browser::read(state, headers) else {
         return unavailable();
     };
