@@ -17,6 +17,7 @@ mod browser_state;
 mod clients;
 mod code_grant;
 mod config;
+mod dpop;
 mod feed;
 mod grants;
 mod keys;
@@ -47,9 +48,10 @@ pub use authorize::{
 };
 pub use clients::NewClient;
 pub use config::{Config, ConfigError, MAX_REFRESH_GRACE};
+pub use dpop::{DPOP_ALGORITHMS, DpopRequest, Presentation};
 pub use keys::KeyChange;
 pub use logout::{BACKCHANNEL_LOGOUT_EVENT, LogoutParams, LogoutPlan};
-pub use revocation::{Introspection, TokenTypeHint};
+pub use revocation::{Confirmation, Introspection, TokenTypeHint};
 pub use signin::SignedIn;
 pub use tokens::ACCESS_TOKEN_TYP;
 pub use tokens::{AccessClaims, TokenResponse};
@@ -64,6 +66,7 @@ pub struct Authority<S: Store> {
     ring: RwLock<Arc<KeyRing>>,
     verified: verified::VerifiedTokens,
     events: Arc<dyn EventSink>,
+    dpop: tessera_jose::dpop::Checker,
 }
 
 impl<S: Store> Authority<S> {
@@ -84,6 +87,7 @@ impl<S: Store> Authority<S> {
         let policy = config.effective_rotation();
         keys::apply_plan(&store, &master, &policy, now).await?;
         let ring = keys::load_ring(&store, &master, now).await?;
+        let dpop = dpop::checker(Arc::clone(&clock));
         Ok(Self {
             config,
             store,
@@ -96,6 +100,7 @@ impl<S: Store> Authority<S> {
                 tessera_jose::jwt::DEFAULT_LEEWAY_SECS,
             ),
             events: Arc::new(IgnoreEvents),
+            dpop,
         })
     }
 

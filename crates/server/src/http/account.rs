@@ -25,10 +25,11 @@ use super::{AppState, ClientIp};
     path = "/userinfo",
     tag = "account",
     security(("bearer" = [])),
+    params(("DPoP" = Option<String>, Header, description = "with `Authorization: DPoP <token>` for a DPoP-bound token: a proof of its key for this request, with ath (RFC 9449 §7)")),
     responses(
         (status = 200, description = "sub, preferred_username, email, roles", body = tessera_core::UserInfo),
         (status = 400, description = "invalid_request: a malformed or repeated Authorization header", body = crate::http::error::ErrorBody),
-        (status = 401, description = "invalid_token (WWW-Authenticate: Bearer)", body = crate::http::error::ErrorBody),
+        (status = 401, description = "invalid_token (WWW-Authenticate: Bearer); invalid_dpop_proof or invalid_token for the DPoP scheme, or a DPoP-bound token sent as Bearer (WWW-Authenticate: DPoP … algs=\"…\")", body = crate::http::error::ErrorBody),
     )
 )]
 #[tracing::instrument(level = "debug", skip_all, fields(sub = %claims.sub))]

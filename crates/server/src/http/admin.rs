@@ -217,6 +217,9 @@ pub struct ClientView {
     /// Allowed browser origins (CORS).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub allowed_origins: Vec<String>,
+    /// Every token request must carry a DPoP proof (RFC 9449).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub require_dpop: bool,
 }
 
 impl ClientView {
@@ -235,6 +238,7 @@ impl ClientView {
             backchannel_logout_uri: client.web.backchannel_logout_uri,
             first_party: client.web.first_party,
             allowed_origins: client.web.allowed_origins,
+            require_dpop: client.web.require_dpop,
         }
     }
 }
@@ -290,6 +294,9 @@ pub struct NewClient {
     /// Browser origins allowed to call the token, revocation, userinfo and JWKS endpoints.
     #[serde(default)]
     pub allowed_origins: Vec<String>,
+    /// Every token request must carry a DPoP proof (RFC 9449); its tokens are always bound.
+    #[serde(default)]
+    pub require_dpop: bool,
 }
 
 /// `POST /admin/clients`: registers a client (201); the secret is in this answer only.
@@ -315,6 +322,7 @@ pub async fn create_client<S: Store>(
             backchannel_logout_uri: new.backchannel_logout_uri,
             first_party: new.first_party,
             allowed_origins: new.allowed_origins,
+            require_dpop: new.require_dpop,
         });
     let (client, secret) = state.authority().register_client(&registration).await?;
     in_request(

@@ -68,6 +68,8 @@ pub struct Metadata {
     pub subject_types_supported: Vec<&'static str>,
     /// Claims the userinfo endpoint and ID tokens may carry.
     pub claims_supported: Vec<&'static str>,
+    /// Algorithms a DPoP proof may be signed with (RFC 9449 §5.1).
+    pub dpop_signing_alg_values_supported: Vec<&'static str>,
 }
 
 const AUTH_METHODS: [&str; 3] = ["client_secret_basic", "client_secret_post", "none"];
@@ -135,6 +137,10 @@ pub fn metadata_for<S: Store>(state: &AppState<S>) -> Metadata {
             "email",
             "roles",
         ],
+        dpop_signing_alg_values_supported: tessera_core::authority::DPOP_ALGORITHMS
+            .iter()
+            .map(|alg| alg.as_str())
+            .collect(),
     }
 }
 

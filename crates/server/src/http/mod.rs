@@ -10,6 +10,7 @@ pub mod client_auth;
 pub mod context;
 pub mod cors;
 pub mod discovery;
+pub mod dpop;
 pub mod error;
 pub mod feed;
 pub mod json;

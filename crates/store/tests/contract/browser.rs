@@ -650,6 +650,7 @@ pub async fn clients_keep_their_browser_settings<S: Store>(store: S) {
         backchannel_logout_uri: Some("https://app.example.test/bc".into()),
         first_party: true,
         allowed_origins: vec!["https://app.example.test".into()],
+        require_dpop: true,
     };
     let mut with_web = client("c1");
     with_web.web = web;

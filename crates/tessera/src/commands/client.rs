@@ -34,7 +34,8 @@ pub(crate) enum ClientCommand {
         tessera client add spa --grant password --grant refresh_token --public\n  \
         tessera client add portal --grant authorization_code --grant refresh_token --scope \
         'openid profile' --redirect-uri https://portal.example.com/callback --public\n  \
-        tessera client add batch --grant client_credentials --scope orders:write")]
+        tessera client add batch --grant client_credentials --scope orders:write\n  \
+        tessera client add agent --grant client_credentials --require-dpop")]
     Add(AddArgs),
     /// List clients.
     #[command(after_help = "Examples:\n  tessera client list\n  tessera client list --json")]
@@ -82,6 +83,11 @@ pub(crate) struct AddArgs {
     /// (CORS), such as `https://app.example.com` (repeat).
     #[arg(long = "allowed-origin", value_name = "ORIGIN")]
     allowed_origins: Vec<String>,
+    /// Every token request of the client must carry a DPoP proof (RFC 9449), so that its
+    /// access tokens are always bound to its key; without one the answer is
+    /// `invalid_dpop_proof`.
+    #[arg(long)]
+    require_dpop: bool,
 }
 
 /// Arguments of `client list`.
@@ -146,6 +152,7 @@ fn add(global: &GlobalArgs, args: &AddArgs) -> Result<(), CliError> {
             backchannel_logout_uri: args.backchannel_logout_uri.clone(),
             first_party: args.first_party,
             allowed_origins: args.allowed_origins.clone(),
+            require_dpop: args.require_dpop,
         });
     let (client, secret) = admin::with_deployment(global, |d| async move {
         d.authority()
@@ -216,6 +223,7 @@ fn list(global: &GlobalArgs, args: &ListArgs) -> Result<(), CliError> {
                 dash(&c.scopes),
                 dash(&c.audiences),
                 timefmt::utc(c.created_at.secs()),
+                if c.web.require_dpop { "required" } else { "-" }.into(),
             ]
         })
         .collect();
@@ -227,6 +235,7 @@ fn list(global: &GlobalArgs, args: &ListArgs) -> Result<(), CliError> {
         "SCOPES",
         "AUDIENCES",
         "CREATED",
+        "DPOP",
     ];
     commands::print(&admin::table(&header, &rows))
 }

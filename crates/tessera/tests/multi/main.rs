@@ -12,6 +12,7 @@
 
 mod bounded;
 mod browser;
+mod dpop;
 #[path = "../server/helpers.rs"]
 mod helpers;
 mod moved;

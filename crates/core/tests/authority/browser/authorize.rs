@@ -242,6 +242,7 @@ fn registration_allows_only_safe_redirect_and_logout_uris() {
         backchannel_logout_uri: Some("http://localhost:8080/logout".to_owned()),
         first_party: false,
         allowed_origins: vec!["http://localhost:3000/".to_owned()],
+        ..ClientWeb::default()
     };
     let (client, _) = register(good, &code).expect("registered");
     // Origins are kept in the form browsers send them.
