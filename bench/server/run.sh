@@ -59,6 +59,8 @@ if ! command -v wrk >/dev/null; then
 fi
 if [[ -n "${TESSERA_BIN:-}" ]]; then
     TESSERA=$TESSERA_BIN
+    # tessera refuses TESSERA_* variables that are not settings: keep it from the children.
+    unset TESSERA_BIN
 else
     log "building tessera (release)"
     (cd "$ROOT" && cargo build --release -q -p tessera)
