@@ -78,6 +78,8 @@ ratio("password grant / bare Argon2id verify", rps("password", "tessera", 4) or 
 ratio("JWKS / bare axum hello", rps("jwks", "tessera"), rps("hello_get", "hello"), "≥ 80%")
 ratio("/userinfo / bare axum hello", rps("userinfo", "tessera"), rps("hello_get", "hello"), "≥ 50%")
 ratio("introspect / bare axum hello (information)", rps("introspect", "tessera"), rps("hello_get", "hello"), "≥ 0%")
+ratio("client_credentials ES256 with DPoP / without", rps("cc_dpop_ES256", "tessera"), rps("cc_bearer_ES256", "tessera"), "≥ 80%")
+ratio("/userinfo with DPoP / with a bearer token", rps("userinfo_dpop", "tessera"), rps("userinfo_bearer", "tessera"), "≥ 70%")
 idle = [num(r["rss_max_kb"]) for r in rows if r["scenario"] == "rss_idle" and r["target"] == "tessera"]
 if idle:
     print(f"| tessera idle RSS | {idle[0] / 1024:.1f} MiB | < 30 MB | {'met' if idle[0] * 1024 < 30e6 else 'MISSED'} |")

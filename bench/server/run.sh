@@ -5,9 +5,13 @@
 # CONNS; on exit the script kills only the processes it started, by PID.
 #
 # Usage: bench/server/run.sh            (results: bench/server/results/<stamp>/)
+#        MODE=dpop bench/server/run.sh  (only the DPoP pairs: client_credentials and /userinfo,
+#                                        each with and without DPoP, interleaved)
 # Environment: DURATION (10s), CONNS (32), PW_CONNS (4, password grant), REPEAT (2),
 #              GEN_DURATION (20s, password grants that mint refresh tokens), SKIP_PEER=1,
-#              TESSERA_BIN (a release build of tessera to measure instead of building one);
+#              DPOP_PROOFS (250000, proofs made before each DPoP run),
+#              TESSERA_BIN (a release build of tessera to measure instead of building one),
+#              FLOOR_BIN (a directory with the floor programs built beforehand);
 #              builds go to CARGO_TARGET_DIR when it is set.
 set -euo pipefail
 
@@ -18,6 +22,8 @@ CONNS=${CONNS:-32}
 PW_CONNS=${PW_CONNS:-4}
 REPEAT=${REPEAT:-2}
 GEN_DURATION=${GEN_DURATION:-20s}
+MODE=${MODE:-all}
+DPOP_PROOFS=${DPOP_PROOFS:-250000}
 SERVER_CPU=0
 LOAD_CPU=1
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
@@ -60,9 +66,16 @@ else
     (cd "$ROOT" && cargo build --release -q -p tessera)
     TESSERA="${CARGO_TARGET_DIR:-$ROOT/target}/release/tessera"
 fi
-log "building the floor programs (release)"
-cargo build --release -q --manifest-path "$HERE/floor/Cargo.toml"
-FLOOR="${CARGO_TARGET_DIR:-$HERE/floor/target}/release"
+if [[ -n "${FLOOR_BIN:-}" ]]; then
+    FLOOR=$FLOOR_BIN
+else
+    log "building the floor programs (release)"
+    cargo build --release -q --manifest-path "$HERE/floor/Cargo.toml"
+    FLOOR="${CARGO_TARGET_DIR:-$HERE/floor/target}/release"
+fi
+if [[ "$MODE" == dpop ]]; then
+    SKIP_PEER=1
+fi
 if [[ "${SKIP_PEER:-0}" != 1 && ! -d "$HERE/peer/node_modules/oidc-provider" ]]; then
     log "installing the peer (npm ci)"
     (cd "$HERE/peer" && npm ci --no-audit --no-fund --loglevel=error)
@@ -70,7 +83,7 @@ fi
 
 {
     echo "date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
-    echo "command: ${0#"$ROOT"/} DURATION=$DURATION CONNS=$CONNS PW_CONNS=$PW_CONNS REPEAT=$REPEAT"
+    echo "command: ${0#"$ROOT"/} MODE=$MODE DURATION=$DURATION CONNS=$CONNS PW_CONNS=$PW_CONNS REPEAT=$REPEAT"
     echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(nproc) cores"
     echo "kernel: $(uname -r)"
     echo "wrk: $(wrk -v 2>&1 | head -1)"
@@ -155,6 +168,57 @@ measure() {
 basic() { printf 'Basic %s' "$(printf '%s:%s' "$1" "$2" | base64 -w0)"; }
 json_field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
 
+# tessera_start ALG DIR [env...]: a server on a data dir, signing with ALG.
+tessera_start() {
+    local alg=$1 dir=$2
+    shift 2
+    start TS "$TMP/tessera-$alg-$(basename "$dir").log" env TESSERA_TOKENS__SIGNING_ALG="$alg" "$@" \
+        "$TESSERA" --data-dir "$dir" serve --listen 127.0.0.1:0
+    local got
+    got=$(curl -sf "http://$TS_ADDR/.well-known/jwks.json" | python3 -c 'import json,sys; print(",".join(k["alg"] for k in json.load(sys.stdin)["keys"]))')
+    [[ "$got" == "$alg" ]] || { echo "tessera signs with $got, not $alg" >&2; exit 1; }
+}
+
+# dpop_pairs: client_credentials and GET /userinfo, each without and with DPoP (ES256
+# proofs made by dpopgen just before each run, one per request), in alternation on one
+# server so that the pairs see the same host.
+dpop_pairs() {
+    local dir="$TMP/data-dpop" keyf="$TMP/dpop-key.pem" proofs="$TMP/dpop-proofs.txt" i
+    tessera_start ES256 "$dir"
+    local issuer svc svc_auth web web_auth login bearer bound
+    issuer=$(curl -sf "http://$TS_ADDR/.well-known/openid-configuration" | json_field issuer)
+    svc=$("$TESSERA" --data-dir "$dir" client add svc --grant client_credentials --scope read)
+    svc_auth=$(basic "$(json_field client_id <<<"$svc")" "$(json_field client_secret <<<"$svc")")
+    web=$("$TESSERA" --data-dir "$dir" client add web --grant password --scope read)
+    web_auth=$(basic "$(json_field client_id <<<"$web")" "$(json_field client_secret <<<"$web")")
+    printf 'bench-passw0rd-1234\n' | "$TESSERA" --data-dir "$dir" user add alice --password-stdin >/dev/null
+    login="grant_type=password&username=alice&password=bench-passw0rd-1234&scope=read"
+    for i in $(seq 1 "$REPEAT"); do
+        AUTH="$svc_auth" BODY="grant_type=client_credentials&scope=read" \
+            measure cc_bearer_ES256 tessera "$TS_PID" "$CONNS" "http://$TS_ADDR/oauth/token" form.lua 1
+        "$FLOOR/dpopgen" "$keyf" POST "$issuer/oauth/token" "$DPOP_PROOFS" >"$proofs"
+        PROOFS_FILE="$proofs" AUTH="$svc_auth" BODY="grant_type=client_credentials&scope=read" \
+            measure cc_dpop_ES256 tessera "$TS_PID" "$CONNS" "http://$TS_ADDR/oauth/token" dpop.lua 1
+    done
+    bearer=$(curl -sf -H "Authorization: $web_auth" -d "$login" "http://$TS_ADDR/oauth/token" | json_field access_token)
+    "$FLOOR/dpopgen" "$keyf" POST "$issuer/oauth/token" 1 >"$proofs"
+    bound=$(curl -sf -H "Authorization: $web_auth" -H "DPoP: $(cat "$proofs")" -d "$login" "http://$TS_ADDR/oauth/token" | json_field access_token)
+    for i in $(seq 1 "$REPEAT"); do
+        AUTH="Bearer $bearer" measure userinfo_bearer tessera "$TS_PID" "$CONNS" "http://$TS_ADDR/userinfo" get.lua 1
+        "$FLOOR/dpopgen" "$keyf" GET "$issuer/userinfo" "$DPOP_PROOFS" "$bound" >"$proofs"
+        METHOD=GET PROOFS_FILE="$proofs" AUTH="DPoP $bound" \
+            measure userinfo_dpop tessera "$TS_PID" "$CONNS" "http://$TS_ADDR/userinfo" dpop.lua 1
+    done
+    stop "$TS_PID"
+}
+
+if [[ "$MODE" == dpop ]]; then
+    dpop_pairs
+    python3 "$HERE/report.py" "$OUT" | tee "$OUT/summary.md"
+    log "results in ${OUT#"$ROOT"/}"
+    exit 0
+fi
+
 # --- floors: bare signing and Argon2id rates on the server core ------------------------
 log "floor: bare aws-lc-rs signing, one thread on core $SERVER_CPU (load $(loadavg))"
 for i in $(seq 1 "$REPEAT"); do
@@ -178,17 +242,6 @@ measure hello_get hello "$HELLO_PID" "$CONNS" "http://$HELLO_ADDR/" get.lua
 stop "$HELLO_PID"
 
 # --- tessera ---------------------------------------------------------------------------
-# tessera_start ALG DIR [env...]: a server on a data dir, signing with ALG.
-tessera_start() {
-    local alg=$1 dir=$2
-    shift 2
-    start TS "$TMP/tessera-$alg-$(basename "$dir").log" env TESSERA_TOKENS__SIGNING_ALG="$alg" "$@" \
-        "$TESSERA" --data-dir "$dir" serve --listen 127.0.0.1:0
-    local got
-    got=$(curl -sf "http://$TS_ADDR/.well-known/jwks.json" | python3 -c 'import json,sys; print(",".join(k["alg"] for k in json.load(sys.stdin)["keys"]))')
-    [[ "$got" == "$alg" ]] || { echo "tessera signs with $got, not $alg" >&2; exit 1; }
-}
-
 for alg in RS256 EdDSA ES256; do
     dir="$TMP/data-$alg"
     tessera_start "$alg" "$dir"
@@ -220,6 +273,9 @@ for alg in RS256 EdDSA ES256; do
     fi
     stop "$TS_PID"
 done
+
+# --- tessera with and without DPoP (ES256, SQLite) ---------------------------------------
+dpop_pairs
 
 # --- tessera refresh_token (ES256, SQLite) ---------------------------------------------
 # Refresh tokens rotate, so each request needs its own: a server with cheap Argon2 costs

@@ -24,11 +24,11 @@ pub mod uri;
 pub mod username;
 
 pub use authority::{
-    AccessClaims, Authority, Config, Introspection, KeyChange, NewClient, TokenResponse,
-    TokenTypeHint, UserInfo,
+    AccessClaims, Authority, Config, DpopRequest, Introspection, KeyChange, NewClient,
+    Presentation, TokenResponse, TokenTypeHint, UserInfo,
 };
 pub use error::{
-    AccountError, AdminError, ClientAuthError, GrantError, InternalError, RevokeError,
+    AccountError, AdminError, ClientAuthError, DpopRefused, GrantError, InternalError, RevokeError,
     ServiceError, StartError, StoreError, TokenError,
 };
 pub use events::{EventSink, SecurityEvent};

@@ -124,6 +124,7 @@ mod tests {
             last_used_at: at(0),
             revoked_at: None,
             login_session_id: None,
+            dpop_jkt: None,
         }
     }
 

@@ -22,7 +22,8 @@ macro_rules! session_columns {
         "sessions.id AS id, sessions.user_id AS user_id, sessions.client_id AS client_id, \
          sessions.scope AS scope, sessions.created_at AS created_at, \
          sessions.expires_at AS expires_at, sessions.last_used_at AS last_used_at, \
-         sessions.revoked_at AS revoked_at, sessions.login_session_id AS login_session_id"
+         sessions.revoked_at AS revoked_at, sessions.login_session_id AS login_session_id, \
+         sessions.dpop_jkt AS dpop_jkt"
     };
 }
 

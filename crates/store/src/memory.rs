@@ -19,8 +19,8 @@ use tessera_core::model::{
     RotateOutcome, Session, SessionId, Timestamp, UnixMillis, User, UserId,
 };
 use tessera_core::store::{
-    AccountStore, ClientStore, Fut, KeyStore, LockoutStore, MaintenanceStore, RevocationStore,
-    SessionStore,
+    AccountStore, ClientStore, Fut, KeyStore, LockoutStore, MaintenanceStore, ReplayStore,
+    RevocationStore, SessionStore,
 };
 use tessera_core::transfer::Snapshot;
 
@@ -360,6 +360,26 @@ impl KeyStore for MemoryStore {
 
     fn set_key_state(&self, kid: &KeyId, state: KeyState, now: Timestamp) -> impl Fut<()> {
         self.with(|s| s.set_key_state(kid, state, now))
+    }
+}
+
+impl ReplayStore for MemoryStore {
+    fn record_dpop_jti(
+        &self,
+        jti_hash: &[u8],
+        expires_at: Timestamp,
+        now: Timestamp,
+    ) -> impl Fut<bool> {
+        self.with(|s| {
+            let live = s
+                .dpop_jtis
+                .get(jti_hash)
+                .is_some_and(|expiry| *expiry > now);
+            if !live {
+                s.dpop_jtis.insert(jti_hash.to_vec(), expires_at);
+            }
+            Ok(!live)
+        })
     }
 }
 

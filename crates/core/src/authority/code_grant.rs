@@ -32,6 +32,23 @@ impl<S: Store> Authority<S> {
         redirect_uri: Option<&str>,
         code_verifier: Option<&str>,
     ) -> Result<TokenResponse, GrantError> {
+        self.code_grant_dpop(client, code, redirect_uri, code_verifier, None)
+            .await
+    }
+
+    /// [`Self::code_grant`] with the access token bound to the DPoP key `jkt` (from
+    /// [`Self::token_request_dpop`]), and for a public client the refresh family too.
+    ///
+    /// # Errors
+    /// As [`Self::code_grant`].
+    pub async fn code_grant_dpop(
+        &self,
+        client: &Client,
+        code: &str,
+        redirect_uri: Option<&str>,
+        code_verifier: Option<&str>,
+        jkt: Option<&str>,
+    ) -> Result<TokenResponse, GrantError> {
         if !client.grants.contains(&Grant::AuthorizationCode) {
             return Err(GrantError::GrantNotAllowed(Grant::AuthorizationCode));
         }
@@ -67,7 +84,8 @@ impl<S: Store> Authority<S> {
             .await?
             .filter(|u| !u.disabled)
             .ok_or(GrantError::BadCode)?;
-        let (session, refresh_token, first) = self.code_session(&record)?;
+        let family_key = super::grants::refresh_binding(client, jkt);
+        let (session, refresh_token, first) = self.code_session(&record, family_key)?;
         let jti = Jti::new(random_jti()?);
         let exp = self.access_expiry(now);
         let outcome = self
@@ -96,6 +114,7 @@ impl<S: Store> Authority<S> {
                     &facts,
                     &jti,
                     now,
+                    jkt,
                 )?)
             }
             CodeOutcome::Replayed {
@@ -133,6 +152,7 @@ impl<S: Store> Authority<S> {
             expires_at: now,
             last_used_at: now,
             revoked_at: None,
+            dpop_jkt: None,
         };
         let first = crate::model::RefreshRecord {
             hash: sha256(random_token()?.as_bytes()),
@@ -187,6 +207,7 @@ impl<S: Store> Authority<S> {
     fn code_session(
         &self,
         code: &AuthorizationCode,
+        dpop_jkt: Option<&str>,
     ) -> Result<(Session, String, crate::model::RefreshRecord), GrantError> {
         let now = self.now();
         let session = Session {
@@ -199,6 +220,7 @@ impl<S: Store> Authority<S> {
             expires_at: now.plus(self.config.refresh_absolute_lifetime),
             last_used_at: now,
             revoked_at: None,
+            dpop_jkt: dpop_jkt.map(str::to_owned),
         };
         let token = random_token()?;
         let first = self.refresh_record(&session, &token, now, false)?;

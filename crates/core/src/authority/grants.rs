@@ -2,7 +2,7 @@
 
 use super::tokens::Subject;
 use super::{Authority, TokenResponse};
-use crate::error::{GrantError, InternalError, ScopeRefused, ServiceError};
+use crate::error::{DpopRefused, GrantError, InternalError, ScopeRefused, ServiceError};
 use crate::events::{LoginFailure, SecurityEvent};
 use crate::model::{
     Client, ClientId, Grant, LockoutKey, RefreshRecord, RotateOutcome, Session, SessionId,
@@ -36,6 +36,23 @@ impl<S: Store> Authority<S> {
         password: &str,
         scope: Option<&str>,
     ) -> Result<TokenResponse, GrantError> {
+        self.password_grant_dpop(client, username, password, scope, None)
+            .await
+    }
+
+    /// [`Self::password_grant`] with the access token bound to the DPoP key `jkt` (from
+    /// [`Self::token_request_dpop`]), and for a public client the refresh family too.
+    ///
+    /// # Errors
+    /// As [`Self::password_grant`].
+    pub async fn password_grant_dpop(
+        &self,
+        client: &Client,
+        username: &str,
+        password: &str,
+        scope: Option<&str>,
+        jkt: Option<&str>,
+    ) -> Result<TokenResponse, GrantError> {
         require_grant(client, Grant::Password)?;
         let scope = requested_scope(client, scope, true)?;
         if username.is_empty() || username.len() > MAX_USERNAME_LEN {
@@ -55,12 +72,15 @@ impl<S: Store> Authority<S> {
         };
         self.clear_failures(&account).await?;
         let now = self.now();
-        let (session, refresh_token) = self.start_session(client, &user, &scope, now).await?;
+        let family_key = refresh_binding(client, jkt);
+        let (session, refresh_token) = self
+            .start_session(client, &user, &scope, now, family_key)
+            .await?;
         let refresh_token = client
             .grants
             .contains(&Grant::RefreshToken)
             .then_some(refresh_token);
-        Ok(self.user_response(client, &user, &session, &scope, refresh_token)?)
+        Ok(self.user_response(client, &user, &session, &scope, refresh_token, jkt)?)
     }
 
     /// The refresh token grant (RFC 6749 §6) with rotation (RFC 9700 §4.14): the token is
@@ -77,6 +97,24 @@ impl<S: Store> Authority<S> {
         refresh_token: &str,
         scope: Option<&str>,
     ) -> Result<TokenResponse, GrantError> {
+        self.refresh_grant_dpop(client, refresh_token, scope, None)
+            .await
+    }
+
+    /// [`Self::refresh_grant`] with the new access token bound to the DPoP key `jkt`. A
+    /// family bound to a key (RFC 9449 §5) is refreshed only with a proof of that key,
+    /// checked before the token is spent.
+    ///
+    /// # Errors
+    /// As [`Self::refresh_grant`]; [`GrantError::Dpop`] when the family is bound to
+    /// another key than `jkt`, or `jkt` is none for a bound family.
+    pub async fn refresh_grant_dpop(
+        &self,
+        client: &Client,
+        refresh_token: &str,
+        scope: Option<&str>,
+        jkt: Option<&str>,
+    ) -> Result<TokenResponse, GrantError> {
         require_grant(client, Grant::RefreshToken)?;
         if !looks_like_token(refresh_token) {
             return Err(GrantError::BadRefreshToken);
@@ -88,6 +126,9 @@ impl<S: Store> Authority<S> {
             .await?
             .filter(|s| s.client_id == client.id)
             .ok_or(GrantError::BadRefreshToken)?;
+        if !super::dpop::refresh_key_fits(session.dpop_jkt.as_deref(), jkt) {
+            return Err(DpopRefused::RefreshKeyMismatch.into());
+        }
         let scope = narrowed_scope(&session.scope, scope)?;
         // Every read comes before the rotation: once it commits, the presented token is spent,
         // so nothing after it may fail on the store (a 503 then would cost the client its
@@ -99,7 +140,7 @@ impl<S: Store> Authority<S> {
             .filter(|u| !u.disabled)
             .ok_or(GrantError::BadRefreshToken)?;
         let (session, next_token) = self.rotate(client, &hash, &session).await?;
-        Ok(self.user_response(client, &user, &session, &scope, Some(next_token))?)
+        Ok(self.user_response(client, &user, &session, &scope, Some(next_token), jkt)?)
     }
 
     /// The client credentials grant (RFC 6749 §4.4): an access token whose `sub` is the
@@ -112,6 +153,21 @@ impl<S: Store> Authority<S> {
         client: &Client,
         scope: Option<&str>,
     ) -> Result<TokenResponse, GrantError> {
+        self.client_credentials_grant_dpop(client, scope, None)
+            .await
+    }
+
+    /// [`Self::client_credentials_grant`] with the access token bound to the DPoP key
+    /// `jkt`.
+    ///
+    /// # Errors
+    /// As [`Self::client_credentials_grant`].
+    pub async fn client_credentials_grant_dpop(
+        &self,
+        client: &Client,
+        scope: Option<&str>,
+        jkt: Option<&str>,
+    ) -> Result<TokenResponse, GrantError> {
         require_grant(client, Grant::ClientCredentials)?;
         if client.is_public() {
             return Err(GrantError::PublicClient(Grant::ClientCredentials));
@@ -121,9 +177,12 @@ impl<S: Store> Authority<S> {
             sub: client.id.as_str(),
             roles: &[],
             sid: None,
+            jkt,
         };
         let access_token = self.sign_access_token(client, &subject, &scope, self.now())?;
-        Ok(self.response(access_token, None, &scope, None))
+        Ok(self
+            .response(access_token, None, &scope, None)
+            .bound(jkt.is_some()))
     }
 
     /// Finds the user and checks the password, at the same cost whatever fails.
@@ -175,6 +234,7 @@ impl<S: Store> Authority<S> {
         user: &User,
         scope: &Scope,
         now: Timestamp,
+        dpop_jkt: Option<&str>,
     ) -> Result<(Session, String), ServiceError> {
         let session = Session {
             id: SessionId::new(new_id(IdKind::Session)?),
@@ -186,6 +246,7 @@ impl<S: Store> Authority<S> {
             expires_at: now.plus(self.config.refresh_absolute_lifetime),
             last_used_at: now,
             revoked_at: None,
+            dpop_jkt: dpop_jkt.map(str::to_owned),
         };
         let token = random_token()?;
         let first = self.refresh_record(&session, &token, now, false)?;
@@ -291,6 +352,12 @@ fn successor_aad(session_id: &SessionId) -> Vec<u8> {
         session_id.as_str().as_bytes(),
     ]
     .concat()
+}
+
+/// The key a new refresh family is bound to: a public client's proof key (RFC 9449 §5). A
+/// confidential client's refresh tokens are already bound to it by its authentication.
+pub(super) fn refresh_binding<'a>(client: &Client, jkt: Option<&'a str>) -> Option<&'a str> {
+    jkt.filter(|_| client.is_public())
 }
 
 fn require_grant(client: &Client, grant: Grant) -> Result<(), GrantError> {

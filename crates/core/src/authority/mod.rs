@@ -18,6 +18,7 @@ mod client_jose;
 mod clients;
 mod code_grant;
 mod config;
+mod dpop;
 mod encrypted;
 mod feed;
 mod grants;
@@ -54,9 +55,10 @@ pub use client_jose::{
 };
 pub use clients::NewClient;
 pub use config::{Config, ConfigError, MAX_REFRESH_GRACE};
+pub use dpop::{DPOP_ALGORITHMS, DpopRequest, Presentation};
 pub use keys::KeyChange;
 pub use logout::{BACKCHANNEL_LOGOUT_EVENT, LogoutParams, LogoutPlan};
-pub use revocation::{Introspection, TokenTypeHint};
+pub use revocation::{Confirmation, Introspection, TokenTypeHint};
 pub use signin::SignedIn;
 pub use tokens::ACCESS_TOKEN_TYP;
 pub use tokens::{AccessClaims, TokenResponse};
@@ -71,6 +73,7 @@ pub struct Authority<S: Store> {
     ring: RwLock<Arc<KeyRing>>,
     verified: verified::VerifiedTokens,
     events: Arc<dyn EventSink>,
+    dpop: tessera_jose::dpop::Checker,
 }
 
 impl<S: Store> Authority<S> {
@@ -91,6 +94,7 @@ impl<S: Store> Authority<S> {
         let policy = config.effective_rotation();
         keys::apply_plan(&store, &master, &policy, now).await?;
         let ring = keys::load_ring(&store, &master, now).await?;
+        let dpop = dpop::checker(Arc::clone(&clock));
         Ok(Self {
             config,
             store,
@@ -103,6 +107,7 @@ impl<S: Store> Authority<S> {
                 tessera_jose::jwt::DEFAULT_LEEWAY_SECS,
             ),
             events: Arc::new(IgnoreEvents),
+            dpop,
         })
     }
 

@@ -43,7 +43,8 @@ pub struct Introspection {
     /// The client it was issued to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_id: Option<ClientId>,
-    /// `Bearer` for access tokens, `refresh_token` for refresh tokens.
+    /// `Bearer` or `DPoP` (bound to a key) for access tokens, `refresh_token` for refresh
+    /// tokens.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token_type: Option<String>,
     /// Expiry.
@@ -70,6 +71,24 @@ pub struct Introspection {
     /// Roles (access tokens of users).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub roles: Vec<String>,
+    /// The DPoP key the token is bound to (RFC 9449 §6.2), for access tokens with
+    /// `cnf.jkt` and refresh tokens of a bound family.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<Confirmation>,
+}
+
+/// The confirmation claim (RFC 7800) of a DPoP-bound token: its key's thumbprint.
+#[derive(Clone, Debug, Default, Eq, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Confirmation {
+    /// The RFC 7638 SHA-256 thumbprint of the DPoP key, base64url.
+    pub jkt: String,
+}
+
+impl Confirmation {
+    fn of(jkt: Option<String>) -> Option<Self> {
+        jkt.map(|jkt| Self { jkt })
+    }
 }
 
 impl Introspection {
@@ -148,11 +167,12 @@ impl<S: Store> Authority<S> {
     }
 
     fn access_introspection(&self, claims: AccessClaims) -> Introspection {
+        let token_type = super::tokens::token_type_of(&claims);
         Introspection {
             active: true,
             scope: (!claims.scope.is_empty()).then_some(claims.scope),
             client_id: Some(claims.client_id),
-            token_type: Some("Bearer".into()),
+            token_type: Some(token_type.into()),
             exp: Some(claims.exp),
             iat: Some(claims.iat),
             sub: Some(claims.sub),
@@ -161,6 +181,7 @@ impl<S: Store> Authority<S> {
             jti: Some(claims.jti),
             sid: claims.sid,
             roles: claims.roles,
+            cnf: Confirmation::of(claims.cnf_jkt),
         }
     }
 
@@ -196,6 +217,7 @@ impl<S: Store> Authority<S> {
             iat: Some(record.created_at),
             sub: Some(session.user_id.into_string()),
             iss: Some(self.config.issuer.clone()),
+            cnf: Confirmation::of(session.dpop_jkt),
             sid: Some(session.id),
             ..Introspection::default()
         }

@@ -17,6 +17,10 @@ use crate::store::Store;
 
 /// The `typ` of access tokens (RFC 9068 §2.1).
 pub const ACCESS_TOKEN_TYP: &str = "at+jwt";
+/// The `token_type` of an access token anyone holding it may use.
+const BEARER: &str = "Bearer";
+/// The `token_type` of an access token bound to a DPoP key (RFC 9449 §5).
+const DPOP: &str = "DPoP";
 
 /// A successful token endpoint response (RFC 6749 §5.1). `Debug` hides the tokens.
 #[derive(Clone, Deserialize, Eq, PartialEq, Serialize)]
@@ -25,7 +29,8 @@ pub const ACCESS_TOKEN_TYP: &str = "at+jwt";
 pub struct TokenResponse {
     /// The access token (a JWT).
     pub access_token: String,
-    /// Always `Bearer`.
+    /// `DPoP` when the access token is bound to the key of the request's DPoP proof
+    /// (RFC 9449 §5), else `Bearer`.
     pub token_type: String,
     /// Seconds until the access token expires.
     pub expires_in: i64,
@@ -38,6 +43,25 @@ pub struct TokenResponse {
     /// The OpenID Connect ID token, when `openid` was granted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
+}
+
+impl TokenResponse {
+    /// Says `DPoP` as the token type when the access token is bound to a key.
+    pub(super) fn bound(mut self, bound: bool) -> Self {
+        if bound {
+            DPOP.clone_into(&mut self.token_type);
+        }
+        self
+    }
+}
+
+/// The `token_type` of an access token with these claims: `DPoP` when bound, else `Bearer`.
+pub(super) fn token_type_of(claims: &AccessClaims) -> &'static str {
+    if claims.cnf_jkt.is_some() {
+        DPOP
+    } else {
+        BEARER
+    }
 }
 
 impl fmt::Debug for TokenResponse {
@@ -76,6 +100,8 @@ pub struct AccessClaims {
     pub roles: Vec<String>,
     /// The session, for tokens issued to a user.
     pub sid: Option<SessionId>,
+    /// `cnf.jkt`: the thumbprint of the DPoP key the token is bound to (RFC 9449 §6.1).
+    pub cnf_jkt: Option<String>,
 }
 
 impl AccessClaims {
@@ -110,6 +136,14 @@ struct AccessExtra {
     roles: Vec<String>,
     #[serde(default)]
     sid: Option<String>,
+    #[serde(default)]
+    cnf: Option<Confirmation>,
+}
+
+/// The `cnf` claim of a DPoP-bound token (RFC 9449 §6.1): only `jkt` is ever issued.
+#[derive(Deserialize)]
+struct Confirmation {
+    jkt: String,
 }
 
 /// What an ID token says about the authentication behind it.
@@ -148,6 +182,8 @@ pub(super) struct Subject<'a> {
     pub(super) sub: &'a str,
     pub(super) roles: &'a [String],
     pub(super) sid: Option<&'a str>,
+    /// The thumbprint of the DPoP key the token is bound to, if any.
+    pub(super) jkt: Option<&'a str>,
 }
 
 impl<S: Store> Authority<S> {
@@ -190,6 +226,9 @@ impl<S: Store> Authority<S> {
         }
         if let Some(sid) = subject.sid {
             extra.insert("sid".into(), sid.into());
+        }
+        if let Some(jkt) = subject.jkt {
+            extra.insert("cnf".into(), serde_json::json!({ "jkt": jkt }));
         }
         self.sign(&claims, ACCESS_TOKEN_TYP)
     }
@@ -247,6 +286,7 @@ impl<S: Store> Authority<S> {
         session: &Session,
         scope: &Scope,
         refresh_token: Option<String>,
+        jkt: Option<&str>,
     ) -> Result<TokenResponse, ServiceError> {
         let now = self.now();
         let jti = Jti::new(random_jti()?);
@@ -267,6 +307,7 @@ impl<S: Store> Authority<S> {
             &facts,
             &jti,
             now,
+            jkt,
         )
     }
 
@@ -283,11 +324,13 @@ impl<S: Store> Authority<S> {
         facts: &IdTokenFacts<'_>,
         jti: &Jti,
         now: Timestamp,
+        jkt: Option<&str>,
     ) -> Result<TokenResponse, ServiceError> {
         let subject = Subject {
             sub: user.id.as_str(),
             roles: &user.roles,
             sid: Some(session.id.as_str()),
+            jkt,
         };
         let access_token = self.sign_access_token_as(client, &subject, scope, now, jti)?;
         let id_token = if scope.contains(OPENID) {
@@ -296,7 +339,8 @@ impl<S: Store> Authority<S> {
         } else {
             None
         };
-        Ok(self.response(access_token, refresh_token, scope, id_token))
+        let response = self.response(access_token, refresh_token, scope, id_token);
+        Ok(response.bound(jkt.is_some()))
     }
 
     pub(super) fn response(
@@ -308,7 +352,7 @@ impl<S: Store> Authority<S> {
     ) -> TokenResponse {
         TokenResponse {
             access_token,
-            token_type: "Bearer".into(),
+            token_type: BEARER.into(),
             expires_in: self.access_lifetime(),
             refresh_token,
             scope: (!scope.is_empty()).then(|| scope.to_string()),
@@ -390,6 +434,7 @@ impl<S: Store> Authority<S> {
             scope: extra.scope,
             roles: extra.roles,
             sid: extra.sid.map(SessionId::new),
+            cnf_jkt: extra.cnf.map(|cnf| cnf.jkt),
         })
     }
 

@@ -97,6 +97,7 @@ mod tests {
             scope: "read".into(),
             roles: Vec::new(),
             sid: None,
+            cnf_jkt: None,
         }
     }
 

@@ -41,6 +41,9 @@ pub enum GrantError {
     /// The PKCE `code_verifier` does not match the code's challenge (RFC 7636 §4.6).
     #[error("the code_verifier does not match the code_challenge")]
     PkceFailed,
+    /// The DPoP proof, or its absence, is refused (RFC 9449).
+    #[error(transparent)]
+    Dpop(#[from] super::DpopRefused),
     /// The store failed.
     #[error("the store failed")]
     Store(#[from] StoreError),
@@ -62,6 +65,7 @@ impl GrantError {
             Self::BadRefreshToken => "refresh_token_invalid",
             Self::BadCode => "code_invalid",
             Self::PkceFailed => "pkce_failed",
+            Self::Dpop(refused) => refused.code(),
             Self::Store(err) => err.code(),
             Self::Internal(err) => err.code(),
         }

@@ -13,6 +13,7 @@
 mod account;
 mod admin;
 mod authorize;
+mod dpop;
 mod grant;
 mod token;
 
@@ -23,6 +24,7 @@ use std::sync::Arc;
 pub use account::AccountError;
 pub use admin::{AdminError, Entity};
 pub use authorize::AuthorizeError;
+pub use dpop::DpopRefused;
 pub use grant::{ClientAuthError, GrantError, ScopeRefused};
 pub use token::{RevokeError, TokenError};
 

@@ -24,6 +24,9 @@ pub enum TokenError {
     /// Its user is gone or disabled.
     #[error("the account is not available")]
     AccountUnavailable,
+    /// The DPoP proof, or the scheme the token came with, is refused (RFC 9449 §7).
+    #[error(transparent)]
+    Dpop(#[from] super::DpopRefused),
     /// The store failed while checking it.
     #[error("the store failed")]
     Store(#[from] StoreError),
@@ -40,6 +43,7 @@ impl TokenError {
             Self::SessionEnded => "session_ended",
             Self::NotAUser => "token_not_a_user",
             Self::AccountUnavailable => "account_unavailable",
+            Self::Dpop(refused) => refused.code(),
             Self::Store(err) => err.code(),
         }
     }

@@ -124,6 +124,9 @@ pub struct ClientWeb {
     /// flat, under the OpenID Connect Registration names).
     #[serde(flatten)]
     pub jose: ClientJose,
+    /// Every token request must carry a DPoP proof (RFC 9449): the client's access tokens
+    /// are always bound to its key.
+    pub require_dpop: bool,
 }
 
 impl Client {
@@ -156,6 +159,10 @@ pub struct Session {
     pub last_used_at: Timestamp,
     /// Set when the session was ended (logout, revocation, replay, password change).
     pub revoked_at: Option<Timestamp>,
+    /// The RFC 7638 thumbprint of the DPoP key the family's refresh tokens are bound to
+    /// (public clients that sent a proof when the session started, RFC 9449 §5).
+    #[serde(default)]
+    pub dpop_jkt: Option<String>,
 }
 
 impl Session {

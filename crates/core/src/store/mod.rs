@@ -11,6 +11,7 @@ mod browser;
 mod clients;
 mod keys;
 mod lockouts;
+mod replay;
 mod revocations;
 mod sessions;
 mod shared;
@@ -22,6 +23,7 @@ pub use browser::{CodeStore, ConsentStore, LoginSessionStore, OutboxStore};
 pub use clients::ClientStore;
 pub use keys::KeyStore;
 pub use lockouts::LockoutStore;
+pub use replay::ReplayStore;
 pub use revocations::RevocationStore;
 pub use sessions::SessionStore;
 
@@ -41,7 +43,8 @@ pub trait MaintenanceStore: Send + Sync {
     /// Deletes what has expired at `now`, and returns how many rows went: revocations,
     /// refresh records, failed-login counters, login sessions past their end (ended, idle or
     /// absolute) with what hangs on them, authorization codes an hour past their expiry,
-    /// delivered logout notices a day old and given-up ones a week old. Works in bounded
+    /// delivered logout notices a day old and given-up ones a week old, DPoP proof records
+    /// past their window. Works in bounded
     /// batches so that it never blocks requests for long.
     fn purge_expired(&self, now: Timestamp) -> impl Fut<u64>;
 
@@ -64,6 +67,7 @@ pub trait Store:
     + CodeStore
     + ConsentStore
     + OutboxStore
+    + ReplayStore
     + MaintenanceStore
     + 'static
 {
@@ -80,6 +84,7 @@ impl<T> Store for T where
         + CodeStore
         + ConsentStore
         + OutboxStore
+        + ReplayStore
         + MaintenanceStore
         + 'static
 {

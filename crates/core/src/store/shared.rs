@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::{
     AccountStore, ClientStore, CodeStore, ConsentStore, Fut, KeyStore, LockoutStore,
-    LoginSessionStore, MaintenanceStore, OutboxStore, RevocationStore, SessionStore,
+    LoginSessionStore, MaintenanceStore, OutboxStore, ReplayStore, RevocationStore, SessionStore,
 };
 use crate::model::{
     AuthorizationCode, Client, ClientId, CodeOutcome, Consent, Jti, KeyId, KeyRecord, KeyState,
@@ -129,6 +129,17 @@ impl<T: RevocationStore> RevocationStore for Arc<T> {
     }
     fn revocations_hint(&self) -> impl Future<Output = ()> + Send {
         (**self).revocations_hint()
+    }
+}
+
+impl<T: ReplayStore> ReplayStore for Arc<T> {
+    fn record_dpop_jti(
+        &self,
+        jti_hash: &[u8],
+        expires_at: Timestamp,
+        now: Timestamp,
+    ) -> impl Fut<bool> {
+        (**self).record_dpop_jti(jti_hash, expires_at, now)
     }
 }
 

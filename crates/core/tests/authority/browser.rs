@@ -67,7 +67,6 @@ fn client_with(h: &Harness, grants: &[Grant], web: Web) -> Client {
         post_logout_redirect_uris: vec![POST_LOGOUT.to_owned()],
         backchannel_logout_uri: web.backchannel.then(|| BACKCHANNEL.to_owned()),
         first_party: web.first_party,
-        allowed_origins: Vec::new(),
         ..ClientWeb::default()
     };
     let new = NewClient::new("web app", grants)

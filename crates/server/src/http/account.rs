@@ -25,11 +25,12 @@ use super::{AppState, ClientIp};
     path = "/userinfo",
     tag = "account",
     security(("bearer" = [])),
+    params(("DPoP" = Option<String>, Header, description = "with `Authorization: DPoP <token>` for a DPoP-bound token: a proof of its key for this request, with ath (RFC 9449 §7)")),
     responses(
         (status = 200, description = "sub, preferred_username, email, roles (JSON; or `application/jwt`, signed and perhaps encrypted, for a client that registered it)",
             content((tessera_core::UserInfo = "application/json"), (String = "application/jwt"))),
         (status = 400, description = "invalid_request: a malformed or repeated Authorization header", body = crate::http::error::ErrorBody),
-        (status = 401, description = "invalid_token (WWW-Authenticate: Bearer)", body = crate::http::error::ErrorBody),
+        (status = 401, description = "invalid_token (WWW-Authenticate: Bearer); invalid_dpop_proof or invalid_token for the DPoP scheme, or a DPoP-bound token sent as Bearer (WWW-Authenticate: DPoP … algs=\"…\")", body = crate::http::error::ErrorBody),
     )
 )]
 #[tracing::instrument(level = "debug", skip_all, fields(sub = %claims.sub))]

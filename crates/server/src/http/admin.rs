@@ -238,6 +238,9 @@ pub struct ClientView {
     /// JWE `enc` of its userinfo answers, when they are encrypted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub userinfo_encrypted_response_enc: Option<String>,
+    /// Every token request must carry a DPoP proof (RFC 9449).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub require_dpop: bool,
 }
 
 impl ClientView {
@@ -264,6 +267,7 @@ impl ClientView {
             userinfo_signed_response_alg: jose.userinfo_signed_response_alg,
             userinfo_encrypted_response_alg: jose.userinfo_encrypted_response_alg,
             userinfo_encrypted_response_enc: jose.userinfo_encrypted_response_enc,
+            require_dpop: client.web.require_dpop,
         }
     }
 }
@@ -319,6 +323,9 @@ pub struct NewClient {
     /// Browser origins allowed to call the token, revocation, userinfo and JWKS endpoints.
     #[serde(default)]
     pub allowed_origins: Vec<String>,
+    /// Every token request must carry a DPoP proof (RFC 9449); its tokens are always bound.
+    #[serde(default)]
+    pub require_dpop: bool,
 
     /// The client's public keys (a JWK Set), to encrypt its ID tokens and userinfo to.
     #[serde(default)]
@@ -380,6 +387,7 @@ pub async fn create_client<S: Store>(
             backchannel_logout_uri: new.backchannel_logout_uri,
             first_party: new.first_party,
             allowed_origins: new.allowed_origins,
+            require_dpop: new.require_dpop,
 
             jose,
         });

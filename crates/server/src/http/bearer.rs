@@ -1,9 +1,10 @@
-//! Bearer-token extractors for the protected endpoints (RFC 6750): [`Bearer`] for any valid
-//! access token of ours, [`Admin`] for one whose roles contain `admin`.
+//! Access-token extractors for the protected endpoints (RFC 6750, and RFC 9449 §7 for
+//! DPoP-bound tokens): [`Bearer`] for any valid access token of ours, [`Admin`] for one
+//! whose roles contain `admin`.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use tessera_core::{AccessClaims, Store};
+use tessera_core::{AccessClaims, DpopRequest, Presentation, Store};
 use tessera_guard::Rejection;
 
 use super::AppState;
@@ -14,7 +15,9 @@ use super::params::MAX_VALUE_LEN;
 /// The role that opens the admin endpoints.
 pub const ADMIN_ROLE: &str = "admin";
 
-/// The verified claims of the request's bearer token.
+/// The verified claims of the request's access token: an unbound one sent as
+/// `Authorization: Bearer`, or a DPoP-bound one sent as `Authorization: DPoP` with a proof
+/// for this request (`htu` the issuer followed by the request's path).
 #[derive(Debug)]
 pub struct Bearer(pub AccessClaims);
 
@@ -54,14 +57,35 @@ impl<S: Store> FromRequestParts<AppState<S>> for Bearer {
         parts: &mut Parts,
         state: &AppState<S>,
     ) -> Result<Self, Self::Rejection> {
-        let token = bearer_token(parts)?;
-        match state.authority().verify_access_token(token).await {
+        let dpop_scheme = super::dpop::dpop_token(&parts.headers)?;
+        let proofs = super::dpop::proofs(&parts.headers)?;
+        let (token, presentation) = match dpop_scheme {
+            Some(token) => {
+                let request = DpopRequest {
+                    proofs: &proofs,
+                    method: parts.method.as_str(),
+                    path: parts.uri.path(),
+                };
+                (token, Presentation::Dpop(request))
+            }
+            None => (bearer_token(parts)?, Presentation::Bearer),
+        };
+        let verified = state
+            .authority()
+            .verify_presented_token(token, presentation)
+            .await;
+        match verified {
             Ok(claims) => Ok(Self(claims)),
             Err(err) => {
                 if err.is_refusal() {
                     state.metrics().token_refused(err.code());
                 }
-                Err(err.into())
+                let err = ApiError::from(err);
+                Err(if dpop_scheme.is_some() {
+                    err.dpop_challenge()
+                } else {
+                    err
+                })
             }
         }
     }

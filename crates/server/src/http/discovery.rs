@@ -79,6 +79,8 @@ pub struct Metadata {
     pub userinfo_encryption_alg_values_supported: Vec<&'static str>,
     /// JWE `enc` values for userinfo answers.
     pub userinfo_encryption_enc_values_supported: Vec<&'static str>,
+    /// Algorithms a DPoP proof may be signed with (RFC 9449 §5.1).
+    pub dpop_signing_alg_values_supported: Vec<&'static str>,
 }
 
 const AUTH_METHODS: [&str; 3] = ["client_secret_basic", "client_secret_post", "none"];
@@ -152,6 +154,10 @@ pub fn metadata_for<S: Store>(state: &AppState<S>) -> Metadata {
         userinfo_signing_alg_values_supported: algs,
         userinfo_encryption_alg_values_supported: encryption_algs(),
         userinfo_encryption_enc_values_supported: encryption_encs(),
+        dpop_signing_alg_values_supported: tessera_core::authority::DPOP_ALGORITHMS
+            .iter()
+            .map(|alg| alg.as_str())
+            .collect(),
     }
 }
 

@@ -11,6 +11,7 @@ pub mod client_jose;
 pub mod context;
 pub mod cors;
 pub mod discovery;
+pub mod dpop;
 pub mod error;
 pub mod feed;
 pub mod json;

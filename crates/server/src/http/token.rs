@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use tessera_core::model::{Client, Grant};
-use tessera_core::{GrantError, Store, TokenResponse};
+use tessera_core::{DpopRequest, GrantError, Store, TokenResponse};
 
 use super::blocking::on_blocking_pool;
 use super::client_auth::ClientCredentials;
@@ -16,6 +16,9 @@ use super::error::ApiError;
 use super::params::Params;
 use super::{AppState, ClientIp};
 
+/// The token endpoint's path: `htu` of a proof sent to it is the issuer followed by it.
+pub const TOKEN_PATH: &str = "/oauth/token";
+
 /// `POST /oauth/token`.
 #[utoipa::path(
     post,
@@ -23,9 +26,10 @@ use super::{AppState, ClientIp};
     tag = "oauth",
     request_body(content = crate::openapi::TokenRequest, content_type = "application/x-www-form-urlencoded",
         description = "form-encoded (or the same members as a JSON object)"),
+    params(("DPoP" = Option<String>, Header, description = "a DPoP proof (RFC 9449) for POST to the token endpoint's URL: the tokens are bound to its key (token_type DPoP, cnf.jkt); required for clients registered with require_dpop")),
     responses(
-        (status = 200, description = "tokens issued", body = tessera_core::TokenResponse),
-        (status = 400, description = "invalid_request, invalid_grant, invalid_scope, unauthorized_client, unsupported_grant_type", body = crate::http::error::ErrorBody),
+        (status = 200, description = "tokens issued (token_type Bearer, or DPoP with a proof)", body = tessera_core::TokenResponse),
+        (status = 400, description = "invalid_request, invalid_grant, invalid_scope, unauthorized_client, unsupported_grant_type, invalid_dpop_proof", body = crate::http::error::ErrorBody),
         (status = 401, description = "invalid_client", body = crate::http::error::ErrorBody),
         (status = 429, description = "too many failed logins; see Retry-After", body = crate::http::error::ErrorBody),
     )
@@ -50,29 +54,43 @@ pub async fn token<S: Store>(
     };
     span.record("grant_type", grant.as_str());
     let client = credentials.authenticate(state.authority()).await?;
+    let proofs = super::dpop::proofs(&headers)?;
+    let request = DpopRequest {
+        proofs: &proofs,
+        method: "POST",
+        path: TOKEN_PATH,
+    };
+    let jkt = state
+        .authority()
+        .token_request_dpop(&client, &request)
+        .await?;
+    let jkt = jkt.as_deref();
     // Each grant's future is boxed: inline, the largest of them (the password grant's) sized
     // this handler's future at several KiB, copied whole at every await of the router's
     // layers for every grant; boxed, a request pays one allocation of its own grant's size.
     let response = match grant {
-        Grant::Password => Box::pin(password(&state, client, ip, &params)).await?,
+        Grant::Password => Box::pin(password(&state, client, ip, &params, jkt)).await?,
         Grant::RefreshToken => {
             let refresh = params.require("refresh_token")?;
             let scope = params.get("scope");
-            Box::pin(state.authority().refresh_grant(&client, refresh, scope)).await?
+            let authority = state.authority();
+            Box::pin(authority.refresh_grant_dpop(&client, refresh, scope, jkt)).await?
         }
         Grant::AuthorizationCode => {
             let code = params.require("code")?;
-            Box::pin(state.authority().code_grant(
+            Box::pin(state.authority().code_grant_dpop(
                 &client,
                 code,
                 params.get("redirect_uri"),
                 params.get("code_verifier"),
+                jkt,
             ))
             .await?
         }
         Grant::ClientCredentials => {
             let scope = params.get("scope");
-            Box::pin(state.authority().client_credentials_grant(&client, scope)).await?
+            let authority = state.authority();
+            Box::pin(authority.client_credentials_grant_dpop(&client, scope, jkt)).await?
         }
     };
     state.metrics().token_issued(grant.as_str());
@@ -86,18 +104,26 @@ async fn password<S: Store>(
     client: Client,
     ip: Option<std::net::IpAddr>,
     params: &Params,
+    jkt: Option<&str>,
 ) -> Result<TokenResponse, ApiError> {
     let username = params.credential("username")?.to_owned();
     let password = params.credential("password")?.to_owned();
     let scope = params.get("scope").map(str::to_owned);
     let client_id = client.id.clone();
+    let jkt = jkt.map(str::to_owned);
     if let Err(locked) = state.throttle().check_ip(ip, std::time::Instant::now()) {
         return Err(throttled(state, &client_id, locked.retry_after_secs()));
     }
     let authority = std::sync::Arc::clone(state.authority());
     let result = on_blocking_pool(move || async move {
         let answer = authority
-            .password_grant(&client, &username, &password, scope.as_deref())
+            .password_grant_dpop(
+                &client,
+                &username,
+                &password,
+                scope.as_deref(),
+                jkt.as_deref(),
+            )
             .await;
         Ok::<_, ApiError>(answer)
     })

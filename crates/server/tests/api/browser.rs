@@ -145,7 +145,6 @@ pub(crate) async fn web_client(
             post_logout_redirect_uris: vec![BYE.into()],
             backchannel_logout_uri: backchannel,
             first_party,
-            allowed_origins: Vec::new(),
             ..ClientWeb::default()
         });
     let (client, _) = app.authority.register_client(&new).await.expect("client");

@@ -11,6 +11,7 @@ mod browser;
 mod connections;
 mod cors;
 mod discovery;
+mod dpop;
 mod encrypted_id_token;
 mod errors;
 mod feed;

@@ -26,7 +26,7 @@ use crate::browser::{
     signed_in, urlencode, web_client,
 };
 use crate::helpers::{
-    Check, PASSWORD, Reply, Sent, TestApp, TestClient, bare, config, form, json, text,
+    Check, ISSUER, PASSWORD, Reply, Sent, TestApp, TestClient, bare, config, form, json, text,
 };
 
 /// Documented answers no request here produces, and why.
@@ -695,6 +695,7 @@ async fn token_endpoint(app: &TestApp) -> Tokens {
     .await
     .json();
     assert!(issued["refresh_token"].is_null(), "{issued}");
+    dpop_token_response(app, &service).await;
     // Refusals.
     let wrong = [
         ("grant_type", "password"),
@@ -723,6 +724,40 @@ async fn token_endpoint(app: &TestApp) -> Tokens {
         access: text(&refreshed, "access_token"),
         refresh: text(&refreshed, "refresh_token"),
     }
+}
+
+/// A token response for a DPoP proof (token_type DPoP), its introspection (cnf), and a
+/// refused proof (a replay).
+async fn dpop_token_response(app: &TestApp, service: &TestClient) {
+    let key = tessera_jose::SigningKey::generate(tessera_jose::Algorithm::ES256).expect("key");
+    let proof = tessera_jose::dpop::proof(&key, "POST", &format!("{ISSUER}/oauth/token"))
+        .sign()
+        .expect("proof");
+    let cc = || {
+        let request = form(
+            "/oauth/token",
+            &[("grant_type", "client_credentials"), ("scope", "read")],
+            Some(service),
+        );
+        with_header(request, "dpop", &proof)
+    };
+    let bound = expect(app, cc(), 200).await.json();
+    assert_eq!(bound["token_type"], "DPoP");
+    let seen = expect(
+        app,
+        form(
+            "/oauth/introspect",
+            &[("token", &text(&bound, "access_token"))],
+            Some(service),
+        ),
+        200,
+    )
+    .await
+    .json();
+    assert_eq!(seen["token_type"], "DPoP");
+    assert!(seen["cnf"]["jkt"].is_string(), "{seen}");
+    let replayed = expect(app, cc(), 400).await;
+    assert_eq!(replayed.json()["error"], "invalid_dpop_proof");
 }
 
 async fn revoke_and_introspect(app: &TestApp, tokens: &Tokens) {
@@ -822,6 +857,7 @@ async fn account(app: &TestApp) {
         "Bearer another",
     );
     expect(app, twice, 400).await;
+    dpop_userinfo(app, &client).await;
 
     let list = expect(app, bare(Method::GET, "/account/sessions", bearer), 200).await;
     let sessions = list.json()["sessions"]
@@ -885,6 +921,43 @@ async fn account(app: &TestApp) {
 
     expect(app, bare(Method::POST, "/logout", bearer), 204).await;
     expect(app, bare(Method::POST, "/logout", bearer), 401).await;
+}
+
+/// `/userinfo` with a DPoP-bound token: accepted with its proof, refused as a bearer token.
+async fn dpop_userinfo(app: &TestApp, client: &TestClient) {
+    let key = tessera_jose::SigningKey::generate(tessera_jose::Algorithm::ES256).expect("key");
+    let proof = tessera_jose::dpop::proof(&key, "POST", &format!("{ISSUER}/oauth/token"))
+        .sign()
+        .expect("proof");
+    let login = form(
+        "/oauth/token",
+        &[
+            ("grant_type", "password"),
+            ("username", "dave"),
+            ("password", PASSWORD),
+        ],
+        Some(client),
+    );
+    let tokens = expect(app, with_header(login, "dpop", &proof), 200)
+        .await
+        .json();
+    let token = text(&tokens, "access_token");
+    for method in [Method::GET, Method::POST] {
+        let proof = tessera_jose::dpop::proof(&key, method.as_str(), &format!("{ISSUER}/userinfo"))
+            .access_token(&token)
+            .sign()
+            .expect("proof");
+        let request = Request::builder()
+            .method(method)
+            .uri("/userinfo")
+            .header(header::AUTHORIZATION, format!("DPoP {token}"))
+            .header("dpop", proof)
+            .body(Body::empty())
+            .expect("request");
+        expect(app, request, 200).await;
+    }
+    let downgrade = expect(app, bare(Method::GET, "/userinfo", Some(&token)), 401).await;
+    assert!(downgrade.header("www-authenticate").starts_with("DPoP "));
 }
 
 async fn revocation_feed(app: &TestApp) {
@@ -1337,6 +1410,7 @@ async fn admin(app: &TestApp) {
         "backchannel_logout_uri": "https://shop.example/logout",
         "first_party": true,
         "allowed_origins": ["https://shop.example"],
+        "require_dpop": true,
     });
     let created = expect(
         app,
@@ -1369,6 +1443,7 @@ async fn admin(app: &TestApp) {
         201,
     )
     .await;
+    assert_eq!(created["require_dpop"], true);
     let bad_grant = json!({"name": "x", "grants": ["magic"]});
     expect(
         app,

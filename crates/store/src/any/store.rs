@@ -7,8 +7,8 @@ use tessera_core::model::{
     RotateOutcome, Session, SessionId, Timestamp, UnixMillis, User, UserId,
 };
 use tessera_core::store::{
-    AccountStore, ClientStore, Fut, KeyStore, LockoutStore, MaintenanceStore, RevocationStore,
-    SessionStore,
+    AccountStore, ClientStore, Fut, KeyStore, LockoutStore, MaintenanceStore, ReplayStore,
+    RevocationStore, SessionStore,
 };
 use tessera_core::transfer::Snapshot;
 
@@ -176,6 +176,17 @@ impl KeyStore for AnyStore {
 
     fn set_key_state(&self, kid: &KeyId, state: KeyState, now: Timestamp) -> impl Fut<()> {
         dispatch!(self, s => s.set_key_state(kid, state, now))
+    }
+}
+
+impl ReplayStore for AnyStore {
+    fn record_dpop_jti(
+        &self,
+        jti_hash: &[u8],
+        expires_at: Timestamp,
+        now: Timestamp,
+    ) -> impl Fut<bool> {
+        dispatch!(self, s => s.record_dpop_jti(jti_hash, expires_at, now))
     }
 }
 

@@ -30,6 +30,8 @@ pub(super) struct State {
     pub(super) lockouts: HashMap<LockoutKey, Lockout>,
     /// Login sessions, codes, consents and the logout outbox.
     pub(super) browser: Browser,
+    /// Accepted DPoP proofs: the digest of their `jti` and when the record expires.
+    pub(super) dpop_jtis: HashMap<Vec<u8>, Timestamp>,
 }
 
 /// A failed-login counter.
@@ -228,12 +230,17 @@ impl State {
         self.refresh.retain(|_, r| r.expires_at > now);
         let now_ms = now.to_millis();
         self.lockouts.retain(|_, l| l.expires_at > now_ms);
+        self.dpop_jtis.retain(|_, expires_at| *expires_at > now);
         before - self.len() + self.browser.purge(now)
     }
 
     /// The rows a purge can delete.
     fn len(&self) -> usize {
-        self.revocations.len() + self.sessions.len() + self.refresh.len() + self.lockouts.len()
+        self.revocations.len()
+            + self.sessions.len()
+            + self.refresh.len()
+            + self.lockouts.len()
+            + self.dpop_jtis.len()
     }
 
     /// Writes every record of `snapshot` and retires the keys in `retire`. On error some may

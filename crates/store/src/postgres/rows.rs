@@ -79,6 +79,7 @@ pub(super) fn session(row: &PgRow) -> Result<Session, StoreError> {
         last_used_at: time(row, "last_used_at")?,
         revoked_at: opt_time(row, "revoked_at")?,
         login_session_id: get::<Option<String>>(row, "login_session_id")?.map(Into::into),
+        dpop_jkt: get::<Option<String>>(row, "dpop_jkt")?,
     })
 }
 

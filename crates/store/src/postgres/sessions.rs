@@ -26,8 +26,8 @@ pub(super) async fn insert_session(
 ) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO sessions (id, user_id, client_id, scope, created_at, expires_at, \
-         last_used_at, revoked_at, login_session_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+         last_used_at, revoked_at, login_session_id, dpop_jkt) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(session.id.as_str())
     .bind(session.user_id.as_str())
@@ -38,6 +38,7 @@ pub(super) async fn insert_session(
     .bind(session.last_used_at.secs())
     .bind(session.revoked_at.map(Timestamp::secs))
     .bind(session.login_session_id.as_ref().map(|id| id.as_str()))
+    .bind(session.dpop_jkt.as_deref())
     .execute(&mut *conn)
     .await
     .or_store("session")?;

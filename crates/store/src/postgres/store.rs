@@ -8,13 +8,14 @@ use tessera_core::model::{
     RotateOutcome, Session, SessionId, Timestamp, UnixMillis, User, UserId,
 };
 use tessera_core::store::{
-    AccountStore, ClientStore, Fut, KeyStore, LockoutStore, MaintenanceStore, RevocationStore,
-    SessionStore,
+    AccountStore, ClientStore, Fut, KeyStore, LockoutStore, MaintenanceStore, ReplayStore,
+    RevocationStore, SessionStore,
 };
 use tessera_core::transfer::Snapshot;
 
 use super::{
-    PgStore, accounts, clients, import, keys, lockouts, purge, revocations, rotate, sessions,
+    PgStore, accounts, clients, import, keys, lockouts, purge, replay, revocations, rotate,
+    sessions,
 };
 
 impl AccountStore for PgStore {
@@ -176,6 +177,17 @@ impl KeyStore for PgStore {
 
     fn set_key_state(&self, kid: &KeyId, state: KeyState, now: Timestamp) -> impl Fut<()> {
         keys::set_key_state(&self.pool, kid, state, now)
+    }
+}
+
+impl ReplayStore for PgStore {
+    fn record_dpop_jti(
+        &self,
+        jti_hash: &[u8],
+        expires_at: Timestamp,
+        now: Timestamp,
+    ) -> impl Fut<bool> {
+        replay::record_dpop_jti(&self.pool, jti_hash, expires_at, now)
     }
 }
 

@@ -14,6 +14,7 @@ mod lockouts;
 mod migrate;
 mod options;
 mod purge;
+mod replay;
 mod revocations;
 mod rotate;
 mod rows;

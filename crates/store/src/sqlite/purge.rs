@@ -8,7 +8,7 @@ use super::cache::Cache;
 use super::exec;
 
 /// Each statement takes `now` once; their row counts add up to the result.
-const PURGES: [&str; 7] = [
+const PURGES: [&str; 8] = [
     "DELETE FROM revocations WHERE exp <= ?1",
     "DELETE FROM refresh_tokens WHERE expires_at <= ?1 \
      OR session_id IN (SELECT id FROM sessions WHERE expires_at <= ?1)",
@@ -23,11 +23,14 @@ const PURGES: [&str; 7] = [
     // Delivered notices go after a day, given-up ones after a week.
     "DELETE FROM logout_outbox WHERE delivered_at <= ?1 - 86400 \
      OR gave_up_at <= ?1 - 604800",
+    // DPoP proofs whose `iat` window has closed.
+    "DELETE FROM dpop_jtis WHERE expires_at <= ?1",
 ];
 
 /// Deletes expired revocations, expired refresh records, sessions past their absolute
 /// expiry together with their refresh records, expired failed-login counters, login
-/// sessions past their end, spent or stale codes and settled logout notices; returns the
+/// sessions past their end, spent or stale codes, settled logout notices and DPoP proof
+/// records past their window; returns the
 /// number of rows deleted. Runs in the caller's write transaction.
 pub(super) fn purge_expired(
     conn: &Connection,

@@ -75,6 +75,7 @@ pub(super) fn session(row: &Row<'_>) -> Result<Session, StoreError> {
         last_used_at: time(row, 6, "last_used_at")?,
         revoked_at: opt_time(row, 7, "revoked_at")?,
         login_session_id: get::<Option<String>>(row, 8, "login_session_id")?.map(Into::into),
+        dpop_jkt: get::<Option<String>>(row, 9, "dpop_jkt")?,
     })
 }
 

@@ -17,8 +17,8 @@ pub(super) fn create_session(
     exec(
         conn,
         "INSERT INTO sessions (id, user_id, client_id, scope, created_at, expires_at, \
-         last_used_at, revoked_at, login_session_id) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         last_used_at, revoked_at, login_session_id, dpop_jkt) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         params![
             session.id.as_str(),
             session.user_id.as_str(),
@@ -29,6 +29,7 @@ pub(super) fn create_session(
             session.last_used_at.secs(),
             session.revoked_at.map(Timestamp::secs),
             session.login_session_id.as_ref().map(|id| id.as_str()),
+            session.dpop_jkt.as_deref(),
         ],
         "session",
     )?;

@@ -11,14 +11,15 @@ use tessera_core::model::{
     RotateOutcome, Session, SessionId, Timestamp, UnixMillis, User, UserId,
 };
 use tessera_core::store::{
-    AccountStore, ClientStore, Fut, KeyStore, LockoutStore, MaintenanceStore, RevocationStore,
-    SessionStore,
+    AccountStore, ClientStore, Fut, KeyStore, LockoutStore, MaintenanceStore, ReplayStore,
+    RevocationStore, SessionStore,
 };
 use tessera_core::transfer::Snapshot;
 
 use super::error::SqlResultExt;
 use super::{
-    SqliteStore, accounts, clients, import, keys, lockouts, purge, revocations, rotate, sessions,
+    SqliteStore, accounts, clients, import, keys, lockouts, purge, replay, revocations, rotate,
+    sessions,
 };
 
 impl AccountStore for SqliteStore {
@@ -257,6 +258,19 @@ impl KeyStore for SqliteStore {
         let kid = kid.clone();
         self.db
             .write(move |c, _| keys::set_key_state(c, &kid, state, now))
+    }
+}
+
+impl ReplayStore for SqliteStore {
+    fn record_dpop_jti(
+        &self,
+        jti_hash: &[u8],
+        expires_at: Timestamp,
+        now: Timestamp,
+    ) -> impl Fut<bool> {
+        let jti_hash = jti_hash.to_vec();
+        self.db
+            .write(move |c, _| replay::record_dpop_jti(c, &jti_hash, expires_at, now))
     }
 }
 

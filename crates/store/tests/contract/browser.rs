@@ -652,6 +652,7 @@ pub async fn clients_keep_their_browser_settings<S: Store>(store: S) {
         allowed_origins: vec!["https://app.example.test".into()],
 
         jose: client_jose(),
+        require_dpop: true,
     };
     let mut with_web = client("c1");
     with_web.web = web;

@@ -55,6 +55,7 @@ pub fn session(id: &str, user_id: &str, client_id: &str) -> Session {
         last_used_at: NOW,
         revoked_at: None,
         login_session_id: None,
+        dpop_jkt: None,
     }
 }
 

@@ -20,6 +20,7 @@ mod pgpurge;
 mod pgschema;
 mod postgres;
 mod relay;
+mod replay;
 mod revocations;
 mod rotation;
 mod sessions;
@@ -95,6 +96,10 @@ macro_rules! contract {
             browser::deleting_user_or_client_takes_their_records,
             browser::purge_takes_what_browser_sign_in_no_longer_needs,
             browser::clients_keep_their_browser_settings,
+            replay::a_proof_is_recorded_once_until_it_expires,
+            replay::purge_removes_proofs_past_their_window,
+            replay::concurrent_records_of_one_proof_have_one_winner,
+            replay::a_bound_family_keeps_its_key,
         );
     };
     (@each $backend:ident, $fresh:path, $($area:ident :: $test:ident),+ $(,)?) => {

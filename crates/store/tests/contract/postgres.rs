@@ -9,7 +9,7 @@ use sqlx::Connection;
 use tessera_core::StoreError;
 use tessera_core::model::{Jti, KeyState, RotateOutcome};
 use tessera_core::store::{
-    AccountStore, KeyStore, MaintenanceStore, RevocationStore, SessionStore,
+    AccountStore, KeyStore, MaintenanceStore, ReplayStore, RevocationStore, SessionStore,
 };
 use tessera_store::{PgOptions, PgStore};
 
@@ -76,6 +76,41 @@ async fn two_instances_rotate_a_token_once() {
         !is_live(second.as_ref(), "s1", at(1)).await,
         "family revoked"
     );
+}
+
+/// A DPoP proof accepted at one instance is refused at the other, and a proof sent to both
+/// at once is accepted by exactly one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_accept_a_dpop_proof_once() {
+    let Some(schema) = schema().await else { return };
+    let first = Arc::new(PgStore::open(&schema.url(), options()).await.unwrap());
+    let second = Arc::new(PgStore::open(&schema.url(), options()).await.unwrap());
+    assert!(first.record_dpop_jti(b"seen", at(60), NOW).await.unwrap());
+    assert!(
+        !second
+            .record_dpop_jti(b"seen", at(60), at(1))
+            .await
+            .unwrap()
+    );
+    for round in 0..5u8 {
+        let start = Arc::new(tokio::sync::Barrier::new(8));
+        let tasks: Vec<_> = (0..8u8)
+            .map(|i| {
+                let store = Arc::clone(if i % 2 == 0 { &first } else { &second });
+                let start = Arc::clone(&start);
+                tokio::spawn(async move {
+                    store.ping().await.unwrap();
+                    start.wait().await;
+                    store.record_dpop_jti(&[b'r', round], at(60), NOW).await
+                })
+            })
+            .collect();
+        let mut won = 0;
+        for task in tasks {
+            won += usize::from(task.await.unwrap().unwrap());
+        }
+        assert_eq!(won, 1, "round {round}: one instance accepts the proof");
+    }
 }
 
 /// Two instances planning a rotation at once from the same view: one new key, not two.
@@ -214,7 +249,7 @@ async fn instances_starting_together_migrate_once() {
         .fetch_one(&mut conn)
         .await
         .unwrap();
-    assert_eq!(rows, 3);
+    assert_eq!(rows, 4);
     conn.close().await.unwrap();
 }
 
@@ -232,7 +267,8 @@ async fn pending_migrations_are_listed_then_applied_once() {
         [
             (1, "initial"),
             (2, "login lockouts"),
-            (3, "browser sign in")
+            (3, "browser sign in"),
+            (4, "dpop")
         ]
     );
     let mut conn = schema.connect().await;

@@ -38,7 +38,8 @@ pub(crate) enum ClientCommand {
         tessera client add batch --grant client_credentials --scope orders:write\n  \
         tessera client add shop --grant authorization_code --scope openid --redirect-uri \
         https://shop.example.com/callback --jwks shop.jwks.json \
-        --id-token-encrypted-response-alg ECDH-ES+A256KW")]
+        --id-token-encrypted-response-alg ECDH-ES+A256KW\n  \
+        tessera client add agent --grant client_credentials --require-dpop")]
     Add(AddArgs),
     /// List clients.
     #[command(after_help = "Examples:\n  tessera client list\n  tessera client list --json")]
@@ -86,6 +87,11 @@ pub(crate) struct AddArgs {
     /// (CORS), such as `https://app.example.com` (repeat).
     #[arg(long = "allowed-origin", value_name = "ORIGIN")]
     allowed_origins: Vec<String>,
+    /// Every token request of the client must carry a DPoP proof (RFC 9449), so that its
+    /// access tokens are always bound to its key; without one the answer is
+    /// `invalid_dpop_proof`.
+    #[arg(long)]
+    require_dpop: bool,
 
     /// Its keys and the encryption of its ID tokens and userinfo answers (boxed: the other
     /// commands are small).
@@ -157,6 +163,7 @@ fn add(global: &GlobalArgs, args: &AddArgs) -> Result<(), CliError> {
             allowed_origins: args.allowed_origins.clone(),
 
             jose: args.jose.settings()?,
+            require_dpop: args.require_dpop,
         });
     let (client, secret) = admin::with_deployment(global, |d| async move {
         d.authority()
@@ -227,6 +234,7 @@ fn list(global: &GlobalArgs, args: &ListArgs) -> Result<(), CliError> {
                 dash(&c.scopes),
                 dash(&c.audiences),
                 timefmt::utc(c.created_at.secs()),
+                if c.web.require_dpop { "required" } else { "-" }.into(),
             ]
         })
         .collect();
@@ -238,6 +246,7 @@ fn list(global: &GlobalArgs, args: &ListArgs) -> Result<(), CliError> {
         "SCOPES",
         "AUDIENCES",
         "CREATED",
+        "DPOP",
     ];
     commands::print(&admin::table(&header, &rows))
 }

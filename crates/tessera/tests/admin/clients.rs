@@ -183,3 +183,43 @@ fn browser_clients_with_unsafe_uris_are_refused() {
         "nothing was stored"
     );
 }
+
+#[test]
+fn require_dpop_is_stored_and_listed() {
+    let d = Deployment::new();
+    let output = d.run(&[
+        "client",
+        "add",
+        "agent",
+        "--grant",
+        "client_credentials",
+        "--require-dpop",
+    ]);
+    let created: Value =
+        serde_json::from_str(&stdout_of(&output, &["client", "add"])).expect("json");
+    let id = created["client_id"].as_str().expect("client_id").to_owned();
+    d.run(&["client", "add", "plain", "--grant", "client_credentials"]);
+    let list = d.json(&["client", "list", "--json"]);
+    let by_id = |wanted: &str| {
+        list.as_array()
+            .and_then(|all| all.iter().find(|c| c["client_id"] == wanted))
+            .cloned()
+            .expect("client listed")
+    };
+    assert_eq!(by_id(&id)["require_dpop"], true);
+    let plain = list
+        .as_array()
+        .and_then(|all| all.iter().find(|c| c["name"] == "plain"))
+        .expect("plain listed");
+    assert!(plain.get("require_dpop").is_none(), "{plain}");
+    let table = d.ok(&["client", "list"]);
+    let row = table
+        .lines()
+        .find(|line| line.contains(&id))
+        .expect("agent's row");
+    assert!(row.trim_end().ends_with("required"), "{table}");
+    assert!(
+        table.lines().next().unwrap_or("").ends_with("DPOP"),
+        "{table}"
+    );
+}

@@ -137,3 +137,41 @@ fn authlib_runs_the_grants_from_discovery() {
 fn openid_client_runs_the_grants_from_discovery() {
     check(Library::OpenIdClient);
 }
+
+/// openid-client's DPoP: its proofs bind the tokens of two grants to its key, and its bound
+/// user token is accepted at /userinfo with its proof.
+#[test]
+#[ignore = "needs node with interop/node packages (npm ci)"]
+fn openid_client_binds_tokens_with_dpop_and_reads_userinfo() {
+    Runtime::Node.require();
+    let data = DataDir::new();
+    let server = ServerProcess::start(&data);
+    data.add_user("alice", &[]);
+    let client = add_client(&data, &["password", "client_credentials"]);
+    let args = [
+        "--issuer",
+        server.base.as_str(),
+        "--client-id",
+        client.id.as_str(),
+        "--username",
+        "alice",
+        "--scope",
+        SCOPE,
+    ];
+    let secrets = json!({"client_secret": client.secret, "password": PASSWORD});
+    let output = Runtime::Node.run("dpop-flow.mjs", &args, &secrets.to_string());
+    let report = json_output("openid-client DPoP flow", &output);
+    let thumbprint = report["thumbprint"].as_str().expect("thumbprint");
+    for grant in ["client_credentials", "password"] {
+        // openid-client reports the token type in lower case.
+        let token_type = report[grant]["token_type"].as_str().unwrap_or_default();
+        assert!(token_type.eq_ignore_ascii_case("dpop"), "{report}");
+        assert_eq!(report[grant]["jkt"], thumbprint, "{report}");
+    }
+    assert_eq!(
+        report["userinfo"]["preferred_username"], "alice",
+        "{report}"
+    );
+    let algs = report["dpop_signing_alg_values_supported"].to_string();
+    assert!(algs.contains("\"ES256\""), "{report}");
+}

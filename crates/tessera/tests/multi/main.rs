@@ -13,6 +13,7 @@
 mod bounded;
 mod breaker;
 mod browser;
+mod dpop;
 #[path = "../server/helpers.rs"]
 mod helpers;
 mod moved;

@@ -372,6 +372,24 @@ pub(crate) fn post_form(url: &str, authorization: Option<&str>, form: &[(&str, &
     reply(request.send_form(form.iter().copied()))
 }
 
+/// A form POST with these extra headers (such as `DPoP`).
+pub(crate) fn post_form_with(url: &str, headers: &[(&str, &str)], form: &[(&str, &str)]) -> Reply {
+    let mut request = agent().post(url);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    reply(request.send_form(form.iter().copied()))
+}
+
+/// A GET with these headers (such as `Authorization: DPoP …` and `DPoP`).
+pub(crate) fn get_with(url: &str, headers: &[(&str, &str)]) -> Reply {
+    let mut request = agent().get(url);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    reply(request.call())
+}
+
 /// The token endpoint with HTTP Basic client authentication.
 pub(crate) fn token(server: &ServerProcess, client: &Client, form: &[(&str, &str)]) -> Reply {
     post_form(&server.url("/oauth/token"), Some(&client.basic()), form)

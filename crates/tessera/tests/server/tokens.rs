@@ -137,3 +137,42 @@ fn bad_credentials_never_tell_whether_the_user_exists() {
         "no password in logs"
     );
 }
+
+#[test]
+fn a_require_dpop_client_gets_tokens_only_with_a_proof() {
+    use tessera_jose::{Algorithm, SigningKey, dpop};
+
+    let data = DataDir::new();
+    let server = ServerProcess::start(&data);
+    let out = data.cli(
+        &[
+            "client",
+            "add",
+            "agent",
+            "--grant",
+            "client_credentials",
+            "--require-dpop",
+        ],
+        "",
+    );
+    let out: serde_json::Value = serde_json::from_str(&out).expect("client JSON");
+    let client = crate::helpers::Client {
+        id: text(&out, "client_id"),
+        secret: Some(text(&out, "client_secret")),
+    };
+    let form = [("grant_type", "client_credentials")];
+    let reply = token(&server, &client, &form);
+    assert_eq!(reply.status, 400, "{}", reply.body);
+    assert_eq!(reply.error(), "invalid_dpop_proof");
+
+    // The proof names the token endpoint as discovery publishes it (the configured issuer).
+    let metadata = get(&server.url("/.well-known/openid-configuration"), None).json();
+    let endpoint = text(&metadata, "token_endpoint");
+    let key = SigningKey::generate(Algorithm::ES256).expect("key");
+    let proof = dpop::proof(&key, "POST", &endpoint).sign().expect("proof");
+    let basic = client.basic();
+    let headers = [("Authorization", basic.as_str()), ("DPoP", proof.as_str())];
+    let reply = crate::helpers::post_form_with(&server.url("/oauth/token"), &headers, &form);
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(reply.json()["token_type"], "DPoP");
+}

@@ -73,6 +73,9 @@ impl From<GrantError> for ApiError {
             | GrantError::BadCode
             | GrantError::PkceFailed => Self::new(StatusCode::BAD_REQUEST, "invalid_grant", text),
             GrantError::Locked(locked) => Self::throttled(locked.retry_after_secs()),
+            GrantError::Dpop(refused) => {
+                Self::new(StatusCode::BAD_REQUEST, refused.oauth_error(), text)
+            }
             GrantError::Store(err) => err.into(),
             GrantError::Internal(err) => err.into(),
             other => internal(&other),
@@ -98,6 +101,9 @@ impl From<TokenError> for ApiError {
     fn from(err: TokenError) -> Self {
         match err {
             TokenError::Store(err) => err.into(),
+            TokenError::Dpop(refused) => Self::invalid_token(refused.to_string())
+                .with_code(refused.oauth_error())
+                .dpop_challenge(),
             refused => Self::invalid_token(refused.to_string()),
         }
     }

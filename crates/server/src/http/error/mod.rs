@@ -27,6 +27,8 @@ enum Challenge {
     Basic,
     /// `WWW-Authenticate: Bearer error="…"` (RFC 6750 §3).
     Bearer,
+    /// `WWW-Authenticate: DPoP error="…", algs="…"` (RFC 9449 §7.1).
+    Dpop,
 }
 
 /// A refused request: status, `error` code, a description safe to show, and the headers
@@ -45,8 +47,8 @@ pub struct ApiError {
 pub struct ErrorBody<'a> {
     /// The error code: `invalid_request`, `invalid_client`, `invalid_grant`,
     /// `unauthorized_client`, `unsupported_grant_type`, `invalid_scope`, `invalid_token`,
-    /// `insufficient_scope`, `access_denied`, `not_found`, `conflict`, `slow_down`,
-    /// `temporarily_unavailable` or `server_error`.
+    /// `insufficient_scope`, `invalid_dpop_proof`, `use_dpop_nonce`, `access_denied`,
+    /// `not_found`, `conflict`, `slow_down`, `temporarily_unavailable` or `server_error`.
     pub error: &'a str,
     /// What went wrong, safe to show (it names no secret).
     pub error_description: &'a str,
@@ -81,6 +83,20 @@ impl ApiError {
     /// 401 `invalid_token` with its RFC 6750 challenge.
     pub fn invalid_token(description: impl Into<Cow<'static, str>>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, "invalid_token", description).bearer()
+    }
+
+    /// 400 `invalid_dpop_proof` (RFC 9449 §5): the token request's proof is refused.
+    pub fn dpop_proof(description: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_dpop_proof", description)
+    }
+
+    /// Answers with the DPoP challenge instead of the Bearer one (a request that used the
+    /// `DPoP` scheme, or a bound token sent as `Bearer`), keeping status and code.
+    pub fn dpop_challenge(mut self) -> Self {
+        if self.challenge == Some(Challenge::Bearer) {
+            self.challenge = Some(Challenge::Dpop);
+        }
+        self
     }
 
     /// 403 `insufficient_scope` with its RFC 6750 challenge.
@@ -143,6 +159,12 @@ impl ApiError {
         self
     }
 
+    /// Replaces the `error` code, keeping the status and challenge.
+    pub(crate) fn with_code(mut self, code: &'static str) -> Self {
+        self.code = code;
+        self
+    }
+
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         self.status
@@ -161,9 +183,24 @@ impl ApiError {
                 self.code,
                 quoted_safe(&self.description)
             ),
+            Challenge::Dpop => format!(
+                "DPoP realm=\"{REALM}\", error=\"{}\", error_description=\"{}\", algs=\"{}\"",
+                self.code,
+                quoted_safe(&self.description),
+                dpop_algs()
+            ),
         };
         HeaderValue::from_str(&value).ok()
     }
+}
+
+/// The algorithms a proof may use, space-separated, for the `algs` parameter.
+fn dpop_algs() -> String {
+    let names: Vec<&str> = tessera_core::authority::DPOP_ALGORITHMS
+        .iter()
+        .map(|alg| alg.as_str())
+        .collect();
+    names.join(" ")
 }
 
 /// Keeps a description printable inside a quoted header parameter (RFC 6750 §3).
