@@ -16,9 +16,10 @@ use crate::{fetch, input};
 /// The encryption flags of `client add`.
 #[derive(Debug, Args)]
 pub(crate) struct JoseArgs {
-    /// The client's public keys: a JWK Set file (JSON, at most 16 keys and 16 KiB), kept with
-    /// the client; its ID tokens and userinfo answers are encrypted to them.
-    #[arg(long = "jwks", value_name = "FILE")]
+    /// The client's public keys: a JWK Set file or URL (JSON, at most 16 keys and 16 KiB; a
+    /// URL is fetched once, now), kept with the client; its ID tokens and userinfo answers
+    /// are encrypted to them.
+    #[arg(long = "jwks", value_name = "FILE|URL")]
     jwks: Option<String>,
     /// Encrypt the client's ID tokens with this JWE alg: RSA-OAEP-256, RSA-OAEP, ECDH-ES,
     /// ECDH-ES+A128KW or ECDH-ES+A256KW (needs --jwks with a key for it).
@@ -46,7 +47,7 @@ impl JoseArgs {
     /// authority checks the rest when it registers the client).
     ///
     /// # Errors
-    /// Exit 2 for a URL, an unreadable file or one that is not a small JWK Set, and for an
+    /// Exit 2 for an unreachable URL, an unreadable file or one that is not a small JWK Set, and for an
     /// unknown or refused algorithm (RSA1_5 among them).
     pub(crate) fn settings(&self) -> Result<ClientJose, CliError> {
         Ok(ClientJose {
@@ -71,17 +72,17 @@ fn parsed<T>(
         .transpose()
 }
 
-/// Reads a client's JWK Set from a file.
+/// Reads a client's JWK Set from a file, or fetches it once from a URL (under the fetch
+/// policy of `token verify --jwks URL`: https, or http to a loopback host).
 fn read_jwks(source: &str) -> Result<tessera_jose::JwkSet, CliError> {
-    if fetch::is_url(source) {
-        // A jwks_uri would have to be fetched again whenever the client rotates its keys;
-        // until the server does that, the set is registered by value only.
-        return Err(CliError::usage(format!(
-            "--jwks {source}: a JWK set URL is not supported for clients yet"
-        ))
-        .with_hint("download the client's JWK set and pass the file"));
-    }
-    let bytes = input::file(Path::new(source), "JWK set")?;
+    // A URL is read now and the set kept by value, like a file: the server never fetches a
+    // client's keys while it runs, so nothing a client serves can slow or steer a token
+    // request. A client that rotates its keys registers the new set.
+    let bytes = if fetch::is_url(source) {
+        fetch::get(source)?
+    } else {
+        input::file(Path::new(source), "JWK set")?
+    };
     parse_client_jwks(&bytes)
         .map_err(|err| CliError::from(err).context(&format!("--jwks {source}")))
 }

@@ -77,6 +77,66 @@ fn a_client_registers_its_keys_and_encryption_and_list_shows_them() {
     assert!(client["jwks"]["keys"][0].get("d").is_none());
 }
 
+/// Serves `body` as the answer to one HTTP request on 127.0.0.1; returns the port.
+fn serve_once(body: String) -> u16 {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        let Ok((mut stream, _)) = listener.accept() else {
+            return;
+        };
+        let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(5)));
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") && head.len() < 16 * 1024 {
+            match stream.read(&mut byte) {
+                Ok(1) => head.push(byte[0]),
+                _ => break,
+            }
+        }
+        let answer = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/jwk-set+json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let _ = stream.write_all(answer.as_bytes());
+    });
+    port
+}
+
+#[test]
+fn a_jwks_url_is_fetched_once_at_registration_and_kept_by_value() {
+    let d = Deployment::new();
+    let (key, file) = jwks_file(&d, "x25519.json", KeyAlgorithm::EcdhEs);
+    let set = std::fs::read_to_string(file).expect("read");
+    let port = serve_once(set);
+    let url = format!("http://127.0.0.1:{port}/jwks.json");
+    let output = add(
+        &d,
+        &[
+            "--jwks",
+            &url,
+            "--id-token-encrypted-response-alg",
+            "ECDH-ES",
+        ],
+    );
+    let created: Value =
+        serde_json::from_str(&stdout_of(&output, &["client", "add"])).expect("json");
+    let client = listed(&d, created["client_id"].as_str().expect("id"));
+    let public = serde_json::to_value(key.encryption_key().expect("public").to_jwk()).expect("jwk");
+    assert_eq!(
+        client["jwks"]["keys"][0]["x"], public["x"],
+        "the served key"
+    );
+    assert_eq!(client["id_token_encrypted_response_alg"], "ECDH-ES");
+    // The server that served it is gone (it answered once): the set was kept, not linked.
+    assert_eq!(
+        listed(&d, created["client_id"].as_str().expect("id"))["jwks"],
+        client["jwks"]
+    );
+}
+
 #[test]
 fn unsafe_or_unusable_encryption_settings_are_refused_on_one_line() {
     let d = Deployment::new();
@@ -97,8 +157,9 @@ fn unsafe_or_unusable_encryption_settings_are_refused_on_one_line() {
         (&[alg, "ECDH-ES"], "needs the client's public keys"),
         (&["--jwks", x25519, alg, "A256KW"], "unsupported JWE alg"),
         (
-            &["--jwks", "https://rp.example.com/jwks.json", alg, "ECDH-ES"],
-            "not supported",
+            // Refused by the fetch policy before anything connects: no TLS to a remote host.
+            &["--jwks", "http://rp.example.com/jwks.json", alg, "ECDH-ES"],
+            "refusing plain http for rp.example.com",
         ),
         (&["--jwks", "missing.json"], "cannot read JWK set file"),
     ];
