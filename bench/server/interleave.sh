@@ -22,6 +22,8 @@ DURATION=${DURATION:-5s}
 CONNS=${CONNS:-32}
 TESSERA=${TESSERA_BIN:-$ROOT/target/release/tessera}
 BASE=${BASE_BIN:-}
+# The server refuses TESSERA_* variables that are not settings: keep this one from it.
+unset TESSERA_BIN
 FLOOR=${FLOOR_DIR:-${CARGO_TARGET_DIR:-$HERE/floor/target}/release}
 mkdir -p "$HERE/results"
 OUT="$HERE/results/interleave-$(date -u +%Y%m%dT%H%M%SZ).tsv"
