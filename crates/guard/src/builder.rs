@@ -75,7 +75,7 @@ impl Default for DpopSettings {
                 .filter(|alg| !alg.is_symmetric())
                 .collect(),
             max_age: Duration::from_secs(tessera_jose::dpop::DEFAULT_MAX_AGE_SECS.unsigned_abs()),
-            replay_capacity: crate::replay::DEFAULT_CAPACITY,
+            replay_capacity: tessera_jose::dpop::DEFAULT_REPLAY_CAPACITY,
         }
     }
 }

@@ -9,12 +9,11 @@ use std::sync::Arc;
 
 use http::HeaderMap;
 use http::header::HeaderName;
-use tessera_jose::dpop::{Checker, Expected};
+use tessera_jose::dpop::{Checker, Expected, ReplayCache};
 use tessera_jose::{Algorithm, Clock};
 
 use crate::bearer::Scheme;
 use crate::error::Rejection;
-use crate::replay::ReplayCache;
 use crate::token::AccessToken;
 
 /// The request header carrying the proof (RFC 9449 §4.1).
@@ -115,7 +114,7 @@ impl DpopPolicy {
         let now = self.clock.now();
         if !self
             .replay
-            .first_use(&proof.thumbprint, &proof.jti, proof.replay_until, now)
+            .first_use(&(&proof.thumbprint, &proof.jti), proof.replay_until, now)
         {
             return Err(Rejection::InvalidDpopProof("dpop_replayed"));
         }

@@ -61,7 +61,6 @@ mod guard;
 mod jwks;
 mod layer;
 mod metrics;
-mod replay;
 mod revoked;
 mod sse;
 mod token;

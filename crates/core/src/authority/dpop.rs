@@ -117,7 +117,9 @@ impl<S: Store> Authority<S> {
             .check(request.proofs, &expected)
             .map_err(|err| DpopRefused::from(dpop_error(err)))?;
         let now = self.now();
-        let expires_at = Timestamp::from_secs(proof.replay_until.max(now.secs()));
+        // A record dies at `expires_at`; the proof still passes its iat check during
+        // `replay_until` itself, so the record must outlive that second.
+        let expires_at = Timestamp::from_secs(proof.replay_until.max(now.secs()).saturating_add(1));
         let digest = sha256(proof.jti.as_bytes());
         if !self.store.record_dpop_jti(&digest, expires_at, now).await? {
             return Err(DpopRefused::Replayed.into());

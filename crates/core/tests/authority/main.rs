@@ -7,6 +7,7 @@ mod support;
 mod account;
 mod browser;
 mod clients;
+mod dpop;
 mod grants;
 mod keys;
 mod lockouts;

@@ -32,11 +32,13 @@
 mod check;
 mod htu;
 mod make;
+mod replay;
 
 pub use check::{
     Checker, CheckerBuilder, DEFAULT_LEEWAY_SECS, DEFAULT_MAX_AGE_SECS, Expected, Proof,
 };
 pub use make::{ProofBuilder, proof};
+pub use replay::{DEFAULT_REPLAY_CAPACITY, ReplayCache};
 
 /// The `typ` of a DPoP proof.
 pub const TYP: &str = "dpop+jwt";

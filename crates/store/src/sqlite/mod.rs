@@ -14,7 +14,6 @@ mod lockouts;
 mod migrate;
 mod options;
 mod purge;
-mod replay;
 mod revocations;
 mod rotate;
 mod rows;
@@ -25,10 +24,12 @@ mod target;
 mod tests;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rusqlite::types::FromSql;
 use rusqlite::{Connection, Params, Row};
 use tessera_core::StoreError;
+use tessera_jose::dpop::{DEFAULT_REPLAY_CAPACITY, ReplayCache};
 
 pub use options::{SqliteOptions, Synchronous};
 
@@ -48,11 +49,18 @@ use crate::schema::Migration;
 ///
 /// Clones share the same thread and connection.
 ///
+/// The `jti`s of accepted DPoP proofs are kept in memory (a [`ReplayCache`] of
+/// [`DEFAULT_REPLAY_CAPACITY`] proofs), not in the file: one server owns a SQLite data
+/// directory, so no other process accepts proofs for it, and a proof then costs no commit.
+/// A restart forgets them; a proof captured before it stays usable only for what is left of
+/// its `iat` window (about a minute).
+///
 /// A refresh record passed to `create_session` or `rotate_refresh` is stored unused and in the
 /// family of its session, whatever its `used_at`, `successor_sealed` and `session_id` say.
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
     db: Engine,
+    dpop_jtis: Arc<ReplayCache>,
 }
 
 impl SqliteStore {
@@ -155,6 +163,7 @@ impl SqliteStore {
         Ok((
             Self {
                 db: Engine::start(conn)?,
+                dpop_jtis: Arc::new(ReplayCache::new(DEFAULT_REPLAY_CAPACITY)),
             },
             applied,
         ))
@@ -197,6 +206,7 @@ impl SqliteStore {
         Ok((
             Self {
                 db: Engine::start(conn)?,
+                dpop_jtis: Arc::new(ReplayCache::new(DEFAULT_REPLAY_CAPACITY)),
             },
             applied,
         ))

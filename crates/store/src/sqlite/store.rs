@@ -18,8 +18,7 @@ use tessera_core::transfer::Snapshot;
 
 use super::error::SqlResultExt;
 use super::{
-    SqliteStore, accounts, clients, import, keys, lockouts, purge, replay, revocations, rotate,
-    sessions,
+    SqliteStore, accounts, clients, import, keys, lockouts, purge, revocations, rotate, sessions,
 };
 
 impl AccountStore for SqliteStore {
@@ -268,9 +267,10 @@ impl ReplayStore for SqliteStore {
         expires_at: Timestamp,
         now: Timestamp,
     ) -> impl Fut<bool> {
-        let jti_hash = jti_hash.to_vec();
-        self.db
-            .write(move |c, _| replay::record_dpop_jti(c, &jti_hash, expires_at, now))
+        // The record is dead from `expires_at` on; the cache keeps an entry through `until`.
+        let until = expires_at.secs().saturating_sub(1);
+        let first = self.dpop_jtis.first_use(jti_hash, until, now.secs());
+        std::future::ready(Ok(first))
     }
 }
 
@@ -281,8 +281,12 @@ impl MaintenanceStore for SqliteStore {
     }
 
     fn purge_expired(&self, now: Timestamp) -> impl Fut<u64> {
-        self.db
-            .write(move |c, cache| purge::purge_expired(c, cache, now))
+        // DPoP proofs dead at `now` are those kept through a second before it.
+        let forgotten = self.dpop_jtis.purge(now.secs()) as u64;
+        let rows = self
+            .db
+            .write(move |c, cache| purge::purge_expired(c, cache, now));
+        async move { Ok(rows.await? + forgotten) }
     }
 
     fn import(&self, snapshot: &Snapshot, retire: &[KeyId], now: Timestamp) -> impl Fut<()> {
