@@ -19,15 +19,21 @@
 
 use std::cell::OnceCell;
 use std::collections::HashMap;
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, RwLock};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use axum::extract::{Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::{Method, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use pin_project_lite::pin_project;
 use tessera_core::Store;
+use tower_layer::Layer;
+use tower_service::Service;
 
 use super::{ApiError, AppState};
 
@@ -241,24 +247,157 @@ fn refused() -> Response {
     response
 }
 
-/// Middleware on the CORS-enabled routes: opens an actual request's answer to its origin
-/// when the client the request names registered it.
-pub async fn actual<S: Store>(
-    State(state): State<AppState<S>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let Some(origin) = origin_of(request.headers()).map(str::to_owned) else {
-        let mut response = next.run(request).await;
-        vary(response.headers_mut());
-        return response;
-    };
-    if request.method() == Method::OPTIONS {
-        return next.run(request).await;
+/// The CORS layer, in the router's one stack of layers around every route: on the routes in
+/// [`ROUTES`] it opens an actual request's answer to its origin when the client the request
+/// names registered it; every other route passes through untouched. A request without an
+/// `Origin` (a service, not a browser) pays a path compare and a `Vary` header: no boxing, no
+/// task-local scope.
+pub struct Cors<S: Store> {
+    state: AppState<S>,
+}
+
+impl<S: Store> Cors<S> {
+    /// The layer, reading the registered origins through `state`.
+    pub fn new(state: AppState<S>) -> Self {
+        Self { state }
     }
-    let (mut response, client) = NAMED_CLIENT
+}
+
+impl<S: Store> Clone for Cors<S> {
+    fn clone(&self) -> Self {
+        Self {
+            state: self.state.clone(),
+        }
+    }
+}
+
+impl<S: Store, I> Layer<I> for Cors<S> {
+    type Service = CorsService<I, S>;
+
+    fn layer(&self, inner: I) -> Self::Service {
+        CorsService {
+            inner,
+            state: self.state.clone(),
+        }
+    }
+}
+
+/// A route inside the [`Cors`] layer.
+pub struct CorsService<I, S: Store> {
+    inner: I,
+    state: AppState<S>,
+}
+
+impl<I: Clone, S: Store> Clone for CorsService<I, S> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+            state: self.state.clone(),
+        }
+    }
+}
+
+impl<I, S> Service<Request> for CorsService<I, S>
+where
+    I: Service<Request, Response = Response, Error = Infallible>,
+    I::Future: Send + 'static,
+    S: Store,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = CorsFuture<I::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        let on_cors_route = request
+            .extensions()
+            .get::<MatchedPath>()
+            .is_some_and(|path| ROUTES.contains(&path.as_str()));
+        if !on_cors_route {
+            return CorsFuture::plain(self.inner.call(request), false);
+        }
+        let origin = origin_of(request.headers()).map(str::to_owned);
+        match origin {
+            None => CorsFuture::plain(self.inner.call(request), true),
+            // A preflight: its handler answers it.
+            Some(_) if request.method() == Method::OPTIONS => {
+                CorsFuture::plain(self.inner.call(request), false)
+            }
+            Some(origin) => CorsFuture {
+                state: CorsState::FromOrigin {
+                    future: Box::pin(answer_origin(
+                        self.state.clone(),
+                        origin,
+                        self.inner.call(request),
+                    )),
+                },
+            },
+        }
+    }
+}
+
+pin_project! {
+    /// The response of a [`CorsService`].
+    pub struct CorsFuture<F> {
+        #[pin]
+        state: CorsState<F>,
+    }
+}
+
+pin_project! {
+    #[project = CorsProj]
+    enum CorsState<F> {
+        // No CORS answer to give; `vary` adds `Vary: Origin` (a CORS route).
+        Plain { #[pin] inner: F, vary: bool },
+        // A request from a browser origin: the store may be read to answer it.
+        FromOrigin { future: Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>> },
+    }
+}
+
+impl<F> CorsFuture<F> {
+    fn plain(inner: F, vary: bool) -> Self {
+        Self {
+            state: CorsState::Plain { inner, vary },
+        }
+    }
+}
+
+impl<F> Future for CorsFuture<F>
+where
+    F: Future<Output = Result<Response, Infallible>>,
+{
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project().state.project() {
+            CorsProj::Plain { inner, vary: add } => {
+                let Ok(mut response) = std::task::ready!(inner.poll(cx));
+                if *add {
+                    vary(response.headers_mut());
+                }
+                Poll::Ready(Ok(response))
+            }
+            CorsProj::FromOrigin { future } => future.as_mut().poll(cx),
+        }
+    }
+}
+
+/// Serves a request from `origin` with the client it names noted, then opens the answer
+/// to the origin when that client (or, naming none, any client) registered it.
+async fn answer_origin<S: Store, F>(
+    state: AppState<S>,
+    origin: String,
+    inner: F,
+) -> Result<Response, Infallible>
+where
+    F: Future<Output = Result<Response, Infallible>>,
+{
+    let (Ok(mut response), client) = NAMED_CLIENT
         .scope(OnceCell::new(), async {
-            let response = next.run(request).await;
+            let response = inner.await;
             (response, NAMED_CLIENT.with(|slot| slot.get().cloned()))
         })
         .await;
@@ -271,7 +410,7 @@ pub async fn actual<S: Store>(
     } else {
         vary(response.headers_mut());
     }
-    response
+    Ok(response)
 }
 
 fn open_to(headers: &mut HeaderMap, origin: &str) {

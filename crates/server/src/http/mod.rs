@@ -252,25 +252,31 @@ pub fn app<S: Store>(state: AppState<S>) -> Router {
     };
     let max_body = state.inner.max_body;
     Router::new()
-        .merge(oauth_routes(&state))
+        .merge(oauth_routes::<S>())
         .merge(browser::routes::<S>())
         .merge(account_routes::<S>())
         .merge(admin_routes::<S>())
         .merge(ops_routes::<S>())
         .fallback(not_found)
-        .layer(envelope)
-        .layer(DefaultBodyLimit::max(max_body))
+        // One stack, so that a request passes one boxed route, not one per layer; the
+        // envelope outermost, CORS next to the handler.
+        .layer((
+            envelope,
+            DefaultBodyLimit::max(max_body),
+            cors::Cors::new(state.clone()),
+        ))
         .with_state(state)
 }
 
-fn oauth_routes<S: Store>(state: &AppState<S>) -> Router<AppState<S>> {
+fn oauth_routes<S: Store>() -> Router<AppState<S>> {
     Router::new()
         .route("/oauth/introspect", post(oauth::introspect::<S>))
-        .merge(cors_routes(state))
+        .merge(cors_routes::<S>())
 }
 
-/// The routes a browser application may call from another origin (see [`cors`]).
-fn cors_routes<S: Store>(state: &AppState<S>) -> Router<AppState<S>> {
+/// The routes a browser application may call from another origin: [`cors::ROUTES`], each
+/// with its preflight (the [`cors::Cors`] layer answers their actual requests).
+fn cors_routes<S: Store>() -> Router<AppState<S>> {
     let preflight = cors::preflight::<S>;
     Router::new()
         .route(
@@ -293,10 +299,6 @@ fn cors_routes<S: Store>(state: &AppState<S>) -> Router<AppState<S>> {
                 .post(account::userinfo::<S>)
                 .options(preflight),
         )
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            cors::actual::<S>,
-        ))
 }
 
 fn account_routes<S: Store>() -> Router<AppState<S>> {
