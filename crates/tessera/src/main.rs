@@ -15,10 +15,6 @@ mod timefmt;
 
 use std::process::ExitCode;
 
-/// Every allocation of the process goes through mimalloc (see Cargo.toml for why).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     let cli = cli::Cli::parse_args();
     match commands::run(cli) {
