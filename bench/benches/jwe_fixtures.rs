@@ -1,5 +1,6 @@
 //! Fixtures shared by `benches/jwe.rs` and `examples/jwe_paired.rs`: one JWE per case and
-//! the same work done by tessera-jose and by the bare aws-lc-rs floor.
+//! the same work done by tessera-jose and by the bare aws-lc-rs floor, or by tessera-jose and
+//! jwt-simple.
 //!
 //! The JWE floor is the work no decrypter can skip, on bytes decoded before the loop: the
 //! RSA-OAEP private operation (or, for ECDH-ES+A256KW, parsing the ephemeral point, ECDH, the
@@ -7,6 +8,9 @@
 //! decodes the five parts, parses the header strictly and checks the `epk`. The DPoP floor is
 //! one ES256 signature verification with a key parsed once; tessera-jose's check also parses
 //! the proof, the header's key (a point check) and the claims, and takes the thumbprint.
+//!
+//! [`Peer`] is one token per pair that both tessera-jose and jwt-simple (0.15, `jwe` feature)
+//! decrypt; see its documentation for what each side does.
 
 #![allow(dead_code, clippy::new_without_default)]
 
@@ -22,9 +26,11 @@ use aws_lc_rs::rsa::{
     PublicKeyComponents,
 };
 use aws_lc_rs::signature::{self as lc, ParsedPublicKey, RsaKeyPair};
+use jwt_simple::prelude as js;
+use serde::Deserialize;
 use tessera_jose::jwe::compact::{self, DEFAULT_MAX_LEN};
 use tessera_jose::jwe::{ContentEncryption, DecryptionKey, KeyAlgorithm};
-use tessera_jose::{Algorithm, SigningKey, b64, dpop};
+use tessera_jose::{Algorithm, Jwk, SigningKey, b64, dpop};
 
 /// A typical ID-token-sized payload: a signed JWT of about 480 bytes.
 const PLAINTEXT: &[u8] = &[b'x'; 480];
@@ -70,8 +76,12 @@ fn member(value: &Option<String>) -> Vec<u8> {
 
 fn encrypted(key: &DecryptionKey) -> String {
     let public = key.encryption_key().expect("public");
-    compact::encrypt(&public.header(ContentEncryption::A256Gcm), PLAINTEXT, &public)
-        .expect("encrypt")
+    compact::encrypt(
+        &public.header(ContentEncryption::A256Gcm),
+        PLAINTEXT,
+        &public,
+    )
+    .expect("encrypt")
 }
 
 /// RSA-OAEP-256 + A256GCM.
@@ -87,11 +97,12 @@ impl Rsa {
         let key = DecryptionKey::generate(KeyAlgorithm::RsaOaep256, None, None).expect("key");
         let token = encrypted(&key);
         let jwk = key.to_jwk();
-        let numbers: Vec<Vec<u8>> =
-            [&jwk.n, &jwk.e, &jwk.d, &jwk.p, &jwk.q, &jwk.dp, &jwk.dq, &jwk.qi]
-                .into_iter()
-                .map(member)
-                .collect();
+        let numbers: Vec<Vec<u8>> = [
+            &jwk.n, &jwk.e, &jwk.d, &jwk.p, &jwk.q, &jwk.dp, &jwk.dq, &jwk.qi,
+        ]
+        .into_iter()
+        .map(member)
+        .collect();
         let pair = RsaKeyPair::from_components(&KeyPairComponents {
             public_key: PublicKeyComponents {
                 n: &numbers[0][..],
@@ -179,8 +190,7 @@ impl Ecdh {
         )
         .expect("header");
         let coordinate = |name: &str| {
-            b64::decode(header["epk"][name].as_str().expect("coordinate").as_bytes())
-                .expect("b64")
+            b64::decode(header["epk"][name].as_str().expect("coordinate").as_bytes()).expect("b64")
         };
         let epk = [vec![4u8], coordinate("x"), coordinate("y")].concat();
         let parts = Parts::of(&token);
@@ -277,5 +287,252 @@ impl Dpop {
                 &self.signature,
             )
             .is_ok()
+    }
+}
+
+/// jwt-simple's decryption key for one pair.
+enum PeerKey {
+    RsaOaep(js::RsaOaepDecryptionKey),
+    A256Kw(js::A256KWKey),
+    A128Kw(js::A128KWKey),
+    EcdhEsA256Kw(js::EcdhEsA256KWDecryptionKey),
+    EcdhEsA128Kw(js::EcdhEsA128KWDecryptionKey),
+    X25519EcdhEsA256Kw(js::X25519EcdhEsA256KWDecryptionKey),
+}
+
+/// The claims as tessera's side reads them: the registered claims jwt-simple's
+/// `JWTClaims<NoCustomClaims>` has, with `aud` the single string the fixtures carry (jwt-simple
+/// reads a string `aud` into a `String` too).
+#[derive(Deserialize)]
+struct PeerClaims {
+    iat: Option<u64>,
+    exp: Option<u64>,
+    nbf: Option<u64>,
+    iss: Option<String>,
+    sub: Option<String>,
+    aud: Option<String>,
+    jti: Option<String>,
+    nonce: Option<String>,
+}
+
+/// jwt-simple's default clock tolerance, applied the same way on tessera's side.
+const TOLERANCE: u64 = 900;
+
+impl PeerClaims {
+    /// jwt-simple's default time checks: `iat` and `nbf` not in the future, `exp` not past.
+    fn check_times(&self) -> bool {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("after 1970")
+            .as_secs();
+        self.iat.is_none_or(|iat| iat <= now + TOLERANCE)
+            && self.nbf.is_none_or(|nbf| now + TOLERANCE >= nbf)
+            && self
+                .exp
+                .is_none_or(|exp| now >= TOLERANCE && now - TOLERANCE <= exp)
+    }
+}
+
+/// One pair that both tessera-jose and jwt-simple decrypt: ONE token, made by jwt-simple, with
+/// a realistic claims set (`iss`, `sub`, `aud`, `jti`, `nonce`, and `iat`, `nbf` and `exp` one
+/// hour ahead; no custom claims; about 250 bytes of JSON), so both sides decrypt exactly the
+/// same bytes. The key is generated by one library and imported into the other: the RSA and
+/// ECDH keys by jwt-simple, exported as a private JWK and read by tessera-jose's
+/// `DecryptionKey::from_jwk`; the AES key wrap secrets by tessera-jose, whose JWK's `k` goes to
+/// jwt-simple's `from_bytes` (jwt-simple has no `oct` JWK).
+///
+/// The same work on both sides. jwt-simple: `decrypt_token::<NoCustomClaims>(token, None)`,
+/// which decrypts, deserializes the claims and checks `iat`, `nbf` and `exp` against the
+/// current time (its defaults). tessera-jose: `jwe::compact::decrypt`, then `serde_json` into
+/// [`PeerClaims`] (the same registered claims) and the same three time checks. Both return the
+/// `sub`.
+pub struct Peer {
+    /// The pair's label, e.g. `RSA-OAEP+A256GCM`.
+    pub name: &'static str,
+    token: String,
+    key: DecryptionKey,
+    peer: PeerKey,
+}
+
+/// The claims in every pair's token.
+fn peer_claims() -> js::JWTClaims<js::NoCustomClaims> {
+    js::Claims::create(js::Duration::from_hours(1))
+        .with_issuer("https://auth.example.com")
+        .with_subject("user-2f6c9a1e-8d4b-4c3a-9e7f-1b5d0a6c4e28")
+        .with_audience("https://api.example.com/orders")
+        .with_jwt_id("c3a0f1d2-5b7e-4e19-8a4c-6d2f9b0e7a13")
+        .with_nonce("n-0S6_WzA2Mj")
+}
+
+fn peer_options(enc: js::ContentEncryption) -> js::EncryptionOptions {
+    js::EncryptionOptions {
+        content_encryption: enc,
+        ..Default::default()
+    }
+}
+
+/// tessera-jose's key from jwt-simple's private JWK.
+fn from_peer_jwk(jwk: &str, alg: KeyAlgorithm) -> DecryptionKey {
+    let jwk: Jwk = serde_json::from_str(jwk).expect("jwk");
+    DecryptionKey::from_jwk(&jwk, Some(alg)).expect("tessera imports the JWK")
+}
+
+/// A tessera-jose AES key wrap key and its secret's bytes (from its JWK's `k`).
+fn kw_key(alg: KeyAlgorithm) -> (DecryptionKey, Vec<u8>) {
+    let key = DecryptionKey::generate(alg, None, None).expect("key");
+    let secret = member(&key.to_jwk().k);
+    (key, secret)
+}
+
+impl Peer {
+    /// Every pair, in a stable order.
+    pub fn all() -> Vec<Self> {
+        vec![
+            Self::rsa_oaep(),
+            Self::a256kw(),
+            Self::a128kw(),
+            Self::ecdh_es_a256kw_p256(),
+            Self::ecdh_es_a128kw_p256(),
+            Self::ecdh_es_a256kw_x25519(),
+        ]
+    }
+
+    /// RSA-OAEP (SHA-1; jwt-simple has no RSA-OAEP-256) + A256GCM, a 2048-bit key.
+    pub fn rsa_oaep() -> Self {
+        let peer = js::RsaOaepDecryptionKey::generate(2048).expect("key");
+        let key = from_peer_jwk(&peer.to_jwk(), KeyAlgorithm::RsaOaep);
+        let token = peer
+            .encryption_key()
+            .encrypt_with_options(peer_claims(), &peer_options(js::ContentEncryption::A256GCM))
+            .expect("encrypt");
+        Self::checked("RSA-OAEP+A256GCM", token, key, PeerKey::RsaOaep(peer))
+    }
+
+    /// A256KW + A256GCM.
+    pub fn a256kw() -> Self {
+        let (key, secret) = kw_key(KeyAlgorithm::A256Kw);
+        let peer = js::A256KWKey::from_bytes(&secret).expect("key");
+        let token = peer
+            .encrypt_with_options(peer_claims(), &peer_options(js::ContentEncryption::A256GCM))
+            .expect("encrypt");
+        Self::checked("A256KW+A256GCM", token, key, PeerKey::A256Kw(peer))
+    }
+
+    /// A128KW + A128GCM.
+    pub fn a128kw() -> Self {
+        let (key, secret) = kw_key(KeyAlgorithm::A128Kw);
+        let peer = js::A128KWKey::from_bytes(&secret).expect("key");
+        let token = peer
+            .encrypt_with_options(peer_claims(), &peer_options(js::ContentEncryption::A128GCM))
+            .expect("encrypt");
+        Self::checked("A128KW+A128GCM", token, key, PeerKey::A128Kw(peer))
+    }
+
+    /// ECDH-ES+A256KW on P-256 + A256GCM.
+    pub fn ecdh_es_a256kw_p256() -> Self {
+        let peer = js::EcdhEsA256KWDecryptionKey::generate();
+        let key = from_peer_jwk(&peer.to_jwk(), KeyAlgorithm::EcdhEsA256Kw);
+        let token = peer
+            .encryption_key()
+            .encrypt_with_options(peer_claims(), &peer_options(js::ContentEncryption::A256GCM))
+            .expect("encrypt");
+        Self::checked(
+            "ECDH-ES+A256KW(P-256)+A256GCM",
+            token,
+            key,
+            PeerKey::EcdhEsA256Kw(peer),
+        )
+    }
+
+    /// ECDH-ES+A128KW on P-256 + A128GCM.
+    pub fn ecdh_es_a128kw_p256() -> Self {
+        let peer = js::EcdhEsA128KWDecryptionKey::generate();
+        let key = from_peer_jwk(&peer.to_jwk(), KeyAlgorithm::EcdhEsA128Kw);
+        let token = peer
+            .encryption_key()
+            .encrypt_with_options(peer_claims(), &peer_options(js::ContentEncryption::A128GCM))
+            .expect("encrypt");
+        Self::checked(
+            "ECDH-ES+A128KW(P-256)+A128GCM",
+            token,
+            key,
+            PeerKey::EcdhEsA128Kw(peer),
+        )
+    }
+
+    /// ECDH-ES+A256KW on X25519 + A256GCM.
+    pub fn ecdh_es_a256kw_x25519() -> Self {
+        let peer = js::X25519EcdhEsA256KWDecryptionKey::generate();
+        let key = from_peer_jwk(&peer.to_jwk(), KeyAlgorithm::EcdhEsA256Kw);
+        let token = peer
+            .encryption_key()
+            .encrypt_with_options(peer_claims(), &peer_options(js::ContentEncryption::A256GCM))
+            .expect("encrypt");
+        Self::checked(
+            "ECDH-ES+A256KW(X25519)+A256GCM",
+            token,
+            key,
+            PeerKey::X25519EcdhEsA256Kw(peer),
+        )
+    }
+
+    /// Asserts that both sides decrypt the token to the same `sub`, and that the claims are
+    /// of the intended size.
+    fn checked(name: &'static str, token: String, key: DecryptionKey, peer: PeerKey) -> Self {
+        let fixture = Self {
+            name,
+            token,
+            key,
+            peer,
+        };
+        let plaintext = compact::decrypt(&fixture.token, &fixture.key, DEFAULT_MAX_LEN)
+            .unwrap_or_else(|error| {
+                panic!(
+                    "{name}: tessera-jose refuses jwt-simple's token ({error}); header {}",
+                    fixture.header()
+                )
+            })
+            .plaintext;
+        assert!(
+            (200..=500).contains(&plaintext.len()),
+            "{name}: {} bytes of claims",
+            plaintext.len()
+        );
+        let tessera = fixture.tessera();
+        assert_eq!(tessera, fixture.jwt_simple(), "{name}: the same sub");
+        assert_eq!(tessera, "user-2f6c9a1e-8d4b-4c3a-9e7f-1b5d0a6c4e28");
+        fixture
+    }
+
+    /// The token's protected header, decoded (for messages).
+    pub fn header(&self) -> String {
+        let header = self.token.split('.').next().expect("header");
+        String::from_utf8(b64::decode(header.as_bytes()).expect("base64url")).expect("UTF-8")
+    }
+
+    /// `jwe::compact::decrypt`, the claims deserialized, the time checks; the `sub`.
+    pub fn tessera(&self) -> String {
+        let decrypted =
+            compact::decrypt(black_box(&self.token), &self.key, DEFAULT_MAX_LEN).expect("decrypt");
+        let claims: PeerClaims = serde_json::from_slice(&decrypted.plaintext).expect("claims");
+        assert!(claims.check_times(), "in its validity period");
+        claims.sub.expect("sub")
+    }
+
+    /// jwt-simple's `decrypt_token::<NoCustomClaims>(token, None)`; the `sub`.
+    pub fn jwt_simple(&self) -> String {
+        let token = black_box(self.token.as_str());
+        let claims = match &self.peer {
+            PeerKey::RsaOaep(key) => key.decrypt_token::<js::NoCustomClaims>(token, None),
+            PeerKey::A256Kw(key) => key.decrypt_token::<js::NoCustomClaims>(token, None),
+            PeerKey::A128Kw(key) => key.decrypt_token::<js::NoCustomClaims>(token, None),
+            PeerKey::EcdhEsA256Kw(key) => key.decrypt_token::<js::NoCustomClaims>(token, None),
+            PeerKey::EcdhEsA128Kw(key) => key.decrypt_token::<js::NoCustomClaims>(token, None),
+            PeerKey::X25519EcdhEsA256Kw(key) => {
+                key.decrypt_token::<js::NoCustomClaims>(token, None)
+            }
+        }
+        .expect("decrypt");
+        claims.subject.expect("sub")
     }
 }
