@@ -11,7 +11,8 @@
 # TESSERA_BIN (default target/release/tessera) and the floor (bench/server/floor, built in
 # release by run.sh or `cargo build --release --manifest-path bench/server/floor/Cargo.toml`)
 # must exist; the peer needs `npm ci` in bench/server/peer. Output: one line per measurement
-# and medians per target at the end, also in results/interleave-<stamp>.tsv (git-ignored).
+# (requests/s, and requests per CPU-second the server used, from /proc/PID/stat) and medians
+# per target at the end, also in results/interleave-<stamp>.tsv (git-ignored).
 # Only 127.0.0.1; every run is bounded by DURATION; only the PIDs started here are stopped.
 set -euo pipefail
 
@@ -64,14 +65,22 @@ down() {
     wait "$1" 2>/dev/null || true
 }
 
-# load ROUND SCENARIO TARGET URL SCRIPT: one bounded wrk run on core 1, appended to OUT.
+# cpu_ticks PID: the user and system CPU time the process (every thread) has used, in ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# load ROUND SCENARIO TARGET URL SCRIPT PID: one bounded wrk run on core 1, appended to OUT
+# with the requests answered per CPU-second the server (PID) used meanwhile.
 load() {
-    local raw="$TMP/wrk.txt" rps
+    local raw="$TMP/wrk.txt" rps requests before after per_cpu
+    before=$(cpu_ticks "$6")
     taskset -c 1 wrk -t1 -c"$CONNS" -d"$DURATION" --timeout 10s -s "$HERE/$5" "$4" >"$raw" 2>&1 || true
+    after=$(cpu_ticks "$6")
     rps=$(awk '/^Requests\/sec:/ {print $2}' "$raw")
     [[ -n "$rps" && "$rps" != 0* ]] || { echo "no answers from $3 ($2):" >&2; cat "$raw" >&2; exit 1; }
     if grep -q 'Non-2xx' "$raw"; then echo "non-2xx answers from $3 ($2):" >&2; cat "$raw" >&2; exit 1; fi
-    printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "${rps:-0}" "$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$OUT"
+    requests=$(awk '/requests in/ {print $1}' "$raw")
+    per_cpu=$(awk -v n="$requests" -v t="$((after - before))" -v hz="$HZ" 'BEGIN { printf "%.0f", (t > 0) ? n / (t / hz) : 0 }')
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "${rps:-0}" "$per_cpu" "$(cut -d' ' -f1 /proc/loadavg)" | tee -a "$OUT"
 }
 
 basic() { printf 'Basic %s' "$(printf '%s:%s' "$1" "$2" | base64 -w0)"; }
@@ -85,29 +94,30 @@ tessera_round() {
     id=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["client_id"])' <<<"$client")
     secret=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["client_secret"])' <<<"$client")
     AUTH=$(basic "$id" "$secret") BODY="grant_type=client_credentials&scope=read" \
-        load "$1" cc_ES256 "$2" "http://$TS_ADDR/oauth/token" form.lua
-    load "$1" jwks "$2" "http://$TS_ADDR/.well-known/jwks.json" get.lua
+        load "$1" cc_ES256 "$2" "http://$TS_ADDR/oauth/token" form.lua "$TS_PID"
+    load "$1" jwks "$2" "http://$TS_ADDR/.well-known/jwks.json" get.lua "$TS_PID"
     down "$TS_PID"
 }
 
-printf 'round\tscenario\ttarget\trps\tloadavg\n' >"$OUT"
+HZ=$(getconf CLK_TCK)
+printf 'round\tscenario\ttarget\trps\tper_cpu_second\tloadavg\n' >"$OUT"
 for round in $(seq 1 "$ROUNDS"); do
     tessera_round "$round" tessera "$TESSERA"
     [[ -n "$BASE" ]] && tessera_round "$round" base "$BASE"
     up PEER "$TMP/peer.log" env PEER_ALG=ES256 PEER_CLIENT_SECRET=peer-bench-secret-0123456789abcdef node "$HERE/peer/server.js"
     AUTH=$(basic bench peer-bench-secret-0123456789abcdef) BODY="grant_type=client_credentials&scope=read" \
-        load "$round" cc_ES256 peer "http://$PEER_ADDR/token" form.lua
+        load "$round" cc_ES256 peer "http://$PEER_ADDR/token" form.lua "$PEER_PID"
     down "$PEER_PID"
     up HELLO "$TMP/hello.log" "$FLOOR/hello" 127.0.0.1:0
-    load "$round" jwks hello "http://$HELLO_ADDR/" get.lua
+    load "$round" jwks hello "http://$HELLO_ADDR/" get.lua "$HELLO_PID"
     down "$HELLO_PID"
 done
 
 python3 - "$OUT" <<'PY'
 import csv, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
-def rate(scenario, target, rnd):
-    return next(float(r["rps"]) for r in rows if r["scenario"] == scenario and r["target"] == target and r["round"] == rnd)
+def rate(scenario, target, rnd, column="rps"):
+    return next(float(r[column]) for r in rows if r["scenario"] == scenario and r["target"] == target and r["round"] == rnd)
 rounds = sorted({r["round"] for r in rows}, key=int)
 targets = sorted({r["target"] for r in rows} - {"peer", "hello"})
 print("\nper-round ratios (same round), median last:")
@@ -116,6 +126,10 @@ for t in targets:
     jw = [rate("jwks", t, r) / rate("jwks", "hello", r) for r in rounds]
     print(f"  {t}: client_credentials ES256 / node-oidc-provider: {', '.join(f'{x:.2f}x' for x in cc)}; median {statistics.median(cc):.2f}x")
     print(f"  {t}: jwks / bare axum route: {', '.join(f'{x:.1%}' for x in jw)}; median {statistics.median(jw):.1%}")
+    cc = [rate("cc_ES256", t, r, "per_cpu_second") / rate("cc_ES256", "peer", r, "per_cpu_second") for r in rounds]
+    jw = [rate("jwks", t, r, "per_cpu_second") / rate("jwks", "hello", r, "per_cpu_second") for r in rounds]
+    print(f"  {t}, per CPU-second of the server: client_credentials ES256 / node-oidc-provider: {', '.join(f'{x:.2f}x' for x in cc)}; median {statistics.median(cc):.2f}x")
+    print(f"  {t}, per CPU-second of the server: jwks / bare axum route: {', '.join(f'{x:.1%}' for x in jw)}; median {statistics.median(jw):.1%}")
 if "base" in targets:
     for s in ("cc_ES256", "jwks"):
         ab = [rate(s, "tessera", r) / rate(s, "base", r) for r in rounds]

@@ -9,7 +9,8 @@
 #                                        each with and without DPoP, interleaved)
 # Environment: DURATION (10s), CONNS (32), PW_CONNS (4, password grant), REPEAT (2),
 #              GEN_DURATION (20s, password grants that mint refresh tokens), SKIP_PEER=1,
-#              DPOP_PROOFS (250000, proofs made before each DPoP run),
+#              DPOP_PROOFS (250000, proofs made before each DPoP run), DPOP_ALGS ("ES256
+#              RS256", the signing algorithms of the client_credentials DPoP pairs),
 #              TESSERA_BIN (a release build of tessera to measure instead of building one),
 #              FLOOR_BIN (a directory with the floor programs built beforehand);
 #              builds go to CARGO_TARGET_DIR when it is set.
@@ -24,6 +25,7 @@ REPEAT=${REPEAT:-2}
 GEN_DURATION=${GEN_DURATION:-20s}
 MODE=${MODE:-all}
 DPOP_PROOFS=${DPOP_PROOFS:-250000}
+DPOP_ALGS=${DPOP_ALGS:-ES256 RS256}
 SERVER_CPU=0
 LOAD_CPU=1
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
@@ -179,12 +181,12 @@ tessera_start() {
     [[ "$got" == "$alg" ]] || { echo "tessera signs with $got, not $alg" >&2; exit 1; }
 }
 
-# dpop_pairs: client_credentials and GET /userinfo, each without and with DPoP (ES256
-# proofs made by dpopgen just before each run, one per request), in alternation on one
-# server so that the pairs see the same host.
+# dpop_pairs ALG: client_credentials (tokens signed with ALG) and GET /userinfo, each
+# without and with DPoP (ES256 proofs made by dpopgen just before each run, one per
+# request), in alternation on one server so that the pairs see the same host.
 dpop_pairs() {
-    local dir="$TMP/data-dpop" keyf="$TMP/dpop-key.pem" proofs="$TMP/dpop-proofs.txt" i
-    tessera_start ES256 "$dir"
+    local alg=$1 dir="$TMP/data-dpop-$1" keyf="$TMP/dpop-key.pem" proofs="$TMP/dpop-proofs.txt" i
+    tessera_start "$alg" "$dir"
     local issuer svc svc_auth web web_auth login bearer bound
     issuer=$(curl -sf "http://$TS_ADDR/.well-known/openid-configuration" | json_field issuer)
     svc=$("$TESSERA" --data-dir "$dir" client add svc --grant client_credentials --scope read)
@@ -195,25 +197,39 @@ dpop_pairs() {
     login="grant_type=password&username=alice&password=bench-passw0rd-1234&scope=read"
     for i in $(seq 1 "$REPEAT"); do
         AUTH="$svc_auth" BODY="grant_type=client_credentials&scope=read" \
-            measure cc_bearer_ES256 tessera "$TS_PID" "$CONNS" "http://$TS_ADDR/oauth/token" form.lua 1
+            measure "cc_bearer_$alg" tessera "$TS_PID" "$CONNS" "http://$TS_ADDR/oauth/token" form.lua 1
         "$FLOOR/dpopgen" "$keyf" POST "$issuer/oauth/token" "$DPOP_PROOFS" >"$proofs"
         PROOFS_FILE="$proofs" AUTH="$svc_auth" BODY="grant_type=client_credentials&scope=read" \
-            measure cc_dpop_ES256 tessera "$TS_PID" "$CONNS" "http://$TS_ADDR/oauth/token" dpop.lua 1
+            measure "cc_dpop_$alg" tessera "$TS_PID" "$CONNS" "http://$TS_ADDR/oauth/token" dpop.lua 1
     done
-    bearer=$(curl -sf -H "Authorization: $web_auth" -d "$login" "http://$TS_ADDR/oauth/token" | json_field access_token)
-    "$FLOOR/dpopgen" "$keyf" POST "$issuer/oauth/token" 1 >"$proofs"
-    bound=$(curl -sf -H "Authorization: $web_auth" -H "DPoP: $(cat "$proofs")" -d "$login" "http://$TS_ADDR/oauth/token" | json_field access_token)
-    for i in $(seq 1 "$REPEAT"); do
-        AUTH="Bearer $bearer" measure userinfo_bearer tessera "$TS_PID" "$CONNS" "http://$TS_ADDR/userinfo" get.lua 1
-        "$FLOOR/dpopgen" "$keyf" GET "$issuer/userinfo" "$DPOP_PROOFS" "$bound" >"$proofs"
-        METHOD=GET PROOFS_FILE="$proofs" AUTH="DPoP $bound" \
-            measure userinfo_dpop tessera "$TS_PID" "$CONNS" "http://$TS_ADDR/userinfo" dpop.lua 1
-    done
+    # /userinfo answers from the verified-token cache whatever the signing algorithm: one
+    # server is enough.
+    if [[ "$alg" == ES256 ]]; then
+        bearer=$(curl -sf -H "Authorization: $web_auth" -d "$login" "http://$TS_ADDR/oauth/token" | json_field access_token)
+        "$FLOOR/dpopgen" "$keyf" POST "$issuer/oauth/token" 1 >"$proofs"
+        bound=$(curl -sf -H "Authorization: $web_auth" -H "DPoP: $(cat "$proofs")" -d "$login" "http://$TS_ADDR/oauth/token" | json_field access_token)
+        for i in $(seq 1 "$REPEAT"); do
+            AUTH="Bearer $bearer" measure userinfo_bearer tessera "$TS_PID" "$CONNS" "http://$TS_ADDR/userinfo" get.lua 1
+            "$FLOOR/dpopgen" "$keyf" GET "$issuer/userinfo" "$DPOP_PROOFS" "$bound" >"$proofs"
+            METHOD=GET PROOFS_FILE="$proofs" AUTH="DPoP $bound" \
+                measure userinfo_dpop tessera "$TS_PID" "$CONNS" "http://$TS_ADDR/userinfo" dpop.lua 1
+        done
+    fi
     stop "$TS_PID"
 }
 
+# dpop_floor: the bare ES256 verification rate on the server core (a proof check's floor).
+dpop_floor() {
+    taskset -c "$SERVER_CPU" "$FLOOR/signrate" 3 | while read -r op rate; do
+        [[ "$op" == ES256-verify ]] || continue
+        printf 'verify_ES256\tbare\t1\t%s\t%s\t\t\t0\t\t3\n' "$(loadavg)" "$rate" >>"$RESULTS"
+        log "bare ES256 verify: $rate/s"
+    done
+}
+
 if [[ "$MODE" == dpop ]]; then
-    dpop_pairs
+    dpop_floor
+    for alg in $DPOP_ALGS; do dpop_pairs "$alg"; done
     python3 "$HERE/report.py" "$OUT" | tee "$OUT/summary.md"
     log "results in ${OUT#"$ROOT"/}"
     exit 0
@@ -223,7 +239,9 @@ fi
 log "floor: bare aws-lc-rs signing, one thread on core $SERVER_CPU (load $(loadavg))"
 for i in $(seq 1 "$REPEAT"); do
     taskset -c "$SERVER_CPU" "$FLOOR/signrate" 3 | while read -r alg rate; do
-        printf 'sign_%s\tbare\t1\t%s\t%s\t\t\t0\t\t3\n' "$alg" "$(loadavg)" "$rate" >>"$RESULTS"
+        name="sign_$alg"
+        [[ "$alg" == *-verify ]] && name="verify_${alg%-verify}"
+        printf '%s\tbare\t1\t%s\t%s\t\t\t0\t\t3\n' "$name" "$(loadavg)" "$rate" >>"$RESULTS"
         log "bare sign $alg run $i: $rate/s"
     done
 done
@@ -274,8 +292,8 @@ for alg in RS256 EdDSA ES256; do
     stop "$TS_PID"
 done
 
-# --- tessera with and without DPoP (ES256, SQLite) ---------------------------------------
-dpop_pairs
+# --- tessera with and without DPoP (SQLite) --------------------------------------------
+for alg in $DPOP_ALGS; do dpop_pairs "$alg"; done
 
 # --- tessera refresh_token (ES256, SQLite) ---------------------------------------------
 # Refresh tokens rotate, so each request needs its own: a server with cheap Argon2 costs

@@ -7,14 +7,22 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 
 async fn hello() -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/json")], r#"{"hello":"world"}"#)
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        r#"{"hello":"world"}"#,
+    )
 }
 
 #[tokio::main]
 async fn main() {
-    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:0".to_owned());
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:0".to_owned());
     let listener = tokio::net::TcpListener::bind(&addr).await.expect("bind");
-    println!("listening on {}", listener.local_addr().expect("local addr"));
+    println!(
+        "listening on {}",
+        listener.local_addr().expect("local addr")
+    );
     let app = Router::new().route("/", get(hello));
     axum::serve(listener, app).await.expect("serve");
 }
