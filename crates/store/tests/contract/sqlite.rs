@@ -432,3 +432,34 @@ fn two_migrations_at_once_apply_each_migration_once() {
         assert!(left.is_empty(), "round {round}: {left:?}");
     }
 }
+
+/// DPoP proofs are remembered in memory on SQLite (one server owns the file), in a record
+/// that stays bounded: past 500,000 live proofs the oldest is forgotten, the newest never.
+#[tokio::test]
+async fn the_dpop_replay_record_is_bounded() {
+    use tessera_core::store::ReplayStore;
+
+    let store = SqliteStore::in_memory().await.unwrap();
+    for n in 0u32..500_001 {
+        assert!(
+            store
+                .record_dpop_jti(&n.to_be_bytes(), at(60), NOW)
+                .await
+                .unwrap()
+        );
+    }
+    assert!(
+        !store
+            .record_dpop_jti(&500_000u32.to_be_bytes(), at(60), NOW)
+            .await
+            .unwrap(),
+        "the newest is remembered"
+    );
+    assert!(
+        store
+            .record_dpop_jti(&0u32.to_be_bytes(), at(60), NOW)
+            .await
+            .unwrap(),
+        "the oldest made room"
+    );
+}
