@@ -4,8 +4,10 @@
 # goes even on a busy host. The server runs under callgrind; after a warm-up, the counters are
 # zeroed, N requests are sent on one keep-alive connection, and the counters are dumped.
 #
-#   bench/server/profile.sh [cc|jwks|userinfo|hello] [N]
+#   bench/server/profile.sh [cc|jwks|userinfo|hello|cc_dpop|userinfo_dpop] [N]
 #
+# The DPoP endpoints send one fresh ES256 proof per request, made beforehand by the floor's
+# `dpopgen` (FLOOR_DIR, default bench/server/floor/target/release; see run.sh).
 # TESSERA_BIN (default target/release/tessera) is the binary profiled; build it first with
 # `cargo build --release -p tessera` (symbols come from the release profile's debug = "line-tables-only"
 # or none: function names are enough). Output: results/profile-<endpoint>-<stamp>/ with the
@@ -41,9 +43,15 @@ done
 client="$("$bin" --data-dir "$data" client add profiler --grant client_credentials --grant password --scope read)"
 "$bin" --data-dir "$data" user add alice --password-stdin <<<"correct horse battery staple" >/dev/null
 
-python3 - "$port" "$n" "$endpoint" "$pid" "$client" <<'PY'
+dpopgen="${FLOOR_DIR:-bench/server/floor/target/release}/dpopgen"
+if [[ "$endpoint" == *_dpop ]]; then
+    [ -x "$dpopgen" ] || { echo "missing $dpopgen; run: cargo build --release --manifest-path bench/server/floor/Cargo.toml" >&2; exit 2; }
+fi
+
+python3 - "$port" "$n" "$endpoint" "$pid" "$client" "$dpopgen" "$data/dpop-key.pem" <<'PY'
 import base64, http.client, json, subprocess, sys
 port, n, endpoint, pid, client = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], json.loads(sys.argv[5])
+dpopgen, dpop_key = sys.argv[6], sys.argv[7]
 basic = "Basic " + base64.b64encode(f"{client['client_id']}:{client['client_secret']}".encode()).decode()
 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
 def call(method, path, body=None, headers=None):
@@ -52,13 +60,27 @@ def call(method, path, body=None, headers=None):
     assert 200 <= r.status < 300, (r.status, data)
     return data
 form = {"content-type": "application/x-www-form-urlencoded", "authorization": basic}
+issuer = f"http://127.0.0.1:{port}"
+def proofs(method, path, count, token=None):
+    args = [dpopgen, dpop_key, method, issuer + path, str(count)] + ([token] if token else [])
+    return iter(subprocess.run(args, check=True, capture_output=True, text=True).stdout.split())
 token = None
+login = "grant_type=password&username=alice&password=correct+horse+battery+staple"
 if endpoint == "userinfo":
-    body = "grant_type=password&username=alice&password=correct+horse+battery+staple"
-    token = json.loads(call("POST", "/oauth/token", body, form))["access_token"]
+    token = json.loads(call("POST", "/oauth/token", login, form))["access_token"]
+if endpoint == "userinfo_dpop":
+    bind = {**form, "dpop": next(proofs("POST", "/oauth/token", 1))}
+    token = json.loads(call("POST", "/oauth/token", login, bind))["access_token"]
+    fresh = proofs("GET", "/userinfo", n + 200, token)
+if endpoint == "cc_dpop":
+    fresh = proofs("POST", "/oauth/token", n + 200)
 def one():
     if endpoint == "cc":
         call("POST", "/oauth/token", "grant_type=client_credentials&scope=read", form)
+    elif endpoint == "cc_dpop":
+        call("POST", "/oauth/token", "grant_type=client_credentials&scope=read", {**form, "dpop": next(fresh)})
+    elif endpoint == "userinfo_dpop":
+        call("GET", "/userinfo", headers={"authorization": f"DPoP {token}", "dpop": next(fresh)})
     elif endpoint == "jwks":
         call("GET", "/.well-known/jwks.json")
     elif endpoint == "userinfo":
