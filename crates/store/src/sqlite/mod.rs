@@ -58,7 +58,7 @@ const DPOP_REPLAY_CAPACITY: usize = 500_000;
 /// Clones share the same thread and connection.
 ///
 /// The `jti`s of accepted DPoP proofs are kept in memory (a [`ReplayCache`] of
-/// [`DPOP_REPLAY_CAPACITY`] proofs), not in the file: one server owns a SQLite data
+/// 500,000 proofs), not in the file: one server owns a SQLite data
 /// directory, so no other process accepts proofs for it, and a proof then costs no commit.
 /// A restart forgets them; a proof captured before it stays usable only for what is left of
 /// its `iat` window (about a minute).
