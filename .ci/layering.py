@@ -41,6 +41,8 @@ OPTIONAL_ONLY = {
 SERVER_MAY_USE_FROM_STORE = {
     "AnyStore", "Location", "StoreOptions", "PgOptions", "SqliteOptions", "Synchronous",
     "Migration",
+    # tessera backup / restore: SQLite's backup API on a store file.
+    "sqlite_backup",
 }
 
 

@@ -24,6 +24,7 @@
 //! # }
 //! ```
 
+pub mod backup;
 mod master;
 
 use std::fmt;

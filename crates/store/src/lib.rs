@@ -42,4 +42,5 @@ pub use any::{AnyStore, Location, StoreOptions};
 pub use memory::MemoryStore;
 pub use postgres::{PgOptions, PgStore};
 pub use schema::Migration;
+pub use sqlite::backup as sqlite_backup;
 pub use sqlite::{SqliteOptions, SqliteStore, Synchronous};

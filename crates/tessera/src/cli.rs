@@ -175,6 +175,18 @@ pub(crate) enum Command {
         after_help = crate::commands::import::IMPORT_EXAMPLES
     )]
     Import(crate::commands::import::ImportArgs),
+    /// Copy the SQLite store into a new file while the server runs (a consistent snapshot).
+    #[command(
+        long_about = crate::commands::backup::BACKUP_LONG,
+        after_help = crate::commands::backup::BACKUP_EXAMPLES
+    )]
+    Backup(crate::commands::backup::BackupArgs),
+    /// Put a `tessera backup` file in place of the SQLite store (the server stopped).
+    #[command(
+        long_about = crate::commands::backup::RESTORE_LONG,
+        after_help = crate::commands::backup::RESTORE_EXAMPLES
+    )]
+    Restore(crate::commands::backup::RestoreArgs),
 }
 
 /// `tessera keys …`.

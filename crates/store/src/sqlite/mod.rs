@@ -2,6 +2,7 @@
 //! [`engine`]) in front of an in-memory cache of the hottest reads (see [`cache`]).
 
 mod accounts;
+pub mod backup;
 mod browser;
 mod browser_store;
 mod cache;

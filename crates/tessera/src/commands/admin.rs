@@ -54,6 +54,24 @@ where
     run_on(global, true, work)
 }
 
+/// Runs `work` with the settings on a small runtime, without opening the deployment
+/// (`backup` and `restore` work on the store's file).
+///
+/// # Errors
+/// Exit 2 for bad settings; `work`'s own errors.
+pub(crate) fn with_settings<T, F, Fut>(global: &GlobalArgs, work: F) -> Result<T, CliError>
+where
+    F: FnOnce(Settings) -> Fut,
+    Fut: Future<Output = Result<T, CliError>>,
+{
+    let settings = Settings::load(&flags(global)).map_err(|err| config_error(&err))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|err| CliError::usage(format!("cannot start the runtime: {err}")))?;
+    runtime.block_on(work(settings))
+}
+
 fn run_on<T, F, Fut>(global: &GlobalArgs, create: bool, work: F) -> Result<T, CliError>
 where
     F: FnOnce(Arc<Deployment>) -> Fut,

@@ -1,6 +1,7 @@
 //! The commands: each takes its parsed arguments, does its work and prints its result.
 
 mod admin;
+pub(crate) mod backup;
 pub(crate) mod client;
 mod client_jose;
 pub(crate) mod export;
@@ -42,6 +43,8 @@ pub(crate) fn run(cli: Cli) -> Result<(), CliError> {
         Command::Client { command } => client::run(&cli.global, &command),
         Command::Migrate(args) => migrate::run(&cli.global, &args),
         Command::Export(args) => export::run(&cli.global, &args),
+        Command::Backup(args) => backup::backup(&cli.global, &args),
+        Command::Restore(args) => backup::restore(&cli.global, &args),
         Command::Import(args) => import::run(&cli.global, &args),
         Command::Init(args) => init::run(&cli.global, &args),
         Command::Token { command } => match command {

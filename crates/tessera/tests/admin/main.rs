@@ -1,6 +1,7 @@
 //! End-to-end tests of the offline admin commands (`user`, `client`, `keys list|rotate|retire`)
 //! and of configuration loading: each test runs the real binary on a temporary data dir.
 
+mod backup;
 mod client_jose;
 mod clients;
 mod config;
