@@ -14,6 +14,7 @@ mod bounded;
 mod breaker;
 mod browser;
 mod dpop;
+mod dump;
 #[path = "../server/helpers.rs"]
 mod helpers;
 mod moved;

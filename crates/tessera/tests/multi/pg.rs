@@ -79,6 +79,22 @@ impl Cluster {
         self.url(name)
     }
 
+    /// A client tool of this cluster's PostgreSQL (`pg_dump`, `pg_restore`), pointed at it.
+    pub(crate) fn tool(&self, program: &str) -> Command {
+        let mut command = Command::new(self.bin.join(program));
+        command
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                SUPERUSER,
+            ])
+            .stdin(Stdio::null());
+        command
+    }
+
     /// Stops the server with a fast shutdown (clients are disconnected, committed work is
     /// kept), as an operator's restart or a failover does.
     pub(crate) fn stop(&mut self) {
