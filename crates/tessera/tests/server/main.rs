@@ -4,6 +4,7 @@
 mod helpers;
 
 mod account;
+mod backup;
 mod crash;
 mod discovery;
 mod revocation;
