@@ -39,12 +39,12 @@ trap cleanup EXIT
 
 # A clean environment (no TESSERA_* from the caller), cheap password hashing, and throttling
 # that never locks the test accounts out: the run sends many wrong passwords on purpose.
+clean_env=(env -i PATH="$PATH" HOME="${HOME:-/root}"
+    TESSERA_PASSWORDS__MEMORY_KIB=256 TESSERA_PASSWORDS__ITERATIONS=1
+    TESSERA_THROTTLE__ACCOUNT__MAX_FAILURES=1000000
+    TESSERA_THROTTLE__IP__MAX_FAILURES=1000000)
 run_tessera() {
-    env -i PATH="$PATH" HOME="${HOME:-/root}" \
-        TESSERA_PASSWORDS__MEMORY_KIB=256 TESSERA_PASSWORDS__ITERATIONS=1 \
-        TESSERA_THROTTLE__ACCOUNT__MAX_FAILURES=1000000 \
-        TESSERA_THROTTLE__IP__MAX_FAILURES=1000000 \
-        "$tessera" --data-dir "$work/data" "$@"
+    "${clean_env[@]}" "$tessera" --data-dir "$work/data" "$@"
 }
 
 run_tessera init >/dev/null
@@ -55,7 +55,10 @@ client_json="$(run_tessera client add fuzz --grant password --grant client_crede
     --grant refresh_token --scope read </dev/null)"
 json_field() { python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
 
-run_tessera serve --listen 127.0.0.1:0 >"$work/stdout" 2>"$work/server.log" &
+# A simple command in the background, not the function: env execs tessera, so $! is the
+# server's own process id and the cleanup stops the server, not a subshell around it.
+"${clean_env[@]}" "$tessera" --data-dir "$work/data" serve --listen 127.0.0.1:0 \
+    >"$work/stdout" 2>"$work/server.log" &
 server_pid=$!
 base=""
 for _ in $(seq 1 300); do
