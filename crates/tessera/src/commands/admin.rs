@@ -65,11 +65,15 @@ where
     Fut: Future<Output = Result<T, CliError>>,
 {
     let settings = Settings::load(&flags(global)).map_err(|err| config_error(&err))?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    small_runtime()?.block_on(work(settings))
+}
+
+/// The one-thread runtime an admin command runs on.
+fn small_runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|err| CliError::usage(format!("cannot start the runtime: {err}")))?;
-    runtime.block_on(work(settings))
+        .map_err(|err| CliError::usage(format!("cannot start the runtime: {err}")))
 }
 
 fn run_on<T, F, Fut>(global: &GlobalArgs, create: bool, work: F) -> Result<T, CliError>
@@ -78,11 +82,7 @@ where
     Fut: Future<Output = Result<T, CliError>>,
 {
     let settings = Settings::load(&flags(global)).map_err(|err| config_error(&err))?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|err| CliError::usage(format!("cannot start the runtime: {err}")))?;
-    runtime.block_on(async {
+    small_runtime()?.block_on(async {
         let opened = if create {
             Deployment::open(&settings).await
         } else {

@@ -62,17 +62,9 @@ impl Cluster {
 
     /// Creates a new, empty database and returns its URL.
     pub(crate) fn create_database(&self, name: &str) -> String {
-        let status = Command::new(self.bin.join("createdb"))
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &self.port.to_string(),
-                "-U",
-                SUPERUSER,
-                name,
-            ])
-            .stdin(Stdio::null())
+        let status = self
+            .tool("createdb")
+            .arg(name)
             .status()
             .expect("run createdb");
         assert!(status.success(), "createdb {name}: {status}");
