@@ -60,6 +60,14 @@ pub fn parse_encryption_enc(name: &str) -> Result<ContentEncryption, AdminError>
     })
 }
 
+/// Parses a `userinfo_signed_response_alg`: a JWS algorithm name, as key rotation takes it.
+///
+/// # Errors
+/// [`AdminError::Invalid`] for an unknown name.
+pub fn parse_signing_alg(name: &str) -> Result<Algorithm, AdminError> {
+    crate::keys::parse_alg(name).map_err(|err| AdminError::Invalid(err.to_string().into()))
+}
+
 /// Parses a client's JWK Set (strict JSON, at most [`MAX_CLIENT_JWKS_LEN`] bytes).
 ///
 /// # Errors

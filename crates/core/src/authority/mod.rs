@@ -51,7 +51,7 @@ pub use authorize::{
 };
 pub use client_jose::{
     CLIENT_ENCRYPTION_ALGS, MAX_CLIENT_JWKS_KEYS, MAX_CLIENT_JWKS_LEN, parse_client_jwks,
-    parse_encryption_alg, parse_encryption_enc,
+    parse_encryption_alg, parse_encryption_enc, parse_signing_alg,
 };
 pub use clients::NewClient;
 pub use config::{Config, ConfigError, MAX_REFRESH_GRACE};

@@ -274,7 +274,7 @@ impl<S: Store> Authority<S> {
         if let Some(email) = &user.email {
             extra.insert("email".into(), email.as_str().into());
         }
-        self.sign_with(&ring, &claims, "JWT")
+        self.sign_with(&ring, &claims, Some("JWT"))
     }
 
     /// The response for a password or refresh grant: an access token, an ID token if
@@ -439,19 +439,26 @@ impl<S: Store> Authority<S> {
     }
 
     pub(super) fn sign(&self, claims: &Claims, typ: &str) -> Result<String, ServiceError> {
-        self.sign_with(&self.key_ring(), claims, typ)
+        self.sign_with(&self.key_ring(), claims, Some(typ))
+    }
+
+    /// Signs with the current key and no `typ` (a userinfo answer: OpenID Connect names none).
+    pub(super) fn sign_untyped(&self, claims: &Claims) -> Result<String, ServiceError> {
+        self.sign_with(&self.key_ring(), claims, None)
     }
 
     fn sign_with(
         &self,
         ring: &KeyRing,
         claims: &Claims,
-        typ: &str,
+        typ: Option<&str>,
     ) -> Result<String, ServiceError> {
         let key = ring.signing_key();
-        let header = Header::new(key.algorithm())
-            .with_typ(typ)
-            .with_kid(key.kid());
+        let mut header = Header::new(key.algorithm());
+        if let Some(typ) = typ {
+            header = header.with_typ(typ);
+        }
+        let header = header.with_kid(key.kid());
         jwt::sign_with_header(&header, claims, key)
             .map_err(|err| InternalError::Signing(err).into())
     }

@@ -4,12 +4,11 @@
 //! when it registered encryption. Without encryption-only answers: an encrypted answer is
 //! always signed first, so that the client can tell who made it.
 
-use tessera_jose::jws::Header;
-use tessera_jose::{Claims, jwt};
+use tessera_jose::Claims;
 
 use super::encrypted::encrypt_to;
 use super::{AccessClaims, Authority, UserInfo};
-use crate::error::{InternalError, ServiceError};
+use crate::error::ServiceError;
 use crate::store::Store;
 
 impl<S: Store> Authority<S> {
@@ -39,7 +38,7 @@ impl<S: Store> Authority<S> {
 
     /// Signs the claims of `info` for `client_id`. The header has no `typ`, so that the
     /// answer can never pass for an ID token (a logout hint must be `typ: JWT`).
-    fn sign_userinfo(&self, client_id: &str, info: &UserInfo) -> Result<String, InternalError> {
+    fn sign_userinfo(&self, client_id: &str, info: &UserInfo) -> Result<String, ServiceError> {
         let mut claims = Claims::new()
             .with_issuer(self.config.issuer.as_str())
             .with_subject(info.sub.as_str())
@@ -54,9 +53,6 @@ impl<S: Store> Authority<S> {
             extra.insert("email".into(), email.as_str().into());
         }
         extra.insert("roles".into(), info.roles.clone().into());
-        let ring = self.key_ring();
-        let key = ring.signing_key();
-        let header = Header::new(key.algorithm()).with_kid(key.kid());
-        jwt::sign_with_header(&header, &claims, key).map_err(InternalError::Signing)
+        self.sign_untyped(&claims)
     }
 }

@@ -5,7 +5,7 @@
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use tessera_core::{AccessClaims, DpopRequest, Presentation, Store};
-use tessera_guard::Rejection;
+use tessera_guard::{Rejection, Scheme};
 
 use super::AppState;
 use super::context::in_request;
@@ -35,15 +35,35 @@ pub struct Admin(pub AccessClaims);
 /// header that is not a well-formed bearer credential (§2.1), or a token over the size
 /// the server reads.
 pub fn bearer_token(parts: &Parts) -> Result<&str, ApiError> {
-    let token =
-        tessera_guard::bearer_token(&parts.headers).map_err(|rejection| match rejection {
-            Rejection::MissingToken => ApiError::invalid_token("an access token is required"),
-            Rejection::InvalidRequest("authorization_repeated") => {
-                ApiError::invalid_request("more than one Authorization header")
-            }
-            // The parser refuses nothing else; any other refusal is of the header too.
-            _ => ApiError::invalid_request("malformed Authorization header"),
-        })?;
+    let token = tessera_guard::bearer_token(&parts.headers).map_err(header_refusal)?;
+    within_limit(token)
+}
+
+/// The scheme and token of `Authorization: Bearer <token>` or `Authorization: DPoP
+/// <token>`, read by the guard's parser ([`tessera_guard::authorization_token`]).
+///
+/// # Errors
+/// As [`bearer_token`], for either scheme.
+pub fn presented_token(parts: &Parts) -> Result<(Scheme, &str), ApiError> {
+    let (scheme, token) =
+        tessera_guard::authorization_token(&parts.headers).map_err(header_refusal)?;
+    Ok((scheme, within_limit(token)?))
+}
+
+/// The parser's refusal as the server answers it.
+fn header_refusal(rejection: Rejection) -> ApiError {
+    match rejection {
+        Rejection::MissingToken => ApiError::invalid_token("an access token is required"),
+        Rejection::InvalidRequest("authorization_repeated") => {
+            ApiError::invalid_request("more than one Authorization header")
+        }
+        // The parser refuses nothing else; any other refusal is of the header too.
+        _ => ApiError::invalid_request("malformed Authorization header"),
+    }
+}
+
+/// The token, if it is no longer than the server reads.
+fn within_limit(token: &str) -> Result<&str, ApiError> {
     if token.len() > MAX_VALUE_LEN {
         return Err(ApiError::invalid_request("malformed Authorization header"));
     }
@@ -57,18 +77,17 @@ impl<S: Store> FromRequestParts<AppState<S>> for Bearer {
         parts: &mut Parts,
         state: &AppState<S>,
     ) -> Result<Self, Self::Rejection> {
-        let dpop_scheme = super::dpop::dpop_token(&parts.headers)?;
+        let (scheme, token) = presented_token(parts)?;
         let proofs = super::dpop::proofs(&parts.headers)?;
-        let (token, presentation) = match dpop_scheme {
-            Some(token) => {
-                let request = DpopRequest {
-                    proofs: &proofs,
-                    method: parts.method.as_str(),
-                    path: parts.uri.path(),
-                };
-                (token, Presentation::Dpop(request))
-            }
-            None => (bearer_token(parts)?, Presentation::Bearer),
+        let dpop = scheme == Scheme::Dpop;
+        let presentation = if dpop {
+            Presentation::Dpop(DpopRequest {
+                proofs: &proofs,
+                method: parts.method.as_str(),
+                path: parts.uri.path(),
+            })
+        } else {
+            Presentation::Bearer
         };
         let verified = state
             .authority()
@@ -81,11 +100,7 @@ impl<S: Store> FromRequestParts<AppState<S>> for Bearer {
                     state.metrics().token_refused(err.code());
                 }
                 let err = ApiError::from(err);
-                Err(if dpop_scheme.is_some() {
-                    err.dpop_challenge()
-                } else {
-                    err
-                })
+                Err(if dpop { err.dpop_challenge() } else { err })
             }
         }
     }
@@ -157,6 +172,40 @@ mod tests {
             let err = bearer_token(&parts(Some(bad))).expect_err(bad);
             assert_eq!(err.code(), "invalid_request", "{bad}");
         }
+    }
+
+    #[test]
+    fn the_dpop_scheme_and_its_token() {
+        let dpop = |value: &str| {
+            presented_token(&parts(Some(value)))
+                .ok()
+                .map(|(scheme, token)| (scheme, token.to_owned()))
+        };
+        assert_eq!(
+            dpop("DPoP abc.def"),
+            Some((Scheme::Dpop, "abc.def".to_owned()))
+        );
+        assert_eq!(dpop("dpop abc="), Some((Scheme::Dpop, "abc=".to_owned())));
+        assert_eq!(dpop("Bearer abc"), Some((Scheme::Bearer, "abc".to_owned())));
+        assert_eq!(
+            presented_token(&parts(None)).expect_err("absent").code(),
+            "invalid_token"
+        );
+        for bad in ["DPoP ", "DPoP a b", "DPoP a,b", "DPoP =", "DPoP a\"b"] {
+            let err = presented_token(&parts(Some(bad))).expect_err(bad);
+            assert_eq!(err.code(), "invalid_request", "{bad}");
+        }
+        let two = Request::builder()
+            .header(header::AUTHORIZATION, "DPoP a")
+            .header(header::AUTHORIZATION, "DPoP a")
+            .body(())
+            .expect("request")
+            .into_parts()
+            .0;
+        assert_eq!(
+            presented_token(&two).expect_err("two").code(),
+            "invalid_request"
+        );
     }
 
     #[test]

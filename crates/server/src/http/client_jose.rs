@@ -2,9 +2,7 @@
 //! Registration names: the names parsed from `POST /admin/clients`, and written for the
 //! client views.
 
-use tessera_core::AdminError;
-use tessera_core::authority::{parse_encryption_alg, parse_encryption_enc};
-use tessera_core::keys::parse_alg;
+use tessera_core::authority::{parse_encryption_alg, parse_encryption_enc, parse_signing_alg};
 use tessera_core::model::ClientJose;
 use tessera_jose::JwkSet;
 
@@ -63,7 +61,7 @@ impl ClientJoseFields {
         let signing = self
             .userinfo_signed_response_alg
             .as_deref()
-            .map(|name| parse_alg(name).map_err(|err| AdminError::Invalid(err.to_string().into())))
+            .map(parse_signing_alg)
             .transpose();
         Ok(ClientJose {
             jwks: self.jwks,

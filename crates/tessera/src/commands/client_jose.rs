@@ -5,10 +5,10 @@ use std::path::Path;
 
 use clap::Args;
 use tessera_core::AdminError;
-use tessera_core::authority::{parse_client_jwks, parse_encryption_alg, parse_encryption_enc};
-use tessera_core::keys::parse_alg;
+use tessera_core::authority::{
+    parse_client_jwks, parse_encryption_alg, parse_encryption_enc, parse_signing_alg,
+};
 use tessera_core::model::ClientJose;
-use tessera_jose::Algorithm;
 
 use crate::error::CliError;
 use crate::{fetch, input};
@@ -54,7 +54,7 @@ impl JoseArgs {
             jwks: self.jwks.as_deref().map(read_jwks).transpose()?,
             id_token_encrypted_response_alg: parsed(&self.id_token_alg, parse_encryption_alg)?,
             id_token_encrypted_response_enc: parsed(&self.id_token_enc, parse_encryption_enc)?,
-            userinfo_signed_response_alg: parsed(&self.userinfo_signed, signing_alg)?,
+            userinfo_signed_response_alg: parsed(&self.userinfo_signed, parse_signing_alg)?,
             userinfo_encrypted_response_alg: parsed(&self.userinfo_alg, parse_encryption_alg)?,
             userinfo_encrypted_response_enc: parsed(&self.userinfo_enc, parse_encryption_enc)?,
         })
@@ -85,8 +85,4 @@ fn read_jwks(source: &str) -> Result<tessera_jose::JwkSet, CliError> {
     };
     parse_client_jwks(&bytes)
         .map_err(|err| CliError::from(err).context(&format!("--jwks {source}")))
-}
-
-fn signing_alg(name: &str) -> Result<Algorithm, AdminError> {
-    parse_alg(name).map_err(|err| AdminError::Invalid(err.to_string().into()))
 }
