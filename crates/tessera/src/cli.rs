@@ -187,6 +187,12 @@ pub(crate) enum Command {
         after_help = crate::commands::backup::RESTORE_EXAMPLES
     )]
     Restore(crate::commands::backup::RestoreArgs),
+    /// Check a deployment: settings, database, master key, signing keys, issuer, TLS, clock.
+    #[command(
+        long_about = crate::commands::doctor::DOCTOR_LONG,
+        after_help = crate::commands::doctor::DOCTOR_EXAMPLES
+    )]
+    Doctor(crate::commands::doctor::DoctorArgs),
 }
 
 /// `tessera keys …`.

@@ -4,6 +4,7 @@ mod admin;
 pub(crate) mod backup;
 pub(crate) mod client;
 mod client_jose;
+pub(crate) mod doctor;
 pub(crate) mod export;
 pub(crate) mod import;
 pub(crate) mod init;
@@ -45,6 +46,7 @@ pub(crate) fn run(cli: Cli) -> Result<(), CliError> {
         Command::Export(args) => export::run(&cli.global, &args),
         Command::Backup(args) => backup::backup(&cli.global, &args),
         Command::Restore(args) => backup::restore(&cli.global, &args),
+        Command::Doctor(args) => doctor::run(&cli.global, &args),
         Command::Import(args) => import::run(&cli.global, &args),
         Command::Init(args) => init::run(&cli.global, &args),
         Command::Token { command } => match command {

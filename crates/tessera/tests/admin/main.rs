@@ -5,6 +5,7 @@ mod backup;
 mod client_jose;
 mod clients;
 mod config;
+mod doctor;
 mod export;
 mod helpers;
 mod keys;
