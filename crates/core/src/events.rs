@@ -11,6 +11,14 @@ use crate::model::{ClientId, LoginSessionId, SessionId, Timestamp, UserId};
 #[derive(Clone, Debug, Eq, PartialEq)]
 #[non_exhaustive]
 pub enum SecurityEvent {
+    /// An event could not be added to the audit trail (the store failed after the change it
+    /// records was committed).
+    AuditLost {
+        /// The event's kind.
+        kind: crate::model::EventKind,
+        /// The store's error.
+        cause: String,
+    },
     /// A client failed to authenticate (unknown id, wrong or missing secret).
     ClientAuthFailed {
         /// The `client_id` presented.
@@ -119,6 +127,17 @@ pub struct IgnoreEvents;
 
 impl EventSink for IgnoreEvents {
     fn record(&self, _event: SecurityEvent) {}
+}
+
+impl LoginFailure {
+    /// The reason code kept in the audit trail.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Disabled => "disabled",
+            Self::UnknownUser => "unknown_user",
+            Self::WrongPassword => "wrong_password",
+        }
+    }
 }
 
 impl fmt::Display for LoginFailure {

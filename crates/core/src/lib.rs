@@ -24,8 +24,8 @@ pub mod uri;
 pub mod username;
 
 pub use authority::{
-    AccessClaims, Authority, Config, DpopRequest, Introspection, KeyChange, NewClient,
-    Presentation, TokenResponse, TokenTypeHint, UserInfo,
+    AccessClaims, Authority, Config, DpopRequest, Introspection, KeyChange, MAX_WEBHOOKS,
+    NewClient, Presentation, SET_TYP, TokenResponse, TokenTypeHint, UserInfo, WEBHOOK_MAX_ATTEMPTS,
 };
 pub use error::{
     AccountError, AdminError, ClientAuthError, DpopRefused, GrantError, InternalError, RevokeError,

@@ -30,6 +30,8 @@ pub enum IdKind {
     Session,
     /// A user account (`u_`).
     User,
+    /// A security-event receiver (`wh_`).
+    Webhook,
 }
 
 impl IdKind {
@@ -40,6 +42,7 @@ impl IdKind {
             Self::Notice => "n_",
             Self::Session => "s_",
             Self::User => "u_",
+            Self::Webhook => "wh_",
         }
     }
 }

@@ -88,6 +88,8 @@ pub struct Settings {
     pub min_password_chars: usize,
     /// `[throttle]`: login failure limits.
     pub throttle: ThrottleSettings,
+    /// `[audit]`: how long the audit trail is kept, and how large it may grow.
+    pub audit: AuditSettings,
     /// `[ui]`: the sign-in pages' branding (`brand_name`, `accent_color`, `templates_dir`).
     pub ui: crate::ui::Branding,
     /// Where the master key comes from.
@@ -259,6 +261,19 @@ pub struct KeySettings {
     pub publish_ahead: Duration,
 }
 
+/// `[audit]` and `[webhooks]`: the audit trail's bounds, and how its events are pushed.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub struct AuditSettings {
+    /// `audit.retention`: events older than this are purged (default 90d, 1d to 3650d).
+    pub retention: Duration,
+    /// `audit.max_events`: the most events kept, oldest purged first (default 10000000).
+    pub max_events: u64,
+    /// `webhooks.max_backoff`: the longest wait between two delivery attempts to a webhook
+    /// (default 5m, 1s to 1h).
+    pub webhook_max_backoff: Duration,
+}
+
 /// `[throttle]`: how failed logins slow down further attempts, per account and per client IP.
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
 #[non_exhaustive]
@@ -380,6 +395,9 @@ impl Settings {
         config.passwords = self.passwords;
         config.min_password_chars = self.min_password_chars;
         config.lockout = self.throttle.account_policy();
+        config.audit_retention = self.audit.retention;
+        config.audit_max_events = self.audit.max_events;
+        config.webhook_max_backoff = self.audit.webhook_max_backoff;
         config
     }
 }

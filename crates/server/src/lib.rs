@@ -17,3 +17,4 @@ pub mod serve;
 pub mod telemetry;
 pub mod throttle;
 pub mod ui;
+pub mod webhooks;

@@ -15,7 +15,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
 use crate::http::browser::{self, account as browser_account, authorize, consent, login, logout};
-use crate::http::{account, admin, cors, discovery, oauth, ops, revocations, token};
+use crate::http::{account, admin, cors, discovery, events, oauth, ops, revocations, token};
 
 /// The parameters of `POST /oauth/token` (form-encoded, or a JSON object of strings).
 #[derive(Debug, ToSchema)]
@@ -256,7 +256,7 @@ fn preflight_operation(path: &str) -> utoipa::openapi::path::Operation {
         admin::list_users, admin::create_user, admin::update_user, admin::delete_user,
         admin::unlock_user,
         admin::list_clients, admin::create_client, admin::delete_client,
-        admin::list_keys, admin::rotate_keys, admin::retire_key,
+        admin::list_keys, admin::rotate_keys, admin::retire_key, events::list_events,
         revocations::list, revocations::stream,
         ops::healthz, ops::readyz, ops::metrics, ops::openapi,
     ),

@@ -131,6 +131,10 @@ pub async fn run(
         Arc::clone(state.logout_notices()),
         Duration::from_secs(1),
     ));
+    let webhooks = tokio::spawn(crate::webhooks::deliver(
+        Arc::clone(&authority),
+        Duration::from_secs(1),
+    ));
     let maintenance = tokio::spawn(maintain(
         Arc::clone(&authority),
         throttle,
@@ -161,6 +165,7 @@ pub async fn run(
     .await;
     maintenance.abort();
     backchannel.abort();
+    webhooks.abort();
     if let Some((_, task)) = metrics_listener {
         task.abort();
     }

@@ -66,6 +66,10 @@ impl TracingEvents {
     /// Counts `event` and logs it at WARN.
     fn log(&self, event: SecurityEvent) {
         match event {
+            SecurityEvent::AuditLost { kind, cause } => {
+                self.metrics.security_event("audit_lost");
+                tracing::error!(event = "audit_lost", %kind, %cause, "an event could not be added to the audit trail");
+            }
             SecurityEvent::ClientAuthFailed { client_id } => {
                 self.metrics.security_event("client_auth_failed");
                 tracing::warn!(event = "client_auth_failed", %client_id, "client authentication failed");

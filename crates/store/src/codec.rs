@@ -47,12 +47,7 @@ pub(crate) fn parse_scope(text: &str) -> Result<Scope, StoreError> {
 
 /// The stored name of a key state.
 pub(crate) fn key_state_name(state: KeyState) -> &'static str {
-    match state {
-        KeyState::Published => "published",
-        KeyState::Active => "active",
-        KeyState::Retiring => "retiring",
-        KeyState::Retired => "retired",
-    }
+    state.as_str()
 }
 
 /// Parses a stored key state name.

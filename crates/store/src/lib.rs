@@ -30,6 +30,7 @@
 #![forbid(unsafe_code)]
 
 mod any;
+mod audit;
 mod codec;
 mod columns;
 mod error;
@@ -37,6 +38,7 @@ mod memory;
 mod postgres;
 mod schema;
 mod sqlite;
+mod webhooks;
 
 pub use any::{AnyStore, Location, StoreOptions};
 pub use memory::MemoryStore;

@@ -14,13 +14,14 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use tessera_core::StoreError;
+use tessera_core::model::{AuditEvent, EventQuery, NewEvent, Webhook, WebhookId};
 use tessera_core::model::{
     Client, ClientId, Jti, KeyId, KeyRecord, KeyState, LockoutKey, RefreshRecord, Revocation,
     RotateOutcome, Session, SessionId, Timestamp, UnixMillis, User, UserId,
 };
 use tessera_core::store::{
-    AccountStore, ClientStore, Fut, KeyStore, LockoutStore, MaintenanceStore, ReplayStore,
-    RevocationStore, SessionStore,
+    AccountStore, AuditStore, ClientStore, Fut, KeyStore, LockoutStore, MaintenanceStore,
+    ReplayStore, RevocationStore, SessionStore, WebhookStore,
 };
 use tessera_core::transfer::Snapshot;
 
@@ -379,6 +380,137 @@ impl ReplayStore for MemoryStore {
                 s.dpop_jtis.insert(jti_hash.to_vec(), expires_at);
             }
             Ok(!live)
+        })
+    }
+}
+
+impl WebhookStore for MemoryStore {
+    fn create_webhook(&self, webhook: &Webhook) -> impl Fut<()> {
+        self.with(|s| {
+            if s.webhooks.iter().any(|(w, _)| w.id == webhook.id) {
+                return Err(StoreError::Conflict(webhook.id.to_string()));
+            }
+            s.webhooks.push((webhook.clone(), None));
+            Ok(())
+        })
+    }
+
+    fn webhooks(&self) -> impl Fut<Vec<Webhook>> {
+        self.with(|s| Ok(s.webhooks.iter().map(|(w, _)| w.clone()).collect()))
+    }
+
+    fn delete_webhook(&self, id: &WebhookId) -> impl Fut<bool> {
+        self.with(|s| {
+            let before = s.webhooks.len();
+            s.webhooks.retain(|(w, _)| w.id != *id);
+            Ok(s.webhooks.len() < before)
+        })
+    }
+
+    fn claim_webhooks(
+        &self,
+        now: UnixMillis,
+        lease_until: UnixMillis,
+        limit: u32,
+    ) -> impl Fut<Vec<Webhook>> {
+        self.with(|s| {
+            let mut due: Vec<usize> = (0..s.webhooks.len())
+                .filter(|&i| {
+                    let (w, lease) = &s.webhooks[i];
+                    w.next_attempt_at <= now && lease.is_none_or(|until| until <= now)
+                })
+                .collect();
+            due.sort_by_key(|&i| (s.webhooks[i].0.next_attempt_at, s.webhooks[i].0.id.clone()));
+            due.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+            Ok(due
+                .into_iter()
+                .map(|i| {
+                    s.webhooks[i].1 = Some(lease_until);
+                    s.webhooks[i].0.clone()
+                })
+                .collect())
+        })
+    }
+
+    fn update_webhook(
+        &self,
+        webhook: &Webhook,
+        expected_cursor: i64,
+        leased_until: Option<UnixMillis>,
+    ) -> impl Fut<bool> {
+        self.with(|s| {
+            let found = s
+                .webhooks
+                .iter_mut()
+                .find(|(w, _)| w.id == webhook.id && w.cursor == expected_cursor);
+            Ok(found.is_some_and(|(w, lease)| {
+                let (url, kinds, created_at) = (w.url.clone(), w.kinds.clone(), w.created_at);
+                *w = Webhook {
+                    url,
+                    kinds,
+                    created_at,
+                    ..webhook.clone()
+                };
+                *lease = leased_until;
+                true
+            }))
+        })
+    }
+}
+
+impl AuditStore for MemoryStore {
+    fn append_event(&self, event: &NewEvent, at: UnixMillis) -> impl Fut<i64> {
+        self.with(|s| {
+            s.last_event += 1;
+            s.events.push(AuditEvent {
+                id: s.last_event,
+                kind: event.kind,
+                at,
+                user: event.user.clone(),
+                client: event.client.clone(),
+                ip: event.ip,
+                actor: event.actor.clone(),
+                detail: event.detail.clone(),
+            });
+            Ok(s.last_event)
+        })
+    }
+
+    fn latest_event_id(&self) -> impl Fut<i64> {
+        self.with(|s| Ok(s.events.last().map_or(0, |e| e.id)))
+    }
+
+    fn audit_events(&self, query: &EventQuery) -> impl Fut<Vec<AuditEvent>> {
+        self.with(|s| {
+            let page = usize::try_from(query.page_size()).unwrap_or(usize::MAX);
+            Ok(s.events
+                .iter()
+                .filter(|e| e.id > query.after && query.matches(e))
+                .take(page)
+                .cloned()
+                .collect())
+        })
+    }
+
+    fn purge_events(&self, before: UnixMillis, keep: u64, batch: u32) -> impl Fut<u64> {
+        self.with(|s| {
+            let batch = usize::try_from(batch).unwrap_or(usize::MAX);
+            let last_dropped = s
+                .last_event
+                .saturating_sub(i64::try_from(keep).unwrap_or(i64::MAX));
+            let mut aged = 0;
+            s.events.retain(|e| {
+                let drop = e.at < before && aged < batch;
+                aged += usize::from(drop);
+                !drop
+            });
+            let mut surplus = 0;
+            s.events.retain(|e| {
+                let drop = e.id <= last_dropped && surplus < batch;
+                surplus += usize::from(drop);
+                !drop
+            });
+            Ok((aged + surplus) as u64)
         })
     }
 }

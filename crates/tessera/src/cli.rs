@@ -175,6 +175,22 @@ pub(crate) enum Command {
         after_help = crate::commands::import::IMPORT_EXAMPLES
     )]
     Import(crate::commands::import::ImportArgs),
+    /// Print the audit trail: sign-ins, lock-outs, logouts, replays and admin changes.
+    #[command(
+        long_about = crate::commands::events::EVENTS_LONG,
+        after_help = crate::commands::events::EVENTS_EXAMPLES
+    )]
+    Events(crate::commands::events::EventsArgs),
+    /// Manage the receivers of security events (signed SETs pushed to webhooks).
+    #[command(
+        long_about = crate::commands::webhook::WEBHOOK_LONG,
+        after_help = crate::commands::webhook::WEBHOOK_EXAMPLES
+    )]
+    Webhook {
+        /// The webhook command to run.
+        #[command(subcommand)]
+        command: crate::commands::webhook::WebhookCommand,
+    },
     /// Copy the SQLite store into a new file while the server runs (a consistent snapshot).
     #[command(
         long_about = crate::commands::backup::BACKUP_LONG,

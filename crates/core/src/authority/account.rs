@@ -5,7 +5,10 @@ use serde::Serialize;
 use super::{AccessClaims, Authority};
 use crate::error::{AccountError, TokenError};
 use crate::events::{EndReason, SecurityEvent};
-use crate::model::{LockoutKey, LoginSession, LoginSessionId, Session, SessionId, User, UserId};
+use crate::model::{
+    Actor, EventKind, LockoutKey, LoginSession, LoginSessionId, NewEvent, Session, SessionId, User,
+    UserId,
+};
 use crate::store::Store;
 
 /// What `/userinfo` tells about the token's user.
@@ -51,6 +54,9 @@ impl<S: Store> Authority<S> {
         if !self.store.is_revoked(&claims.jti).await? {
             self.store.revoke_jti(&claims.jti, claims.exp).await?;
         }
+        let mut event = NewEvent::new(EventKind::Logout).client(&claims.client_id);
+        event.user = claims.user_id();
+        self.audit(event).await;
         Ok(())
     }
 
@@ -79,6 +85,8 @@ impl<S: Store> Authority<S> {
             .await?
             .is_some_and(|s| s.user_id == user);
         if owned && self.store.revoke_session(session_id, self.now()).await? {
+            let event = NewEvent::new(EventKind::SessionEnded).user(&user);
+            self.audit(event.by(&Actor::User(user.clone()))).await;
             Ok(())
         } else {
             Err(AccountError::NoSuchSession)
@@ -162,6 +170,8 @@ impl<S: Store> Authority<S> {
         self.store
             .set_password(&user.id, &hash, self.now(), keep_family)
             .await?;
+        let event = NewEvent::new(EventKind::PasswordChanged).user(&user.id);
+        self.audit(event.by(&Actor::User(user.id.clone()))).await;
         self.emit(SecurityEvent::PasswordChanged {
             user_id: user.id.clone(),
         });

@@ -3,7 +3,7 @@
 use super::Authority;
 use crate::error::{AdminError, Entity, StoreError};
 use crate::events::{EndReason, SecurityEvent};
-use crate::model::{User, UserId};
+use crate::model::{Actor, EventKind, NewEvent, User, UserId};
 use crate::password::check_new_password;
 use crate::secrets::{IdKind, new_id};
 use crate::store::Store;
@@ -15,7 +15,7 @@ const ADMIN_ROLE: &str = "admin";
 const MAX_EMAIL_LEN: usize = 254;
 
 impl<S: Store> Authority<S> {
-    /// Creates an account.
+    /// Creates an account, recording `by` in the audit trail.
     ///
     /// # Errors
     /// [`AdminError::Invalid`] for a malformed username, email, role or password;
@@ -26,6 +26,7 @@ impl<S: Store> Authority<S> {
         password: &str,
         email: Option<&str>,
         roles: &[String],
+        by: &Actor,
     ) -> Result<User, AdminError> {
         check_username(username)?;
         if let Some(email) = email {
@@ -52,6 +53,8 @@ impl<S: Store> Authority<S> {
                 StoreError::Conflict(_) => AdminError::Conflict("the username is taken".into()),
                 other => other.into(),
             })?;
+        self.audit(NewEvent::new(EventKind::UserCreated).user(&user.id).by(by))
+            .await;
         Ok(user)
     }
 
@@ -68,7 +71,12 @@ impl<S: Store> Authority<S> {
     /// # Errors
     /// [`AdminError::NotFound`] for an unknown username; [`AdminError::Invalid`] for a
     /// password outside the limits.
-    pub async fn set_password(&self, username: &str, password: &str) -> Result<(), AdminError> {
+    pub async fn set_password(
+        &self,
+        username: &str,
+        password: &str,
+        by: &Actor,
+    ) -> Result<(), AdminError> {
         let user = self.user_named(username).await?;
         let related: Vec<&str> = [Some(user.username.as_str()), user.email.as_deref()]
             .into_iter()
@@ -81,6 +89,12 @@ impl<S: Store> Authority<S> {
         self.store
             .set_password(&user.id, &hash, self.now(), None)
             .await?;
+        self.audit(
+            NewEvent::new(EventKind::PasswordChanged)
+                .user(&user.id)
+                .by(by),
+        )
+        .await;
         self.emit(SecurityEvent::PasswordChanged { user_id: user.id });
         Ok(())
     }
@@ -94,6 +108,7 @@ impl<S: Store> Authority<S> {
         &self,
         username: &str,
         disabled: bool,
+        by: &Actor,
     ) -> Result<(), AdminError> {
         let user = self.user_named(username).await?;
         if disabled {
@@ -101,10 +116,13 @@ impl<S: Store> Authority<S> {
             self.end_browser_sessions_of(&user.id, None, EndReason::Admin)
                 .await?;
         }
-        Ok(self
-            .store
+        self.store
             .set_disabled(&user.id, disabled, self.now())
-            .await?)
+            .await?;
+        let state = if disabled { "disabled" } else { "enabled" };
+        let event = NewEvent::new(EventKind::UserUpdated).user(&user.id);
+        self.audit(event.by(by).detail(state)).await;
+        Ok(())
     }
 
     /// Deletes an account and everything of theirs.
@@ -112,12 +130,15 @@ impl<S: Store> Authority<S> {
     /// # Errors
     /// [`AdminError::NotFound`] for an unknown username; [`AdminError::LastAdmin`] for the
     /// last enabled account with the `admin` role.
-    pub async fn delete_user(&self, username: &str) -> Result<(), AdminError> {
+    pub async fn delete_user(&self, username: &str, by: &Actor) -> Result<(), AdminError> {
         let user = self.user_named(username).await?;
         self.keep_an_admin(&user).await?;
         self.end_browser_sessions_of(&user.id, None, EndReason::Admin)
             .await?;
-        Ok(self.store.delete_user(&user.id).await?)
+        self.store.delete_user(&user.id).await?;
+        self.audit(NewEvent::new(EventKind::UserDeleted).user(&user.id).by(by))
+            .await;
+        Ok(())
     }
 
     /// Refuses to take `user` away when it is the last enabled account with the `admin`

@@ -4,7 +4,7 @@ use super::Authority;
 use super::client_jose::checked_jose;
 use crate::error::{AdminError, ClientAuthError, Entity, StoreError};
 use crate::events::SecurityEvent;
-use crate::model::{Client, ClientId, ClientWeb, Grant};
+use crate::model::{Actor, Client, ClientId, ClientWeb, EventKind, Grant, NewEvent};
 use crate::scope::Scope;
 use crate::secrets::{IdKind, matches_digest, new_id, random_token, sha256};
 use crate::store::Store;
@@ -119,12 +119,13 @@ impl<S: Store> Authority<S> {
         scopes: &[String],
         audiences: &[String],
         public: bool,
+        by: &Actor,
     ) -> Result<(Client, Option<String>), AdminError> {
         let new = NewClient::new(name, grants)
             .with_scopes(scopes)
             .with_audiences(audiences)
             .public(public);
-        self.register_client(&new).await
+        self.register_client(&new, by).await
     }
 
     /// Registers a client with every setting, browser ones included. Returns it with its
@@ -138,6 +139,7 @@ impl<S: Store> Authority<S> {
     pub async fn register_client(
         &self,
         new: &NewClient,
+        by: &Actor,
     ) -> Result<(Client, Option<String>), AdminError> {
         check_client(
             &new.name,
@@ -173,6 +175,12 @@ impl<S: Store> Authority<S> {
             web,
         };
         self.store.create_client(&client).await?;
+        self.audit(
+            NewEvent::new(EventKind::ClientCreated)
+                .client(&client.id)
+                .by(by),
+        )
+        .await;
         Ok((client, secret))
     }
 
@@ -188,14 +196,18 @@ impl<S: Store> Authority<S> {
     ///
     /// # Errors
     /// [`AdminError::NotFound`] for an unknown client id.
-    pub async fn delete_client(&self, id: &str) -> Result<(), AdminError> {
+    pub async fn delete_client(&self, id: &str, by: &Actor) -> Result<(), AdminError> {
+        let id = ClientId::from(id);
         self.store
-            .delete_client(&ClientId::from(id))
+            .delete_client(&id)
             .await
             .map_err(|err| match err {
                 StoreError::NotFound => AdminError::NotFound(Entity::Client),
-                other => other.into(),
-            })
+                other => AdminError::from(other),
+            })?;
+        self.audit(NewEvent::new(EventKind::ClientRemoved).client(&id).by(by))
+            .await;
+        Ok(())
     }
 }
 

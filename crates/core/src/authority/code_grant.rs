@@ -9,7 +9,9 @@ use super::tokens::IdTokenFacts;
 use super::{Authority, TokenResponse};
 use crate::error::{GrantError, InternalError};
 use crate::events::SecurityEvent;
-use crate::model::{AuthorizationCode, Client, CodeOutcome, Grant, Jti, Session, SessionId};
+use crate::model::{
+    AuthorizationCode, Client, CodeOutcome, EventKind, Grant, Jti, NewEvent, Session, SessionId,
+};
 use crate::secrets::{IdKind, constant_time_eq, new_id, random_jti, random_token, sha256};
 use crate::store::Store;
 
@@ -196,6 +198,8 @@ impl<S: Store> Authority<S> {
         if !self.store.is_revoked(jti).await? {
             self.store.revoke_jti(jti, exp).await?;
         }
+        self.audit(NewEvent::new(EventKind::CodeReplayed).client(&client.id))
+            .await;
         self.emit(SecurityEvent::CodeReplayed {
             client_id: client.id.clone(),
             session_id: session_id.clone(),

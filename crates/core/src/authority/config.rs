@@ -41,6 +41,14 @@ pub struct Config {
     /// Failed logins per account before it is locked, and for how long (default 5 free,
     /// then 1 s doubling up to 15 minutes, forgotten after an hour).
     pub lockout: LockoutPolicy,
+    /// Audit events older than this are purged (default 90 days; at least a day).
+    pub audit_retention: Duration,
+    /// At most this many audit events are kept, the oldest purged first (default ten
+    /// million; at least 1,000), so that a flood of failed logins cannot fill the disk.
+    pub audit_max_events: u64,
+    /// The longest wait between two attempts to deliver an event to a webhook (default 5
+    /// minutes; 1 s to 1 hour).
+    pub webhook_max_backoff: Duration,
 }
 
 /// A setting is out of range.
@@ -71,6 +79,9 @@ impl Config {
             passwords: PasswordPolicy::default(),
             min_password_chars: crate::password::DEFAULT_MIN_PASSWORD_CHARS,
             lockout: LockoutPolicy::default(),
+            audit_retention: Duration::from_secs(90 * 86_400),
+            audit_max_events: 10_000_000,
+            webhook_max_backoff: Duration::from_secs(300),
         }
     }
 
@@ -103,6 +114,17 @@ impl Config {
         }
         if !(8..=128).contains(&self.min_password_chars) {
             return fail("min_password_chars must be between 8 and 128");
+        }
+        if self.audit_retention < Duration::from_secs(86_400) {
+            return fail("audit retention must be at least a day");
+        }
+        if self.webhook_max_backoff < Duration::from_secs(1)
+            || self.webhook_max_backoff > Duration::from_secs(3_600)
+        {
+            return fail("webhooks max_backoff must be between 1 s and 1 hour");
+        }
+        if self.audit_max_events < 1_000 {
+            return fail("audit max_events must be at least 1000");
         }
         if self.refresh_grace > MAX_REFRESH_GRACE {
             return fail("refresh_grace must be at most 60 s");

@@ -36,12 +36,13 @@ impl<S: Store> Authority<S> {
         self.store.ping().await
     }
 
-    /// Deletes expired revocations, refresh records and failed-login counters; returns how
-    /// many went. Run it periodically.
+    /// Deletes expired revocations, refresh records and failed-login counters, and audit
+    /// events past their retention; returns how many went. Run it periodically.
     ///
     /// # Errors
     /// The store's errors.
     pub async fn purge_expired(&self) -> Result<u64, StoreError> {
-        self.store.purge_expired(self.now()).await
+        let expired = self.store.purge_expired(self.now()).await?;
+        Ok(expired + self.purge_events().await?)
     }
 }

@@ -1,20 +1,18 @@
 //! The grants of the token endpoint: password, refresh token, client credentials.
 
+use std::net::IpAddr;
+
 use super::tokens::Subject;
 use super::{Authority, TokenResponse};
 use crate::error::{DpopRefused, GrantError, InternalError, ScopeRefused, ServiceError};
-use crate::events::{LoginFailure, SecurityEvent};
+use crate::events::SecurityEvent;
 use crate::model::{
-    Client, ClientId, Grant, LockoutKey, RefreshRecord, RotateOutcome, Session, SessionId,
+    Client, EventKind, Grant, NewEvent, RefreshRecord, RotateOutcome, Session, SessionId,
     Timestamp, User,
 };
-use crate::password::check_password;
 use crate::scope::{OPENID, Scope};
 use crate::secrets::{IdKind, TOKEN_LEN, new_id, random_token, sha256};
 use crate::store::Store;
-
-/// The longest username accepted, in bytes.
-pub(super) const MAX_USERNAME_LEN: usize = 128;
 
 impl<S: Store> Authority<S> {
     /// The resource owner password grant (RFC 6749 §4.3): checks the credentials, starts a
@@ -36,12 +34,13 @@ impl<S: Store> Authority<S> {
         password: &str,
         scope: Option<&str>,
     ) -> Result<TokenResponse, GrantError> {
-        self.password_grant_dpop(client, username, password, scope, None)
+        self.password_grant_dpop(client, username, password, scope, None, None)
             .await
     }
 
     /// [`Self::password_grant`] with the access token bound to the DPoP key `jkt` (from
-    /// [`Self::token_request_dpop`]), and for a public client the refresh family too.
+    /// [`Self::token_request_dpop`]), and for a public client the refresh family too; `ip`
+    /// (the request's address) goes into the audit trail.
     ///
     /// # Errors
     /// As [`Self::password_grant`].
@@ -52,25 +51,13 @@ impl<S: Store> Authority<S> {
         password: &str,
         scope: Option<&str>,
         jkt: Option<&str>,
+        ip: Option<IpAddr>,
     ) -> Result<TokenResponse, GrantError> {
         require_grant(client, Grant::Password)?;
         let scope = requested_scope(client, scope, true)?;
-        if username.is_empty() || username.len() > MAX_USERNAME_LEN {
-            return Err(GrantError::Malformed("a username is required".into()));
-        }
-        check_password(password)?;
-        let account = LockoutKey::for_username(username);
-        if let Some(locked) = self.lock_of(&account).await? {
-            return Err(GrantError::Locked(locked));
-        }
-        let user = match self.check_login(&client.id, username, password).await {
-            Err(GrantError::BadCredentials) => {
-                self.count_failure(&account).await?;
-                return Err(GrantError::BadCredentials);
-            }
-            other => other?,
-        };
-        self.clear_failures(&account).await?;
+        let user = self
+            .authenticate(username, password, Some(&client.id), ip)
+            .await?;
         let now = self.now();
         let family_key = refresh_binding(client, jkt);
         let (session, refresh_token) = self
@@ -185,48 +172,6 @@ impl<S: Store> Authority<S> {
             .bound(jkt.is_some()))
     }
 
-    /// Finds the user and checks the password, at the same cost whatever fails.
-    pub(super) async fn check_login(
-        &self,
-        client_id: &ClientId,
-        username: &str,
-        password: &str,
-    ) -> Result<User, GrantError> {
-        let failure = match self.store.user_by_name(username).await? {
-            None => {
-                self.passwords.verify_dummy(password);
-                (None, LoginFailure::UnknownUser)
-            }
-            Some(user) => {
-                let check = self.passwords.verify(password, &user.password_hash);
-                match (check.matches, user.disabled) {
-                    (true, false) => {
-                        if check.needs_rehash {
-                            self.rehash(&user, password).await;
-                        }
-                        return Ok(user);
-                    }
-                    (true, true) => (Some(user.id), LoginFailure::Disabled),
-                    (false, _) => (Some(user.id), LoginFailure::WrongPassword),
-                }
-            }
-        };
-        self.emit(SecurityEvent::LoginFailed {
-            client_id: client_id.clone(),
-            user_id: failure.0,
-            reason: failure.1,
-        });
-        Err(GrantError::BadCredentials)
-    }
-
-    /// Stores a hash under the current policy. A failure is not the user's problem: the
-    /// login goes on and the next one tries again.
-    async fn rehash(&self, user: &User, password: &str) {
-        if let Ok(hash) = self.passwords.hash(password) {
-            let _ignored = self.store.rehash_password(&user.id, &hash).await;
-        }
-    }
-
     /// Creates a session with its first refresh token.
     async fn start_session(
         &self,
@@ -283,6 +228,8 @@ impl<S: Store> Authority<S> {
                 session_id,
                 user_id,
             } => {
+                let event = NewEvent::new(EventKind::RefreshReplayed).user(&user_id);
+                self.audit(event.client(&client.id)).await;
                 self.emit(SecurityEvent::RefreshReplayed {
                     session_id: session_id.clone(),
                     user_id,

@@ -6,7 +6,7 @@ use tessera_jose::Algorithm;
 use super::Authority;
 use crate::error::{AdminError, Entity, ServiceError};
 use crate::keys::{KeyAction, KeyInfo, KeyRing, RotationPolicy, generate_record};
-use crate::model::{KeyId, KeyRecord, KeyState, Timestamp};
+use crate::model::{Actor, EventKind, KeyId, KeyRecord, KeyState, NewEvent, Timestamp};
 use crate::seal::MasterKey;
 use crate::store::Store;
 
@@ -39,6 +39,10 @@ impl<S: Store> Authority<S> {
         let policy = self.config.effective_rotation();
         let changes = apply_plan(&self.store, &self.master, &policy, now).await?;
         self.replace_ring(load_ring(&self.store, &self.master, now).await?);
+        if !changes.is_empty() {
+            let event = NewEvent::new(EventKind::KeysRotated).by(&Actor::System);
+            self.audit(event.detail(summary(&changes))).await;
+        }
         Ok(changes)
     }
 
@@ -52,6 +56,7 @@ impl<S: Store> Authority<S> {
     pub async fn rotate_keys_now(
         &self,
         alg: Option<Algorithm>,
+        by: &Actor,
     ) -> Result<Vec<KeyChange>, AdminError> {
         let now = self.now();
         let alg = alg.unwrap_or(self.config.rotation.algorithm);
@@ -63,6 +68,8 @@ impl<S: Store> Authority<S> {
             changes.push(self.move_key(old, KeyState::Retiring, now).await?);
         }
         self.replace_ring(load_ring(&self.store, &self.master, now).await?);
+        let event = NewEvent::new(EventKind::KeysRotated).by(by);
+        self.audit(event.detail(summary(&changes))).await;
         Ok(changes)
     }
 
@@ -73,7 +80,7 @@ impl<S: Store> Authority<S> {
     /// # Errors
     /// [`AdminError::NotFound`] for an unknown or already retired kid;
     /// [`AdminError::KeyInUse`] for the key that signs now.
-    pub async fn retire_key(&self, kid: &str) -> Result<KeyChange, AdminError> {
+    pub async fn retire_key(&self, kid: &str, by: &Actor) -> Result<KeyChange, AdminError> {
         let now = self.now();
         let keys = self.store.live_keys().await?;
         let key = keys
@@ -85,6 +92,8 @@ impl<S: Store> Authority<S> {
         }
         let change = self.move_key(key, KeyState::Retired, now).await?;
         self.replace_ring(load_ring(&self.store, &self.master, now).await?);
+        let event = NewEvent::new(EventKind::KeyRetired).by(by);
+        self.audit(event.detail(change.kid.as_str())).await;
         Ok(change)
     }
 
@@ -116,6 +125,15 @@ impl<S: Store> Authority<S> {
     ) -> Result<KeyChange, ServiceError> {
         move_key(&self.store, key, to, now).await
     }
+}
+
+/// The audit detail of a rotation: each key and the state it moved to (`kid>state`).
+fn summary(changes: &[KeyChange]) -> String {
+    let moves: Vec<String> = changes
+        .iter()
+        .map(|change| format!("{}>{}", change.kid, change.to.as_str()))
+        .collect();
+    moves.join(" ")
 }
 
 /// Plans the rotation steps due at `now` and applies them in order.

@@ -5,7 +5,7 @@
 use super::Authority;
 use crate::error::{AdminError, StoreError};
 use crate::lockout::Locked;
-use crate::model::LockoutKey;
+use crate::model::{Actor, EventKind, LockoutKey, NewEvent};
 use crate::store::Store;
 
 impl<S: Store> Authority<S> {
@@ -18,8 +18,9 @@ impl<S: Store> Authority<S> {
         }))
     }
 
-    /// Counts a failure against `account` and locks it when the policy says so.
-    pub(super) async fn count_failure(&self, account: &LockoutKey) -> Result<(), StoreError> {
+    /// Counts a failure against `account` and locks it when the policy says so; true when
+    /// this failure locked it.
+    pub(super) async fn count_failure(&self, account: &LockoutKey) -> Result<bool, StoreError> {
         let policy = &self.config.lockout;
         let now = self.now_millis();
         let expires = now.plus(policy.forget_after);
@@ -28,8 +29,11 @@ impl<S: Store> Authority<S> {
             .count_login_failure(account, now, expires)
             .await?;
         match policy.delay_after(failures) {
-            Some(delay) => self.store.lock_login(account, now.plus(delay)).await,
-            None => Ok(()),
+            Some(delay) => {
+                self.store.lock_login(account, now.plus(delay)).await?;
+                Ok(true)
+            }
+            None => Ok(false),
         }
     }
 
@@ -43,7 +47,7 @@ impl<S: Store> Authority<S> {
     ///
     /// # Errors
     /// [`AdminError::NotFound`] for an unknown username; the store's errors.
-    pub async fn unlock_user(&self, username: &str) -> Result<bool, AdminError> {
+    pub async fn unlock_user(&self, username: &str, by: &Actor) -> Result<bool, AdminError> {
         let user = self.user_named(username).await?;
         let by_name = self
             .clear_failures(&LockoutKey::for_username(&user.username))
@@ -51,6 +55,8 @@ impl<S: Store> Authority<S> {
         let by_id = self
             .clear_failures(&LockoutKey::for_password_change(&user.id))
             .await?;
+        self.audit(NewEvent::new(EventKind::UserUnlocked).user(&user.id).by(by))
+            .await;
         Ok(by_name || by_id)
     }
 }

@@ -12,6 +12,7 @@
 
 mod account;
 mod admin;
+mod audit;
 mod authorize;
 mod browser_state;
 mod client_jose;
@@ -24,6 +25,7 @@ mod feed;
 mod grants;
 mod keys;
 mod lockouts;
+mod login;
 mod logout;
 mod revocation;
 mod signin;
@@ -31,6 +33,7 @@ mod tokens;
 mod transfer;
 mod userinfo_jwt;
 mod verified;
+mod webhooks;
 
 use std::fmt;
 use std::sync::{Arc, PoisonError, RwLock};
@@ -62,6 +65,7 @@ pub use revocation::{Confirmation, Introspection, TokenTypeHint};
 pub use signin::SignedIn;
 pub use tokens::ACCESS_TOKEN_TYP;
 pub use tokens::{AccessClaims, TokenResponse};
+pub use webhooks::{MAX_WEBHOOKS, SET_TYP, WEBHOOK_MAX_ATTEMPTS};
 
 /// Issues and checks tokens for one deployment.
 pub struct Authority<S: Store> {

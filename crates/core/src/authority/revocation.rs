@@ -5,7 +5,9 @@ use serde::Serialize;
 use super::grants::looks_like_token;
 use super::{AccessClaims, Authority};
 use crate::error::{RevokeError, TokenError};
-use crate::model::{Client, ClientId, Jti, RefreshRecord, Session, SessionId, Timestamp};
+use crate::model::{
+    Client, ClientId, EventKind, Jti, NewEvent, RefreshRecord, Session, SessionId, Timestamp,
+};
 use crate::secrets::sha256;
 use crate::store::Store;
 
@@ -123,6 +125,9 @@ impl<S: Store> Authority<S> {
         }
         if !self.store.is_revoked(&claims.jti).await? {
             self.store.revoke_jti(&claims.jti, claims.exp).await?;
+            let mut event = NewEvent::new(EventKind::TokenRevoked).client(&client.id);
+            event.user = claims.user_id();
+            self.audit(event.detail("access_token")).await;
         }
         Ok(())
     }
@@ -133,7 +138,11 @@ impl<S: Store> Authority<S> {
             None => Ok(()),
             Some(session) if session.client_id != client.id => Err(RevokeError::NotYours),
             Some(session) => {
-                self.store.revoke_session(&session.id, self.now()).await?;
+                if self.store.revoke_session(&session.id, self.now()).await? {
+                    let event = NewEvent::new(EventKind::TokenRevoked).client(&client.id);
+                    let event = event.user(&session.user_id).detail("refresh_token");
+                    self.audit(event).await;
+                }
                 Ok(())
             }
         }

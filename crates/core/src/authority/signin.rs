@@ -2,16 +2,17 @@
 //! session a browser's cookie names, and ending sessions with their back-channel logout
 //! notices queued in the same transaction.
 
+use std::net::IpAddr;
+
 use tessera_jose::b64;
 
 use super::Authority;
 use crate::error::{GrantError, ServiceError, StoreError};
 use crate::events::{EndReason, SecurityEvent};
 use crate::model::{
-    ClientId, Jti, LockoutKey, LoginSession, LoginSessionId, LogoutNotice, NoticeId, Timestamp,
-    UserId,
+    ClientId, EventKind, Jti, LoginSession, LoginSessionId, LogoutNotice, NewEvent, NoticeId,
+    Timestamp, UserId,
 };
-use crate::password::check_password;
 use crate::secrets::{IdKind, fill_random, new_id, random_jti, sha256};
 use crate::store::Store;
 
@@ -37,7 +38,7 @@ impl<S: Store> Authority<S> {
     /// browser's cookie already names: re-authenticating its own user keeps the session (and
     /// its `sid`) with a new cookie secret; another user's session is ended and replaced.
     /// The cookie secret changes either way, so a cookie planted before sign-in is worthless
-    /// after it (session fixation).
+    /// after it (session fixation). `ip`, the browser's address, goes into the audit trail.
     ///
     /// # Errors
     /// [`GrantError::Malformed`]; [`GrantError::Locked`]; [`GrantError::BadCredentials`] for
@@ -48,24 +49,9 @@ impl<S: Store> Authority<S> {
         password: &str,
         client: Option<&ClientId>,
         current: Option<&LoginSession>,
+        ip: Option<IpAddr>,
     ) -> Result<SignedIn, GrantError> {
-        if username.is_empty() || username.len() > super::grants::MAX_USERNAME_LEN {
-            return Err(GrantError::Malformed("a username is required".into()));
-        }
-        check_password(password)?;
-        let account = LockoutKey::for_username(username);
-        if let Some(locked) = self.lock_of(&account).await? {
-            return Err(GrantError::Locked(locked));
-        }
-        let failed_for = client.cloned().unwrap_or_else(|| ClientId::new("-"));
-        let user = match self.check_login(&failed_for, username, password).await {
-            Err(GrantError::BadCredentials) => {
-                self.count_failure(&account).await?;
-                return Err(GrantError::BadCredentials);
-            }
-            other => other?,
-        };
-        self.clear_failures(&account).await?;
+        let user = self.authenticate(username, password, client, ip).await?;
         let amr = vec!["pwd".to_owned()];
         self.open_browser_session(&user.id, amr, None, current)
             .await
@@ -188,6 +174,12 @@ impl<S: Store> Authority<S> {
             .end_login_session(&session.id, now, &notices)
             .await?;
         if ended {
+            let kind = match reason {
+                EndReason::Logout => EventKind::Logout,
+                _ => EventKind::SessionEnded,
+            };
+            let event = NewEvent::new(kind).user(&session.user_id);
+            self.audit(event.detail(reason.to_string())).await;
             self.emit(SecurityEvent::BrowserSessionEnded {
                 login_session_id: session.id.clone(),
                 user_id: session.user_id.clone(),

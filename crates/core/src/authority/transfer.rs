@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use super::Authority;
 use crate::error::{AdminError, StoreError};
 use crate::keys::KeyRing;
-use crate::model::{KeyId, KeyRecord, KeyState, Revocation, Timestamp};
+use crate::model::{Actor, EventKind, KeyId, KeyRecord, KeyState, NewEvent, Revocation, Timestamp};
 use crate::store::Store;
 use crate::transfer::{Existing, ImportOptions, ImportReport, Snapshot};
 
@@ -67,6 +67,15 @@ impl<S: Store> Authority<S> {
         };
         self.store.import(&snapshot, &retire, self.now()).await?;
         self.reload_keys().await?;
+        // Only an operator on the host imports (`tessera import`).
+        let counts = format!(
+            "users={} clients={} keys={}",
+            snapshot.users.len(),
+            snapshot.clients.len(),
+            snapshot.keys.len()
+        );
+        let event = NewEvent::new(EventKind::Imported).by(&Actor::Operator);
+        self.audit(event.detail(counts)).await;
         Ok(ImportReport {
             users: snapshot.users.len(),
             clients: snapshot.clients.len(),

@@ -22,6 +22,8 @@ pub enum Entity {
     LiveKey,
     /// A login session.
     Session,
+    /// A security-event receiver.
+    Webhook,
 }
 
 impl Entity {
@@ -32,6 +34,7 @@ impl Entity {
             Self::Client => "client not found",
             Self::LiveKey => "no such live key",
             Self::Session => "no such session",
+            Self::Webhook => "no such webhook",
         }
     }
 }
@@ -144,6 +147,7 @@ impl fmt::Display for Entity {
             Self::Client => "client",
             Self::LiveKey => "signing key",
             Self::Session => "session",
+            Self::Webhook => "webhook",
         })
     }
 }

@@ -145,6 +145,10 @@ identifier!(
     NoticeId
 );
 identifier!(
+    /// A receiver of security events (`wh_…`).
+    WebhookId
+);
+identifier!(
     /// The name under which failed logins are counted: a username folded to lower case, or
     /// `id:<user id>` for failed password changes (see [`LockoutKey::for_username`]).
     LockoutKey

@@ -1,21 +1,30 @@
 //! The records Tessera keeps. Secrets never appear here in the clear: passwords as Argon2id
 //! PHC strings, client secrets and refresh tokens as SHA-256 digests, private keys encrypted.
 
+mod audit;
 mod browser;
 mod ids;
 mod jose;
 mod time;
+mod webhook;
 
 use serde::{Deserialize, Serialize};
 use tessera_jose::Algorithm;
 
+pub use audit::{
+    Actor, AuditEvent, EventKind, EventQuery, MAX_DETAIL_LEN, MAX_EVENT_PAGE, NewEvent,
+    UnknownEventKind,
+};
 pub use browser::{
     AuthorizationCode, CodeOutcome, Consent, LoginSession, LogoutNotice, NoticeOutcome,
 };
-pub use ids::{ClientId, Jti, KeyId, LockoutKey, LoginSessionId, NoticeId, SessionId, UserId};
+pub use ids::{
+    ClientId, Jti, KeyId, LockoutKey, LoginSessionId, NoticeId, SessionId, UserId, WebhookId,
+};
 pub use jose::{ClientJose, DEFAULT_ENC};
 pub(crate) use time::secs_of;
 pub use time::{Timestamp, UnixMillis};
+pub use webhook::{MAX_DEAD_LETTERS, Webhook};
 
 use crate::scope::Scope;
 
@@ -241,6 +250,18 @@ pub enum KeyState {
     Retiring,
     /// Removed from the JWKS.
     Retired,
+}
+
+impl KeyState {
+    /// The state's name, as serialized and stored (`published`, `active`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Published => "published",
+            Self::Active => "active",
+            Self::Retiring => "retiring",
+            Self::Retired => "retired",
+        }
+    }
 }
 
 /// A signing key as stored.

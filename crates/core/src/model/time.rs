@@ -90,6 +90,37 @@ impl UnixMillis {
     pub fn until(self, later: Self) -> Duration {
         Duration::from_millis(u64::try_from(later.0.saturating_sub(self.0)).unwrap_or(0))
     }
+
+    /// `duration` earlier (whole milliseconds, saturating).
+    pub fn minus(self, duration: Duration) -> Self {
+        let millis = i64::try_from(duration.as_millis()).unwrap_or(i64::MAX);
+        Self(self.0.saturating_sub(millis))
+    }
+
+    /// The instant as RFC 3339 in UTC with milliseconds (`2026-12-07T17:40:15.250Z`); an
+    /// instant outside the years 0 to 9999 as its number of milliseconds.
+    pub fn to_rfc3339(self) -> String {
+        let nanos = i128::from(self.0) * 1_000_000;
+        ::time::OffsetDateTime::from_unix_timestamp_nanos(nanos)
+            .ok()
+            .and_then(|at| {
+                at.format(::time::macros::format_description!(
+                    "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+                ))
+                .ok()
+            })
+            .unwrap_or_else(|| self.0.to_string())
+    }
+
+    /// Reads an RFC 3339 date-time (any offset; fractions beyond milliseconds dropped).
+    pub fn parse_rfc3339(text: &str) -> Option<Self> {
+        let at =
+            ::time::OffsetDateTime::parse(text, &::time::format_description::well_known::Rfc3339)
+                .ok()?;
+        i64::try_from(at.unix_timestamp_nanos() / 1_000_000)
+            .ok()
+            .map(Self)
+    }
 }
 
 /// Whole seconds of `duration`, saturating.
@@ -116,5 +147,21 @@ mod tests {
             1_500
         );
         assert_eq!(ms.until(UnixMillis::from_millis(10)), Duration::ZERO);
+        let at = UnixMillis::from_millis(1_700_000_000_250);
+        assert_eq!(at.to_rfc3339(), "2023-11-14T22:13:20.250Z");
+        assert_eq!(UnixMillis::parse_rfc3339(&at.to_rfc3339()), Some(at));
+        assert_eq!(
+            UnixMillis::parse_rfc3339("2023-11-14T23:13:20.250+01:00"),
+            Some(at)
+        );
+        assert_eq!(UnixMillis::parse_rfc3339("2023-11-14 22:13:20"), None);
+        assert_eq!(
+            UnixMillis::from_millis(i64::MAX).to_rfc3339(),
+            i64::MAX.to_string()
+        );
+        assert_eq!(
+            at.minus(Duration::from_millis(250)).millis(),
+            1_700_000_000_000
+        );
     }
 }

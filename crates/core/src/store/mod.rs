@@ -7,6 +7,7 @@
 //! that never locks, a rotation that is not atomic).
 
 mod accounts;
+mod audit;
 mod browser;
 mod clients;
 mod keys;
@@ -15,10 +16,12 @@ mod replay;
 mod revocations;
 mod sessions;
 mod shared;
+mod webhooks;
 
 use std::future::Future;
 
 pub use accounts::AccountStore;
+pub use audit::AuditStore;
 pub use browser::{CodeStore, ConsentStore, LoginSessionStore, OutboxStore};
 pub use clients::ClientStore;
 pub use keys::KeyStore;
@@ -26,6 +29,7 @@ pub use lockouts::LockoutStore;
 pub use replay::ReplayStore;
 pub use revocations::RevocationStore;
 pub use sessions::SessionStore;
+pub use webhooks::WebhookStore;
 
 use crate::error::StoreError;
 use crate::model::{KeyId, Timestamp};
@@ -68,6 +72,8 @@ pub trait Store:
     + ConsentStore
     + OutboxStore
     + ReplayStore
+    + AuditStore
+    + WebhookStore
     + MaintenanceStore
     + 'static
 {
@@ -85,6 +91,8 @@ impl<T> Store for T where
         + ConsentStore
         + OutboxStore
         + ReplayStore
+        + AuditStore
+        + WebhookStore
         + MaintenanceStore
         + 'static
 {

@@ -6,15 +6,59 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{
-    AccountStore, ClientStore, CodeStore, ConsentStore, Fut, KeyStore, LockoutStore,
+    AccountStore, AuditStore, ClientStore, CodeStore, ConsentStore, Fut, KeyStore, LockoutStore,
     LoginSessionStore, MaintenanceStore, OutboxStore, ReplayStore, RevocationStore, SessionStore,
 };
+use crate::model::{AuditEvent, EventQuery, NewEvent, Webhook, WebhookId};
 use crate::model::{
     AuthorizationCode, Client, ClientId, CodeOutcome, Consent, Jti, KeyId, KeyRecord, KeyState,
     LockoutKey, LoginSession, LoginSessionId, LogoutNotice, NoticeId, NoticeOutcome, RefreshRecord,
     Revocation, RotateOutcome, Session, SessionId, Timestamp, UnixMillis, User, UserId,
 };
 use crate::transfer::Snapshot;
+
+impl<T: super::WebhookStore> super::WebhookStore for Arc<T> {
+    fn create_webhook(&self, webhook: &Webhook) -> impl Fut<()> {
+        (**self).create_webhook(webhook)
+    }
+    fn webhooks(&self) -> impl Fut<Vec<Webhook>> {
+        (**self).webhooks()
+    }
+    fn delete_webhook(&self, id: &WebhookId) -> impl Fut<bool> {
+        (**self).delete_webhook(id)
+    }
+    fn claim_webhooks(
+        &self,
+        now: UnixMillis,
+        lease_until: UnixMillis,
+        limit: u32,
+    ) -> impl Fut<Vec<Webhook>> {
+        (**self).claim_webhooks(now, lease_until, limit)
+    }
+    fn update_webhook(
+        &self,
+        webhook: &Webhook,
+        expected_cursor: i64,
+        leased_until: Option<UnixMillis>,
+    ) -> impl Fut<bool> {
+        (**self).update_webhook(webhook, expected_cursor, leased_until)
+    }
+}
+
+impl<T: AuditStore> AuditStore for Arc<T> {
+    fn append_event(&self, event: &NewEvent, at: UnixMillis) -> impl Fut<i64> {
+        (**self).append_event(event, at)
+    }
+    fn latest_event_id(&self) -> impl Fut<i64> {
+        (**self).latest_event_id()
+    }
+    fn audit_events(&self, query: &EventQuery) -> impl Fut<Vec<AuditEvent>> {
+        (**self).audit_events(query)
+    }
+    fn purge_events(&self, before: UnixMillis, keep: u64, batch: u32) -> impl Fut<u64> {
+        (**self).purge_events(before, keep, batch)
+    }
+}
 
 impl<T: AccountStore> AccountStore for Arc<T> {
     fn create_user(&self, user: &User) -> impl Fut<()> {

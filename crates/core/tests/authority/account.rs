@@ -1,5 +1,6 @@
 //! Self-service and admin operations on accounts.
 
+use tessera_core::model::Actor;
 use tessera_core::store::AccountStore;
 use tessera_core::store::RevocationStore;
 use tessera_core::{AccountError, AdminError, SecurityEvent};
@@ -17,7 +18,7 @@ fn userinfo_tells_who_the_token_is_for() {
     assert_eq!(info.preferred_username, "alice");
     assert_eq!(info.email.as_deref(), Some("alice@example.test"));
     assert_eq!(info.roles, ["staff"]);
-    block_on(h.auth.set_user_disabled("alice", true)).expect("disabled");
+    block_on(h.auth.set_user_disabled("alice", true, &Actor::Operator)).expect("disabled");
     assert!(block_on(h.auth.userinfo(&claims)).is_err());
 }
 
@@ -102,19 +103,28 @@ fn user_admin_helpers_validate_and_report_conflicts() {
     let alice = h.user("alice");
     assert!(alice.id.starts_with("u_"));
     assert!(alice.password_hash.starts_with("$argon2id$"));
-    let err = block_on(h.auth.create_user("ALICE", PASSWORD, None, &[])).expect_err("taken");
+    let err = block_on(
+        h.auth
+            .create_user("ALICE", PASSWORD, None, &[], &Actor::Operator),
+    )
+    .expect_err("taken");
     assert!(matches!(err, AdminError::Conflict(_)), "{err:?}");
     for (name, email) in [("", None), (" bob", None), ("bob", Some("not-an-email"))] {
-        let err = block_on(h.auth.create_user(name, PASSWORD, email, &[])).expect_err("bad");
+        let err = block_on(
+            h.auth
+                .create_user(name, PASSWORD, email, &[], &Actor::Operator),
+        )
+        .expect_err("bad");
         assert!(matches!(err, AdminError::Invalid(_)), "{name:?} {email:?}");
     }
-    let err = block_on(h.auth.create_user("bob", "", None, &[])).expect_err("no password");
+    let err = block_on(h.auth.create_user("bob", "", None, &[], &Actor::Operator))
+        .expect_err("no password");
     assert!(matches!(err, AdminError::Invalid(_)), "{err:?}");
     for missing in [
-        block_on(h.auth.set_password("nobody", PASSWORD)),
-        block_on(h.auth.set_user_disabled("nobody", true)),
-        block_on(h.auth.delete_user("nobody")),
-        block_on(h.auth.unlock_user("nobody")).map(|_| ()),
+        block_on(h.auth.set_password("nobody", PASSWORD, &Actor::Operator)),
+        block_on(h.auth.set_user_disabled("nobody", true, &Actor::Operator)),
+        block_on(h.auth.delete_user("nobody", &Actor::Operator)),
+        block_on(h.auth.unlock_user("nobody", &Actor::Operator)).map(|_| ()),
     ] {
         let err = missing.expect_err("unknown");
         assert!(matches!(err, AdminError::NotFound(_)), "{err:?}");
@@ -133,12 +143,24 @@ fn usernames_follow_the_profile() {
         "a\u{00A0}b",
         "a\u{E000}",
     ] {
-        let err = block_on(h.auth.create_user(name, PASSWORD, None, &[])).expect_err(name);
+        let err = block_on(
+            h.auth
+                .create_user(name, PASSWORD, None, &[], &Actor::Operator),
+        )
+        .expect_err(name);
         assert!(matches!(err, AdminError::Invalid(_)), "{name:?}: {err:?}");
     }
-    block_on(h.auth.create_user("Müller", PASSWORD, None, &[])).expect("NFC");
+    block_on(
+        h.auth
+            .create_user("Müller", PASSWORD, None, &[], &Actor::Operator),
+    )
+    .expect("NFC");
     // Case folds: the same name in another case is the same account.
-    let err = block_on(h.auth.create_user("mÜLLER", PASSWORD, None, &[])).expect_err("taken");
+    let err = block_on(
+        h.auth
+            .create_user("mÜLLER", PASSWORD, None, &[], &Actor::Operator),
+    )
+    .expect_err("taken");
     assert!(matches!(err, AdminError::Conflict(_)), "{err:?}");
 }
 
@@ -146,25 +168,33 @@ fn usernames_follow_the_profile() {
 fn the_last_admin_cannot_be_deleted_or_disabled() {
     let h = Harness::new();
     let admin = ["admin".to_owned()];
-    block_on(h.auth.create_user("root", PASSWORD, None, &admin)).expect("root");
+    block_on(
+        h.auth
+            .create_user("root", PASSWORD, None, &admin, &Actor::Operator),
+    )
+    .expect("root");
     h.user("alice");
     for err in [
-        block_on(h.auth.delete_user("root")).expect_err("last admin"),
-        block_on(h.auth.set_user_disabled("ROOT", true)).expect_err("last admin"),
+        block_on(h.auth.delete_user("root", &Actor::Operator)).expect_err("last admin"),
+        block_on(h.auth.set_user_disabled("ROOT", true, &Actor::Operator)).expect_err("last admin"),
     ] {
         assert!(matches!(err, AdminError::LastAdmin), "{err:?}");
         assert_eq!(err.code(), "last_admin");
     }
     // Others come and go as before.
-    block_on(h.auth.set_user_disabled("alice", true)).expect("disabled");
-    block_on(h.auth.delete_user("alice")).expect("deleted");
+    block_on(h.auth.set_user_disabled("alice", true, &Actor::Operator)).expect("disabled");
+    block_on(h.auth.delete_user("alice", &Actor::Operator)).expect("deleted");
     // With a second administrator, either may go, but not both.
-    block_on(h.auth.create_user("deputy", PASSWORD, None, &admin)).expect("deputy");
-    block_on(h.auth.set_user_disabled("root", true)).expect("root disabled");
-    let err = block_on(h.auth.delete_user("deputy")).expect_err("now the last");
+    block_on(
+        h.auth
+            .create_user("deputy", PASSWORD, None, &admin, &Actor::Operator),
+    )
+    .expect("deputy");
+    block_on(h.auth.set_user_disabled("root", true, &Actor::Operator)).expect("root disabled");
+    let err = block_on(h.auth.delete_user("deputy", &Actor::Operator)).expect_err("now the last");
     assert!(matches!(err, AdminError::LastAdmin), "{err:?}");
     // A disabled administrator is no administrator: it can go.
-    block_on(h.auth.delete_user("root")).expect("deleted");
+    block_on(h.auth.delete_user("root", &Actor::Operator)).expect("deleted");
     let users = block_on(h.store().list_users()).expect("users");
     assert_eq!(users.len(), 1);
 }

@@ -12,6 +12,7 @@ use tessera_core::authority::{
     AuthorizationParams, AuthorizationRequest, AuthorizationResponse, AuthorizeNext, SignedIn,
 };
 use tessera_core::error::AuthorizeError;
+use tessera_core::model::Actor;
 use tessera_core::model::{Client, ClientWeb, Grant, LoginSession, LogoutNotice, Timestamp};
 use tessera_core::store::OutboxStore;
 use tessera_core::{Clock, NewClient, TokenResponse};
@@ -72,7 +73,7 @@ fn client_with(h: &Harness, grants: &[Grant], web: Web) -> Client {
     let new = NewClient::new("web app", grants)
         .with_scopes(&["orders:read".to_owned(), "orders:write".to_owned()])
         .with_web(settings);
-    block_on(h.auth.register_client(&new))
+    block_on(h.auth.register_client(&new, &Actor::Operator))
         .expect("client registered")
         .0
 }
@@ -115,7 +116,7 @@ fn assert_error(response: &AuthorizationResponse, error: &str) {
 
 /// A browser that signs `username` in afresh.
 fn sign_in(h: &Harness, username: &str) -> SignedIn {
-    block_on(h.auth.sign_in(username, PASSWORD, None, None)).expect("signed in")
+    block_on(h.auth.sign_in(username, PASSWORD, None, None, None)).expect("signed in")
 }
 
 /// What `authorize` answers for `params` in `session` (not right after a sign-in).

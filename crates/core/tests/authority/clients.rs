@@ -1,5 +1,6 @@
 //! Client registration and authentication.
 
+use tessera_core::model::Actor;
 use tessera_core::model::Grant;
 use tessera_core::secrets::sha256;
 use tessera_core::{AdminError, ClientAuthError, SecurityEvent};
@@ -65,7 +66,11 @@ fn client_registration_is_validated() {
     for (name, grants, scopes, public) in cases {
         let scopes: Vec<String> = scopes.iter().map(|s| (*s).to_owned()).collect();
         let err =
-            block_on(h.auth.create_client(name, grants, &scopes, &[], public)).expect_err("bad");
+            block_on(
+                h.auth
+                    .create_client(name, grants, &scopes, &[], public, &Actor::Operator),
+            )
+            .expect_err("bad");
         assert!(
             matches!(err, AdminError::Invalid(_)),
             "{name} {grants:?} {scopes:?}"
@@ -77,6 +82,7 @@ fn client_registration_is_validated() {
         &[],
         &[],
         true,
+        &Actor::Operator,
     ))
     .expect("public client");
     assert!(secret.is_none() && client.is_public());

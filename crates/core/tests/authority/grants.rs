@@ -2,6 +2,7 @@
 
 use serde_json::Value;
 use tessera_core::events::LoginFailure;
+use tessera_core::model::Actor;
 use tessera_core::model::Grant;
 use tessera_core::store::AccountStore;
 use tessera_core::{GrantError, KeyRing, SecurityEvent, StoreError, TokenError};
@@ -93,7 +94,7 @@ fn unknown_user_wrong_password_and_disabled_account_fail_alike() {
     let h = Harness::new();
     let alice = h.user("alice");
     let bob = h.user("bob");
-    block_on(h.auth.set_user_disabled("bob", true)).expect("disabled");
+    block_on(h.auth.set_user_disabled("bob", true, &Actor::Operator)).expect("disabled");
     let app = h.app();
     let attempts = [
         ("nobody", PASSWORD),

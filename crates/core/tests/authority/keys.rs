@@ -2,6 +2,7 @@
 
 use serde_json::Value;
 use std::sync::Arc;
+use tessera_core::model::Actor;
 use tessera_core::model::KeyState;
 
 use tessera_core::model::KeyId;
@@ -127,7 +128,11 @@ fn rotation_on_demand_switches_at_once_and_retiring_keys_still_verify() {
     let app = h.app();
     let old_kid = KeyId::new(h.auth.key_ring().signing_key().kid());
     let before = h.login(&app, "alice", None);
-    let changes = block_on(h.auth.rotate_keys_now(Some(Algorithm::EdDSA))).expect("rotated");
+    let changes = block_on(
+        h.auth
+            .rotate_keys_now(Some(Algorithm::EdDSA), &Actor::Operator),
+    )
+    .expect("rotated");
     assert_eq!(changes.len(), 2);
     assert_eq!(changes[0].to, KeyState::Active);
     assert_eq!(changes[0].alg, Algorithm::EdDSA);
@@ -145,18 +150,22 @@ fn rotation_on_demand_switches_at_once_and_retiring_keys_still_verify() {
     block_on(h.auth.verify_access_token(&before.access_token)).expect("retiring verifies");
 
     // The signing key cannot be retired; the retiring one can, at once.
-    let err = block_on(h.auth.retire_key(new_kid.as_str())).expect_err("signer");
+    let err = block_on(h.auth.retire_key(new_kid.as_str(), &Actor::Operator)).expect_err("signer");
     assert!(matches!(err, AdminError::KeyInUse), "{err:?}");
-    let change = block_on(h.auth.retire_key(&old_kid)).expect("retired");
+    let change = block_on(h.auth.retire_key(&old_kid, &Actor::Operator)).expect("retired");
     assert_eq!(change.to, KeyState::Retired);
     assert_eq!(jwks_kids(&h), [new_kid]);
     let err = block_on(h.auth.verify_access_token(&before.access_token)).expect_err("gone");
     assert!(matches!(err, TokenError::Invalid(_)), "{err:?}");
     for kid in [old_kid.as_str(), "no-such-kid"] {
-        let err = block_on(h.auth.retire_key(kid)).expect_err("not live");
+        let err = block_on(h.auth.retire_key(kid, &Actor::Operator)).expect_err("not live");
         assert!(matches!(err, AdminError::NotFound(_)), "{err:?}");
     }
-    let err = block_on(h.auth.rotate_keys_now(Some(Algorithm::HS256))).expect_err("hmac");
+    let err = block_on(
+        h.auth
+            .rotate_keys_now(Some(Algorithm::HS256), &Actor::Operator),
+    )
+    .expect_err("hmac");
     assert!(matches!(err, AdminError::Invalid(_)), "{err:?}");
 }
 

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use tessera_core::lockout::LockoutPolicy;
+use tessera_core::model::Actor;
 use tessera_core::{AccountError, GrantError};
 
 use crate::support::{Harness, PASSWORD, block_on, config};
@@ -74,9 +75,9 @@ fn an_admin_unlock_lifts_the_lock_and_reports_whether_there_was_one() {
         fail(&h, "alice");
     }
     assert!(matches!(fail(&h, "alice"), GrantError::Locked(_)));
-    assert!(block_on(h.auth.unlock_user("Alice")).expect("unlocked"));
+    assert!(block_on(h.auth.unlock_user("Alice", &Actor::Operator)).expect("unlocked"));
     h.login(&h.app(), "alice", None);
-    assert!(!block_on(h.auth.unlock_user("alice")).expect("nothing left"));
+    assert!(!block_on(h.auth.unlock_user("alice", &Actor::Operator)).expect("nothing left"));
 }
 
 #[test]
@@ -96,6 +97,6 @@ fn wrong_current_passwords_lock_password_changes_but_not_logins() {
     // A stolen token cannot lock its user out of logging in.
     h.login(&h.app(), "alice", None);
     // The admin unlock lifts this lock too.
-    assert!(block_on(h.auth.unlock_user("alice")).expect("unlocked"));
+    assert!(block_on(h.auth.unlock_user("alice", &Actor::Operator)).expect("unlocked"));
     block_on(h.auth.change_password(&claims, PASSWORD, "new password 1")).expect("changed");
 }

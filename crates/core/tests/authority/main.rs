@@ -5,6 +5,7 @@
 mod support;
 
 mod account;
+mod audit;
 mod browser;
 mod clients;
 mod dpop;
@@ -14,3 +15,4 @@ mod lockouts;
 mod refresh;
 mod revocation;
 mod transfer;
+mod webhooks;

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use tessera_core::model::Actor;
 use tessera_core::model::Grant;
 use tessera_core::model::SessionId;
 use tessera_core::store::SessionStore;
@@ -184,7 +185,11 @@ fn refresh_fails_after_an_admin_sets_the_password() {
     h.user("alice");
     let app = h.app();
     let session = h.login(&app, "alice", None);
-    block_on(h.auth.set_password("alice", "reset by admin")).expect("set");
+    block_on(
+        h.auth
+            .set_password("alice", "reset by admin", &Actor::Operator),
+    )
+    .expect("set");
     assert!(block_on(h.auth.refresh_grant(&app, &refresh_token(&session), None)).is_err());
 }
 
@@ -196,14 +201,14 @@ fn refresh_fails_for_a_disabled_or_deleted_account() {
     let app = h.app();
     let alice = h.login(&app, "alice", None);
     let bob = h.login(&app, "bob", None);
-    block_on(h.auth.set_user_disabled("alice", true)).expect("disabled");
-    block_on(h.auth.delete_user("bob")).expect("deleted");
+    block_on(h.auth.set_user_disabled("alice", true, &Actor::Operator)).expect("disabled");
+    block_on(h.auth.delete_user("bob", &Actor::Operator)).expect("deleted");
     for token in [refresh_token(&alice), refresh_token(&bob)] {
         let err = block_on(h.auth.refresh_grant(&app, &token, None)).expect_err("gone");
         assert!(matches!(err, GrantError::BadRefreshToken), "{err:?}");
     }
     // Re-enabling does not bring old sessions back.
-    block_on(h.auth.set_user_disabled("alice", false)).expect("enabled");
+    block_on(h.auth.set_user_disabled("alice", false, &Actor::Operator)).expect("enabled");
     assert!(block_on(h.auth.refresh_grant(&app, &refresh_token(&alice), None)).is_err());
 }
 

@@ -1,5 +1,6 @@
 //! Revocation (RFC 7009), introspection (RFC 7662) and access token verification.
 
+use tessera_core::model::Actor;
 use tessera_core::model::Grant;
 use tessera_core::model::Timestamp;
 use tessera_core::store::RevocationStore;
@@ -301,10 +302,10 @@ mod after_a_verified_request {
         let login = h.login(&app, "alice", None);
         block_on(h.auth.verify_access_token(&login.access_token)).expect("first use");
         let old = h.auth.key_ring().signing_key().kid().to_owned();
-        block_on(h.auth.rotate_keys_now(None)).expect("rotated");
+        block_on(h.auth.rotate_keys_now(None, &Actor::Operator)).expect("rotated");
         // Rotation keeps the old key verifying (the cache may answer or not: same result).
         block_on(h.auth.verify_access_token(&login.access_token)).expect("old key verifies");
-        block_on(h.auth.retire_key(&old)).expect("retired");
+        block_on(h.auth.retire_key(&old, &Actor::Operator)).expect("retired");
         let err = block_on(h.auth.verify_access_token(&login.access_token)).expect_err("retired");
         assert!(matches!(err, TokenError::Invalid(_)), "{err:?}");
     }

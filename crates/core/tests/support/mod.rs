@@ -11,6 +11,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, Thread};
 
 use serde_json::{Map, Value};
+use tessera_core::model::Actor;
 use tessera_core::model::{Client, Grant, User};
 use tessera_core::{
     Authority, Clock, Config, MasterKey, PasswordPolicy, SecurityEvent, TokenResponse,
@@ -173,6 +174,7 @@ impl Harness {
             PASSWORD,
             Some(&format!("{username}@example.test")),
             &["staff".to_owned()],
+            &Actor::Operator,
         ))
         .expect("user created")
     }
@@ -191,6 +193,7 @@ impl Harness {
             &scopes,
             &["orders".to_owned()],
             public,
+            &Actor::Operator,
         ))
         .expect("client created")
     }

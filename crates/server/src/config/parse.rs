@@ -14,8 +14,8 @@ use toml::{Table, Value};
 use super::error::shown;
 use super::layers::{Origins, Reader, check_env_names, overlay_env, read_file, set};
 use super::{
-    ConfigError, DATABASE_FILE, DEFAULT_DATA_DIR, DatabaseSettings, DatabaseUrl, Flags,
-    KeySettings, LogFormat, MASTER_KEY_FILE, MasterKeySource, ServerSettings, Settings,
+    AuditSettings, ConfigError, DATABASE_FILE, DEFAULT_DATA_DIR, DatabaseSettings, DatabaseUrl,
+    Flags, KeySettings, LogFormat, MASTER_KEY_FILE, MasterKeySource, ServerSettings, Settings,
     ThrottleLimits, ThrottleSettings, TlsFiles, TokenSettings,
 };
 use crate::connections::ConnectionLimits;
@@ -61,6 +61,7 @@ pub(super) fn load(flags: &Flags, env: &[(String, String)]) -> Result<Settings, 
         passwords: passwords(&mut reader)?,
         min_password_chars: min_password_chars(&mut reader)?,
         throttle: throttle(&mut reader)?,
+        audit: audit(&mut reader)?,
         ui: ui(&mut reader)?,
         master_key: master_key(
             var("TESSERA_MASTER_KEY"),
@@ -510,6 +511,33 @@ fn min_password_chars(r: &mut Reader) -> Result<usize, ConfigError> {
     let default = tessera_core::password::DEFAULT_MIN_PASSWORD_CHARS as u64;
     let chars = r.number("passwords.min_length", default, (8, 128))?;
     Ok(usize::try_from(chars).unwrap_or(128))
+}
+
+/// `[audit]`: retention from a day to ten years, and at least a thousand events; and
+/// `[webhooks]`, which deliver the trail's events.
+fn audit(r: &mut Reader) -> Result<AuditSettings, ConfigError> {
+    let retention = r.duration("audit.retention", Duration::from_secs(90 * DAY))?;
+    in_range(
+        "audit.retention",
+        retention,
+        DAY,
+        3650 * DAY,
+        "from 1d to 3650d",
+    )?;
+    let max_events = r.number("audit.max_events", 10_000_000, (1_000, 10_000_000_000))?;
+    let webhook_max_backoff = r.duration("webhooks.max_backoff", Duration::from_secs(300))?;
+    in_range(
+        "webhooks.max_backoff",
+        webhook_max_backoff,
+        1,
+        3_600,
+        "from 1s to 1h",
+    )?;
+    Ok(AuditSettings {
+        retention,
+        max_events,
+        webhook_max_backoff,
+    })
 }
 
 fn throttle(r: &mut Reader) -> Result<ThrottleSettings, ConfigError> {

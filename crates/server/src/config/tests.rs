@@ -59,6 +59,9 @@ fn defaults_are_as_documented() {
     assert_eq!(s.passwords, PasswordPolicy::default());
     assert_eq!(s.throttle.account.max_failures, 5);
     assert_eq!(s.throttle.ip.max_failures, 20);
+    assert_eq!(s.audit.retention, Duration::from_secs(90 * 86_400));
+    assert_eq!(s.audit.max_events, 10_000_000);
+    assert_eq!(s.audit.webhook_max_backoff, Duration::from_secs(300));
     assert!(matches!(s.master_key, MasterKeySource::DataDirFile(_)));
     assert_eq!(s.to_authority_config().validate(), Ok(()));
 }
@@ -68,10 +71,11 @@ fn file_then_env_then_flags() {
     let file = config_file(
         "[server]\nlisten = \"127.0.0.1:9000\"\nissuer = \"https://file.example\"\n\
          [tokens]\naccess_ttl = \"5m\"\nrefresh_grace = \"10s\"\nsigning_alg = \"ES256\"\n\
-         [throttle.account]\nmax_failures = 3\n",
+         [throttle.account]\nmax_failures = 3\n[audit]\nretention = \"30d\"\n",
     );
     let env = env(&[
         ("TESSERA_TOKENS__ACCESS_TTL", "10m"),
+        ("TESSERA_AUDIT__MAX_EVENTS", "5000"),
         ("TESSERA_SERVER__ISSUER", "https://env.example"),
         ("TESSERA_THROTTLE__IP__MAX_BACKOFF", "1h"),
     ]);
@@ -98,6 +102,8 @@ fn file_then_env_then_flags() {
     assert_eq!(s.throttle.account.max_failures, 3);
     assert_eq!(s.throttle.ip.max_backoff, Duration::from_secs(3_600));
     let config = s.to_authority_config();
+    assert_eq!(config.audit_retention, Duration::from_secs(30 * 86_400));
+    assert_eq!(config.audit_max_events, 5_000);
     assert_eq!(config.issuer, "https://flag.example");
     assert_eq!(config.access_token_lifetime, Duration::from_secs(600));
     assert_eq!(config.rotation.algorithm, Algorithm::ES256);
@@ -186,6 +192,13 @@ fn bad_values_name_their_key() {
         ("TESSERA_PASSWORDS__MEMORY_KIB", "4", "passwords.memory_kib"),
         ("TESSERA_KEYS__PUBLISH_AHEAD", "31d", "keys.publish_ahead"),
         ("TESSERA_KEYS__ROTATE_EVERY", "9s", "keys.rotate_every"),
+        ("TESSERA_AUDIT__RETENTION", "1h", "audit.retention"),
+        ("TESSERA_AUDIT__MAX_EVENTS", "999", "audit.max_events"),
+        (
+            "TESSERA_WEBHOOKS__MAX_BACKOFF",
+            "2h",
+            "webhooks.max_backoff",
+        ),
         (
             "TESSERA_SERVER__MAINTENANCE_INTERVAL",
             "0s",

@@ -1,5 +1,7 @@
 use std::os::unix::fs::PermissionsExt as _;
 
+use tessera_core::model::Actor;
+
 use super::*;
 use crate::config::Flags;
 
@@ -105,7 +107,7 @@ async fn sqlite_migrations_are_listed_without_writing_then_applied_once() {
     let settings = settings(tmp.path(), &[]);
     let pending = pending_migrations(&settings).await.expect("pending");
     let versions: Vec<i64> = pending.iter().map(|m| m.version).collect();
-    assert_eq!(versions, [1, 2, 3, 4]);
+    assert_eq!(versions, [1, 2, 3, 4, 5, 6]);
     assert!(!tmp.path().join("data").exists(), "listing created nothing");
 
     assert_eq!(migrate(&settings).await.expect("migrate"), pending);
@@ -140,11 +142,17 @@ async fn open_with_events_sends_security_events_to_the_sink() {
         .expect("open");
     let authority = deployment.authority();
     authority
-        .create_user("alice", "correct horse battery", None, &[])
+        .create_user(
+            "alice",
+            "correct horse battery",
+            None,
+            &[],
+            &Actor::Operator,
+        )
         .await
         .expect("user");
     let (client, _) = authority
-        .create_client("app", &[Grant::Password], &[], &[], true)
+        .create_client("app", &[Grant::Password], &[], &[], true, &Actor::Operator)
         .await
         .expect("client");
     let refused = authority

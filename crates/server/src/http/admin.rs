@@ -13,7 +13,7 @@ use tessera_core::model::{Client, ClientId, ClientWeb, Grant, Timestamp, User};
 use tessera_core::{KeyChange, Store};
 
 use super::AppState;
-use super::bearer::Admin;
+use super::bearer::{Admin, admin_actor};
 use super::blocking::on_blocking_pool;
 use super::client_jose::ClientJoseFields;
 use super::context::in_request;
@@ -23,7 +23,7 @@ use super::params::MAX_CREDENTIAL_LEN;
 use super::token::no_store;
 
 /// A JSON answer that must not be cached.
-fn json_no_store<T: Serialize>(status: StatusCode, value: &T) -> Response {
+pub(crate) fn json_no_store<T: Serialize>(status: StatusCode, value: &T) -> Response {
     let mut response = (status, Json(value)).into_response();
     no_store(response.headers_mut());
     response
@@ -79,6 +79,7 @@ pub async fn create_user<S: Store>(
         ));
     }
     let authority = Arc::clone(state.authority());
+    let by = admin_actor(&claims);
     let user = on_blocking_pool(move || async move {
         authority
             .create_user(
@@ -86,6 +87,7 @@ pub async fn create_user<S: Store>(
                 &new.password,
                 new.email.as_deref(),
                 &new.roles,
+                &by,
             )
             .await
     })
@@ -128,16 +130,19 @@ pub async fn update_user<S: Store>(
     {
         return Err(ApiError::invalid_request("the password is too long"));
     }
+    let by = admin_actor(&claims);
     if let Some(password) = update.password {
         let authority = Arc::clone(state.authority());
-        let name = username.clone();
-        on_blocking_pool(move || async move { authority.set_password(&name, &password).await })
-            .await?;
+        let (name, by) = (username.clone(), by.clone());
+        on_blocking_pool(
+            move || async move { authority.set_password(&name, &password, &by).await },
+        )
+        .await?;
     }
     if let Some(disabled) = update.disabled {
         state
             .authority()
-            .set_user_disabled(&username, disabled)
+            .set_user_disabled(&username, disabled, &by)
             .await?;
     }
     in_request(|| tracing::info!(event = "user_updated", "account updated"));
@@ -157,7 +162,10 @@ pub async fn delete_user<S: Store>(
     Admin(claims): Admin,
     Path(username): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    state.authority().delete_user(&username).await?;
+    state
+        .authority()
+        .delete_user(&username, &admin_actor(&claims))
+        .await?;
     in_request(|| tracing::info!(event = "user_deleted", "account deleted"));
     Ok(StatusCode::NO_CONTENT)
 }
@@ -176,7 +184,10 @@ pub async fn unlock_user<S: Store>(
     Admin(claims): Admin,
     Path(username): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let lifted = state.authority().unlock_user(&username).await?;
+    let lifted = state
+        .authority()
+        .unlock_user(&username, &admin_actor(&claims))
+        .await?;
     in_request(|| tracing::info!(event = "user_unlocked", lifted, "failed logins forgotten"));
     Ok(StatusCode::NO_CONTENT)
 }
@@ -391,7 +402,10 @@ pub async fn create_client<S: Store>(
 
             jose,
         });
-    let (client, secret) = state.authority().register_client(&registration).await?;
+    let (client, secret) = state
+        .authority()
+        .register_client(&registration, &admin_actor(&claims))
+        .await?;
     in_request(
         || tracing::info!(event = "client_created", client_id = %client.id, "client registered"),
     );
@@ -414,7 +428,10 @@ pub async fn delete_client<S: Store>(
     Admin(claims): Admin,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    state.authority().delete_client(&id).await?;
+    state
+        .authority()
+        .delete_client(&id, &admin_actor(&claims))
+        .await?;
     in_request(|| tracing::info!(event = "client_removed", client_id = %id, "client removed"));
     Ok(StatusCode::NO_CONTENT)
 }
@@ -461,7 +478,10 @@ pub async fn rotate_keys<S: Store>(
         }
         None => None,
     };
-    let changes: Vec<KeyChange> = state.authority().rotate_keys_now(alg).await?;
+    let changes: Vec<KeyChange> = state
+        .authority()
+        .rotate_keys_now(alg, &admin_actor(&claims))
+        .await?;
     in_request(|| tracing::info!(event = "keys_rotated", "signing key rotated"));
     Ok(json_no_store(StatusCode::OK, &changes))
 }
@@ -480,7 +500,10 @@ pub async fn retire_key<S: Store>(
     Admin(claims): Admin,
     Path(kid): Path<String>,
 ) -> Result<Response, ApiError> {
-    let change = state.authority().retire_key(&kid).await?;
+    let change = state
+        .authority()
+        .retire_key(&kid, &admin_actor(&claims))
+        .await?;
     in_request(|| tracing::info!(event = "key_retired", kid = %kid, "signing key retired"));
     Ok(json_no_store(StatusCode::OK, &change))
 }

@@ -25,6 +25,11 @@ pub struct Bearer(pub AccessClaims);
 #[derive(Debug)]
 pub struct Admin(pub AccessClaims);
 
+/// The administrator behind `claims`, as the audit trail names who made a change.
+pub fn admin_actor(claims: &AccessClaims) -> tessera_core::model::Actor {
+    tessera_core::model::Actor::User(tessera_core::model::UserId::new(claims.sub.clone()))
+}
+
 /// The raw token of an `Authorization: Bearer` header, read by the guard's RFC 6750 parser
 /// ([`tessera_guard::bearer_token`]) so that the server and the services it protects read
 /// the header alike.

@@ -13,6 +13,7 @@ pub mod cors;
 pub mod discovery;
 pub mod dpop;
 pub mod error;
+pub mod events;
 pub mod feed;
 pub mod json;
 pub mod limits;
@@ -331,6 +332,7 @@ fn admin_routes<S: Store>() -> Router<AppState<S>> {
         .route("/admin/keys", get(admin::list_keys::<S>))
         .route("/admin/keys/rotate", post(admin::rotate_keys::<S>))
         .route("/admin/keys/{kid}", delete(admin::retire_key::<S>))
+        .route("/admin/events", get(events::list_events::<S>))
 }
 
 fn ops_routes<S: Store>() -> Router<AppState<S>> {

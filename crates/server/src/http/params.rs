@@ -61,6 +61,11 @@ impl Params {
         Ok(Self { values })
     }
 
+    /// The names of the parameters present.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.values.keys().map(String::as_str)
+    }
+
     /// A parameter's value; an empty value counts as absent (RFC 6749 §3.1).
     pub fn get(&self, name: &str) -> Option<&str> {
         self.values
@@ -190,7 +195,7 @@ pub(crate) fn body_rejection(rejection: &BytesRejection) -> ApiError {
 }
 
 /// A parameter name made safe to echo: printable ASCII, at most 64 characters.
-fn printable(name: &str) -> String {
+pub(crate) fn printable(name: &str) -> String {
     name.chars()
         .filter(|c| c.is_ascii_graphic())
         .take(64)

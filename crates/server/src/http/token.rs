@@ -123,6 +123,7 @@ async fn password<S: Store>(
                 &password,
                 scope.as_deref(),
                 jkt.as_deref(),
+                ip,
             )
             .await;
         Ok::<_, ApiError>(answer)

@@ -9,6 +9,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use http_body_util::BodyExt as _;
+use tessera_core::model::Actor;
 use tessera_core::model::Grant;
 use tessera_core::{Authority, MasterKey, SystemClock};
 use tessera_server::http::{AppState, app};
@@ -59,11 +60,11 @@ async fn an_outage_is_answered_at_once_and_recovers_without_restart() {
     .expect("authority");
     let authority = Arc::new(authority);
     authority
-        .create_user("alice", PASSWORD, None, &[])
+        .create_user("alice", PASSWORD, None, &[], &Actor::Operator)
         .await
         .expect("user");
     let (client, secret) = authority
-        .create_client("app", &[Grant::Password], &[], &[], false)
+        .create_client("app", &[Grant::Password], &[], &[], false, &Actor::Operator)
         .await
         .expect("client");
     let client = crate::helpers::TestClient {

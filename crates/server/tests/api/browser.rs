@@ -10,6 +10,7 @@ use axum::http::{Method, Request, StatusCode, header};
 use base64::Engine as _;
 use serde_json::Value;
 use tessera_core::NewClient;
+use tessera_core::model::Actor;
 use tessera_core::model::{ClientWeb, Grant};
 
 use crate::helpers::{ISSUER, PASSWORD, Reply, TestApp, TestClient, form, text};
@@ -147,7 +148,11 @@ pub(crate) async fn web_client(
             first_party,
             ..ClientWeb::default()
         });
-    let (client, _) = app.authority.register_client(&new).await.expect("client");
+    let (client, _) = app
+        .authority
+        .register_client(&new, &Actor::Operator)
+        .await
+        .expect("client");
     TestClient {
         id: client.id.into_string(),
         secret: None,

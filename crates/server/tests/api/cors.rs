@@ -4,6 +4,7 @@
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use tessera_core::authority::NewClient;
+use tessera_core::model::Actor;
 use tessera_core::model::{ClientWeb, Grant};
 
 use crate::helpers::{Reply, TestApp, TestClient, bare, form, text};
@@ -21,7 +22,11 @@ async fn spa_client(app: &TestApp, origins: &[&str]) -> TestClient {
             allowed_origins: origins.iter().map(|o| (*o).to_owned()).collect(),
             ..ClientWeb::default()
         });
-    let (client, _) = app.authority.register_client(&new).await.expect("client");
+    let (client, _) = app
+        .authority
+        .register_client(&new, &Actor::Operator)
+        .await
+        .expect("client");
     TestClient {
         id: client.id.into_string(),
         secret: None,

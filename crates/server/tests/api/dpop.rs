@@ -8,6 +8,7 @@ use axum::http::{Method, Request, StatusCode, header};
 use base64::Engine as _;
 use serde_json::{Value, json};
 use tessera_core::NewClient;
+use tessera_core::model::Actor;
 use tessera_core::model::{ClientWeb, Grant};
 use tessera_jose::jws::{Header, compact};
 use tessera_jose::{Algorithm, SigningKey, SystemClock, dpop};
@@ -121,7 +122,11 @@ async fn require_dpop_client(app: &TestApp) -> TestClient {
         require_dpop: true,
         ..ClientWeb::default()
     });
-    let (client, secret) = app.authority.register_client(&new).await.expect("client");
+    let (client, secret) = app
+        .authority
+        .register_client(&new, &Actor::Operator)
+        .await
+        .expect("client");
     TestClient {
         id: client.id.into_string(),
         secret,

@@ -5,6 +5,7 @@
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 use tessera_core::NewClient;
+use tessera_core::model::Actor;
 use tessera_core::model::{ClientJose, ClientWeb, Grant};
 use tessera_jose::jwe::{ContentEncryption, DecryptionKey, EcdhCurve, KeyAlgorithm};
 use tessera_jose::{Algorithm, JwkSet, KeySet, Token, Validator};
@@ -46,7 +47,11 @@ async fn encrypting_client(app: &TestApp, jose: ClientJose) -> TestClient {
             jose,
             ..ClientWeb::default()
         });
-    let (client, _) = app.authority.register_client(&new).await.expect("client");
+    let (client, _) = app
+        .authority
+        .register_client(&new, &Actor::Operator)
+        .await
+        .expect("client");
     TestClient {
         id: client.id.into_string(),
         secret: None,

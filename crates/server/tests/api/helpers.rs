@@ -11,6 +11,7 @@ use axum::http::{HeaderMap, Method, Request, StatusCode, Uri, header};
 use base64::Engine as _;
 use http_body_util::BodyExt as _;
 use serde_json::Value;
+use tessera_core::model::Actor;
 use tessera_core::model::Grant;
 use tessera_core::{Authority, Config, MasterKey, PasswordPolicy, SystemClock};
 use tessera_jose::Algorithm;
@@ -190,7 +191,7 @@ impl TestApp {
         let roles: Vec<String> = roles.iter().map(|r| (*r).to_owned()).collect();
         let email = format!("{name}@example.com");
         self.authority
-            .create_user(name, PASSWORD, Some(&email), &roles)
+            .create_user(name, PASSWORD, Some(&email), &roles, &Actor::Operator)
             .await
             .expect("user")
             .id
@@ -200,7 +201,14 @@ impl TestApp {
     pub(crate) async fn client(&self, grants: &[Grant], public: bool) -> TestClient {
         let (client, secret) = self
             .authority
-            .create_client("app", grants, &["read".into(), "write".into()], &[], public)
+            .create_client(
+                "app",
+                grants,
+                &["read".into(), "write".into()],
+                &[],
+                public,
+                &Actor::Operator,
+            )
             .await
             .expect("client");
         TestClient {

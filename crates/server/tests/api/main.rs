@@ -14,6 +14,7 @@ mod discovery;
 mod dpop;
 mod encrypted_id_token;
 mod errors;
+mod events;
 mod feed;
 mod input;
 mod methods;

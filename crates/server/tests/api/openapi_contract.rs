@@ -15,6 +15,7 @@ use axum::body::Body;
 use axum::http::{HeaderValue, Method, Request, StatusCode, header};
 use serde_json::{Map, Value, json};
 use tessera_core::lockout::LockoutPolicy;
+use tessera_core::model::Actor;
 use tessera_core::model::Grant;
 use tessera_server::proxy::TrustedProxies;
 use tessera_server::throttle::ThrottleConfig;
@@ -628,7 +629,10 @@ async fn cors(app: &TestApp) {
     let new = tessera_core::NewClient::new("SPA", &[Grant::RefreshToken])
         .public(true)
         .with_web(web);
-    app.authority.register_client(&new).await.expect("client");
+    app.authority
+        .register_client(&new, &Actor::Operator)
+        .await
+        .expect("client");
     let preflight = |path: &str, origin: &str| {
         let request = with_header(bare(Method::OPTIONS, path, None), "origin", origin);
         with_header(request, "access-control-request-method", "POST")
@@ -1331,6 +1335,7 @@ async fn admin(app: &TestApp) {
         (Method::GET, "/admin/keys"),
         (Method::POST, "/admin/keys/rotate"),
         (Method::DELETE, "/admin/keys/x"),
+        (Method::GET, "/admin/events"),
     ];
     for (method, path) in everything {
         expect(app, bare(method.clone(), path, None), 401).await;
@@ -1456,6 +1461,24 @@ async fn admin(app: &TestApp) {
     let path = format!("/admin/clients/{}", text(&created, "client_id"));
     expect(app, bare(Method::DELETE, &path, token), 204).await;
     expect(app, bare(Method::DELETE, &path, token), 404).await;
+
+    // The audit trail, with every filter, and a bad one.
+    let page = expect(app, bare(Method::GET, "/admin/events?limit=2", token), 200)
+        .await
+        .json();
+    let first = &page["events"][0];
+    let filtered = format!(
+        "/admin/events?type={}&user=u_x&client=c_x&since=2000-01-01T00:00:00Z\
+         &until=2999-01-01T00:00:00Z&after=0&limit=5",
+        text(first, "type")
+    );
+    expect(app, bare(Method::GET, &filtered, token), 200).await;
+    expect(
+        app,
+        bare(Method::GET, "/admin/events?type=nope", token),
+        400,
+    )
+    .await;
 
     // Keys last: retiring the old key ends the tokens it signed.
     expect(app, bare(Method::GET, "/admin/keys", token), 200).await;

@@ -2,13 +2,14 @@
 
 use std::time::Duration;
 
+use tessera_core::model::{AuditEvent, EventQuery, NewEvent, Webhook, WebhookId};
 use tessera_core::model::{
     Client, ClientId, Jti, KeyId, KeyRecord, KeyState, LockoutKey, RefreshRecord, Revocation,
     RotateOutcome, Session, SessionId, Timestamp, UnixMillis, User, UserId,
 };
 use tessera_core::store::{
-    AccountStore, ClientStore, Fut, KeyStore, LockoutStore, MaintenanceStore, ReplayStore,
-    RevocationStore, SessionStore,
+    AccountStore, AuditStore, ClientStore, Fut, KeyStore, LockoutStore, MaintenanceStore,
+    ReplayStore, RevocationStore, SessionStore, WebhookStore,
 };
 use tessera_core::transfer::Snapshot;
 
@@ -187,6 +188,56 @@ impl ReplayStore for AnyStore {
         now: Timestamp,
     ) -> impl Fut<bool> {
         dispatch!(self, s => s.record_dpop_jti(jti_hash, expires_at, now))
+    }
+}
+
+impl WebhookStore for AnyStore {
+    fn create_webhook(&self, webhook: &Webhook) -> impl Fut<()> {
+        dispatch!(self, s => s.create_webhook(webhook))
+    }
+
+    fn webhooks(&self) -> impl Fut<Vec<Webhook>> {
+        dispatch!(self, s => s.webhooks())
+    }
+
+    fn delete_webhook(&self, id: &WebhookId) -> impl Fut<bool> {
+        dispatch!(self, s => s.delete_webhook(id))
+    }
+
+    fn claim_webhooks(
+        &self,
+        now: UnixMillis,
+        lease_until: UnixMillis,
+        limit: u32,
+    ) -> impl Fut<Vec<Webhook>> {
+        dispatch!(self, s => s.claim_webhooks(now, lease_until, limit))
+    }
+
+    fn update_webhook(
+        &self,
+        webhook: &Webhook,
+        expected_cursor: i64,
+        leased_until: Option<UnixMillis>,
+    ) -> impl Fut<bool> {
+        dispatch!(self, s => s.update_webhook(webhook, expected_cursor, leased_until))
+    }
+}
+
+impl AuditStore for AnyStore {
+    fn append_event(&self, event: &NewEvent, at: UnixMillis) -> impl Fut<i64> {
+        dispatch!(self, s => s.append_event(event, at))
+    }
+
+    fn latest_event_id(&self) -> impl Fut<i64> {
+        dispatch!(self, s => s.latest_event_id())
+    }
+
+    fn audit_events(&self, query: &EventQuery) -> impl Fut<Vec<AuditEvent>> {
+        dispatch!(self, s => s.audit_events(query))
+    }
+
+    fn purge_events(&self, before: UnixMillis, keep: u64, batch: u32) -> impl Fut<u64> {
+        dispatch!(self, s => s.purge_events(before, keep, batch))
     }
 }
 

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use tessera_core::StoreError;
 use tessera_core::model::{
-    Client, Jti, KeyId, KeyRecord, KeyState, LockoutKey, RefreshRecord, Revocation, RotateOutcome,
-    Session, SessionId, Timestamp, UnixMillis, User, UserId,
+    AuditEvent, Client, Jti, KeyId, KeyRecord, KeyState, LockoutKey, RefreshRecord, Revocation,
+    RotateOutcome, Session, SessionId, Timestamp, UnixMillis, User, UserId, Webhook,
 };
 use tessera_core::refresh::{Decision, decide};
 use tessera_core::transfer::Snapshot;
@@ -32,6 +32,11 @@ pub(super) struct State {
     pub(super) browser: Browser,
     /// Accepted DPoP proofs: the digest of their `jti` and when the record expires.
     pub(super) dpop_jtis: HashMap<Vec<u8>, Timestamp>,
+    /// The audit trail, oldest first.
+    pub(super) events: Vec<AuditEvent>,
+    pub(super) last_event: i64,
+    /// Security-event receivers, oldest first, with the lease of each (ms).
+    pub(super) webhooks: Vec<(Webhook, Option<UnixMillis>)>,
 }
 
 /// A failed-login counter.

@@ -2,6 +2,7 @@
 //! instances on one database.
 
 mod accounts;
+mod audit;
 mod browser;
 mod browser_store;
 mod clients;
@@ -18,6 +19,7 @@ mod rotate;
 mod rows;
 mod sessions;
 mod store;
+mod webhooks;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -3,19 +3,20 @@
 use std::future::Future;
 use std::time::Duration;
 
+use tessera_core::model::{AuditEvent, EventQuery, NewEvent, Webhook, WebhookId};
 use tessera_core::model::{
     Client, ClientId, Jti, KeyId, KeyRecord, KeyState, LockoutKey, RefreshRecord, Revocation,
     RotateOutcome, Session, SessionId, Timestamp, UnixMillis, User, UserId,
 };
 use tessera_core::store::{
-    AccountStore, ClientStore, Fut, KeyStore, LockoutStore, MaintenanceStore, ReplayStore,
-    RevocationStore, SessionStore,
+    AccountStore, AuditStore, ClientStore, Fut, KeyStore, LockoutStore, MaintenanceStore,
+    ReplayStore, RevocationStore, SessionStore, WebhookStore,
 };
 use tessera_core::transfer::Snapshot;
 
 use super::{
-    PgStore, accounts, clients, import, keys, lockouts, purge, replay, revocations, rotate,
-    sessions,
+    PgStore, accounts, audit, clients, import, keys, lockouts, purge, replay, revocations, rotate,
+    sessions, webhooks,
 };
 
 impl AccountStore for PgStore {
@@ -188,6 +189,56 @@ impl ReplayStore for PgStore {
         now: Timestamp,
     ) -> impl Fut<bool> {
         replay::record_dpop_jti(&self.pool, jti_hash, expires_at, now)
+    }
+}
+
+impl WebhookStore for PgStore {
+    fn create_webhook(&self, webhook: &Webhook) -> impl Fut<()> {
+        webhooks::create(&self.pool, webhook)
+    }
+
+    fn webhooks(&self) -> impl Fut<Vec<Webhook>> {
+        webhooks::all(&self.pool)
+    }
+
+    fn delete_webhook(&self, id: &WebhookId) -> impl Fut<bool> {
+        webhooks::delete(&self.pool, id)
+    }
+
+    fn claim_webhooks(
+        &self,
+        now: UnixMillis,
+        lease_until: UnixMillis,
+        limit: u32,
+    ) -> impl Fut<Vec<Webhook>> {
+        webhooks::claim(&self.pool, now, lease_until, limit)
+    }
+
+    fn update_webhook(
+        &self,
+        webhook: &Webhook,
+        expected_cursor: i64,
+        leased_until: Option<UnixMillis>,
+    ) -> impl Fut<bool> {
+        webhooks::update(&self.pool, webhook, expected_cursor, leased_until)
+    }
+}
+
+impl AuditStore for PgStore {
+    fn append_event(&self, event: &NewEvent, at: UnixMillis) -> impl Fut<i64> {
+        audit::append(&self.pool, event, at)
+    }
+
+    fn latest_event_id(&self) -> impl Fut<i64> {
+        audit::latest(&self.pool)
+    }
+
+    fn audit_events(&self, query: &EventQuery) -> impl Fut<Vec<AuditEvent>> {
+        audit::events(&self.pool, query)
+    }
+
+    fn purge_events(&self, before: UnixMillis, keep: u64, batch: u32) -> impl Fut<u64> {
+        audit::purge(&self.pool, before, keep, batch)
     }
 }
 

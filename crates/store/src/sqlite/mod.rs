@@ -2,6 +2,7 @@
 //! [`engine`]) in front of an in-memory cache of the hottest reads (see [`cache`]).
 
 mod accounts;
+mod audit;
 pub mod backup;
 mod browser;
 mod browser_store;
@@ -23,6 +24,7 @@ mod store;
 mod target;
 #[cfg(test)]
 mod tests;
+mod webhooks;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -6,19 +6,21 @@ use std::future::{Future, pending};
 use std::time::Duration;
 
 use rusqlite::Connection;
+use tessera_core::model::{AuditEvent, EventQuery, NewEvent, Webhook, WebhookId};
 use tessera_core::model::{
     Client, ClientId, Jti, KeyId, KeyRecord, KeyState, LockoutKey, RefreshRecord, Revocation,
     RotateOutcome, Session, SessionId, Timestamp, UnixMillis, User, UserId,
 };
 use tessera_core::store::{
-    AccountStore, ClientStore, Fut, KeyStore, LockoutStore, MaintenanceStore, ReplayStore,
-    RevocationStore, SessionStore,
+    AccountStore, AuditStore, ClientStore, Fut, KeyStore, LockoutStore, MaintenanceStore,
+    ReplayStore, RevocationStore, SessionStore, WebhookStore,
 };
 use tessera_core::transfer::Snapshot;
 
 use super::error::SqlResultExt;
 use super::{
-    SqliteStore, accounts, clients, import, keys, lockouts, purge, revocations, rotate, sessions,
+    SqliteStore, accounts, audit, clients, import, keys, lockouts, purge, revocations, rotate,
+    sessions, webhooks,
 };
 
 impl AccountStore for SqliteStore {
@@ -271,6 +273,64 @@ impl ReplayStore for SqliteStore {
         let until = expires_at.secs().saturating_sub(1);
         let first = self.dpop_jtis.first_use(jti_hash, until, now.secs());
         std::future::ready(Ok(first))
+    }
+}
+
+impl WebhookStore for SqliteStore {
+    fn create_webhook(&self, webhook: &Webhook) -> impl Fut<()> {
+        let webhook = webhook.clone();
+        self.db.write(move |c, _| webhooks::create(c, &webhook))
+    }
+
+    fn webhooks(&self) -> impl Fut<Vec<Webhook>> {
+        self.db.read(|c, _| webhooks::all(c))
+    }
+
+    fn delete_webhook(&self, id: &WebhookId) -> impl Fut<bool> {
+        let id = id.clone();
+        self.db.write(move |c, _| webhooks::delete(c, &id))
+    }
+
+    fn claim_webhooks(
+        &self,
+        now: UnixMillis,
+        lease_until: UnixMillis,
+        limit: u32,
+    ) -> impl Fut<Vec<Webhook>> {
+        self.db
+            .write(move |c, _| webhooks::claim(c, now, lease_until, limit))
+    }
+
+    fn update_webhook(
+        &self,
+        webhook: &Webhook,
+        expected_cursor: i64,
+        leased_until: Option<UnixMillis>,
+    ) -> impl Fut<bool> {
+        let webhook = webhook.clone();
+        self.db
+            .write(move |c, _| webhooks::update(c, &webhook, expected_cursor, leased_until))
+    }
+}
+
+impl AuditStore for SqliteStore {
+    fn append_event(&self, event: &NewEvent, at: UnixMillis) -> impl Fut<i64> {
+        let event = event.clone();
+        self.db.write(move |c, _| audit::append(c, &event, at))
+    }
+
+    fn latest_event_id(&self) -> impl Fut<i64> {
+        self.db.read(|c, _| audit::latest(c))
+    }
+
+    fn audit_events(&self, query: &EventQuery) -> impl Fut<Vec<AuditEvent>> {
+        let query = query.clone();
+        self.db.read(move |c, _| audit::events(c, &query))
+    }
+
+    fn purge_events(&self, before: UnixMillis, keep: u64, batch: u32) -> impl Fut<u64> {
+        self.db
+            .write(move |c, _| audit::purge(c, before, keep, batch))
     }
 }
 

@@ -9,6 +9,7 @@
 #![allow(missing_docs, unreachable_pub, clippy::unwrap_used)]
 
 mod accounts;
+mod audit;
 mod backends;
 mod browser;
 mod clients;
@@ -25,6 +26,7 @@ mod revocations;
 mod rotation;
 mod sessions;
 mod sqlite;
+mod webhooks;
 
 /// Instantiates every contract test for one backend as module `$backend`.
 macro_rules! contract {
@@ -100,6 +102,14 @@ macro_rules! contract {
             replay::purge_removes_proofs_past_their_window,
             replay::concurrent_records_of_one_proof_have_one_winner,
             replay::a_bound_family_keeps_its_key,
+            audit::events_round_trip_oldest_first,
+            audit::every_filter_narrows_and_pages_follow_the_cursor,
+            audit::concurrent_appends_lose_nothing,
+            audit::purge_keeps_the_retention_and_the_cap,
+            webhooks::webhooks_round_trip_and_delete,
+            webhooks::a_claim_leases_due_receivers_until_they_are_updated,
+            webhooks::concurrent_webhook_claims_are_disjoint,
+            webhooks::the_latest_event_id_follows_the_trail,
         );
     };
     (@each $backend:ident, $fresh:path, $($area:ident :: $test:ident),+ $(,)?) => {

@@ -19,8 +19,8 @@ runs: the copy is one consistent snapshot (SQLite's backup API inside one read t
 checked with SQLite's quick_check, and a standalone file (no -wal beside it).
 
 It holds everything the store holds: users with their Argon2id hashes, clients with hashed
-secrets, signing keys sealed under the master key, sessions, revocations and the sign-in
-state. It never holds the master key (master.key in the data dir, or TESSERA_MASTER_KEY):
+secrets, signing keys sealed under the master key, sessions, revocations, the sign-in state
+and the audit trail. It never holds the master key (master.key in the data dir, or TESSERA_MASTER_KEY):
 keep that apart from the backups, and have it where you restore. The file is created with
 mode 0600 and an existing file is never overwritten.
 

@@ -3,7 +3,7 @@
 use clap::{Args, Subcommand};
 use serde::Serialize;
 use tessera_core::NewClient;
-use tessera_core::model::{Client, ClientWeb, Grant};
+use tessera_core::model::{Actor, Client, ClientWeb, Grant};
 
 use super::client_jose::JoseArgs;
 use crate::cli::GlobalArgs;
@@ -167,7 +167,7 @@ fn add(global: &GlobalArgs, args: &AddArgs) -> Result<(), CliError> {
         });
     let (client, secret) = admin::with_deployment(global, |d| async move {
         d.authority()
-            .register_client(&new)
+            .register_client(&new, &Actor::Operator)
             .await
             .map_err(CliError::from)
     })?;
@@ -266,11 +266,14 @@ fn row(client: &Client) -> ClientRow<'_> {
 
 fn remove(global: &GlobalArgs, id: &str) -> Result<(), CliError> {
     admin::with_deployment(global, |d| async move {
-        d.authority().delete_client(id).await.map_err(|err| {
-            CliError::from(err)
-                .context(&format!("client {id}"))
-                .with_hint("`tessera client list` shows the client ids")
-        })
+        d.authority()
+            .delete_client(id, &Actor::Operator)
+            .await
+            .map_err(|err| {
+                CliError::from(err)
+                    .context(&format!("client {id}"))
+                    .with_hint("`tessera client list` shows the client ids")
+            })
     })?;
     commands::print(&format!("removed client {id} and ended its sessions"))
 }

@@ -5,7 +5,7 @@ use tessera_jose::{Algorithm, KeyFamily, SigningKey};
 use zeroize::Zeroizing;
 
 use tessera_core::KeyChange;
-use tessera_core::model::{KeyState, Timestamp};
+use tessera_core::model::{Actor, KeyState, Timestamp};
 
 use crate::cli::{GenerateArgs, GlobalArgs, KeyFormat};
 use crate::commands::{self, admin};
@@ -144,7 +144,7 @@ pub(crate) fn rotate(global: &GlobalArgs, args: &RotateArgs) -> Result<(), CliEr
         .transpose()?;
     let changes = admin::with_deployment(global, |d| async move {
         d.authority()
-            .rotate_keys_now(alg)
+            .rotate_keys_now(alg, &Actor::Operator)
             .await
             .map_err(CliError::from)
     })?;
@@ -158,11 +158,14 @@ pub(crate) fn rotate(global: &GlobalArgs, args: &RotateArgs) -> Result<(), CliEr
 pub(crate) fn retire(global: &GlobalArgs, args: &RetireArgs) -> Result<(), CliError> {
     let kid = args.kid.as_str();
     let change = admin::with_deployment(global, |d| async move {
-        d.authority().retire_key(kid).await.map_err(|err| {
-            CliError::from(err)
-                .context(&format!("key {kid}"))
-                .with_hint("`tessera keys list` shows the keys and their states")
-        })
+        d.authority()
+            .retire_key(kid, &Actor::Operator)
+            .await
+            .map_err(|err| {
+                CliError::from(err)
+                    .context(&format!("key {kid}"))
+                    .with_hint("`tessera keys list` shows the keys and their states")
+            })
     })?;
     print_changes(std::slice::from_ref(&change))
 }

@@ -5,6 +5,7 @@ pub(crate) mod backup;
 pub(crate) mod client;
 mod client_jose;
 pub(crate) mod doctor;
+pub(crate) mod events;
 pub(crate) mod export;
 pub(crate) mod import;
 pub(crate) mod init;
@@ -15,6 +16,7 @@ pub(crate) mod migrate;
 pub(crate) mod serve;
 mod token;
 pub(crate) mod user;
+pub(crate) mod webhook;
 
 use std::io::{self, Write};
 
@@ -44,6 +46,8 @@ pub(crate) fn run(cli: Cli) -> Result<(), CliError> {
         Command::Client { command } => client::run(&cli.global, &command),
         Command::Migrate(args) => migrate::run(&cli.global, &args),
         Command::Export(args) => export::run(&cli.global, &args),
+        Command::Events(args) => events::events(&cli.global, &args),
+        Command::Webhook { command } => webhook::run(&cli.global, &command),
         Command::Backup(args) => backup::backup(&cli.global, &args),
         Command::Restore(args) => backup::restore(&cli.global, &args),
         Command::Doctor(args) => doctor::run(&cli.global, &args),

@@ -2,7 +2,7 @@
 
 use clap::{Args, Subcommand};
 use serde::Serialize;
-use tessera_core::model::User;
+use tessera_core::model::{Actor, User};
 
 use crate::cli::GlobalArgs;
 use crate::commands::{self, admin};
@@ -118,7 +118,13 @@ fn add(global: &GlobalArgs, args: &AddArgs) -> Result<(), CliError> {
     let password = admin::new_password(args.password_stdin, &args.name)?;
     let user = admin::with_deployment(global, |d| async move {
         d.authority()
-            .create_user(&args.name, &password, args.email.as_deref(), &args.roles)
+            .create_user(
+                &args.name,
+                &password,
+                args.email.as_deref(),
+                &args.roles,
+                &Actor::Operator,
+            )
             .await
             .map_err(CliError::from)
     })?;
@@ -180,7 +186,7 @@ fn set_password(global: &GlobalArgs, args: &SetPasswordArgs) -> Result<(), CliEr
     let password = admin::new_password(args.password_stdin, &args.name)?;
     admin::with_deployment(global, |d| async move {
         d.authority()
-            .set_password(&args.name, &password)
+            .set_password(&args.name, &password, &Actor::Operator)
             .await
             .map_err(|err| CliError::from(err).context(&format!("user {}", args.name)))
     })?;
@@ -193,7 +199,7 @@ fn set_password(global: &GlobalArgs, args: &SetPasswordArgs) -> Result<(), CliEr
 fn set_disabled(global: &GlobalArgs, name: &str, disabled: bool) -> Result<(), CliError> {
     admin::with_deployment(global, |d| async move {
         d.authority()
-            .set_user_disabled(name, disabled)
+            .set_user_disabled(name, disabled, &Actor::Operator)
             .await
             .map_err(|err| CliError::from(err).context(&format!("user {name}")))
     })?;
@@ -207,7 +213,7 @@ fn set_disabled(global: &GlobalArgs, name: &str, disabled: bool) -> Result<(), C
 fn delete(global: &GlobalArgs, name: &str) -> Result<(), CliError> {
     admin::with_deployment(global, |d| async move {
         d.authority()
-            .delete_user(name)
+            .delete_user(name, &Actor::Operator)
             .await
             .map_err(|err| CliError::from(err).context(&format!("user {name}")))
     })?;
@@ -219,7 +225,7 @@ fn delete(global: &GlobalArgs, name: &str) -> Result<(), CliError> {
 fn unlock(global: &GlobalArgs, name: &str) -> Result<(), CliError> {
     let lifted = admin::with_deployment(global, |d| async move {
         d.authority()
-            .unlock_user(name)
+            .unlock_user(name, &Actor::Operator)
             .await
             .map_err(|err| CliError::from(err).context(&format!("user {name}")))
     })?;

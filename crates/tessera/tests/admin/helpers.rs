@@ -58,6 +58,18 @@ impl Deployment {
         cmd
     }
 
+    /// As [`Self::cmd`], as a plain process (for a run that must be read while it goes on).
+    pub(crate) fn spawnable(&self, args: &[&str]) -> std::process::Command {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_tessera"));
+        for (name, _) in std::env::vars_os() {
+            if name.to_string_lossy().starts_with("TESSERA_") {
+                cmd.env_remove(name);
+            }
+        }
+        cmd.arg("--data-dir").arg(self.data_dir()).args(args);
+        cmd
+    }
+
     /// Runs and returns the output, whatever the exit code.
     pub(crate) fn run(&self, args: &[&str]) -> Output {
         self.cmd(args).output().expect("run tessera")

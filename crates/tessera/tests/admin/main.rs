@@ -6,6 +6,7 @@ mod client_jose;
 mod clients;
 mod config;
 mod doctor;
+mod events;
 mod export;
 mod helpers;
 mod keys;

@@ -10,6 +10,7 @@
 //! These tests need PostgreSQL's server binaries (`initdb`, `postgres`) and are ignored
 //! unless asked for: `cargo test -p tessera --test multi -- --include-ignored`.
 
+mod audit;
 mod bounded;
 mod breaker;
 mod browser;
@@ -21,6 +22,8 @@ mod moved;
 mod outage;
 mod pg;
 mod rotation;
+#[path = "../server/set_receiver.rs"]
+mod set_receiver;
 
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Barrier};

@@ -8,6 +8,8 @@ mod backup;
 mod crash;
 mod discovery;
 mod revocation;
+mod set_receiver;
 mod throttle;
 mod tls;
 mod tokens;
+mod webhooks;

@@ -3,6 +3,7 @@
 
 use tessera_core::authority::{AuthorizeNext, ResponseMode};
 use tessera_core::error::AuthorizeError;
+use tessera_core::model::Actor;
 use tessera_core::model::{ClientWeb, Grant};
 use tessera_core::scope::Scope;
 
@@ -200,7 +201,7 @@ fn registration_allows_only_safe_redirect_and_logout_uris() {
     let h = Harness::new();
     let register = |web: ClientWeb, grants: &[Grant]| {
         let new = tessera_core::NewClient::new("web app", grants).with_web(web);
-        block_on(h.auth.register_client(&new))
+        block_on(h.auth.register_client(&new, &Actor::Operator))
     };
     let code = [Grant::AuthorizationCode];
     for uri in [

@@ -4,6 +4,7 @@
 use aws_lc_rs::digest::{SHA256, digest};
 use serde_json::json;
 use tessera_core::events::EndReason;
+use tessera_core::model::Actor;
 use tessera_core::model::Grant;
 use tessera_core::{GrantError, SecurityEvent, TokenError};
 use tessera_jose::b64;
@@ -247,7 +248,7 @@ fn a_code_of_a_disabled_user_is_refused() {
     let client = web_client(&h, Web::FIRST_PARTY);
     let signed = sign_in(&h, "alice");
     let code = code_for(&h, &params(&client), &signed.session);
-    block_on(h.auth.set_user_disabled("alice", true)).expect("disabled");
+    block_on(h.auth.set_user_disabled("alice", true, &Actor::Operator)).expect("disabled");
     let err = block_on(
         h.auth
             .code_grant(&client, &code, Some(REDIRECT), Some(VERIFIER)),

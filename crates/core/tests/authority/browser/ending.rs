@@ -3,6 +3,7 @@
 //! back-channel notice for every client it signed in to that listens.
 
 use tessera_core::events::EndReason;
+use tessera_core::model::Actor;
 use tessera_core::model::{LoginSession, LogoutNotice};
 use tessera_core::store::LoginSessionStore;
 use tessera_core::{GrantError, SecurityEvent, TokenError};
@@ -146,8 +147,8 @@ fn a_password_change_in_the_browser_ends_the_users_other_browser_sessions() {
         EndReason::PasswordChanged
     ));
     // The new password signs in; the old one no longer does.
-    block_on(h.auth.sign_in("alice", NEW_PASSWORD, None, None)).expect("new password");
-    let err = block_on(h.auth.sign_in("alice", PASSWORD, None, None)).expect_err("old one");
+    block_on(h.auth.sign_in("alice", NEW_PASSWORD, None, None, None)).expect("new password");
+    let err = block_on(h.auth.sign_in("alice", PASSWORD, None, None, None)).expect_err("old one");
     assert!(matches!(err, GrantError::BadCredentials), "{err:?}");
 }
 
@@ -198,7 +199,7 @@ fn an_administrator_password_reset_ends_every_browser_session() {
     let two = sign_in(&h, "alice");
     let tokens = code_flow(&h, &notified, &one.session);
     code_flow(&h, &notified, &two.session);
-    block_on(h.auth.set_password("alice", NEW_PASSWORD)).expect("reset");
+    block_on(h.auth.set_password("alice", NEW_PASSWORD, &Actor::Operator)).expect("reset");
     assert!(ended(&h, &one.session) && ended(&h, &two.session));
     assert_eq!(pending(&h).len(), 2);
     assert!(ended_because(&h, &one.session, EndReason::Admin));
@@ -214,12 +215,12 @@ fn disabling_a_user_ends_their_browser_sessions_for_good() {
     let notified = web_client(&h, Web::NOTIFIED);
     let signed = sign_in(&h, "alice");
     code_flow(&h, &notified, &signed.session);
-    block_on(h.auth.set_user_disabled("alice", true)).expect("disabled");
+    block_on(h.auth.set_user_disabled("alice", true, &Actor::Operator)).expect("disabled");
     assert!(ended(&h, &signed.session));
     assert_eq!(notices_of(&pending(&h), &signed.session).len(), 1);
     assert!(ended_because(&h, &signed.session, EndReason::Admin));
     // Enabling the account again does not bring the session back.
-    block_on(h.auth.set_user_disabled("alice", false)).expect("enabled");
+    block_on(h.auth.set_user_disabled("alice", false, &Actor::Operator)).expect("enabled");
     assert!(!finds(&h, &signed.cookie_secret));
     assert_eq!(pending(&h).len(), 1, "enabling queues nothing");
 }
@@ -231,7 +232,7 @@ fn deleting_a_user_ends_their_browser_sessions_and_the_notices_stay_queued() {
     let notified = web_client(&h, Web::NOTIFIED);
     let signed = sign_in(&h, "alice");
     code_flow(&h, &notified, &signed.session);
-    block_on(h.auth.delete_user("alice")).expect("deleted");
+    block_on(h.auth.delete_user("alice", &Actor::Operator)).expect("deleted");
     assert!(!finds(&h, &signed.cookie_secret));
     let queued = pending(&h);
     assert_eq!(queued.len(), 1);

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use tessera_core::events::EndReason;
 use tessera_core::lockout::LockoutPolicy;
+use tessera_core::model::Actor;
 use tessera_core::store::{AccountStore, LoginSessionStore};
 use tessera_core::{Clock, GrantError, SecurityEvent};
 
@@ -18,11 +19,16 @@ fn a_wrong_password_an_unknown_user_and_a_disabled_account_get_one_answer() {
     let h = Harness::new();
     h.user("alice");
     h.user("carol");
-    block_on(h.auth.set_user_disabled("carol", true)).expect("disabled");
-    let wrong =
-        block_on(h.auth.sign_in("alice", "not the password", None, None)).expect_err("refused");
-    let unknown = block_on(h.auth.sign_in("mallory", PASSWORD, None, None)).expect_err("refused");
-    let disabled = block_on(h.auth.sign_in("carol", PASSWORD, None, None)).expect_err("refused");
+    block_on(h.auth.set_user_disabled("carol", true, &Actor::Operator)).expect("disabled");
+    let wrong = block_on(
+        h.auth
+            .sign_in("alice", "not the password", None, None, None),
+    )
+    .expect_err("refused");
+    let unknown =
+        block_on(h.auth.sign_in("mallory", PASSWORD, None, None, None)).expect_err("refused");
+    let disabled =
+        block_on(h.auth.sign_in("carol", PASSWORD, None, None, None)).expect_err("refused");
     for err in [&wrong, &unknown, &disabled] {
         assert!(matches!(err, GrantError::BadCredentials), "{err:?}");
     }
@@ -42,9 +48,9 @@ fn sign_in_locks_the_account_after_the_configured_failures_shared_with_the_passw
         let err = block_on(h.auth.password_grant(&app, "alice", "nope", None)).expect_err("no");
         assert!(matches!(err, GrantError::BadCredentials), "{err:?}");
     }
-    let err = block_on(h.auth.sign_in("alice", "nope", None, None)).expect_err("no");
+    let err = block_on(h.auth.sign_in("alice", "nope", None, None, None)).expect_err("no");
     assert!(matches!(err, GrantError::BadCredentials), "{err:?}");
-    let err = block_on(h.auth.sign_in("ALICE", PASSWORD, None, None)).expect_err("locked");
+    let err = block_on(h.auth.sign_in("ALICE", PASSWORD, None, None, None)).expect_err("locked");
     let GrantError::Locked(locked) = err else {
         panic!("expected a lock, got {err:?}");
     };
@@ -64,7 +70,7 @@ fn every_sign_in_changes_the_cookie_secret_and_the_same_user_keeps_the_sid() {
     h.clock.advance(600);
     let second = block_on(
         h.auth
-            .sign_in("alice", PASSWORD, None, Some(&first.session)),
+            .sign_in("alice", PASSWORD, None, Some(&first.session), None),
     )
     .expect("signed in again");
     assert_eq!(second.session.id, first.session.id, "the sid is kept");
@@ -89,8 +95,11 @@ fn another_users_sign_in_in_the_same_browser_ends_the_first_session() {
     let alice = h.user("alice");
     let bob = h.user("bob");
     let first = sign_in(&h, "alice");
-    let second = block_on(h.auth.sign_in("bob", PASSWORD, None, Some(&first.session)))
-        .expect("bob signed in");
+    let second = block_on(
+        h.auth
+            .sign_in("bob", PASSWORD, None, Some(&first.session), None),
+    )
+    .expect("bob signed in");
     assert_ne!(second.session.id, first.session.id);
     assert_eq!(second.session.user_id, bob.id);
     assert!(!finds(&h, &first.cookie_secret));

@@ -150,7 +150,7 @@ pub async fn submit<S: Store>(
         let username = username.clone();
         move || async move {
             let result = authority
-                .sign_in(&username, &password, client.as_ref(), current.as_ref())
+                .sign_in(&username, &password, client.as_ref(), current.as_ref(), ip)
                 .await;
             Ok::<_, ApiError>(result)
         }
