@@ -2,6 +2,7 @@
 
 use std::net::IpAddr;
 
+use super::both::both;
 use super::tokens::Subject;
 use super::{Authority, TokenResponse};
 use crate::error::{DpopRefused, GrantError, InternalError, ScopeRefused, ServiceError};
@@ -55,14 +56,15 @@ impl<S: Store> Authority<S> {
     ) -> Result<TokenResponse, GrantError> {
         require_grant(client, Grant::Password)?;
         let scope = requested_scope(client, scope, true)?;
-        let user = self
+        let signed_in = self
             .authenticate(username, password, Some(&client.id), ip)
             .await?;
+        let user = signed_in.user;
         let now = self.now();
         let family_key = refresh_binding(client, jkt);
-        let (session, refresh_token) = self
-            .start_session(client, &user, &scope, now, family_key)
-            .await?;
+        let started = self.start_session(client, &user, &scope, now, family_key);
+        let (started, _) = both(started, self.audit(signed_in.record)).await;
+        let (session, refresh_token) = started?;
         let refresh_token = client
             .grants
             .contains(&Grant::RefreshToken)

@@ -4,6 +4,7 @@
 use std::net::IpAddr;
 
 use super::Authority;
+use super::both::both;
 use crate::error::{GrantError, StoreError};
 use crate::events::{LoginFailure, SecurityEvent};
 use crate::model::{ClientId, EventKind, LockoutKey, NewEvent, User, UserId};
@@ -12,6 +13,15 @@ use crate::store::Store;
 
 /// The longest username accepted, in bytes.
 pub(super) const MAX_USERNAME_LEN: usize = 128;
+
+/// A user whose password was right, and the audit record of the sign-in, for the caller to
+/// write together with the session it starts (one commit for both).
+pub(super) struct Authenticated {
+    /// The user.
+    pub(super) user: User,
+    /// `login_succeeded`, with the client and address.
+    pub(super) record: NewEvent,
+}
 
 /// Why a password did not sign its user in.
 struct Failed {
@@ -22,9 +32,10 @@ struct Failed {
 impl<S: Store> Authority<S> {
     /// Signs `username` in with `password` through `client` (none for the login page
     /// before a client is known), from `ip`. A locked account is refused before its password
-    /// is checked; a failure is counted under the lock-out policy. Successes, failures and
-    /// the start of a lock-out go into the audit trail (a refusal while locked does not:
-    /// it would let anyone write rows at will).
+    /// is checked; a failure is counted under the lock-out policy. Failures and the start of
+    /// a lock-out go into the audit trail (a refusal while locked does not: it would let
+    /// anyone write rows at will); a success's record is returned, for the caller to write
+    /// with its session.
     ///
     /// # Errors
     /// [`GrantError::Malformed`]; [`GrantError::Locked`]; [`GrantError::BadCredentials`]
@@ -35,7 +46,7 @@ impl<S: Store> Authority<S> {
         password: &str,
         client: Option<&ClientId>,
         ip: Option<IpAddr>,
-    ) -> Result<User, GrantError> {
+    ) -> Result<Authenticated, GrantError> {
         if username.is_empty() || username.len() > MAX_USERNAME_LEN {
             return Err(GrantError::Malformed("a username is required".into()));
         }
@@ -54,9 +65,8 @@ impl<S: Store> Authority<S> {
         match self.check_login(username, password).await? {
             Ok(user) => {
                 self.clear_failures(&account).await?;
-                self.audit(event(EventKind::LoginSucceeded).user(&user.id))
-                    .await;
-                Ok(user)
+                let record = event(EventKind::LoginSucceeded).user(&user.id);
+                Ok(Authenticated { user, record })
             }
             Err(failed) => {
                 self.emit(SecurityEvent::LoginFailed {
@@ -64,10 +74,10 @@ impl<S: Store> Authority<S> {
                     user_id: failed.user.clone(),
                     reason: failed.reason,
                 });
-                let locked = self.count_failure(&account).await?;
                 let mut failure = event(EventKind::LoginFailed).detail(failed.reason.code());
                 failure.user = failed.user.clone();
-                self.audit(failure).await;
+                let (locked, _) = both(self.count_failure(&account), self.audit(failure)).await;
+                let locked = locked?;
                 if locked {
                     let mut lock = event(EventKind::LoginThrottled).detail("account_locked");
                     lock.user = failed.user;

@@ -14,6 +14,7 @@ mod account;
 mod admin;
 mod audit;
 mod authorize;
+mod both;
 mod browser_state;
 mod client_jose;
 mod clients;

@@ -7,6 +7,7 @@ use std::net::IpAddr;
 use tessera_jose::b64;
 
 use super::Authority;
+use super::both::both;
 use crate::error::{GrantError, ServiceError, StoreError};
 use crate::events::{EndReason, SecurityEvent};
 use crate::model::{
@@ -51,10 +52,11 @@ impl<S: Store> Authority<S> {
         current: Option<&LoginSession>,
         ip: Option<IpAddr>,
     ) -> Result<SignedIn, GrantError> {
-        let user = self.authenticate(username, password, client, ip).await?;
+        let signed_in = self.authenticate(username, password, client, ip).await?;
         let amr = vec!["pwd".to_owned()];
-        self.open_browser_session(&user.id, amr, None, current)
-            .await
+        let opened = self.open_browser_session(&signed_in.user.id, amr, None, current);
+        let (opened, _) = both(opened, self.audit(signed_in.record)).await;
+        opened
     }
 
     /// Starts (or re-authenticates) the browser's session for `user` after it authenticated
