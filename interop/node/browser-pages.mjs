@@ -1,6 +1,7 @@
 // Drives Tessera's sign-in pages in a real browser (Debian's Chromium through playwright-core,
-// never a downloaded one): the sign-in page, a wrong password, the consent page, the account
-// page, the logout confirmation and the signed-out page, the German sign-in page, and an error
+// never a downloaded one): the sign-in page, a wrong password, the consent page, the operator
+// console (accounts and audit trail; the user is an admin), the account page, the logout
+// confirmation and the signed-out page, the German sign-in page, and an error
 // page. On every page it runs axe-core (WCAG 2.1 A and AA) and saves a full-page screenshot.
 // The relying party is this script: it builds the authorization request with PKCE and reads
 // the code from the redirect to a local receiver on 127.0.0.1.
@@ -19,7 +20,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createRequire } from 'node:module';
 
-import { loadOrExit } from './deps.mjs';
+import { loadOrExit, requiredArgs } from './deps.mjs';
 
 const { chromium } = await loadOrExit('playwright-core');
 const require = createRequire(import.meta.url);
@@ -27,13 +28,7 @@ const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
 const NAMES = ['issuer', 'client-id', 'username', 'redirect-uri', 'screenshots'];
-const { values: args } = parseArgs({
-  options: Object.fromEntries(NAMES.map((name) => [name, { type: 'string' }])),
-});
-if (NAMES.some((name) => !args[name])) {
-  console.error(`usage: node browser-pages.mjs ${NAMES.map((n) => `--${n} V`).join(' ')} < secrets.json`);
-  process.exit(2);
-}
+const args = requiredArgs('browser-pages.mjs', NAMES, '< secrets.json');
 if (!existsSync(CHROMIUM)) {
   console.error(`missing ${CHROMIUM}; run: apt-get install chromium`);
   process.exit(2);
@@ -113,6 +108,12 @@ async function run() {
     const back = new URL(page.url());
     report.code_received = back.searchParams.has('code');
     report.iss_received = back.searchParams.get('iss');
+
+    // The user is an administrator: the operator console's accounts page and audit trail.
+    response = await page.goto(new URL('/ui/admin', args.issuer).toString());
+    await audit(page, 'admin', response.status(), report);
+    response = await page.goto(new URL('/ui/admin/events', args.issuer).toString());
+    await audit(page, 'admin-events', response.status(), report);
 
     response = await page.goto(new URL('/ui/account', args.issuer).toString());
     await audit(page, 'account', response.status(), report);

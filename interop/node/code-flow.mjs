@@ -16,19 +16,12 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
-import { loadOrExit } from './deps.mjs';
+import { loadOrExit, requiredArgs } from './deps.mjs';
 
 const client = await loadOrExit('openid-client');
 
 const NAMES = ['issuer', 'client-id', 'username', 'redirect-uri', 'post-logout-redirect-uri'];
-const { values: args } = parseArgs({
-  options: Object.fromEntries(NAMES.map((name) => [name, { type: 'string' }])),
-});
-if (NAMES.some((name) => !args[name])) {
-  const usage = NAMES.map((name) => `--${name} V`).join(' ');
-  console.error(`usage: node code-flow.mjs ${usage} < secrets.json`);
-  process.exit(2);
-}
+const args = requiredArgs('code-flow.mjs', NAMES, '< secrets.json');
 const secrets = JSON.parse(readFileSync(0, 'utf8'));
 
 /** A browser's cookie jar and navigation, enough for server-rendered forms. */

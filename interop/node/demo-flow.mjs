@@ -16,18 +16,12 @@ import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { loadOrExit } from './deps.mjs';
+import { loadOrExit, requiredArgs } from './deps.mjs';
 
 const { chromium } = await loadOrExit('playwright-core');
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const NAMES = ['issuer', 'demo', 'username', 'second-client-id', 'second-redirect-uri', 'screenshots'];
-const { values: args } = parseArgs({
-  options: Object.fromEntries(NAMES.map((name) => [name, { type: 'string' }])),
-});
-if (NAMES.some((name) => !args[name])) {
-  console.error(`usage: node demo-flow.mjs ${NAMES.map((n) => `--${n} V`).join(' ')} < secrets.json`);
-  process.exit(2);
-}
+const args = requiredArgs('demo-flow.mjs', NAMES, '< secrets.json');
 if (!existsSync(CHROMIUM)) {
   console.error(`missing ${CHROMIUM}; run: apt-get install chromium`);
   process.exit(2);

@@ -12,20 +12,13 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
-import { loadOrExit } from './deps.mjs';
+import { loadOrExit, requiredArgs } from './deps.mjs';
 
 const client = await loadOrExit('openid-client');
 const { calculateJwkThumbprint, decodeJwt, exportJWK } = await loadOrExit('jose');
 
 const NAMES = ['issuer', 'client-id', 'username', 'scope'];
-const { values: args } = parseArgs({
-  options: Object.fromEntries(NAMES.map((name) => [name, { type: 'string' }])),
-});
-if (NAMES.some((name) => !args[name])) {
-  const usage = NAMES.map((name) => `--${name} V`).join(' ');
-  console.error(`usage: node dpop-flow.mjs ${usage} < secrets.json`);
-  process.exit(2);
-}
+const args = requiredArgs('dpop-flow.mjs', NAMES, '< secrets.json');
 const secrets = JSON.parse(readFileSync(0, 'utf8'));
 
 function bound(response) {

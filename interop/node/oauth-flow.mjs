@@ -13,20 +13,13 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
-import { loadOrExit } from './deps.mjs';
+import { loadOrExit, requiredArgs } from './deps.mjs';
 
 const client = await loadOrExit('openid-client');
 const { createRemoteJWKSet, jwtVerify } = await loadOrExit('jose');
 
 const NAMES = ['issuer', 'client-id', 'username', 'scope', 'audience', 'alg'];
-const { values: args } = parseArgs({
-  options: Object.fromEntries(NAMES.map((name) => [name, { type: 'string' }])),
-});
-if (NAMES.some((name) => !args[name])) {
-  const usage = NAMES.map((name) => `--${name} V`).join(' ');
-  console.error(`usage: node oauth-flow.mjs ${usage} < secrets.json`);
-  process.exit(2);
-}
+const args = requiredArgs('oauth-flow.mjs', NAMES, '< secrets.json');
 const secrets = JSON.parse(readFileSync(0, 'utf8'));
 
 /** Verifies an access token as a resource server would. */

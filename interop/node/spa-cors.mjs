@@ -14,19 +14,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 
-import { loadOrExit } from './deps.mjs';
+import { loadOrExit, requiredArgs } from './deps.mjs';
 
 const { chromium } = await loadOrExit('playwright-core');
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
 const NAMES = ['issuer', 'client-id', 'username', 'allowed-port', 'other-port'];
-const { values: args } = parseArgs({
-  options: Object.fromEntries(NAMES.map((name) => [name, { type: 'string' }])),
-});
-if (NAMES.some((name) => !args[name])) {
-  console.error(`usage: node spa-cors.mjs ${NAMES.map((n) => `--${n} V`).join(' ')} < secrets.json`);
-  process.exit(2);
-}
+const args = requiredArgs('spa-cors.mjs', NAMES, '< secrets.json');
 if (!existsSync(CHROMIUM)) {
   console.error(`missing ${CHROMIUM}; run: apt-get install chromium`);
   process.exit(2);

@@ -14,7 +14,10 @@ use std::sync::OnceLock;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
-use crate::http::browser::{self, account as browser_account, authorize, consent, login, logout};
+use crate::http::browser::{
+    self, account as browser_account, admin_console, admin_events, admin_users, authorize, consent,
+    login, logout,
+};
 use crate::http::{account, admin, cors, discovery, events, oauth, ops, revocations, token};
 
 /// The parameters of `POST /oauth/token` (form-encoded, or a JSON object of strings).
@@ -62,6 +65,37 @@ pub struct PasswordChange {
     pub current_password: String,
     /// The new password.
     pub new_password: String,
+}
+
+/// The console's create-account form (`POST /ui/admin/users`).
+#[derive(Debug, ToSchema)]
+pub struct AdminCreateUserForm {
+    /// The form's anti-CSRF token.
+    pub csrf_token: String,
+    /// The new account's username.
+    pub username: Option<String>,
+    /// Its email address (optional).
+    pub email: Option<String>,
+    /// Its password.
+    pub password: Option<String>,
+    /// Its roles, comma-separated (optional).
+    pub roles: Option<String>,
+}
+
+/// The console's disable and enable forms (`POST /ui/admin/users/{username}/…`).
+#[derive(Debug, ToSchema)]
+pub struct AdminUserForm {
+    /// The form's anti-CSRF token.
+    pub csrf_token: String,
+}
+
+/// The console's delete form (`POST /ui/admin/users/{username}/delete`).
+#[derive(Debug, ToSchema)]
+pub struct AdminDeleteForm {
+    /// The form's anti-CSRF token.
+    pub csrf_token: String,
+    /// `yes`: the deletion is confirmed.
+    pub confirm: Option<String>,
 }
 
 /// The sign-in form (`POST /ui/login`).
@@ -250,6 +284,8 @@ fn preflight_operation(path: &str) -> utoipa::openapi::path::Operation {
         login::show, login::submit, consent::submit,
         logout::get, logout::post,
         browser_account::show, browser_account::change_password, browser_account::end_session,
+        admin_console::show, admin_events::show, admin_users::create,
+        admin_users::disable, admin_users::enable, admin_users::delete,
         browser::style_sheet, browser::logo,
         token::token, oauth::revoke, oauth::introspect,
         account::userinfo, account::logout, account::sessions, account::end_session, account::change_password,

@@ -67,11 +67,70 @@ pub(crate) fn username_key(username: &str) -> String {
     username.to_lowercase()
 }
 
+/// The case-folded keys of a username search: those from `from` (inclusive) that are
+/// below `to` (when bounded) and above `after` (when given); at most `limit`.
+#[derive(Clone, Debug)]
+pub(crate) struct UserRange {
+    /// The folded prefix: the least key that can match.
+    pub(crate) from: String,
+    /// The least key above every key that starts with the prefix; `None` when unbounded.
+    pub(crate) to: Option<String>,
+    /// The folded last key of the previous page.
+    pub(crate) after: Option<String>,
+    /// The most users answered.
+    pub(crate) limit: u32,
+}
+
+impl UserRange {
+    /// The range of the usernames that start with `prefix`, case-insensitively.
+    pub(crate) fn new(prefix: &str, after: Option<&str>, limit: u32) -> Self {
+        let from = username_key(prefix);
+        Self {
+            to: successor(&from),
+            from,
+            after: after.map(username_key),
+            limit,
+        }
+    }
+
+    /// True when the folded `key` is in the range (ignoring the limit).
+    pub(crate) fn contains(&self, key: &str) -> bool {
+        key.starts_with(&self.from) && self.after.as_deref().is_none_or(|after| key > after)
+    }
+}
+
+/// The least string above every string that starts with `prefix` (in code point order,
+/// which is byte order for UTF-8), or `None` when there is none.
+fn successor(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let mut next = u32::from(last) + 1;
+        if (0xD800..0xE000).contains(&next) {
+            next = 0xE000;
+        }
+        if let Some(next) = char::from_u32(next) {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use tessera_core::model::Grant;
 
     use super::*;
+
+    #[test]
+    fn prefix_ranges_end_after_the_prefix() {
+        assert_eq!(successor("ab").as_deref(), Some("ac"));
+        assert_eq!(successor(""), None);
+        assert_eq!(successor("a\u{10FFFF}").as_deref(), Some("b"));
+        assert_eq!(successor("\u{D7FF}").as_deref(), Some("\u{E000}"));
+        let range = UserRange::new("AL", Some("alf"), 5);
+        assert!(range.contains("alice") && !range.contains("alf") && !range.contains("bob"));
+    }
 
     #[test]
     fn lists_round_trip() {

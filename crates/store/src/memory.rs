@@ -118,6 +118,21 @@ impl AccountStore for MemoryStore {
         })
     }
 
+    fn search_users(&self, prefix: &str, after: Option<&str>, limit: u32) -> impl Fut<Vec<User>> {
+        let range = crate::codec::UserRange::new(prefix, after, limit);
+        self.with(move |s| {
+            let mut found: Vec<(String, User)> = s
+                .users
+                .iter()
+                .map(|u| (u.username.to_lowercase(), u.clone()))
+                .filter(|(key, _)| range.contains(key))
+                .collect();
+            found.sort_by(|a, b| a.0.cmp(&b.0));
+            let limit = usize::try_from(range.limit).unwrap_or(usize::MAX);
+            Ok(found.into_iter().take(limit).map(|(_, u)| u).collect())
+        })
+    }
+
     fn set_password(
         &self,
         user: &UserId,

@@ -11,6 +11,9 @@ use crate::store::Store;
 /// The role that administers the deployment; one enabled account keeps it.
 const ADMIN_ROLE: &str = "admin";
 
+/// The most accounts one [`Authority::search_users`] page answers.
+pub const MAX_USER_PAGE: u32 = 500;
+
 /// The longest email address accepted (RFC 5321 path limit), in bytes.
 const MAX_EMAIL_LEN: usize = 254;
 
@@ -64,6 +67,22 @@ impl<S: Store> Authority<S> {
     /// The store's errors.
     pub async fn list_users(&self) -> Result<Vec<User>, AdminError> {
         Ok(self.store.list_users().await?)
+    }
+
+    /// At most `limit` (capped at [`MAX_USER_PAGE`]) accounts whose username starts with
+    /// `prefix`, case-insensitively, after `after` (the last username of the previous
+    /// page), ordered by the case-folded username.
+    ///
+    /// # Errors
+    /// The store's errors.
+    pub async fn search_users(
+        &self,
+        prefix: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<User>, AdminError> {
+        let limit = limit.clamp(1, MAX_USER_PAGE);
+        Ok(self.store.search_users(prefix, after, limit).await?)
     }
 
     /// Sets a user's password and ends all their sessions.

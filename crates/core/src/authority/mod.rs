@@ -49,6 +49,7 @@ use crate::seal::MasterKey;
 use crate::store::Store;
 
 pub use account::UserInfo;
+pub use admin::MAX_USER_PAGE;
 pub use authorize::{
     AuthorizationParams, AuthorizationRequest, AuthorizationResponse, AuthorizeNext,
     CODE_LIFETIME_SECS, Prompt, ResponseMode,

@@ -14,6 +14,10 @@ pub trait AccountStore: Send + Sync {
     fn user_by_id(&self, id: &UserId) -> impl Fut<Option<User>>;
     /// All users, by username.
     fn list_users(&self) -> impl Fut<Vec<User>>;
+    /// At most `limit` users whose case-folded username starts with the case-folded
+    /// `prefix` and comes after the case-folded `after` (the last of the previous page),
+    /// ordered by the case-folded username.
+    fn search_users(&self, prefix: &str, after: Option<&str>, limit: u32) -> impl Fut<Vec<User>>;
     /// Replaces the password hash, stamps `password_changed_at = now`, and ends every
     /// session of the user except `keep_session`. `NotFound` for an unknown user.
     fn set_password(

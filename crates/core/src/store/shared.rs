@@ -73,6 +73,9 @@ impl<T: AccountStore> AccountStore for Arc<T> {
     fn list_users(&self) -> impl Fut<Vec<User>> {
         (**self).list_users()
     }
+    fn search_users(&self, prefix: &str, after: Option<&str>, limit: u32) -> impl Fut<Vec<User>> {
+        (**self).search_users(prefix, after, limit)
+    }
     fn set_password(
         &self,
         user: &UserId,

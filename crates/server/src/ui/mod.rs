@@ -14,7 +14,7 @@ use serde::Serialize;
 pub const LOCALES: [&str; 2] = ["en", "de"];
 
 /// The embedded templates, by name.
-const TEMPLATES: [(&str, &str); 8] = [
+const TEMPLATES: [(&str, &str); 10] = [
     ("base.html", include_str!("templates/base.html")),
     ("login.html", include_str!("templates/login.html")),
     ("consent.html", include_str!("templates/consent.html")),
@@ -23,6 +23,11 @@ const TEMPLATES: [(&str, &str); 8] = [
     ("error.html", include_str!("templates/error.html")),
     ("account.html", include_str!("templates/account.html")),
     ("form_post.html", include_str!("templates/form_post.html")),
+    ("admin.html", include_str!("templates/admin.html")),
+    (
+        "admin_events.html",
+        include_str!("templates/admin_events.html"),
+    ),
 ];
 
 /// The embedded catalogues, in the order of [`LOCALES`].

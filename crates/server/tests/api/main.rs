@@ -5,6 +5,7 @@ mod helpers;
 
 mod account;
 mod admin;
+mod admin_console;
 mod bearer;
 mod breaker;
 mod browser;

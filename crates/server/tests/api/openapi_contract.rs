@@ -477,6 +477,7 @@ async fn every_endpoint_answers_as_the_document_says() {
     account(&app).await;
     revocation_feed(&app).await;
     browser(&app).await;
+    admin_console(&app).await;
     admin(&app).await;
 
     // The pages without a logo, and readiness on a store that is gone.
@@ -551,6 +552,87 @@ async fn store_gone(app: TestApp) {
         503,
     )
     .await;
+    for path in ["/ui/admin", "/ui/admin/events"] {
+        expect_in(&mut browser, get(path), 503).await;
+    }
+    for path in [
+        "/ui/admin/users",
+        "/ui/admin/users/x/disable",
+        "/ui/admin/users/x/enable",
+        "/ui/admin/users/x/delete",
+    ] {
+        expect_in(&mut browser, form(path, &forms, None), 503).await;
+    }
+}
+
+/// The operator console: its pages and forms, with every status they document.
+async fn admin_console(app: &TestApp) {
+    app.user("consoleroot", &["admin"]).await;
+    app.user("conuser", &[]).await;
+    let mut fresh = Browser::new(app);
+    let mut root = console_browser(app, "consoleroot").await;
+    let mut member = console_browser(app, "conuser").await;
+    for (path, name) in [("/ui/admin", "q"), ("/ui/admin/events", "type")] {
+        expect_in(&mut fresh, get(path), 303).await;
+        expect_in(&mut member, get(path), 403).await;
+        let repeated = format!("{path}?{name}=a&{name}=b");
+        expect_in(&mut root, get(&repeated), 400).await;
+    }
+    expect_in(
+        &mut root,
+        get("/ui/admin?q=gi&after=a&notice=admin_user_created"),
+        200,
+    )
+    .await;
+    let every = "/ui/admin/events?type=user_created&since=2020-01-01T00:00:00Z&after=0";
+    expect_in(&mut root, get(every), 200).await;
+    let page = body(&expect_in(&mut root, get("/ui/admin"), 200).await);
+    let create = "/ui/admin/users";
+    let user = |name: &'static str| {
+        account_form(
+            &page,
+            create,
+            &[
+                ("username", name),
+                ("email", "conhana@example.com"),
+                ("password", "a fine passphrase"),
+                ("roles", "reader"),
+            ],
+        )
+    };
+    expect_in(&mut root, form(create, &pairs(&user("conhana")), None), 303).await;
+    expect_in(&mut root, form(create, &pairs(&user("CONHANA")), None), 409).await;
+    expect_in(&mut root, form(create, &pairs(&user(" bad")), None), 400).await;
+    expect_in(&mut root, cross_site(create, &pairs(&user("ida"))), 403).await;
+    expect_in(&mut fresh, form(create, &pairs(&user("ida")), None), 303).await;
+    let token = account_form(&page, create, &[]);
+    for action in ["disable", "enable", "delete"] {
+        let path = format!("/ui/admin/users/conhana/{action}");
+        let missing = format!("/ui/admin/users/nobody/{action}");
+        let mut fields = token.clone();
+        if action == "delete" {
+            fields.push(("confirm".into(), "yes".into()));
+        }
+        expect_in(&mut fresh, form(&path, &pairs(&fields), None), 303).await;
+        expect_in(&mut member, form(&path, &pairs(&fields), None), 403).await;
+        expect_in(
+            &mut root,
+            form(&path, &[("csrf_token", "forged")], None),
+            400,
+        )
+        .await;
+        expect_in(&mut root, form(&missing, &pairs(&fields), None), 404).await;
+        expect_in(&mut root, form(&path, &pairs(&fields), None), 303).await;
+    }
+}
+
+/// A browser signed in (without a client) as `user`.
+async fn console_browser<'a>(app: &'a TestApp, user: &str) -> Browser<'a> {
+    let mut browser = Browser::new(app);
+    let page = expect_in(&mut browser, get("/ui/login"), 200).await;
+    let back = browser.sign_in(&page, user, PASSWORD).await;
+    assert_eq!(back.status, StatusCode::SEE_OTHER);
+    browser
 }
 
 /// Three failed passwords lock an account; addresses are not throttled here.

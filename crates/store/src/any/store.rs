@@ -32,6 +32,10 @@ impl AccountStore for AnyStore {
         dispatch!(self, s => s.list_users())
     }
 
+    fn search_users(&self, prefix: &str, after: Option<&str>, limit: u32) -> impl Fut<Vec<User>> {
+        dispatch!(self, s => s.search_users(prefix, after, limit))
+    }
+
     fn set_password(
         &self,
         user: &UserId,

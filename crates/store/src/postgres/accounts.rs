@@ -6,7 +6,7 @@ use tessera_core::model::{SessionId, Timestamp, User, UserId};
 
 use super::rows::{self, user_columns};
 use super::{begin, commit, found, storable};
-use crate::codec::{encode_list, username_key};
+use crate::codec::{UserRange, encode_list, username_key};
 use crate::error::StoreResultExt;
 
 pub(super) async fn create_user(pool: &PgPool, user: &User) -> Result<(), StoreError> {
@@ -77,6 +77,30 @@ pub(super) async fn list_users(pool: &PgPool) -> Result<Vec<User>, StoreError> {
         " FROM users ORDER BY username_key, username"
     );
     let found = sqlx::query(sql).fetch_all(pool).await.or_store("user")?;
+    rows::all(&found, rows::user)
+}
+
+/// The users of a username search (see [`UserRange`]), by folded username (the column
+/// sorts in the "C" collation: code point order, as the range is computed).
+pub(super) async fn search_users(pool: &PgPool, range: UserRange) -> Result<Vec<User>, StoreError> {
+    let after = range.after.clone().unwrap_or_default();
+    if !storable(&range.from) || !storable(&after) {
+        return Ok(Vec::new());
+    }
+    let sql = concat!(
+        "SELECT ",
+        user_columns!(),
+        " FROM users WHERE username_key >= $1 AND username_key > $2 \
+         AND ($3::text IS NULL OR username_key < $3) ORDER BY username_key LIMIT $4"
+    );
+    let found = sqlx::query(sql)
+        .bind(&range.from)
+        .bind(after)
+        .bind(range.to.as_deref().filter(|to| storable(to)))
+        .bind(i64::from(range.limit))
+        .fetch_all(pool)
+        .await
+        .or_store("user")?;
     rows::all(&found, rows::user)
 }
 

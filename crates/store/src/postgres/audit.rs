@@ -7,6 +7,7 @@ use sqlx::{PgPool, Row as _};
 use tessera_core::StoreError;
 use tessera_core::model::{AuditEvent, EventQuery, NewEvent, UnixMillis};
 
+use super::storable;
 use crate::audit::{Bind, Row, columns, filter};
 use crate::error::StoreResultExt;
 
@@ -46,6 +47,14 @@ pub(super) async fn events(
     pool: &PgPool,
     query: &EventQuery,
 ) -> Result<Vec<AuditEvent>, StoreError> {
+    // PostgreSQL text cannot hold NUL, so no stored id has one: nothing matches.
+    let named = [
+        query.user.as_ref().map(|u| u.as_str()),
+        query.client.as_ref().map(|c| c.as_str()),
+    ];
+    if named.into_iter().flatten().any(|id| !storable(id)) {
+        return Ok(Vec::new());
+    }
     let (sql, binds) = filter(query, |n| format!("${n}"));
     // Built only from fixed fragments (see `audit::filter`); every value is bound.
     let mut statement = sqlx::query(sqlx::AssertSqlSafe(sql));

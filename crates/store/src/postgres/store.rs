@@ -36,6 +36,11 @@ impl AccountStore for PgStore {
         accounts::list_users(&self.pool)
     }
 
+    fn search_users(&self, prefix: &str, after: Option<&str>, limit: u32) -> impl Fut<Vec<User>> {
+        let range = crate::codec::UserRange::new(prefix, after, limit);
+        accounts::search_users(&self.pool, range)
+    }
+
     fn set_password(
         &self,
         user: &UserId,

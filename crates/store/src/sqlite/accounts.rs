@@ -7,7 +7,7 @@ use tessera_core::model::{SessionId, Timestamp, User, UserId};
 use super::cache::Cache;
 use super::rows::{self, user_columns};
 use super::{exec, found, many, optional};
-use crate::codec::{encode_list, username_key};
+use crate::codec::{UserRange, encode_list, username_key};
 
 pub(super) fn create_user(conn: &Connection, user: &User) -> Result<(), StoreError> {
     exec(
@@ -51,6 +51,44 @@ pub(super) fn list_users(conn: &Connection) -> Result<Vec<User>, StoreError> {
         " FROM users ORDER BY username_key, username"
     );
     many(conn, sql, [], "user", rows::user)
+}
+
+/// The users of a username search (see [`UserRange`]), by folded username.
+pub(super) fn search_users(conn: &Connection, range: &UserRange) -> Result<Vec<User>, StoreError> {
+    let after = range.after.as_deref().unwrap_or("");
+    let limit = i64::from(range.limit);
+    match &range.to {
+        Some(to) => {
+            let sql = concat!(
+                "SELECT ",
+                user_columns!(),
+                " FROM users WHERE username_key >= ? AND username_key < ? AND username_key > ? \
+                 ORDER BY username_key LIMIT ?"
+            );
+            many(
+                conn,
+                sql,
+                params![range.from, to, after, limit],
+                "user",
+                rows::user,
+            )
+        }
+        None => {
+            let sql = concat!(
+                "SELECT ",
+                user_columns!(),
+                " FROM users WHERE username_key >= ? AND username_key > ? \
+                 ORDER BY username_key LIMIT ?"
+            );
+            many(
+                conn,
+                sql,
+                params![range.from, after, limit],
+                "user",
+                rows::user,
+            )
+        }
+    }
 }
 
 pub(super) fn set_password(

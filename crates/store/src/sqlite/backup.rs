@@ -50,7 +50,7 @@ pub fn backup(
         .query_row("SELECT count(*) FROM sqlite_schema", [], |row| row.get(0))
         .or_store("backup")?;
     create_private(output)?;
-    let copied = copy(&from, output, progress);
+    let copied = copy(&from, output, "the copy", progress);
     let _ = from.execute_batch("ROLLBACK");
     if copied.is_err() {
         let _ = std::fs::remove_file(output);
@@ -58,9 +58,10 @@ pub fn backup(
     copied
 }
 
-/// Copies the backup `file` into the new file `staging` (mode 0600; a stale one is replaced)
-/// after checking that `file` is a Tessera store that passes `quick_check`. The caller checks
-/// the staged store and then moves it in place with [`replace_with`].
+/// Copies the backup `file`, which must be a Tessera store, into the new file `staging`
+/// (mode 0600; a stale one is replaced), which must then pass `quick_check` (a damaged page
+/// of the backup is copied as it is, so one check covers both). The caller checks the staged
+/// store and then moves it in place with [`replace_with`].
 ///
 /// # Errors
 /// As [`backup`].
@@ -70,14 +71,13 @@ pub fn stage_restore(
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<CopySummary, StoreError> {
     let from = open_store_file(file)?;
-    quick_check(&from, "the backup")?;
     match std::fs::remove_file(staging) {
         Ok(()) => {}
         Err(err) if err.kind() == io::ErrorKind::NotFound => {}
         Err(err) => return Err(io_error("cannot remove", staging, &err)),
     }
     create_private(staging)?;
-    let copied = copy(&from, staging, progress);
+    let copied = copy(&from, staging, "the backup", progress);
     if copied.is_err() {
         let _ = std::fs::remove_file(staging);
     }
@@ -153,10 +153,11 @@ fn open_store_file(path: &Path) -> Result<Connection, StoreError> {
 }
 
 /// Copies every page of `from` into the file at `to`, then makes the copy standalone and
-/// checks it.
+/// checks it (`what` names it in a failed check).
 fn copy(
     from: &Connection,
     to: &Path,
+    what: &str,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<CopySummary, StoreError> {
     let mut dest = Connection::open(to).or_store("backup")?;
@@ -189,7 +190,7 @@ fn copy(
     progress(pages, pages);
     dest.query_row("PRAGMA journal_mode = DELETE", [], |_| Ok(()))
         .or_store("backup")?;
-    quick_check(&dest, "the copy")?;
+    quick_check(&dest, what)?;
     let page_size: i64 = dest
         .query_row("PRAGMA page_size", [], |row| row.get(0))
         .or_store("backup")?;

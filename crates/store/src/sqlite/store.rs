@@ -49,6 +49,11 @@ impl AccountStore for SqliteStore {
         self.db.read(|c, _| accounts::list_users(c))
     }
 
+    fn search_users(&self, prefix: &str, after: Option<&str>, limit: u32) -> impl Fut<Vec<User>> {
+        let range = crate::codec::UserRange::new(prefix, after, limit);
+        self.db.read(move |c, _| accounts::search_users(c, &range))
+    }
+
     fn set_password(
         &self,
         user: &UserId,

@@ -244,3 +244,58 @@ pub async fn delete_user_ends_sessions_already_read<S: Store>(store: S) {
     assert!(!is_live(&store, "s1", NOW).await);
     assert_eq!(store.user_by_id(&"u1".into()).await.unwrap(), None);
 }
+
+pub async fn search_users_by_prefix_and_pages<S: Store>(store: S) {
+    let names = [
+        "alf", "Alice", "ALINA", "al_x", "al%y", "bob", "Élodie", "élan",
+    ];
+    for (i, name) in names.into_iter().enumerate() {
+        store
+            .create_user(&user(&format!("u{i}"), name))
+            .await
+            .unwrap();
+    }
+    let found = |users: Vec<tessera_core::model::User>| -> Vec<String> {
+        users.into_iter().map(|u| u.username).collect()
+    };
+    let all = found(store.search_users("AL", None, 10).await.unwrap());
+    assert_eq!(all, ["al%y", "al_x", "alf", "Alice", "ALINA"]);
+    let first = found(store.search_users("al", None, 2).await.unwrap());
+    assert_eq!(first, ["al%y", "al_x"]);
+    let next = found(store.search_users("al", Some("AL_X"), 2).await.unwrap());
+    assert_eq!(next, ["alf", "Alice"]);
+    let last = found(store.search_users("al", Some("alice"), 2).await.unwrap());
+    assert_eq!(last, ["ALINA"]);
+    assert!(
+        store
+            .search_users("al", Some("alina"), 2)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // LIKE wildcards are literal.
+    assert_eq!(
+        found(store.search_users("al_", None, 10).await.unwrap()),
+        ["al_x"]
+    );
+    assert_eq!(
+        found(store.search_users("al%", None, 10).await.unwrap()),
+        ["al%y"]
+    );
+    assert_eq!(
+        found(store.search_users("É", None, 10).await.unwrap()),
+        ["élan", "Élodie"]
+    );
+    assert_eq!(
+        store.search_users("", None, 100).await.unwrap().len(),
+        names.len()
+    );
+    assert!(store.search_users("zz", None, 10).await.unwrap().is_empty());
+    assert!(
+        store
+            .search_users("a\0", None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}

@@ -110,6 +110,14 @@ pub async fn every_filter_narrows_and_pages_follow_the_cursor<S: Store>(store: S
         kinds(by_time).await,
         [EventKind::LoginFailed, EventKind::Logout]
     );
+    let nul = EventQuery {
+        user: Some(UserId::new("u_\0")),
+        ..EventQuery::default()
+    };
+    assert!(
+        kinds(nul).await.is_empty(),
+        "a NUL in a filter matches nothing"
+    );
     let both = EventQuery {
         user: Some(bob),
         kinds: vec![EventKind::UserCreated],

@@ -35,6 +35,7 @@ macro_rules! contract {
             accounts::create_then_find_case_insensitively,
             accounts::duplicate_username_conflicts,
             accounts::list_users_by_username,
+            accounts::search_users_by_prefix_and_pages,
             accounts::set_password_ends_other_sessions,
             accounts::set_password_without_keep_ends_all,
             accounts::rehash_password_keeps_sessions,

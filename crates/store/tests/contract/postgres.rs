@@ -249,7 +249,7 @@ async fn instances_starting_together_migrate_once() {
         .fetch_one(&mut conn)
         .await
         .unwrap();
-    assert_eq!(rows, 4);
+    assert_eq!(rows, 6);
     conn.close().await.unwrap();
 }
 
@@ -268,7 +268,9 @@ async fn pending_migrations_are_listed_then_applied_once() {
             (1, "initial"),
             (2, "login lockouts"),
             (3, "browser sign in"),
-            (4, "dpop")
+            (4, "dpop"),
+            (5, "audit trail"),
+            (6, "webhooks"),
         ]
     );
     let mut conn = schema.connect().await;

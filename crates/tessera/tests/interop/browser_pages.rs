@@ -1,7 +1,8 @@
 //! The sign-in pages in a real browser: Debian's Chromium, driven by playwright-core, signs in
-//! (a wrong password first), consents, visits the account page, signs out, and sees the German
-//! page and an error page; axe-core checks every page for WCAG 2.1 AA problems, and each page
-//! is saved as a screenshot under the test target directory (`ui-screenshots/`).
+//! (a wrong password first), consents, visits the operator console (the user is an admin:
+//! accounts and audit trail) and the account page, signs out, and sees the German page and an
+//! error page; axe-core checks every page for WCAG 2.1 AA problems, and each page is saved as
+//! a screenshot under the test target directory (`ui-screenshots/`).
 
 use serde_json::{Value, json};
 
@@ -20,7 +21,7 @@ fn pages_work_in_chromium_and_pass_axe() {
     Runtime::Node.require();
     let data = DataDir::new();
     let server = ServerProcess::start(&data);
-    data.add_user("alice", &[]);
+    data.add_user("alice", &["admin"]);
     let redirect = format!("http://127.0.0.1:{}/callback", free_port());
     let args = [
         "client",
@@ -58,6 +59,8 @@ fn pages_work_in_chromium_and_pass_axe() {
         ("login", 200),
         ("login-failed", 401),
         ("consent", 200),
+        ("admin", 200),
+        ("admin-events", 200),
         ("account", 200),
         ("logged-out", 200),
         ("login-de", 200),

@@ -8,6 +8,9 @@
 //! 4xx; pages are never cached or framed.
 
 pub mod account;
+pub mod admin_console;
+pub mod admin_events;
+pub mod admin_users;
 pub mod authorize;
 pub mod consent;
 pub mod login;
@@ -44,6 +47,24 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         .route(
             "/ui/account/sessions",
             axum::routing::post(account::end_session::<S>),
+        )
+        .route("/ui/admin", get(admin_console::show::<S>))
+        .route("/ui/admin/events", get(admin_events::show::<S>))
+        .route(
+            "/ui/admin/users",
+            axum::routing::post(admin_users::create::<S>),
+        )
+        .route(
+            "/ui/admin/users/{username}/disable",
+            axum::routing::post(admin_users::disable::<S>),
+        )
+        .route(
+            "/ui/admin/users/{username}/enable",
+            axum::routing::post(admin_users::enable::<S>),
+        )
+        .route(
+            "/ui/admin/users/{username}/delete",
+            axum::routing::post(admin_users::delete::<S>),
         )
         .route("/ui/static/tessera.css", get(style_sheet::<S>))
         .route("/ui/static/logo", get(logo::<S>))

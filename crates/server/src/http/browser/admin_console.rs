@@ -1,0 +1,221 @@
+//! `/ui/admin`: the operator console's accounts page, for a browser signed in as an
+//! account with the `admin` role: a username search (paged), a table of accounts with
+//! forms to disable, enable and delete each, and a form to create one.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde::Serialize;
+use tessera_core::Store;
+use tessera_core::model::{Timestamp, User};
+use time::OffsetDateTime;
+use time::macros::format_description;
+
+use super::super::AppState;
+use super::super::bearer::ADMIN_ROLE;
+use super::authorize::current_session;
+use super::page::{Browser, Page, bad_request, query_params, see_other};
+use super::unavailable;
+
+/// The purpose of the console forms' anti-CSRF token.
+pub(crate) const PURPOSE: &str = "admin";
+
+/// Accounts per page.
+const PAGE_SIZE: u32 = 50;
+
+/// The notices a redirect back to the console may name (`?notice=`), each a catalogue key.
+const NOTICES: [&str; 4] = [
+    "admin_user_created",
+    "admin_user_disabled",
+    "admin_user_enabled",
+    "admin_user_deleted",
+];
+
+/// The browser and the account of a signed-in administrator.
+pub(crate) struct Admin {
+    /// The browser.
+    pub(crate) browser: Browser,
+    /// The administrator's account.
+    pub(crate) user: User,
+}
+
+/// The signed-in administrator of this browser; else the answer: to the sign-in page when
+/// nobody is signed in, 403 when the account lacks the `admin` role.
+pub(crate) async fn signed_in_admin<S: Store>(
+    state: &AppState<S>,
+    browser: Browser,
+) -> Result<Admin, Response> {
+    let Some(session) = current_session(state, &browser).await? else {
+        return Err(see_other("/ui/login", Vec::new()));
+    };
+    let user = match state.authority().browser_user(&session).await {
+        Ok(Some(user)) => user,
+        Ok(None) => return Err(see_other("/ui/login", Vec::new())),
+        Err(_) => return Err(unavailable()),
+    };
+    if user.disabled || !user.roles.iter().any(|role| role == ADMIN_ROLE) {
+        let locale = browser.locale(None);
+        let page = Page::error(
+            state,
+            &browser,
+            locale,
+            StatusCode::FORBIDDEN,
+            "error_not_admin",
+            None,
+        );
+        return Err(page.into_response());
+    }
+    Ok(Admin { browser, user })
+}
+
+/// What the page says above the accounts.
+pub(crate) enum Outcome {
+    /// Nothing.
+    None,
+    /// A notice (a catalogue key).
+    Notice(&'static str),
+    /// An error (a catalogue key), with the detail and the status to answer.
+    Error(&'static str, Option<String>, StatusCode),
+}
+
+/// The search: a username prefix and the last username of the previous page.
+#[derive(Default)]
+pub(crate) struct Search {
+    /// The prefix (empty for every account).
+    pub(crate) q: String,
+    /// The last username of the previous page.
+    pub(crate) after: Option<String>,
+}
+
+/// `GET /ui/admin`; the sign-in page first when the browser is not signed in.
+#[utoipa::path(get, path = "/ui/admin", tag = "browser",
+    params(
+        ("q" = Option<String>, Query, description = "a username prefix (case-insensitive)"),
+        ("after" = Option<String>, Query, description = "the last username of the previous page"),
+        ("notice" = Option<String>, Query, description = "what the previous form did (admin_user_created, …)")),
+    responses(
+        (status = 200, description = "the accounts page: search, accounts, their forms and the create form", content_type = "text/html"),
+        (status = 303, description = "not signed in: to `/ui/login`", headers(("Location" = String))),
+        (status = 400, description = "the query cannot be read", content_type = "text/html"),
+        (status = 403, description = "the account lacks the admin role", content_type = "text/html"),
+        (status = 503, description = "the service is unavailable; Retry-After", content_type = "text/html"),
+    ))]
+pub async fn show<S: Store>(
+    State(state): State<AppState<S>>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let params = match query_params(&uri) {
+        Ok(params) => params,
+        Err(err) => return bad_request(&state, &headers, err.description()),
+    };
+    let Some(browser) = Browser::read(&state, &headers) else {
+        return unavailable();
+    };
+    let admin = match signed_in_admin(&state, browser).await {
+        Ok(admin) => admin,
+        Err(response) => return response,
+    };
+    let search = Search {
+        q: params.get("q").unwrap_or("").trim().to_owned(),
+        after: params
+            .get("after")
+            .filter(|a| !a.is_empty())
+            .map(str::to_owned),
+    };
+    let outcome = params
+        .get("notice")
+        .and_then(|n| NOTICES.into_iter().find(|known| *known == n))
+        .map_or(Outcome::None, Outcome::Notice);
+    render(&state, &admin, &search, outcome).await
+}
+
+/// What a path segment may hold unescaped (RFC 3986 unreserved).
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+#[derive(Serialize)]
+struct Row {
+    /// `/ui/admin/users/{username}`, escaped.
+    path: String,
+    username: String,
+    email: Option<String>,
+    roles: String,
+    disabled: bool,
+    created: String,
+}
+
+/// Renders the accounts page for `search`, saying `outcome`.
+pub(crate) async fn render<S: Store>(
+    state: &AppState<S>,
+    admin: &Admin,
+    search: &Search,
+    outcome: Outcome,
+) -> Response {
+    let authority = state.authority();
+    let Ok(users) = authority
+        .search_users(&search.q, search.after.as_deref(), PAGE_SIZE)
+        .await
+    else {
+        return unavailable();
+    };
+    let next = (u32::try_from(users.len()) == Ok(PAGE_SIZE))
+        .then(|| users.last().map(|u| next_link(&search.q, &u.username)))
+        .flatten();
+    let rows: Vec<Row> = users.into_iter().map(row).collect();
+    let locale = admin.browser.locale(None);
+    let ui = state.ui();
+    let (status, notice, error, detail) = match outcome {
+        Outcome::None => (StatusCode::OK, None, None, None),
+        Outcome::Notice(key) => (StatusCode::OK, Some(ui.text(locale, key)), None, None),
+        Outcome::Error(key, detail, status) => (status, None, Some(ui.text(locale, key)), detail),
+    };
+    let values = serde_json::json!({
+        "title": ui.text(locale, "admin_title"),
+        "admin": admin.user.username,
+        "q": search.q,
+        "users": rows,
+        "next": next,
+        "notice": notice,
+        "error": error,
+        "detail": detail,
+        "csrf_admin": authority.browser_token(PURPOSE, &admin.browser.binding),
+    });
+    Page::render(state, &admin.browser, locale, status, "admin.html", &values).into_response()
+}
+
+fn row(user: User) -> Row {
+    Row {
+        path: format!(
+            "/ui/admin/users/{}",
+            utf8_percent_encode(&user.username, SEGMENT)
+        ),
+        roles: user.roles.join(", "),
+        created: utc(user.created_at),
+        username: user.username,
+        email: user.email,
+        disabled: user.disabled,
+    }
+}
+
+/// The link to the page after `last`.
+fn next_link(q: &str, last: &str) -> String {
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("q", q)
+        .append_pair("after", last)
+        .finish();
+    format!("/ui/admin?{query}")
+}
+
+/// `2026-12-07 04:05 UTC`.
+pub(crate) fn utc(at: Timestamp) -> String {
+    let format = format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    OffsetDateTime::from_unix_timestamp(at.secs())
+        .ok()
+        .and_then(|t| t.format(&format).ok())
+        .unwrap_or_default()
+}
