@@ -1,5 +1,5 @@
 //! `/ui/admin/events`: the operator console's view of the audit trail, oldest first, in
-//! pages of [`PAGE_SIZE`] (the next page starts after the last event shown), filtered by
+//! pages of 50 events (the next page starts after the last event shown), filtered by
 //! type and start time.
 
 use axum::extract::State;
