@@ -17,7 +17,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { createRequire } from 'node:module';
 
 import { loadOrExit, requiredArgs } from './deps.mjs';

@@ -10,7 +10,6 @@
 // package.
 
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 
 import { loadOrExit, requiredArgs } from './deps.mjs';
 

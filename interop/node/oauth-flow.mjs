@@ -11,7 +11,6 @@
 // `rejected: <error>` on stderr; 2 on bad usage or a missing package.
 
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 
 import { loadOrExit, requiredArgs } from './deps.mjs';
 

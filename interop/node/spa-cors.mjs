@@ -12,7 +12,6 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { parseArgs } from 'node:util';
 
 import { loadOrExit, requiredArgs } from './deps.mjs';
 

@@ -56,9 +56,17 @@ fn start(program: PathBuf, args: &[&str], env: &[(&str, &str)]) -> (Running, Str
     (Running(child), address)
 }
 
+/// A port that is free now, taken below Linux's ephemeral range (32768–60999): the demo and
+/// the second redirect receiver bind it a little later, and a port from that range could be
+/// handed meanwhile to one of the other tests binding port 0 in parallel.
 fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.local_addr().expect("address").port()
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    (0..2_000u32)
+        .map(|step| 20_000 + u16::try_from((seed / 7 + step * 7_919) % 12_000).unwrap_or(0))
+        .find(|&port| std::net::TcpListener::bind(("127.0.0.1", port)).is_ok())
+        .expect("a free port between 20000 and 31999")
 }
 
 #[test]
