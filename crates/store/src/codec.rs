@@ -45,11 +45,6 @@ pub(crate) fn parse_scope(text: &str) -> Result<Scope, StoreError> {
     Scope::parse(text).map_err(|err| StoreError::Corrupt(Cause::new(err)))
 }
 
-/// The stored name of a key state.
-pub(crate) fn key_state_name(state: KeyState) -> &'static str {
-    state.as_str()
-}
-
 /// Parses a stored key state name.
 pub(crate) fn parse_key_state(name: &str) -> Result<KeyState, StoreError> {
     match name {
@@ -152,7 +147,7 @@ mod tests {
             KeyState::Retiring,
             KeyState::Retired,
         ] {
-            assert_eq!(parse_key_state(key_state_name(state)), Ok(state));
+            assert_eq!(parse_key_state(state.as_str()), Ok(state));
         }
         assert!(parse_key_state("lost").is_err());
     }

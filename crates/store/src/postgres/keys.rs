@@ -6,7 +6,6 @@ use tessera_core::model::{KeyId, KeyRecord, KeyState, Timestamp};
 
 use super::rows::{self, key_columns};
 use super::{begin, commit, found, storable};
-use crate::codec::key_state_name;
 use crate::error::StoreResultExt;
 
 pub(super) async fn insert_key(pool: &PgPool, key: &KeyRecord) -> Result<(), StoreError> {
@@ -60,7 +59,7 @@ where
     .bind(key.alg.as_str())
     .bind(&key.public_jwk)
     .bind(&key.private_sealed)
-    .bind(key_state_name(key.state))
+    .bind(key.state.as_str())
     .bind(key.created_at.secs())
     .bind(key.activates_at.secs())
     .bind(key.retired_at.map(Timestamp::secs))
@@ -109,7 +108,7 @@ where
         "UPDATE signing_keys SET state = $1, \
          retired_at = CASE WHEN $2 THEN coalesce(retired_at, $3) ELSE NULL END WHERE kid = $4",
     )
-    .bind(key_state_name(state))
+    .bind(state.as_str())
     .bind(stopped)
     .bind(now.secs())
     .bind(kid.as_str())

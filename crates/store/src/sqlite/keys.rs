@@ -6,7 +6,6 @@ use tessera_core::model::{KeyId, KeyRecord, KeyState, Timestamp};
 
 use super::rows::{self, key_columns};
 use super::{exec, found, many, optional};
-use crate::codec::key_state_name;
 
 pub(super) fn insert_key(conn: &Connection, key: &KeyRecord) -> Result<(), StoreError> {
     exec(
@@ -18,7 +17,7 @@ pub(super) fn insert_key(conn: &Connection, key: &KeyRecord) -> Result<(), Store
             key.alg.as_str(),
             key.public_jwk,
             key.private_sealed,
-            key_state_name(key.state),
+            key.state.as_str(),
             key.created_at.secs(),
             key.activates_at.secs(),
             key.retired_at.map(Timestamp::secs),
@@ -81,7 +80,7 @@ pub(super) fn set_key_state(
         conn,
         "UPDATE signing_keys SET state = ?, \
          retired_at = CASE WHEN ? THEN coalesce(retired_at, ?) ELSE NULL END WHERE kid = ?",
-        params![key_state_name(state), stopped, now.secs(), kid.as_str()],
+        params![state.as_str(), stopped, now.secs(), kid.as_str()],
         "key",
     )?;
     found(updated)

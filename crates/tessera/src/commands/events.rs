@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use clap::Args;
+use tessera_core::Clock as _;
 use tessera_core::model::{AuditEvent, EventKind, EventQuery, UnixMillis};
 use tessera_server::config::duration;
 
@@ -69,15 +70,7 @@ pub(crate) struct EventsArgs {
 /// # Errors
 /// Exit 2 for a malformed filter or bad configuration; the store's errors.
 pub(crate) fn events(global: &GlobalArgs, args: &EventsArgs) -> Result<(), CliError> {
-    let now = UnixMillis::from_millis(
-        i64::try_from(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap_or_default()
-                .as_millis(),
-        )
-        .unwrap_or(i64::MAX),
-    );
+    let now = UnixMillis::from_millis(tessera_core::SystemClock.now_millis());
     let mut query = EventQuery {
         kinds: kinds(&args.types)?,
         user: args.user.as_deref().map(Into::into),

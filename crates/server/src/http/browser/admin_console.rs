@@ -14,6 +14,7 @@ use time::macros::format_description;
 
 use super::super::AppState;
 use super::super::bearer::ADMIN_ROLE;
+use super::super::params::Params;
 use super::authorize::current_session;
 use super::page::{Browser, Page, bad_request, query_params, see_other};
 use super::unavailable;
@@ -38,6 +39,20 @@ pub(crate) struct Admin {
     pub(crate) browser: Browser,
     /// The administrator's account.
     pub(crate) user: User,
+}
+
+/// The query of a console page and its signed-in administrator; else the answer: 400 for
+/// a query that cannot be read, then as [`signed_in_admin`].
+pub(crate) async fn admin_page<S: Store>(
+    state: &AppState<S>,
+    headers: &HeaderMap,
+    uri: &Uri,
+) -> Result<(Params, Admin), Response> {
+    let params = query_params(uri).map_err(|err| bad_request(state, headers, err.description()))?;
+    let Some(browser) = Browser::read(state, headers) else {
+        return Err(unavailable());
+    };
+    Ok((params, signed_in_admin(state, browser).await?))
 }
 
 /// The signed-in administrator of this browser; else the answer: to the sign-in page when
@@ -106,15 +121,8 @@ pub async fn show<S: Store>(
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
-    let params = match query_params(&uri) {
-        Ok(params) => params,
-        Err(err) => return bad_request(&state, &headers, err.description()),
-    };
-    let Some(browser) = Browser::read(&state, &headers) else {
-        return unavailable();
-    };
-    let admin = match signed_in_admin(&state, browser).await {
-        Ok(admin) => admin,
+    let (params, admin) = match admin_page(&state, &headers, &uri).await {
+        Ok(page) => page,
         Err(response) => return response,
     };
     let search = Search {

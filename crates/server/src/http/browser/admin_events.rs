@@ -11,8 +11,8 @@ use tessera_core::model::{EventKind, EventQuery, UnixMillis};
 
 use super::super::AppState;
 use super::super::params::Params;
-use super::admin_console::{Admin, signed_in_admin};
-use super::page::{Browser, Page, bad_request, query_params};
+use super::admin_console::{Admin, admin_page};
+use super::page::Page;
 use super::unavailable;
 
 /// Events per page.
@@ -36,15 +36,8 @@ pub async fn show<S: Store>(
     headers: HeaderMap,
     uri: Uri,
 ) -> Response {
-    let params = match query_params(&uri) {
-        Ok(params) => params,
-        Err(err) => return bad_request(&state, &headers, err.description()),
-    };
-    let Some(browser) = Browser::read(&state, &headers) else {
-        return unavailable();
-    };
-    let admin = match signed_in_admin(&state, browser).await {
-        Ok(admin) => admin,
+    let (params, admin) = match admin_page(&state, &headers, &uri).await {
+        Ok(page) => page,
         Err(response) => return response,
     };
     let query = match event_query(&params) {
