@@ -15,8 +15,8 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
 use crate::http::browser::{
-    self, account as browser_account, admin_console, admin_events, admin_users, authorize, consent,
-    login, logout,
+    self, account as browser_account, admin_clients, admin_console, admin_events, admin_keys,
+    admin_user, admin_users, admin_webhooks, authorize, consent, login, logout, reset,
 };
 use crate::http::{account, admin, cors, discovery, events, oauth, ops, revocations, token};
 
@@ -96,6 +96,86 @@ pub struct AdminDeleteForm {
     pub csrf_token: String,
     /// `yes`: the deletion is confirmed.
     pub confirm: Option<String>,
+}
+
+/// The console's roles form (`POST /ui/admin/users/{username}/roles`).
+#[derive(Debug, ToSchema)]
+pub struct AdminRolesForm {
+    /// The form's anti-CSRF token.
+    pub csrf_token: String,
+    /// The account's roles, comma-separated (empty for none).
+    pub roles: Option<String>,
+}
+
+/// The console's end-session form (`POST /ui/admin/users/{username}/sessions`).
+#[derive(Debug, ToSchema)]
+pub struct AdminEndSessionForm {
+    /// The form's anti-CSRF token.
+    pub csrf_token: String,
+    /// The id of a browser session or refresh-token family of the account, or `all`.
+    pub session: Option<String>,
+}
+
+/// The console's client form (`POST /ui/admin/clients`, `POST /ui/admin/clients/{id}`):
+/// every field is the whole new setting (an empty one clears it).
+#[derive(Debug, ToSchema)]
+pub struct AdminClientForm {
+    /// The form's anti-CSRF token.
+    pub csrf_token: String,
+    /// Display name.
+    pub name: Option<String>,
+    /// `yes` to allow the authorization code grant.
+    pub grant_authorization_code: Option<String>,
+    /// `yes` to allow the refresh token grant.
+    pub grant_refresh_token: Option<String>,
+    /// `yes` to allow the client credentials grant.
+    pub grant_client_credentials: Option<String>,
+    /// `yes` to allow the password grant.
+    pub grant_password: Option<String>,
+    /// Scopes it may request, separated by spaces or commas.
+    pub scopes: Option<String>,
+    /// Audiences of its access tokens, separated by spaces or commas.
+    pub audiences: Option<String>,
+    /// Redirect URIs, one a line.
+    pub redirect_uris: Option<String>,
+    /// Post-logout redirect URIs, one a line.
+    pub post_logout_redirect_uris: Option<String>,
+    /// `yes`: a public client (no secret); on registration only.
+    pub public: Option<String>,
+    /// `yes`: a first-party client (no consent page); on registration only.
+    pub first_party: Option<String>,
+}
+
+/// The console's rotate form (`POST /ui/admin/keys/rotate`).
+#[derive(Debug, ToSchema)]
+pub struct AdminRotateForm {
+    /// The form's anti-CSRF token.
+    pub csrf_token: String,
+    /// The new key's algorithm (RS256, PS256, ES256, ES384, EdDSA); empty for the configured one.
+    pub alg: Option<String>,
+}
+
+/// The console's add-webhook form (`POST /ui/admin/webhooks`).
+#[derive(Debug, ToSchema)]
+pub struct AdminWebhookForm {
+    /// The form's anti-CSRF token.
+    pub csrf_token: String,
+    /// Where SETs are POSTed (`https`, or `http` to a loopback host).
+    pub url: Option<String>,
+    /// The event types it receives, separated by spaces or commas (`login_failed …`);
+    /// empty for every type.
+    pub events: Option<String>,
+}
+
+/// The reset-link form (`POST /ui/reset`).
+#[derive(Debug, ToSchema)]
+pub struct ResetForm {
+    /// The form's anti-CSRF token.
+    pub csrf_token: String,
+    /// The reset link's token.
+    pub token: Option<String>,
+    /// The new password.
+    pub new_password: Option<String>,
 }
 
 /// The sign-in form (`POST /ui/login`).
@@ -286,6 +366,13 @@ fn preflight_operation(path: &str) -> utoipa::openapi::path::Operation {
         browser_account::show, browser_account::change_password, browser_account::end_session,
         admin_console::show, admin_events::show, admin_users::create,
         admin_users::disable, admin_users::enable, admin_users::delete,
+        admin_user::show, admin_user::roles, admin_user::unlock, admin_user::reset,
+        admin_user::end_sessions,
+        admin_clients::list, admin_clients::create, admin_clients::show,
+        admin_clients::update, admin_clients::rotate_secret, admin_clients::delete,
+        admin_keys::show, admin_keys::rotate, admin_keys::retire,
+        admin_webhooks::show, admin_webhooks::add, admin_webhooks::replay,
+        admin_webhooks::delete, reset::show, reset::submit,
         browser::style_sheet, browser::logo,
         token::token, oauth::revoke, oauth::introspect,
         account::userinfo, account::logout, account::sessions, account::end_session, account::change_password,

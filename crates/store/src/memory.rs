@@ -166,6 +166,13 @@ impl AccountStore for MemoryStore {
         })
     }
 
+    fn set_roles(&self, user: &UserId, roles: &[String]) -> impl Fut<()> {
+        self.with(|s| {
+            s.user_mut(user)?.roles = roles.to_vec();
+            Ok(())
+        })
+    }
+
     fn delete_user(&self, user: &UserId) -> impl Fut<()> {
         self.with(|s| {
             s.user_mut(user)?;
@@ -189,6 +196,21 @@ impl ClientStore for MemoryStore {
 
     fn list_clients(&self) -> impl Fut<Vec<Client>> {
         self.with(|s| Ok(s.clients.clone()))
+    }
+
+    fn update_client(&self, client: &Client) -> impl Fut<()> {
+        self.with(|s| {
+            let stored = s
+                .clients
+                .iter_mut()
+                .find(|c| c.id == client.id)
+                .ok_or(StoreError::NotFound)?;
+            *stored = Client {
+                created_at: stored.created_at,
+                ..client.clone()
+            };
+            Ok(())
+        })
     }
 
     fn delete_client(&self, id: &ClientId) -> impl Fut<()> {

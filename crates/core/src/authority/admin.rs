@@ -1,4 +1,4 @@
-//! Administration of accounts: create, list, set a password, disable, delete.
+//! Administration of accounts: create, list, set a password or the roles, disable, delete.
 
 use super::Authority;
 use crate::error::{AdminError, Entity, StoreError};
@@ -13,6 +13,9 @@ const ADMIN_ROLE: &str = "admin";
 
 /// The most accounts one [`Authority::search_users`] page answers.
 pub const MAX_USER_PAGE: u32 = 500;
+
+/// The most roles an account may have.
+const MAX_ROLES: usize = 64;
 
 /// The longest email address accepted (RFC 5321 path limit), in bytes.
 const MAX_EMAIL_LEN: usize = 254;
@@ -144,6 +147,37 @@ impl<S: Store> Authority<S> {
         Ok(())
     }
 
+    /// Replaces an account's roles. Its sessions go on: tokens issued from now on (a
+    /// refresh included) carry the new roles, those already issued keep theirs until they
+    /// expire.
+    ///
+    /// # Errors
+    /// [`AdminError::NotFound`] for an unknown username; [`AdminError::Invalid`] for a
+    /// malformed role; [`AdminError::LastAdmin`] to take the `admin` role from the last
+    /// enabled account that has it.
+    pub async fn set_user_roles(
+        &self,
+        username: &str,
+        roles: &[String],
+        by: &Actor,
+    ) -> Result<(), AdminError> {
+        check_roles(roles)?;
+        let user = self.user_named(username).await?;
+        if !roles.iter().any(|role| role == ADMIN_ROLE) {
+            self.keep_an_admin(&user).await?;
+        }
+        let mut unique: Vec<String> = Vec::with_capacity(roles.len());
+        for role in roles {
+            if !unique.contains(role) {
+                unique.push(role.clone());
+            }
+        }
+        self.store.set_roles(&user.id, &unique).await?;
+        let event = NewEvent::new(EventKind::UserUpdated).user(&user.id);
+        self.audit(event.by(by).detail("roles")).await;
+        Ok(())
+    }
+
     /// Deletes an account and everything of theirs.
     ///
     /// # Errors
@@ -207,6 +241,9 @@ fn check_email(email: &str) -> Result<(), AdminError> {
 }
 
 fn check_roles(roles: &[String]) -> Result<(), AdminError> {
+    if roles.len() > MAX_ROLES {
+        return Err(AdminError::invalid("an account has at most 64 roles"));
+    }
     let ok = roles.iter().all(|role| {
         !role.is_empty() && role.len() <= 64 && role.bytes().all(|b| b.is_ascii_graphic())
     });
@@ -234,5 +271,7 @@ mod tests {
         assert!(check_email("a b@example.com").is_err());
         assert!(check_roles(&["admin".into()]).is_ok());
         assert!(check_roles(&["two words".into()]).is_err());
+        assert!(check_roles(&vec!["r".to_owned(); MAX_ROLES]).is_ok());
+        assert!(check_roles(&vec!["r".to_owned(); MAX_ROLES + 1]).is_err());
     }
 }

@@ -249,7 +249,7 @@ pub(super) fn checked_web(web: &ClientWeb, grants: &[Grant]) -> Result<ClientWeb
     })
 }
 
-fn check_client(
+pub(super) fn check_client(
     name: &str,
     grants: &[Grant],
     scopes: &[String],

@@ -16,6 +16,7 @@ mod audit;
 mod authorize;
 mod both;
 mod browser_state;
+mod client_admin;
 mod client_jose;
 mod clients;
 mod code_grant;
@@ -28,10 +29,12 @@ mod keys;
 mod lockouts;
 mod login;
 mod logout;
+mod password_reset;
 mod revocation;
 mod signin;
 mod tokens;
 mod transfer;
+mod user_sessions;
 mod userinfo_jwt;
 mod verified;
 mod webhooks;
@@ -54,6 +57,7 @@ pub use authorize::{
     AuthorizationParams, AuthorizationRequest, AuthorizationResponse, AuthorizeNext,
     CODE_LIFETIME_SECS, Prompt, ResponseMode,
 };
+pub use client_admin::ClientChanges;
 pub use client_jose::{
     CLIENT_ENCRYPTION_ALGS, MAX_CLIENT_JWKS_KEYS, MAX_CLIENT_JWKS_LEN, parse_client_jwks,
     parse_encryption_alg, parse_encryption_enc, parse_signing_alg,
@@ -63,10 +67,12 @@ pub use config::{Config, ConfigError, MAX_REFRESH_GRACE};
 pub use dpop::{DPOP_ALGORITHMS, DpopRequest, Presentation};
 pub use keys::KeyChange;
 pub use logout::{BACKCHANNEL_LOGOUT_EVENT, LogoutParams, LogoutPlan};
+pub use password_reset::{RESET_LINK_LIFETIME, ResetLink};
 pub use revocation::{Confirmation, Introspection, TokenTypeHint};
 pub use signin::SignedIn;
 pub use tokens::ACCESS_TOKEN_TYP;
 pub use tokens::{AccessClaims, TokenResponse};
+pub use user_sessions::UserSessions;
 pub use webhooks::{MAX_WEBHOOKS, SET_TYP, WEBHOOK_MAX_ATTEMPTS};
 
 /// Issues and checks tokens for one deployment.

@@ -11,8 +11,8 @@ use super::both::both;
 use crate::error::{GrantError, ServiceError, StoreError};
 use crate::events::{EndReason, SecurityEvent};
 use crate::model::{
-    ClientId, EventKind, Jti, LoginSession, LoginSessionId, LogoutNotice, NewEvent, NoticeId,
-    Timestamp, UserId,
+    Actor, ClientId, EventKind, Jti, LoginSession, LoginSessionId, LogoutNotice, NewEvent,
+    NoticeId, Timestamp, UserId,
 };
 use crate::secrets::{IdKind, fill_random, new_id, random_jti, sha256};
 use crate::store::Store;
@@ -169,6 +169,16 @@ impl<S: Store> Authority<S> {
         session: &LoginSession,
         reason: EndReason,
     ) -> Result<bool, ServiceError> {
+        self.end_browser_session_by(session, reason, None).await
+    }
+
+    /// [`Self::end_browser_session`], recording `by` (an administrator) as the actor.
+    pub(super) async fn end_browser_session_by(
+        &self,
+        session: &LoginSession,
+        reason: EndReason,
+        by: Option<&Actor>,
+    ) -> Result<bool, ServiceError> {
         let now = self.now();
         let notices = self.logout_notices(session, now).await?;
         let ended = self
@@ -180,7 +190,10 @@ impl<S: Store> Authority<S> {
                 EndReason::Logout => EventKind::Logout,
                 _ => EventKind::SessionEnded,
             };
-            let event = NewEvent::new(kind).user(&session.user_id);
+            let mut event = NewEvent::new(kind).user(&session.user_id);
+            if let Some(by) = by {
+                event = event.by(by);
+            }
             self.audit(event.detail(reason.to_string())).await;
             self.emit(SecurityEvent::BrowserSessionEnded {
                 login_session_id: session.id.clone(),

@@ -25,6 +25,10 @@ pub enum AccountError {
     /// The user has no live session with this id.
     #[error("no such session")]
     NoSuchSession,
+    /// A password reset link that does not work: malformed, expired, of another
+    /// deployment, or already used (the password was set since).
+    #[error("the reset link does not work: it has expired or was used")]
+    ResetLinkInvalid,
     /// The store failed.
     #[error("the store failed")]
     Store(#[from] StoreError),
@@ -42,6 +46,7 @@ impl AccountError {
             Self::Locked(_) => "account_locked",
             Self::BadPassword(_) => "password_unacceptable",
             Self::NoSuchSession => "session_not_found",
+            Self::ResetLinkInvalid => "reset_link_invalid",
             Self::Store(err) => err.code(),
             Self::Internal(err) => err.code(),
         }

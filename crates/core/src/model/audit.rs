@@ -52,11 +52,15 @@ event_kinds! {
     /// A token was revoked at the revocation endpoint (`detail`: `access_token` or
     /// `refresh_token`).
     TokenRevoked => "token_revoked",
-    /// A password was changed (by its user, or set by an administrator).
+    /// A password was changed (by its user, set by an administrator, or through a reset
+    /// link: `detail` `reset_link`).
     PasswordChanged => "password_changed",
+    /// An administrator made a password reset link for an account.
+    PasswordResetIssued => "password_reset_issued",
     /// An account was created.
     UserCreated => "user_created",
-    /// An account was disabled or enabled (`detail`: `disabled` or `enabled`).
+    /// An account was disabled or enabled, or its roles changed (`detail`: `disabled`,
+    /// `enabled` or `roles`).
     UserUpdated => "user_updated",
     /// An account was deleted.
     UserDeleted => "user_deleted",
@@ -64,6 +68,9 @@ event_kinds! {
     UserUnlocked => "user_unlocked",
     /// A client was registered.
     ClientCreated => "client_created",
+    /// A client's settings were changed (`detail`: the settings, space-separated) or it
+    /// was given a new secret (`detail`: `secret`).
+    ClientUpdated => "client_updated",
     /// A client was removed.
     ClientRemoved => "client_removed",
     /// Signing keys were rotated (by an operator, or on schedule by `system`).

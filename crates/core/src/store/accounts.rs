@@ -32,6 +32,9 @@ pub trait AccountStore: Send + Sync {
     /// Disables or enables a user; disabling ends all their sessions. `NotFound` for an
     /// unknown user.
     fn set_disabled(&self, user: &UserId, disabled: bool, now: Timestamp) -> impl Fut<()>;
+    /// Replaces a user's roles (sessions untouched: tokens issued from now on carry the new
+    /// roles). `NotFound` for an unknown user.
+    fn set_roles(&self, user: &UserId, roles: &[String]) -> impl Fut<()>;
     /// Deletes a user and everything of theirs. `NotFound` for an unknown user.
     fn delete_user(&self, user: &UserId) -> impl Fut<()>;
 }

@@ -12,6 +12,9 @@ pub trait ClientStore: Send + Sync {
     fn client_by_id(&self, id: &ClientId) -> impl Fut<Option<Client>>;
     /// All clients.
     fn list_clients(&self) -> impl Fut<Vec<Client>>;
+    /// Replaces a client's settings and secret digest (everything but its id and creation
+    /// time). [`StoreError::NotFound`](crate::StoreError::NotFound) if absent.
+    fn update_client(&self, client: &Client) -> impl Fut<()>;
     /// Deletes a client and ends its sessions.
     /// [`StoreError::NotFound`](crate::StoreError::NotFound) if absent.
     fn delete_client(&self, id: &ClientId) -> impl Fut<()>;

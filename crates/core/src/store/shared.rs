@@ -91,6 +91,9 @@ impl<T: AccountStore> AccountStore for Arc<T> {
     fn set_disabled(&self, user: &UserId, disabled: bool, now: Timestamp) -> impl Fut<()> {
         (**self).set_disabled(user, disabled, now)
     }
+    fn set_roles(&self, user: &UserId, roles: &[String]) -> impl Fut<()> {
+        (**self).set_roles(user, roles)
+    }
     fn delete_user(&self, user: &UserId) -> impl Fut<()> {
         (**self).delete_user(user)
     }
@@ -105,6 +108,9 @@ impl<T: ClientStore> ClientStore for Arc<T> {
     }
     fn list_clients(&self) -> impl Fut<Vec<Client>> {
         (**self).list_clients()
+    }
+    fn update_client(&self, client: &Client) -> impl Fut<()> {
+        (**self).update_client(client)
     }
     fn delete_client(&self, id: &ClientId) -> impl Fut<()> {
         (**self).delete_client(id)

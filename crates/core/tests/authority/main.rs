@@ -8,6 +8,7 @@ mod account;
 mod audit;
 mod browser;
 mod clients;
+mod console;
 mod dpop;
 mod grants;
 mod keys;

@@ -14,7 +14,7 @@ use serde::Serialize;
 pub const LOCALES: [&str; 2] = ["en", "de"];
 
 /// The embedded templates, by name.
-const TEMPLATES: [(&str, &str); 10] = [
+const TEMPLATES: [(&str, &str); 18] = [
     ("base.html", include_str!("templates/base.html")),
     ("login.html", include_str!("templates/login.html")),
     ("consent.html", include_str!("templates/consent.html")),
@@ -28,6 +28,26 @@ const TEMPLATES: [(&str, &str); 10] = [
         "admin_events.html",
         include_str!("templates/admin_events.html"),
     ),
+    ("admin_nav.html", include_str!("templates/admin_nav.html")),
+    ("admin_user.html", include_str!("templates/admin_user.html")),
+    (
+        "admin_clients.html",
+        include_str!("templates/admin_clients.html"),
+    ),
+    (
+        "admin_client.html",
+        include_str!("templates/admin_client.html"),
+    ),
+    (
+        "admin_client_fields.html",
+        include_str!("templates/admin_client_fields.html"),
+    ),
+    ("admin_keys.html", include_str!("templates/admin_keys.html")),
+    (
+        "admin_webhooks.html",
+        include_str!("templates/admin_webhooks.html"),
+    ),
+    ("reset.html", include_str!("templates/reset.html")),
 ];
 
 /// The embedded catalogues, in the order of [`LOCALES`].

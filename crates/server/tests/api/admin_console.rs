@@ -9,7 +9,7 @@ use crate::browser::{Browser, account_form, body};
 use crate::helpers::{PASSWORD, Reply, TestApp, form};
 
 /// A browser signed in as `user`.
-async fn signed_in_as<'a>(app: &'a TestApp, user: &str) -> Browser<'a> {
+pub(crate) async fn signed_in_as<'a>(app: &'a TestApp, user: &str) -> Browser<'a> {
     let mut browser = Browser::new(app);
     let page = browser.get("/ui/login").await;
     let landed = browser.sign_in(&page, user, PASSWORD).await;
@@ -17,7 +17,7 @@ async fn signed_in_as<'a>(app: &'a TestApp, user: &str) -> Browser<'a> {
     browser
 }
 
-fn pairs(fields: &[(String, String)]) -> Vec<(&str, &str)> {
+pub(crate) fn pairs(fields: &[(String, String)]) -> Vec<(&str, &str)> {
     fields
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
@@ -25,7 +25,7 @@ fn pairs(fields: &[(String, String)]) -> Vec<(&str, &str)> {
 }
 
 /// Submits the form of `page` whose action is `action`, with `extra` fields.
-async fn submit(
+pub(crate) async fn submit(
     browser: &mut Browser<'_>,
     page: &str,
     action: &str,

@@ -10,6 +10,7 @@ mod bearer;
 mod breaker;
 mod browser;
 mod connections;
+mod console_pages;
 mod cors;
 mod discovery;
 mod dpop;

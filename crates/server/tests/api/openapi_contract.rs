@@ -22,6 +22,9 @@ use tessera_server::throttle::ThrottleConfig;
 use tessera_server::ui::{Branding, Ui};
 use tower::ServiceExt as _;
 
+#[path = "openapi_console.rs"]
+mod console;
+
 use crate::browser::{
     BYE, Browser, account_form, authorize_path, body, hidden_fields, redeem, redirect_params,
     signed_in, urlencode, web_client,
@@ -478,6 +481,7 @@ async fn every_endpoint_answers_as_the_document_says() {
     revocation_feed(&app).await;
     browser(&app).await;
     admin_console(&app).await;
+    console::console_pages(&app).await;
     admin(&app).await;
 
     // The pages without a logo, and readiness on a store that is gone.
@@ -563,6 +567,7 @@ async fn store_gone(app: TestApp) {
     ] {
         expect_in(&mut browser, form(path, &forms, None), 503).await;
     }
+    console::store_gone(&app, &mut browser).await;
 }
 
 /// The operator console: its pages and forms, with every status they document.

@@ -54,6 +54,10 @@ impl AccountStore for AnyStore {
         dispatch!(self, s => s.set_disabled(user, disabled, now))
     }
 
+    fn set_roles(&self, user: &UserId, roles: &[String]) -> impl Fut<()> {
+        dispatch!(self, s => s.set_roles(user, roles))
+    }
+
     fn delete_user(&self, user: &UserId) -> impl Fut<()> {
         dispatch!(self, s => s.delete_user(user))
     }
@@ -70,6 +74,10 @@ impl ClientStore for AnyStore {
 
     fn list_clients(&self) -> impl Fut<Vec<Client>> {
         dispatch!(self, s => s.list_clients())
+    }
+
+    fn update_client(&self, client: &Client) -> impl Fut<()> {
+        dispatch!(self, s => s.update_client(client))
     }
 
     fn delete_client(&self, id: &ClientId) -> impl Fut<()> {

@@ -62,6 +62,27 @@ pub(super) async fn list_clients(pool: &PgPool) -> Result<Vec<Client>, StoreErro
     rows::all(&found, rows::client)
 }
 
+pub(super) async fn update_client(pool: &PgPool, client: &Client) -> Result<(), StoreError> {
+    if !storable(client.id.as_str()) {
+        return Err(StoreError::NotFound);
+    }
+    let updated = sqlx::query(
+        "UPDATE clients SET name = $1, secret_hash = $2, grants = $3, scopes = $4, \
+         audiences = $5, web = $6 WHERE id = $7",
+    )
+    .bind(&client.name)
+    .bind(&client.secret_hash)
+    .bind(encode_list(&client.grants)?)
+    .bind(encode_list(&client.scopes)?)
+    .bind(encode_list(&client.audiences)?)
+    .bind(encode_web(&client.web)?)
+    .bind(client.id.as_str())
+    .execute(pool)
+    .await
+    .or_store("client")?;
+    found(updated.rows_affected())
+}
+
 /// Deletes the client; its sessions and their refresh tokens go with it
 /// (`ON DELETE CASCADE`), which ends them.
 pub(super) async fn delete_client(pool: &PgPool, id: &ClientId) -> Result<(), StoreError> {

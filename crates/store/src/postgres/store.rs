@@ -59,6 +59,10 @@ impl AccountStore for PgStore {
         accounts::set_disabled(&self.pool, user, disabled, now)
     }
 
+    fn set_roles(&self, user: &UserId, roles: &[String]) -> impl Fut<()> {
+        accounts::set_roles(&self.pool, user, roles)
+    }
+
     fn delete_user(&self, user: &UserId) -> impl Fut<()> {
         accounts::delete_user(&self.pool, user)
     }
@@ -75,6 +79,10 @@ impl ClientStore for PgStore {
 
     fn list_clients(&self) -> impl Fut<Vec<Client>> {
         clients::list_clients(&self.pool)
+    }
+
+    fn update_client(&self, client: &Client) -> impl Fut<()> {
+        clients::update_client(&self.pool, client)
     }
 
     fn delete_client(&self, id: &ClientId) -> impl Fut<()> {

@@ -165,6 +165,22 @@ pub(super) fn set_disabled(
     Ok(())
 }
 
+pub(super) fn set_roles(
+    conn: &Connection,
+    cache: &Cache,
+    user_id: &UserId,
+    roles: &[String],
+) -> Result<(), StoreError> {
+    cache.forget_user(user_id.as_str());
+    let updated = exec(
+        conn,
+        "UPDATE users SET roles = ? WHERE id = ?",
+        params![encode_list(roles)?, user_id.as_str()],
+        "user",
+    )?;
+    found(updated)
+}
+
 /// Deletes the user; their sessions and refresh tokens go with them (`ON DELETE CASCADE`).
 pub(super) fn delete_user(
     conn: &Connection,

@@ -48,6 +48,29 @@ pub(super) fn list_clients(conn: &Connection) -> Result<Vec<Client>, StoreError>
     many(conn, sql, [], "client", rows::client)
 }
 
+pub(super) fn update_client(
+    conn: &Connection,
+    cache: &Cache,
+    client: &Client,
+) -> Result<(), StoreError> {
+    cache.forget_client(client.id.as_str());
+    found(exec(
+        conn,
+        "UPDATE clients SET name = ?, secret_hash = ?, grants = ?, scopes = ?, audiences = ?, \
+         web = ? WHERE id = ?",
+        params![
+            client.name,
+            client.secret_hash,
+            encode_list(&client.grants)?,
+            encode_list(&client.scopes)?,
+            encode_list(&client.audiences)?,
+            encode_web(&client.web)?,
+            client.id.as_str(),
+        ],
+        "client",
+    )?)
+}
+
 /// Deletes the client; its sessions and their refresh tokens go with it
 /// (`ON DELETE CASCADE`), which ends them.
 pub(super) fn delete_client(

@@ -80,6 +80,12 @@ impl AccountStore for SqliteStore {
             .write(move |c, cache| accounts::set_disabled(c, cache, &user, disabled, now))
     }
 
+    fn set_roles(&self, user: &UserId, roles: &[String]) -> impl Fut<()> {
+        let (user, roles) = (user.clone(), roles.to_vec());
+        self.db
+            .write(move |c, cache| accounts::set_roles(c, cache, &user, &roles))
+    }
+
     fn delete_user(&self, user: &UserId) -> impl Fut<()> {
         let user = user.clone();
         self.db
@@ -106,6 +112,12 @@ impl ClientStore for SqliteStore {
 
     fn list_clients(&self) -> impl Fut<Vec<Client>> {
         self.db.read(|c, _| clients::list_clients(c))
+    }
+
+    fn update_client(&self, client: &Client) -> impl Fut<()> {
+        let client = client.clone();
+        self.db
+            .write(move |c, cache| clients::update_client(c, cache, &client))
     }
 
     fn delete_client(&self, id: &ClientId) -> impl Fut<()> {

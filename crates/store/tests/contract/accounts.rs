@@ -299,3 +299,36 @@ pub async fn search_users_by_prefix_and_pages<S: Store>(store: S) {
             .is_empty()
     );
 }
+
+pub async fn set_roles_replaces_roles_and_keeps_sessions<S: Store>(store: S) {
+    seed(&store).await;
+    open_session(&store, "s1", "u1", b"t1").await;
+    let roles = vec!["auditor".to_owned(), "orders:admin".to_owned()];
+    store.set_roles(&"u1".into(), &roles).await.unwrap();
+    // Read twice: a cache in front of the table must not answer the old roles.
+    for _ in 0..2 {
+        let by_id = store.user_by_id(&"u1".into()).await.unwrap().unwrap();
+        assert_eq!(by_id.roles, roles);
+        let by_name = store.user_by_name("ALICE").await.unwrap().unwrap();
+        assert_eq!(by_name.roles, roles);
+    }
+    assert!(is_live(&store, "s1", NOW).await);
+    store.set_roles(&"u1".into(), &[]).await.unwrap();
+    assert!(
+        store
+            .user_by_id(&"u1".into())
+            .await
+            .unwrap()
+            .unwrap()
+            .roles
+            .is_empty()
+    );
+    assert_eq!(
+        store.set_roles(&"nobody".into(), &roles).await,
+        Err(StoreError::NotFound)
+    );
+    assert_eq!(
+        store.set_roles(&"u1\0".into(), &roles).await,
+        Err(StoreError::NotFound)
+    );
+}

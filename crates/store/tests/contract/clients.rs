@@ -71,3 +71,40 @@ pub async fn delete_client_ends_its_sessions<S: Store>(store: S) {
         Err(StoreError::NotFound)
     );
 }
+
+pub async fn update_client_replaces_settings_not_identity<S: Store>(store: S) {
+    seed(&store).await;
+    open_session(&store, "s1", "u1", b"t1").await;
+    let mut changed = tessera_core::model::Client {
+        name: "renamed".into(),
+        secret_hash: Some(vec![9; 32]),
+        grants: vec![Grant::AuthorizationCode, Grant::RefreshToken],
+        scopes: vec!["profile".into()],
+        audiences: vec!["https://other.example.test".into()],
+        created_at: crate::fixtures::at(99),
+        ..client("c1")
+    };
+    changed.web.redirect_uris = vec!["https://app.example.test/cb".into()];
+    store.update_client(&changed).await.unwrap();
+
+    // Read twice: a cache in front of the table must not answer the old client.
+    for _ in 0..2 {
+        let found = store.client_by_id(&"c1".into()).await.unwrap().unwrap();
+        assert_eq!(found.name, "renamed");
+        assert_eq!(found.secret_hash, Some(vec![9; 32]));
+        assert_eq!(found.grants, changed.grants);
+        assert_eq!(found.scopes, ["profile"]);
+        assert_eq!(found.audiences, ["https://other.example.test"]);
+        assert_eq!(found.web.redirect_uris, ["https://app.example.test/cb"]);
+        assert_eq!(found.created_at, NOW, "the creation time is kept");
+    }
+    assert!(is_live(&store, "s1", NOW).await, "its sessions go on");
+    assert_eq!(
+        store.update_client(&client("nobody")).await,
+        Err(StoreError::NotFound)
+    );
+    assert_eq!(
+        store.update_client(&client("c1\0")).await,
+        Err(StoreError::NotFound)
+    );
+}

@@ -47,6 +47,7 @@ macro_rules! per_alg {
 
 mod browser_flow;
 mod browser_pages;
+mod console_pages;
 mod demo_web;
 mod encrypted_id_token;
 mod foreign_tokens;

@@ -21,13 +21,13 @@ const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 /// A cookie jar that does not follow redirects, sending each request to the instance named.
-struct Browser {
+pub(crate) struct Browser {
     agent: ureq::Agent,
     cookies: HashMap<String, String>,
 }
 
 impl Browser {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
@@ -64,13 +64,13 @@ impl Browser {
         }
     }
 
-    fn get(&mut self, url: &str) -> Reply {
+    pub(crate) fn get(&mut self, url: &str) -> Reply {
         let answer = reply(self.agent.get(url).header("Cookie", &self.jar()).call());
         self.keep(&answer);
         answer
     }
 
-    fn post(&mut self, url: &str, form: &[(&str, &str)]) -> Reply {
+    pub(crate) fn post(&mut self, url: &str, form: &[(&str, &str)]) -> Reply {
         let request = self.agent.post(url).header("Cookie", &self.jar());
         let answer = reply(request.send_form(form.iter().copied()));
         self.keep(&answer);
@@ -78,7 +78,7 @@ impl Browser {
     }
 }
 
-fn hidden(html: &str) -> Vec<(String, String)> {
+pub(crate) fn hidden(html: &str) -> Vec<(String, String)> {
     html.split("<input type=\"hidden\" ")
         .skip(1)
         .map(|rest| {

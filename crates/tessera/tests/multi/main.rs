@@ -14,6 +14,7 @@ mod audit;
 mod bounded;
 mod breaker;
 mod browser;
+mod console;
 mod dpop;
 mod dump;
 #[path = "../server/helpers.rs"]

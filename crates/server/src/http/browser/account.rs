@@ -10,13 +10,12 @@ use serde::Serialize;
 use tessera_core::Store;
 use tessera_core::error::AccountError;
 use tessera_core::events::EndReason;
-use tessera_core::model::{LoginSession, Timestamp};
-use time::OffsetDateTime;
-use time::macros::format_description;
+use tessera_core::model::LoginSession;
 
 use super::super::blocking::on_blocking_pool;
 use super::super::params::Params;
 use super::super::{ApiError, AppState};
+use super::admin_console::utc;
 use super::authorize::current_session;
 use super::page::{Browser, Page, cross_site, same_origin, see_other};
 use super::unavailable;
@@ -221,13 +220,4 @@ async fn render<S: Store>(
         "csrf_account": authority.browser_token(PURPOSE, &browser.binding),
     });
     Page::render(state, browser, locale, status, "account.html", &values).into_response()
-}
-
-/// `2026-12-07 04:05 UTC`.
-fn utc(at: Timestamp) -> String {
-    let format = format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
-    OffsetDateTime::from_unix_timestamp(at.secs())
-        .ok()
-        .and_then(|t| t.format(&format).ok())
-        .unwrap_or_default()
 }

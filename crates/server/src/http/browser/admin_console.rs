@@ -8,15 +8,16 @@ use axum::response::{IntoResponse, Response};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Serialize;
 use tessera_core::Store;
-use tessera_core::model::{Timestamp, User};
+use tessera_core::error::{AdminError, Entity};
+use tessera_core::model::{Actor, Timestamp, User};
 use time::OffsetDateTime;
 use time::macros::format_description;
 
-use super::super::AppState;
 use super::super::bearer::ADMIN_ROLE;
 use super::super::params::Params;
+use super::super::{ApiError, AppState};
 use super::authorize::current_session;
-use super::page::{Browser, Page, bad_request, query_params, see_other};
+use super::page::{Browser, Page, bad_request, cross_site, query_params, same_origin, see_other};
 use super::unavailable;
 
 /// The purpose of the console forms' anti-CSRF token.
@@ -39,6 +40,13 @@ pub(crate) struct Admin {
     pub(crate) browser: Browser,
     /// The administrator's account.
     pub(crate) user: User,
+}
+
+impl Admin {
+    /// The administrator as the audit trail names them.
+    pub(crate) fn actor(&self) -> Actor {
+        Actor::User(self.user.id.clone())
+    }
 }
 
 /// The query of a console page and its signed-in administrator; else the answer: 400 for
@@ -94,6 +102,121 @@ pub(crate) enum Outcome {
     Error(&'static str, Option<String>, StatusCode),
 }
 
+impl Outcome {
+    /// The notice of a redirect back (`?notice=`), when it is one of `known`.
+    pub(crate) fn from_notice(params: &Params, known: &[&'static str]) -> Self {
+        params
+            .get("notice")
+            .and_then(|n| known.iter().find(|k| **k == n))
+            .map_or(Self::None, |key| Self::Notice(key))
+    }
+
+    /// What to say for a refusal of the authority; `None` for a failure that is ours
+    /// (answer [`unavailable`]).
+    pub(crate) fn refusal(err: AdminError) -> Option<Self> {
+        let (key, detail, status) = match err {
+            AdminError::Invalid(why) => (
+                "admin_invalid",
+                Some(why.into_owned()),
+                StatusCode::BAD_REQUEST,
+            ),
+            AdminError::Conflict(_) => ("admin_taken", None, StatusCode::CONFLICT),
+            AdminError::NotFound(entity) => (not_found_key(entity), None, StatusCode::NOT_FOUND),
+            AdminError::LastAdmin => ("admin_last_admin", None, StatusCode::FORBIDDEN),
+            AdminError::KeyInUse => ("admin_key_in_use", None, StatusCode::CONFLICT),
+            _ => return None,
+        };
+        Some(Self::Error(key, detail, status))
+    }
+}
+
+/// The catalogue key saying that nothing of this kind has the name or id.
+fn not_found_key(entity: Entity) -> &'static str {
+    match entity {
+        Entity::User => "admin_not_found",
+        Entity::Client => "admin_client_not_found",
+        Entity::LiveKey => "admin_key_not_found",
+        Entity::Session => "admin_session_not_found",
+        _ => "admin_webhook_not_found",
+    }
+}
+
+/// Renders a console page from `template` with `values`, adding what every console page
+/// shows: the title, the administrator, the notice or error, and the forms' anti-CSRF
+/// token.
+pub(crate) fn console_page<S: Store>(
+    state: &AppState<S>,
+    admin: &Admin,
+    template: &str,
+    title_key: &str,
+    outcome: Outcome,
+    mut values: serde_json::Value,
+) -> Response {
+    let locale = admin.browser.locale(None);
+    let ui = state.ui();
+    let (status, notice, error, detail) = match outcome {
+        Outcome::None => (StatusCode::OK, None, None, None),
+        Outcome::Notice(key) => (StatusCode::OK, Some(ui.text(locale, key)), None, None),
+        Outcome::Error(key, detail, status) => (status, None, Some(ui.text(locale, key)), detail),
+    };
+    if let Some(map) = values.as_object_mut() {
+        let common = serde_json::json!({
+            "title": ui.text(locale, title_key),
+            "admin": admin.user.username,
+            "notice": notice,
+            "error": error,
+            "detail": detail,
+            "csrf_admin": state.authority().browser_token(PURPOSE, &admin.browser.binding),
+        });
+        if let serde_json::Value::Object(common) = common {
+            map.extend(common);
+        }
+    }
+    Page::render(state, &admin.browser, locale, status, template, &values).into_response()
+}
+
+/// The administrator and the form of a console POST whose origin, session, role and
+/// anti-CSRF token check out; else the answer (403 cross-site or not an administrator,
+/// to the sign-in page, 400 for an expired form).
+pub(crate) async fn admin_form<S: Store>(
+    state: &AppState<S>,
+    headers: &HeaderMap,
+    form: Result<Params, ApiError>,
+) -> Result<(Admin, Params), Response> {
+    let Some(browser) = Browser::read(state, headers) else {
+        return Err(unavailable());
+    };
+    if !same_origin(state, headers) {
+        return Err(cross_site(state, &browser));
+    }
+    let binding = browser.binding.clone();
+    let admin = signed_in_admin(state, browser).await?;
+    let form = form.ok().filter(|form| {
+        let token = form.get("csrf_token").unwrap_or("");
+        state
+            .authority()
+            .check_browser_token(PURPOSE, &binding, token)
+    });
+    let Some(form) = form else {
+        let locale = admin.browser.locale(None);
+        let page = Page::error(
+            state,
+            &admin.browser,
+            locale,
+            StatusCode::BAD_REQUEST,
+            "form_expired",
+            None,
+        );
+        return Err(page.into_response());
+    };
+    Ok((admin, form))
+}
+
+/// A path segment with everything but RFC 3986 unreserved characters escaped.
+pub(crate) fn segment(text: &str) -> String {
+    utf8_percent_encode(text, SEGMENT).to_string()
+}
+
 /// The search: a username prefix and the last username of the previous page.
 #[derive(Default)]
 pub(crate) struct Search {
@@ -132,10 +255,7 @@ pub async fn show<S: Store>(
             .filter(|a| !a.is_empty())
             .map(str::to_owned),
     };
-    let outcome = params
-        .get("notice")
-        .and_then(|n| NOTICES.into_iter().find(|known| *known == n))
-        .map_or(Outcome::None, Outcome::Notice);
+    let outcome = Outcome::from_notice(&params, &NOTICES);
     render(&state, &admin, &search, outcome).await
 }
 
@@ -175,33 +295,17 @@ pub(crate) async fn render<S: Store>(
         .then(|| users.last().map(|u| next_link(&search.q, &u.username)))
         .flatten();
     let rows: Vec<Row> = users.into_iter().map(row).collect();
-    let locale = admin.browser.locale(None);
-    let ui = state.ui();
-    let (status, notice, error, detail) = match outcome {
-        Outcome::None => (StatusCode::OK, None, None, None),
-        Outcome::Notice(key) => (StatusCode::OK, Some(ui.text(locale, key)), None, None),
-        Outcome::Error(key, detail, status) => (status, None, Some(ui.text(locale, key)), detail),
-    };
     let values = serde_json::json!({
-        "title": ui.text(locale, "admin_title"),
-        "admin": admin.user.username,
         "q": search.q,
         "users": rows,
         "next": next,
-        "notice": notice,
-        "error": error,
-        "detail": detail,
-        "csrf_admin": authority.browser_token(PURPOSE, &admin.browser.binding),
     });
-    Page::render(state, &admin.browser, locale, status, "admin.html", &values).into_response()
+    console_page(state, admin, "admin.html", "admin_title", outcome, values)
 }
 
 fn row(user: User) -> Row {
     Row {
-        path: format!(
-            "/ui/admin/users/{}",
-            utf8_percent_encode(&user.username, SEGMENT)
-        ),
+        path: format!("/ui/admin/users/{}", segment(&user.username)),
         roles: user.roles.join(", "),
         created: utc(user.created_at),
         username: user.username,

@@ -7,14 +7,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use tessera_core::Store;
 use tessera_core::error::AdminError;
-use tessera_core::model::Actor;
 
 use super::super::params::Params;
 use super::super::{ApiError, AppState};
-use super::admin_console::{Admin, Outcome, PURPOSE, Search, render, signed_in_admin};
-use super::page::{Browser, Page, cross_site, same_origin, see_other};
-use super::unavailable;
-use axum::response::IntoResponse;
+use super::admin_console::{Admin, Outcome, Search, admin_form, render};
+use super::admin_user::comma_list;
+use super::page::see_other;
 
 /// `POST /ui/admin/users`: create an account.
 #[utoipa::path(post, path = "/ui/admin/users", tag = "browser",
@@ -31,22 +29,15 @@ pub async fn create<S: Store>(
     headers: HeaderMap,
     form: Result<Params, ApiError>,
 ) -> Response {
-    let (admin, form) = match checked(&state, &headers, form).await {
+    let (admin, form) = match admin_form(&state, &headers, form).await {
         Ok(checked) => checked,
         Err(response) => return response,
     };
     let username = form.get("username").unwrap_or("").to_owned();
     let password = form.get("password").unwrap_or("");
     let email = form.get("email").map(str::trim).filter(|e| !e.is_empty());
-    let roles: Vec<String> = form
-        .get("roles")
-        .unwrap_or("")
-        .split(',')
-        .map(str::trim)
-        .filter(|r| !r.is_empty())
-        .map(str::to_owned)
-        .collect();
-    let by = Actor::User(admin.user.id.clone());
+    let roles = comma_list(form.get("roles").unwrap_or(""));
+    let by = admin.actor();
     let result = state
         .authority()
         .create_user(&username, password, email, &roles, &by)
@@ -112,7 +103,7 @@ pub async fn delete<S: Store>(
     headers: HeaderMap,
     form: Result<Params, ApiError>,
 ) -> Response {
-    let (admin, form) = match checked(&state, &headers, form).await {
+    let (admin, form) = match admin_form(&state, &headers, form).await {
         Ok(checked) => checked,
         Err(response) => return response,
     };
@@ -120,7 +111,7 @@ pub async fn delete<S: Store>(
         let outcome = Outcome::Error("admin_confirm_delete", None, StatusCode::BAD_REQUEST);
         return render(&state, &admin, &Search::default(), outcome).await;
     }
-    let by = Actor::User(admin.user.id.clone());
+    let by = admin.actor();
     let result = state.authority().delete_user(&username, &by).await;
     answer(&state, &admin, result, "admin_user_deleted").await
 }
@@ -132,11 +123,11 @@ async fn set_disabled<S: Store>(
     username: &str,
     disabled: bool,
 ) -> Response {
-    let (admin, _) = match checked(state, headers, form).await {
+    let (admin, _) = match admin_form(state, headers, form).await {
         Ok(checked) => checked,
         Err(response) => return response,
     };
-    let by = Actor::User(admin.user.id.clone());
+    let by = admin.actor();
     let result = state
         .authority()
         .set_user_disabled(username, disabled, &by)
@@ -156,54 +147,12 @@ async fn answer<S: Store>(
     result: Result<(), AdminError>,
     notice: &str,
 ) -> Response {
-    let (key, detail, status) = match result {
+    let outcome = match result {
         Ok(()) => return see_other(&format!("/ui/admin?notice={notice}"), Vec::new()),
-        Err(AdminError::Invalid(why)) => (
-            "admin_invalid",
-            Some(why.into_owned()),
-            StatusCode::BAD_REQUEST,
-        ),
-        Err(AdminError::Conflict(_)) => ("admin_taken", None, StatusCode::CONFLICT),
-        Err(AdminError::NotFound(_)) => ("admin_not_found", None, StatusCode::NOT_FOUND),
-        Err(AdminError::LastAdmin) => ("admin_last_admin", None, StatusCode::FORBIDDEN),
-        Err(_) => return unavailable(),
+        Err(err) => match Outcome::refusal(err) {
+            Some(outcome) => outcome,
+            None => return super::unavailable(),
+        },
     };
-    let outcome = Outcome::Error(key, detail, status);
     render(state, admin, &Search::default(), outcome).await
-}
-
-/// The administrator and the form of a console POST whose origin, session, role and
-/// anti-CSRF token check out.
-async fn checked<S: Store>(
-    state: &AppState<S>,
-    headers: &HeaderMap,
-    form: Result<Params, ApiError>,
-) -> Result<(Admin, Params), Response> {
-    let Some(browser) = Browser::read(state, headers) else {
-        return Err(unavailable());
-    };
-    if !same_origin(state, headers) {
-        return Err(cross_site(state, &browser));
-    }
-    let binding = browser.binding.clone();
-    let admin = signed_in_admin(state, browser).await?;
-    let form = form.ok().filter(|form| {
-        let token = form.get("csrf_token").unwrap_or("");
-        state
-            .authority()
-            .check_browser_token(PURPOSE, &binding, token)
-    });
-    let Some(form) = form else {
-        let locale = admin.browser.locale(None);
-        let page = Page::error(
-            state,
-            &admin.browser,
-            locale,
-            StatusCode::BAD_REQUEST,
-            "form_expired",
-            None,
-        );
-        return Err(page.into_response());
-    };
-    Ok((admin, form))
 }

@@ -8,20 +8,25 @@
 //! 4xx; pages are never cached or framed.
 
 pub mod account;
+pub mod admin_clients;
 pub mod admin_console;
 pub mod admin_events;
+pub mod admin_keys;
+pub mod admin_user;
 pub mod admin_users;
+pub mod admin_webhooks;
 pub mod authorize;
 pub mod consent;
 pub mod login;
 pub mod logout;
 pub(crate) mod page;
+pub mod reset;
 
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use tessera_core::Store;
 
 use super::AppState;
@@ -66,8 +71,63 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
             "/ui/admin/users/{username}/delete",
             axum::routing::post(admin_users::delete::<S>),
         )
+        .merge(console_routes::<S>())
+        .route("/ui/reset", get(reset::show::<S>).post(reset::submit::<S>))
         .route("/ui/static/tessera.css", get(style_sheet::<S>))
         .route("/ui/static/logo", get(logo::<S>))
+}
+
+/// The operator console's pages and forms beyond the accounts list.
+fn console_routes<S: Store>() -> Router<AppState<S>> {
+    Router::new()
+        .route("/ui/admin/users/{username}", get(admin_user::show::<S>))
+        .route(
+            "/ui/admin/users/{username}/roles",
+            post(admin_user::roles::<S>),
+        )
+        .route(
+            "/ui/admin/users/{username}/unlock",
+            post(admin_user::unlock::<S>),
+        )
+        .route(
+            "/ui/admin/users/{username}/reset",
+            post(admin_user::reset::<S>),
+        )
+        .route(
+            "/ui/admin/users/{username}/sessions",
+            post(admin_user::end_sessions::<S>),
+        )
+        .route(
+            "/ui/admin/clients",
+            get(admin_clients::list::<S>).post(admin_clients::create::<S>),
+        )
+        .route(
+            "/ui/admin/clients/{id}",
+            get(admin_clients::show::<S>).post(admin_clients::update::<S>),
+        )
+        .route(
+            "/ui/admin/clients/{id}/secret",
+            post(admin_clients::rotate_secret::<S>),
+        )
+        .route(
+            "/ui/admin/clients/{id}/delete",
+            post(admin_clients::delete::<S>),
+        )
+        .route("/ui/admin/keys", get(admin_keys::show::<S>))
+        .route("/ui/admin/keys/rotate", post(admin_keys::rotate::<S>))
+        .route("/ui/admin/keys/{kid}/retire", post(admin_keys::retire::<S>))
+        .route(
+            "/ui/admin/webhooks",
+            get(admin_webhooks::show::<S>).post(admin_webhooks::add::<S>),
+        )
+        .route(
+            "/ui/admin/webhooks/{id}/replay",
+            post(admin_webhooks::replay::<S>),
+        )
+        .route(
+            "/ui/admin/webhooks/{id}/delete",
+            post(admin_webhooks::delete::<S>),
+        )
 }
 
 /// `GET /ui/static/tessera.css`.
