@@ -106,14 +106,20 @@ pub struct UserUpdate {
     /// A new password (ends all sessions).
     #[serde(default)]
     pub password: Option<String>,
+    /// The account's roles, replacing the ones it has (tokens issued from now on carry
+    /// them; the last enabled administrator keeps `admin`).
+    #[serde(default)]
+    pub roles: Option<Vec<String>>,
 }
 
-/// `PATCH /admin/users/{username}`: disables/enables an account or sets its password.
+/// `PATCH /admin/users/{username}`: disables/enables an account, sets its password or
+/// replaces its roles.
 #[utoipa::path(patch, path = "/admin/users/{username}", tag = "admin", security(("bearer" = [])),
     params(("username" = String, Path)), request_body = UserUpdate,
     responses((status = 204, description = "updated"),
         (status = 400, description = "invalid_request", body = crate::http::error::ErrorBody),
         (status = 404, description = "not_found", body = crate::http::error::ErrorBody),
+        (status = 409, description = "last_admin: the last enabled administrator keeps the admin role", body = crate::http::error::ErrorBody),
         (status = 401, description = "invalid_token: no valid access token", body = crate::http::error::ErrorBody),
         (status = 403, description = "insufficient_scope: the admin role is required", body = crate::http::error::ErrorBody)))]
 #[tracing::instrument(skip_all, fields(admin = %claims.sub))]
@@ -138,6 +144,12 @@ pub async fn update_user<S: Store>(
             move || async move { authority.set_password(&name, &password, &by).await },
         )
         .await?;
+    }
+    if let Some(roles) = &update.roles {
+        state
+            .authority()
+            .set_user_roles(&username, roles, &by)
+            .await?;
     }
     if let Some(disabled) = update.disabled {
         state

@@ -66,6 +66,31 @@ async fn users_can_be_created_listed_updated_and_deleted() {
         &app.get("/userinfo", Some(&text(&bob, "access_token")))
             .await,
     );
+    let roles = json!({"roles": ["auditor", "ops"]});
+    let reply = app
+        .send(json_request(
+            Method::PATCH,
+            "/admin/users/bob",
+            &admin,
+            &roles,
+        ))
+        .await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT);
+    let bob_now = app
+        .authority
+        .search_users("bob", None, 1)
+        .await
+        .expect("bob");
+    assert_eq!(bob_now[0].roles, ["auditor", "ops"]);
+    let bad = json!({"roles": ["two words"]});
+    app.send(json_request(
+        Method::PATCH,
+        "/admin/users/bob",
+        &admin,
+        &bad,
+    ))
+    .await
+    .assert_error(StatusCode::BAD_REQUEST, "invalid_request");
     let reply = app
         .send(bare(Method::DELETE, "/admin/users/bob", Some(&admin)))
         .await;
@@ -190,4 +215,16 @@ async fn the_last_admin_and_malformed_usernames_are_refused() {
         .assert_error(StatusCode::BAD_REQUEST, "invalid_request");
     let users = app.get("/admin/users", Some(&admin)).await.json();
     assert_eq!(users.as_array().map(Vec::len), Some(1), "{users}");
+}
+
+#[tokio::test]
+async fn the_last_administrator_keeps_the_role() {
+    let app = TestApp::new().await;
+    let admin = app.admin_token().await;
+    let none = json!({"roles": []});
+    app.send(json_request(Method::PATCH, "/admin/users/root", &admin, &none))
+        .await
+        .assert_error(StatusCode::CONFLICT, "last_admin");
+    let root = app.authority.search_users("root", None, 1).await.expect("root");
+    assert_eq!(root[0].roles, ["admin"]);
 }

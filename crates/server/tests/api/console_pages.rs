@@ -596,3 +596,42 @@ async fn webhooks_are_added_replayed_and_removed_from_the_console() {
     assert_eq!(by(&app, &root, EventKind::WebhookAdded).await.len(), 1);
     assert_eq!(by(&app, &root, EventKind::WebhookRemoved).await.len(), 1);
 }
+
+#[tokio::test]
+async fn the_trail_page_filters_by_account_client_and_time() {
+    let app = TestApp::new().await;
+    app.user("root", &["admin"]).await;
+    let alice = app.user("alice", &[]).await;
+    let (client, _) = app
+        .authority
+        .create_client("app", &[Grant::Password], &[], &[], false, &Actor::Operator)
+        .await
+        .expect("client");
+    let mut admin = signed_in_as(&app, "root").await;
+    let page = body(&admin.get("/ui/admin/users/alice").await);
+    let link = format!("/ui/admin/events?user={alice}");
+    assert!(page.contains(&format!("href=\"{link}\"")), "{page}");
+    let trail = body(&admin.get(&link).await);
+    assert!(trail.contains("<td>user_created</td>"), "{trail}");
+    assert!(!trail.contains("<td>client_created</td>"), "{trail}");
+    assert!(
+        !trail.contains("<td>login_succeeded</td>"),
+        "root's sign-in: {trail}"
+    );
+    let trail = body(
+        &admin
+            .get(&format!("/ui/admin/events?client={}", client.id))
+            .await,
+    );
+    assert!(trail.contains("<td>client_created</td>"), "{trail}");
+    assert!(!trail.contains("<td>user_created</td>"), "{trail}");
+    let trail = body(
+        &admin
+            .get("/ui/admin/events?until=2000-01-01T00:00:00Z")
+            .await,
+    );
+    assert!(trail.contains("No events match"), "{trail}");
+    let bad = admin.get("/ui/admin/events?until=tomorrow").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(body(&bad).contains("end time"));
+}

@@ -484,6 +484,15 @@ async fn every_endpoint_answers_as_the_document_says() {
     console::console_pages(&app).await;
     admin(&app).await;
 
+    // The only administrator keeps the role.
+    let lone = TestApp::new()
+        .await
+        .checked_by(Arc::clone(&contract) as Arc<dyn Check>);
+    let token = lone.admin_token().await;
+    let last = json!({"roles": []});
+    let patch = json(Method::PATCH, "/admin/users/root", &token, &last);
+    expect(&lone, patch, 409).await;
+
     // The pages without a logo, and readiness on a store that is gone.
     let plain = TestApp::new()
         .await
@@ -589,7 +598,7 @@ async fn admin_console(app: &TestApp) {
         200,
     )
     .await;
-    let every = "/ui/admin/events?type=user_created&since=2020-01-01T00:00:00Z&after=0";
+    let every = "/ui/admin/events?type=user_created&user=u_x&client=c_x&since=2020-01-01T00:00:00Z&until=2999-01-01T00:00:00Z&after=0";
     expect_in(&mut root, get(every), 200).await;
     let page = body(&expect_in(&mut root, get("/ui/admin"), 200).await);
     let create = "/ui/admin/users";
@@ -1456,7 +1465,7 @@ async fn admin(app: &TestApp) {
         400,
     )
     .await;
-    let update = json!({"disabled": true, "password": "another good passphrase"});
+    let update = json!({"disabled": true, "password": "another good passphrase", "roles": ["ops"]});
     expect(
         app,
         json(Method::PATCH, "/admin/users/gina", &admin, &update),

@@ -23,6 +23,7 @@ pub(crate) const CLIENT_EXAMPLES: &str = "\
 Examples:
   tessera client add web --grant password --grant refresh_token --scope orders:read
   tessera client list
+  tessera client rotate-secret c_W59hZwCgdHWzrQLSbwOHzQ
   tessera client remove c_W59hZwCgdHWzrQLSbwOHzQ";
 
 /// `tessera client …`.
@@ -44,6 +45,10 @@ pub(crate) enum ClientCommand {
     /// List clients.
     #[command(after_help = "Examples:\n  tessera client list\n  tessera client list --json")]
     List(ListArgs),
+    /// Give a confidential client a new secret; prints {"client_id": …, "client_secret": …}
+    /// once. The old secret stops working at once.
+    #[command(after_help = "Example:\n  tessera client rotate-secret c_W59hZwCgdHWzrQLSbwOHzQ")]
+    RotateSecret(RemoveArgs),
     /// Remove a client and end its sessions.
     #[command(after_help = "Example:\n  tessera client remove c_W59hZwCgdHWzrQLSbwOHzQ")]
     Remove(RemoveArgs),
@@ -123,6 +128,7 @@ pub(crate) fn run(global: &GlobalArgs, command: &ClientCommand) -> Result<(), Cl
     match command {
         ClientCommand::Add(args) => add(global, args),
         ClientCommand::List(args) => list(global, args),
+        ClientCommand::RotateSecret(args) => rotate_secret(global, &args.id),
         ClientCommand::Remove(args) => remove(global, &args.id),
     }
 }
@@ -262,6 +268,24 @@ fn row(client: &Client) -> ClientRow<'_> {
         created_at: client.created_at.secs(),
         web: &client.web,
     }
+}
+
+fn rotate_secret(global: &GlobalArgs, id: &str) -> Result<(), CliError> {
+    let secret = admin::with_deployment(global, |d| async move {
+        d.authority()
+            .rotate_client_secret(id, &Actor::Operator)
+            .await
+            .map_err(|err| {
+                CliError::from(err)
+                    .context(&format!("client {id}"))
+                    .with_hint("`tessera client list` shows the client ids")
+            })
+    })?;
+    let created = Created {
+        client_id: id,
+        client_secret: Some(&secret),
+    };
+    commands::print(&admin::json(&created)?)
 }
 
 fn remove(global: &GlobalArgs, id: &str) -> Result<(), CliError> {

@@ -14,7 +14,9 @@ pub(crate) const USER_LONG: &str = "\
 Manage accounts in the deployment's store. There is no need to stop `tessera serve`: run these
 where the server runs (or pass its --data-dir / --database-url) and it sees each change at once.
 `disable` and `delete` end all of the user's sessions at once. `unlock` lifts a lock-out
-after too many failed logins, for every server on the database.";
+after too many failed logins, for every server on the database. `reset-link` prints a
+one-time link with which the user sets a new password in the browser (Tessera sends
+nothing; hand it over yourself).";
 
 /// Examples of `tessera user`.
 pub(crate) const USER_EXAMPLES: &str = "\
@@ -23,6 +25,8 @@ Examples:
   printf '%s' \"$PASSWORD\" | tessera user add bob --password-stdin
   tessera user list --json
   tessera user disable bob
+  tessera user set-roles alice --role admin --role auditor
+  tessera user reset-link bob
   tessera user unlock alice";
 
 /// `tessera user …`.
@@ -40,6 +44,19 @@ pub(crate) enum UserCommand {
     #[command(after_help = "Example:\n  \
         printf '%s' \"$NEW_PASSWORD\" | tessera user set-password alice --password-stdin")]
     SetPassword(SetPasswordArgs),
+    /// Replace a user's roles (none when no --role is given). Tokens issued from now on,
+    /// refreshes included, carry them.
+    #[command(after_help = "Examples:\n  \
+        tessera user set-roles alice --role admin --role auditor\n  \
+        tessera user set-roles bob")]
+    SetRoles(SetRolesArgs),
+    /// Print a one-time password reset link (valid 24 hours, until used) for the user to
+    /// open in a browser; using it ends all of their sessions.
+    #[command(after_help = "Example:\n  tessera user reset-link bob")]
+    ResetLink(NameArg),
+    /// End every session of a user: signed-in browsers and refresh tokens.
+    #[command(after_help = "Example:\n  tessera user sign-out bob")]
+    SignOut(NameArg),
     /// Disable an account and end all of its sessions.
     #[command(after_help = "Example:\n  tessera user disable alice")]
     Disable(NameArg),
@@ -90,6 +107,17 @@ pub(crate) struct SetPasswordArgs {
     password_stdin: bool,
 }
 
+/// Arguments of `user set-roles`.
+#[derive(Debug, Args)]
+pub(crate) struct SetRolesArgs {
+    /// The username.
+    #[arg(value_name = "NAME")]
+    name: String,
+    /// A role (repeat for several; none removes every role).
+    #[arg(long = "role", value_name = "ROLE")]
+    roles: Vec<String>,
+}
+
 /// A username.
 #[derive(Debug, Args)]
 pub(crate) struct NameArg {
@@ -107,6 +135,9 @@ pub(crate) fn run(global: &GlobalArgs, command: &UserCommand) -> Result<(), CliE
         UserCommand::Add(args) => add(global, args),
         UserCommand::List(args) => list(global, args),
         UserCommand::SetPassword(args) => set_password(global, args),
+        UserCommand::SetRoles(args) => set_roles(global, args),
+        UserCommand::ResetLink(args) => reset_link(global, &args.name),
+        UserCommand::SignOut(args) => sign_out(global, &args.name),
         UserCommand::Disable(args) => set_disabled(global, &args.name, true),
         UserCommand::Enable(args) => set_disabled(global, &args.name, false),
         UserCommand::Unlock(args) => unlock(global, &args.name),
@@ -194,6 +225,52 @@ fn set_password(global: &GlobalArgs, args: &SetPasswordArgs) -> Result<(), CliEr
         "password of {} changed; all of their sessions ended",
         args.name
     ))
+}
+
+fn set_roles(global: &GlobalArgs, args: &SetRolesArgs) -> Result<(), CliError> {
+    admin::with_deployment(global, |d| async move {
+        d.authority()
+            .set_user_roles(&args.name, &args.roles, &Actor::Operator)
+            .await
+            .map_err(|err| CliError::from(err).context(&format!("user {}", args.name)))
+    })?;
+    let roles = if args.roles.is_empty() {
+        "no roles".to_owned()
+    } else {
+        args.roles.join(", ")
+    };
+    commands::print(&format!(
+        "{} has {roles}; tokens issued from now on carry them",
+        args.name
+    ))
+}
+
+/// The link is built on the configured issuer, as the server shows it in the console.
+fn reset_link(global: &GlobalArgs, name: &str) -> Result<(), CliError> {
+    let (link, issuer) = admin::with_deployment(global, |d| async move {
+        let authority = d.authority();
+        let link = authority
+            .password_reset_link(name, &Actor::Operator)
+            .await
+            .map_err(|err| CliError::from(err).context(&format!("user {name}")))?;
+        Ok((link, authority.config().issuer.clone()))
+    })?;
+    commands::print(&format!(
+        "{}/ui/reset?token={}\nworks once, until {}; give it to {name} yourself",
+        issuer.trim_end_matches('/'),
+        link.token,
+        timefmt::utc(link.expires_at.secs())
+    ))
+}
+
+fn sign_out(global: &GlobalArgs, name: &str) -> Result<(), CliError> {
+    let ended = admin::with_deployment(global, |d| async move {
+        d.authority()
+            .end_user_sessions(name, &Actor::Operator)
+            .await
+            .map_err(|err| CliError::from(err).context(&format!("user {name}")))
+    })?;
+    commands::print(&format!("ended {ended} session(s) of {name}"))
 }
 
 fn set_disabled(global: &GlobalArgs, name: &str, disabled: bool) -> Result<(), CliError> {

@@ -223,3 +223,27 @@ fn require_dpop_is_stored_and_listed() {
         "{table}"
     );
 }
+
+#[test]
+fn rotate_secret_prints_a_new_one_once() {
+    let d = Deployment::new();
+    let created = d.json(&["client", "add", "batch", "--grant", "client_credentials"]);
+    let id = created["client_id"].as_str().expect("id");
+    let old = created["client_secret"].as_str().expect("secret");
+    let rotated = d.json(&["client", "rotate-secret", id]);
+    assert_eq!(rotated["client_id"], id);
+    let new = rotated["client_secret"].as_str().expect("secret");
+    assert_eq!(new.len(), 43);
+    assert_ne!(new, old);
+    let events = d.ok(&["events", "--json", "--type", "client_updated"]);
+    assert!(events.contains("\"secret\""), "{events}");
+
+    let public = d.json(&["client", "add", "spa", "--grant", "password", "--public"]);
+    let public = public["client_id"].as_str().expect("id");
+    assert_fails(&d.run(&["client", "rotate-secret", public]), 2, "no secret");
+    assert_fails(
+        &d.run(&["client", "rotate-secret", "c_nobody"]),
+        1,
+        "client not found",
+    );
+}

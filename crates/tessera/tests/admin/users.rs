@@ -223,3 +223,48 @@ fn new_passwords_must_be_long_and_uncommon_everywhere() {
         String::from_utf8_lossy(&fine.stderr)
     );
 }
+
+#[test]
+fn set_roles_reset_link_and_sign_out() {
+    let d = Deployment::new();
+    d.add_user("dora", "a quiet dependable passphrase");
+    let said = d.ok(&[
+        "user",
+        "set-roles",
+        "dora",
+        "--role",
+        "auditor",
+        "--role",
+        "ops",
+    ]);
+    assert!(said.contains("dora has auditor, ops"), "{said}");
+    let users = d.json(&["user", "list", "--json"]);
+    assert_eq!(users[0]["roles"], serde_json::json!(["auditor", "ops"]));
+    assert!(d.ok(&["user", "set-roles", "dora"]).contains("no roles"));
+    assert_eq!(
+        d.json(&["user", "list", "--json"])[0]["roles"],
+        serde_json::json!([])
+    );
+    assert_fails(
+        &d.run(&["user", "set-roles", "dora", "--role", "two words"]),
+        2,
+        "role",
+    );
+    assert_fails(&d.run(&["user", "set-roles", "nobody"]), 1, "no such user");
+
+    let link = d.ok(&["user", "reset-link", "dora"]);
+    let first = link.lines().next().expect("the link");
+    assert!(first.contains("/ui/reset?token=u_"), "{link}");
+    assert!(link.contains("works once"), "{link}");
+    assert_fails(&d.run(&["user", "reset-link", "nobody"]), 1, "no such user");
+
+    assert!(
+        d.ok(&["user", "sign-out", "dora"])
+            .contains("ended 0 session(s) of dora")
+    );
+    assert_fails(&d.run(&["user", "sign-out", "nobody"]), 1, "no such user");
+
+    let events = d.ok(&["events", "--json"]);
+    assert!(events.contains("\"password_reset_issued\""), "{events}");
+    assert!(events.contains("\"roles\""), "{events}");
+}

@@ -1,6 +1,6 @@
 //! `/ui/admin/events`: the operator console's view of the audit trail, oldest first, in
 //! pages of 50 events (the next page starts after the last event shown), filtered by
-//! type and start time.
+//! type, account, client and time range.
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
@@ -22,7 +22,10 @@ const PAGE_SIZE: u32 = 50;
 #[utoipa::path(get, path = "/ui/admin/events", tag = "browser",
     params(
         ("type" = Option<String>, Query, description = "only events of this type (login_failed, …)"),
+        ("user" = Option<String>, Query, description = "only events about this account id"),
+        ("client" = Option<String>, Query, description = "only events involving this client_id"),
         ("since" = Option<String>, Query, description = "RFC 3339: only events at or after"),
+        ("until" = Option<String>, Query, description = "RFC 3339: only events before"),
         ("after" = Option<i64>, Query, description = "the id of the last event of the previous page")),
     responses(
         (status = 200, description = "a page of the audit trail, oldest first, with the filter form", content_type = "text/html"),
@@ -57,7 +60,10 @@ pub async fn show<S: Store>(
         "events": events,
         "kinds": kinds(),
         "type": params.get("type").unwrap_or(""),
+        "user": params.get("user").unwrap_or(""),
+        "client": params.get("client").unwrap_or(""),
         "since": params.get("since").unwrap_or(""),
+        "until": params.get("until").unwrap_or(""),
         "next": next,
     });
     Page::render(
@@ -92,10 +98,13 @@ fn event_query(params: &Params) -> Result<EventQuery, &'static str> {
         ],
         None => Vec::new(),
     };
-    let since = match params.get("since").filter(|t| !t.is_empty()) {
-        Some(text) => Some(UnixMillis::parse_rfc3339(text).ok_or("admin_events_bad_since")?),
-        None => None,
+    let time = |name: &str, wrong: &'static str| match params.get(name).filter(|t| !t.is_empty()) {
+        Some(text) => UnixMillis::parse_rfc3339(text).map(Some).ok_or(wrong),
+        None => Ok(None),
     };
+    let since = time("since", "admin_events_bad_since")?;
+    let until = time("until", "admin_events_bad_until")?;
+    let named = |name: &str| params.get(name).map(str::trim).filter(|v| !v.is_empty());
     let after = match params.get("after") {
         Some(text) => text
             .parse::<i64>()
@@ -107,16 +116,18 @@ fn event_query(params: &Params) -> Result<EventQuery, &'static str> {
     Ok(EventQuery {
         after,
         kinds,
+        user: named("user").map(Into::into),
+        client: named("client").map(Into::into),
         since,
+        until,
         limit: PAGE_SIZE,
-        ..EventQuery::default()
     })
 }
 
 /// The link to the page after event `last`, with the same filters.
 fn next_link(params: &Params, last: i64) -> String {
     let mut query = url::form_urlencoded::Serializer::new(String::new());
-    for name in ["type", "since"] {
+    for name in ["type", "user", "client", "since", "until"] {
         if let Some(value) = params.get(name) {
             query.append_pair(name, value);
         }
