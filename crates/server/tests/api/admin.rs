@@ -222,9 +222,18 @@ async fn the_last_administrator_keeps_the_role() {
     let app = TestApp::new().await;
     let admin = app.admin_token().await;
     let none = json!({"roles": []});
-    app.send(json_request(Method::PATCH, "/admin/users/root", &admin, &none))
+    app.send(json_request(
+        Method::PATCH,
+        "/admin/users/root",
+        &admin,
+        &none,
+    ))
+    .await
+    .assert_error(StatusCode::CONFLICT, "last_admin");
+    let root = app
+        .authority
+        .search_users("root", None, 1)
         .await
-        .assert_error(StatusCode::CONFLICT, "last_admin");
-    let root = app.authority.search_users("root", None, 1).await.expect("root");
+        .expect("root");
     assert_eq!(root[0].roles, ["admin"]);
 }
