@@ -19,6 +19,7 @@ pub mod scope;
 pub mod seal;
 pub mod secrets;
 pub mod store;
+pub mod totp;
 pub mod transfer;
 pub mod uri;
 pub mod username;
