@@ -16,6 +16,22 @@ pub(crate) fn encode_list<T: Serialize>(items: &[T]) -> Result<String, StoreErro
     serde_json::to_string(items).map_err(|err| StoreError::Corrupt(Cause::new(err)))
 }
 
+/// A `LIKE` pattern (escape character `\`) that every stored role list holding `role`
+/// matches (and a few others: the caller checks the decoded list).
+pub(crate) fn role_pattern(role: &str) -> Result<String, StoreError> {
+    let quoted = serde_json::to_string(role).map_err(|err| StoreError::Corrupt(Cause::new(err)))?;
+    let mut pattern = String::with_capacity(quoted.len() + 2);
+    pattern.push('%');
+    for c in quoted.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    Ok(pattern)
+}
+
 /// Decodes a list stored by [`encode_list`]; `column` names it in the error.
 pub(crate) fn decode_list<T: DeserializeOwned>(
     json: &str,

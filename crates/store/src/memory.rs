@@ -166,6 +166,14 @@ impl AccountStore for MemoryStore {
         })
     }
 
+    fn someone_else_has_role(&self, role: &str, except: &UserId) -> impl Fut<bool> {
+        self.with(|s| {
+            Ok(s.users
+                .iter()
+                .any(|u| u.id != *except && !u.disabled && u.roles.iter().any(|r| r == role)))
+        })
+    }
+
     fn set_roles(&self, user: &UserId, roles: &[String]) -> impl Fut<()> {
         self.with(|s| {
             s.user_mut(user)?.roles = roles.to_vec();

@@ -201,12 +201,11 @@ impl<S: Store> Authority<S> {
         if user.disabled || !user.roles.iter().any(|role| role == ADMIN_ROLE) {
             return Ok(());
         }
-        let others = self.store.list_users().await?.iter().any(|other| {
-            other.id != user.id
-                && !other.disabled
-                && other.roles.iter().any(|role| role == ADMIN_ROLE)
-        });
-        if others {
+        if self
+            .store
+            .someone_else_has_role(ADMIN_ROLE, &user.id)
+            .await?
+        {
             Ok(())
         } else {
             Err(AdminError::LastAdmin)

@@ -27,6 +27,9 @@ pub trait AccountStore: Send + Sync {
         now: Timestamp,
         keep_session: Option<&SessionId>,
     ) -> impl Fut<()>;
+    /// Whether an enabled account other than `except` has `role` (read without loading
+    /// every account, so that it stays cheap at millions of them).
+    fn someone_else_has_role(&self, role: &str, except: &UserId) -> impl Fut<bool>;
     /// Replaces a password hash after a parameter upgrade (sessions untouched).
     fn rehash_password(&self, user: &UserId, hash: &str) -> impl Fut<()>;
     /// Disables or enables a user; disabling ends all their sessions. `NotFound` for an

@@ -85,6 +85,9 @@ impl<T: AccountStore> AccountStore for Arc<T> {
     ) -> impl Fut<()> {
         (**self).set_password(user, hash, now, keep_session)
     }
+    fn someone_else_has_role(&self, role: &str, except: &UserId) -> impl Fut<bool> {
+        (**self).someone_else_has_role(role, except)
+    }
     fn rehash_password(&self, user: &UserId, hash: &str) -> impl Fut<()> {
         (**self).rehash_password(user, hash)
     }

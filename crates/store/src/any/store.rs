@@ -54,6 +54,10 @@ impl AccountStore for AnyStore {
         dispatch!(self, s => s.set_disabled(user, disabled, now))
     }
 
+    fn someone_else_has_role(&self, role: &str, except: &UserId) -> impl Fut<bool> {
+        dispatch!(self, s => s.someone_else_has_role(role, except))
+    }
+
     fn set_roles(&self, user: &UserId, roles: &[String]) -> impl Fut<()> {
         dispatch!(self, s => s.set_roles(user, roles))
     }

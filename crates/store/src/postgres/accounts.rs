@@ -6,7 +6,7 @@ use tessera_core::model::{SessionId, Timestamp, User, UserId};
 
 use super::rows::{self, user_columns};
 use super::{begin, commit, found, storable};
-use crate::codec::{UserRange, encode_list, username_key};
+use crate::codec::{UserRange, decode_list, encode_list, role_pattern, username_key};
 use crate::error::StoreResultExt;
 
 pub(super) async fn create_user(pool: &PgPool, user: &User) -> Result<(), StoreError> {
@@ -78,6 +78,51 @@ pub(super) async fn list_users(pool: &PgPool) -> Result<Vec<User>, StoreError> {
     );
     let found = sqlx::query(sql).fetch_all(pool).await.or_store("user")?;
     rows::all(&found, rows::user)
+}
+
+/// Accounts read a page at a time while looking for another holder of a role.
+const ROLE_SCAN_PAGE: i64 = 200;
+
+pub(super) async fn someone_else_has_role(
+    pool: &PgPool,
+    role: &str,
+    except: &UserId,
+) -> Result<bool, StoreError> {
+    if !storable(role) {
+        return Ok(false);
+    }
+    let pattern = role_pattern(role)?;
+    let except = if storable(except.as_str()) {
+        except.as_str()
+    } else {
+        ""
+    };
+    let mut after = String::new();
+    loop {
+        let page: Vec<(String, String)> = sqlx::query_as(
+            "SELECT id, roles FROM users WHERE id > $1 AND id <> $2 AND NOT disabled \
+             AND roles LIKE $3 ESCAPE '\\' ORDER BY id LIMIT $4",
+        )
+        .bind(&after)
+        .bind(except)
+        .bind(&pattern)
+        .bind(ROLE_SCAN_PAGE)
+        .fetch_all(pool)
+        .await
+        .or_store("user")?;
+        for (_, roles) in &page {
+            if decode_list::<String>(roles, "roles")?
+                .iter()
+                .any(|r| r == role)
+            {
+                return Ok(true);
+            }
+        }
+        match page.last() {
+            Some((id, _)) if page.len() as i64 == ROLE_SCAN_PAGE => after.clone_from(id),
+            _ => return Ok(false),
+        }
+    }
 }
 
 /// The users of a username search (see [`UserRange`]), by folded username (the column

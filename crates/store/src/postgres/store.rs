@@ -59,6 +59,10 @@ impl AccountStore for PgStore {
         accounts::set_disabled(&self.pool, user, disabled, now)
     }
 
+    fn someone_else_has_role(&self, role: &str, except: &UserId) -> impl Fut<bool> {
+        accounts::someone_else_has_role(&self.pool, role, except)
+    }
+
     fn set_roles(&self, user: &UserId, roles: &[String]) -> impl Fut<()> {
         accounts::set_roles(&self.pool, user, roles)
     }

@@ -7,7 +7,7 @@ use tessera_core::model::{SessionId, Timestamp, User, UserId};
 use super::cache::Cache;
 use super::rows::{self, user_columns};
 use super::{exec, found, many, optional};
-use crate::codec::{UserRange, encode_list, username_key};
+use crate::codec::{UserRange, decode_list, encode_list, role_pattern, username_key};
 
 pub(super) fn create_user(conn: &Connection, user: &User) -> Result<(), StoreError> {
     exec(
@@ -51,6 +51,40 @@ pub(super) fn list_users(conn: &Connection) -> Result<Vec<User>, StoreError> {
         " FROM users ORDER BY username_key, username"
     );
     many(conn, sql, [], "user", rows::user)
+}
+
+/// Accounts read a page at a time while looking for another holder of a role.
+const ROLE_SCAN_PAGE: i64 = 200;
+
+pub(super) fn someone_else_has_role(
+    conn: &Connection,
+    role: &str,
+    except: &UserId,
+) -> Result<bool, StoreError> {
+    let pattern = role_pattern(role)?;
+    let mut after = String::new();
+    loop {
+        let page: Vec<(String, String)> = many(
+            conn,
+            "SELECT id, roles FROM users WHERE id > ? AND id <> ? AND disabled = 0 \
+             AND roles LIKE ? ESCAPE '\\' ORDER BY id LIMIT ?",
+            params![after, except.as_str(), pattern, ROLE_SCAN_PAGE],
+            "user",
+            rows::id_and_roles,
+        )?;
+        for (_, roles) in &page {
+            if decode_list::<String>(roles, "roles")?
+                .iter()
+                .any(|r| r == role)
+            {
+                return Ok(true);
+            }
+        }
+        match page.last() {
+            Some((id, _)) if page.len() as i64 == ROLE_SCAN_PAGE => after.clone_from(id),
+            _ => return Ok(false),
+        }
+    }
 }
 
 /// The users of a username search (see [`UserRange`]), by folded username.

@@ -21,6 +21,11 @@ fn get<T: FromSql>(row: &Row<'_>, index: usize, column: &'static str) -> Result<
     row.get(index).or_store(column)
 }
 
+/// An account's id and stored role list.
+pub(super) fn id_and_roles(row: &Row<'_>) -> Result<(String, String), StoreError> {
+    Ok((get(row, 0, "id")?, get(row, 1, "roles")?))
+}
+
 /// Reads a column of seconds.
 fn time(row: &Row<'_>, index: usize, column: &'static str) -> Result<Timestamp, StoreError> {
     get(row, index, column).map(Timestamp::from_secs)

@@ -80,6 +80,12 @@ impl AccountStore for SqliteStore {
             .write(move |c, cache| accounts::set_disabled(c, cache, &user, disabled, now))
     }
 
+    fn someone_else_has_role(&self, role: &str, except: &UserId) -> impl Fut<bool> {
+        let (role, except) = (role.to_owned(), except.clone());
+        self.db
+            .read(move |c, _| accounts::someone_else_has_role(c, &role, &except))
+    }
+
     fn set_roles(&self, user: &UserId, roles: &[String]) -> impl Fut<()> {
         let (user, roles) = (user.clone(), roles.to_vec());
         self.db

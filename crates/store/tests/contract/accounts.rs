@@ -332,3 +332,69 @@ pub async fn set_roles_replaces_roles_and_keeps_sessions<S: Store>(store: S) {
         Err(StoreError::NotFound)
     );
 }
+
+pub async fn someone_else_has_role_reads_exact_enabled_holders<S: Store>(store: S) {
+    // u1 alice has admin and reader (the fixture).
+    store.create_user(&user("u1", "alice")).await.unwrap();
+    let u1 = "u1".into();
+    assert!(!store.someone_else_has_role("admin", &u1).await.unwrap());
+    // Near misses: a longer name, another case, LIKE's wildcards, a quote.
+    let lookalikes = [
+        "xadmin",
+        "admin2",
+        "ADMIN",
+        "adm_n",
+        "%",
+        "ad%in",
+        "\"admin\"",
+        "a\\dmin",
+    ];
+    for (i, role) in lookalikes.iter().enumerate() {
+        let mut other = user(&format!("x{i}"), &format!("look{i}"));
+        other.roles = vec![(*role).to_owned()];
+        store.create_user(&other).await.unwrap();
+    }
+    assert!(!store.someone_else_has_role("admin", &u1).await.unwrap());
+    assert!(
+        !store
+            .someone_else_has_role("adm_n", &"x3".into())
+            .await
+            .unwrap()
+    );
+    assert!(store.someone_else_has_role("adm_n", &u1).await.unwrap());
+    assert!(store.someone_else_has_role("%", &u1).await.unwrap());
+    // More than a page of accounts whose stored list contains the text `"admin"` without
+    // holding the role (`\"admin` is stored as `"\\\"admin"`), before the holder.
+    for i in 0..450 {
+        let mut filler = user(&format!("f{i:03}"), &format!("filler{i:03}"));
+        filler.roles = vec!["\\\"admin".into()];
+        store.create_user(&filler).await.unwrap();
+    }
+    let mut bob = user("z_bob", "bob");
+    bob.roles = vec!["reader".into(), "admin".into()];
+    store.create_user(&bob).await.unwrap();
+    assert!(store.someone_else_has_role("admin", &u1).await.unwrap());
+    assert!(
+        store
+            .someone_else_has_role("admin", &"z_bob".into())
+            .await
+            .unwrap()
+    );
+    store
+        .set_disabled(&"z_bob".into(), true, NOW)
+        .await
+        .unwrap();
+    assert!(!store.someone_else_has_role("admin", &u1).await.unwrap());
+    assert!(
+        store
+            .someone_else_has_role("admin", &"nobody".into())
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .someone_else_has_role("admin\0", &"nobody".into())
+            .await
+            .unwrap()
+    );
+}

@@ -41,6 +41,7 @@ macro_rules! contract {
             accounts::rehash_password_keeps_sessions,
             accounts::set_disabled_ends_all_sessions,
             accounts::set_roles_replaces_roles_and_keeps_sessions,
+            accounts::someone_else_has_role_reads_exact_enabled_holders,
             accounts::delete_user_removes_everything_of_theirs,
             accounts::unknown_user_is_not_found,
             accounts::nul_in_lookups_finds_nothing,
