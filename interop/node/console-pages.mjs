@@ -12,14 +12,11 @@
 // `rejected: ...` on stderr; 2 on bad usage or a missing package or browser.
 
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { createRequire } from 'node:module';
 
 import { loadOrExit, requiredArgs } from './deps.mjs';
+import { auditor } from './pages.mjs';
 
 const { chromium } = await loadOrExit('playwright-core');
-const require = createRequire(import.meta.url);
-const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
 const args = requiredArgs('console-pages.mjs', ['issuer', 'username', 'screenshots'], '< secrets.json');
@@ -33,21 +30,7 @@ const at = (path) => new URL(path, args.issuer).toString();
 const NEW_USER = 'carol';
 const NEW_PASSWORD = 'a carefully chosen passphrase';
 
-async function audit(page, name, status, report) {
-  // Injected through DevTools: the pages' CSP (rightly) refuses an added script tag.
-  await page.evaluate(AXE);
-  const result = await page.evaluate(async () =>
-    // eslint-disable-next-line no-undef
-    axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } }),
-  );
-  await page.screenshot({ path: join(args.screenshots, `${name}.png`), fullPage: true });
-  report.pages.push({
-    name,
-    status,
-    title: await page.title(),
-    violations: result.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length })),
-  });
-}
+const audit = auditor(args.screenshots);
 
 /** Clicks `selector` and waits for the page it leads to; its response. */
 async function submit(page, selector) {

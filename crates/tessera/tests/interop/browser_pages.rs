@@ -7,7 +7,7 @@
 use serde_json::{Value, json};
 
 use crate::helpers::{DataDir, PASSWORD, ServerProcess};
-use crate::tools::{Runtime, json_output};
+use crate::tools::{Runtime, assert_pages, json_output};
 
 /// A port nobody listens on right now, for the script's redirect receiver.
 fn free_port() -> u16 {
@@ -68,17 +68,7 @@ fn pages_work_in_chromium_and_pass_axe() {
         ("logout-confirm", 200),
         ("error", 400),
     ];
-    let pages = report["pages"].as_array().expect("pages");
-    assert_eq!(pages.len(), expected.len(), "{report}");
-    for ((name, status), page) in expected.iter().zip(pages) {
-        assert_eq!(page["name"], *name, "{report}");
-        assert_eq!(page["status"], *status, "{page}");
-        assert_eq!(page["violations"], json!([]), "axe on {name}: {page}");
-        assert!(
-            screenshots.join(format!("{name}.png")).is_file(),
-            "screenshot of {name}"
-        );
-    }
+    assert_pages(&report, &expected, &screenshots);
     assert_eq!(report["code_received"], true, "{report}");
     assert_eq!(report["iss_received"], server.base.as_str(), "{report}");
     assert_eq!(report["german"], "Anmelden", "{report}");

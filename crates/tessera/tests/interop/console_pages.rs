@@ -8,7 +8,7 @@
 use serde_json::{Value, json};
 
 use crate::helpers::{DataDir, PASSWORD, ServerProcess};
-use crate::tools::{Runtime, json_output};
+use crate::tools::{Runtime, assert_pages, json_output};
 
 #[test]
 #[ignore = "needs chromium (apt) and interop/node packages playwright-core, axe-core (npm ci)"]
@@ -55,17 +55,7 @@ fn the_console_works_in_chromium_and_passes_axe() {
         ("console-webhooks", 200),
         ("console-events", 200),
     ];
-    let pages = report["pages"].as_array().expect("pages");
-    assert_eq!(pages.len(), expected.len(), "{report}");
-    for ((name, status), page) in expected.iter().zip(pages) {
-        assert_eq!(page["name"], *name, "{report}");
-        assert_eq!(page["status"], *status, "{page}");
-        assert_eq!(page["violations"], json!([]), "axe on {name}: {page}");
-        assert!(
-            screenshots.join(format!("{name}.png")).is_file(),
-            "screenshot of {name}"
-        );
-    }
+    assert_pages(&report, &expected, &screenshots);
     assert_eq!(report["unsigned_lands_on"], "/ui/login", "{report}");
     assert_eq!(report["owner_signed_in_at"], "/ui/account", "{report}");
     assert_eq!(

@@ -146,3 +146,27 @@ pub(crate) fn assert_rejected(what: &str, output: &Output, code: &str) {
         "{what}: expected a rejection naming {code}, got: {stderr}"
     );
 }
+
+/// Checks a browser script's report: its pages, in order, with their HTTP status, no axe-core
+/// violation, and a screenshot of each in `screenshots`.
+pub(crate) fn assert_pages(
+    report: &serde_json::Value,
+    expected: &[(&str, u16)],
+    screenshots: &std::path::Path,
+) {
+    let pages = report["pages"].as_array().expect("pages");
+    assert_eq!(pages.len(), expected.len(), "{report}");
+    for ((name, status), page) in expected.iter().zip(pages) {
+        assert_eq!(page["name"], *name, "{report}");
+        assert_eq!(page["status"], *status, "{page}");
+        assert_eq!(
+            page["violations"],
+            serde_json::json!([]),
+            "axe on {name}: {page}"
+        );
+        assert!(
+            screenshots.join(format!("{name}.png")).is_file(),
+            "screenshot of {name}"
+        );
+    }
+}
