@@ -23,7 +23,8 @@ use crate::http::{account, admin, cors, discovery, events, oauth, ops, revocatio
 /// The parameters of `POST /oauth/token` (form-encoded, or a JSON object of strings).
 #[derive(Debug, ToSchema)]
 pub struct TokenRequest {
-    /// `authorization_code`, `password`, `refresh_token` or `client_credentials`.
+    /// `authorization_code`, `password`, `refresh_token`, `client_credentials` or
+    /// `urn:ietf:params:oauth:grant-type:token-exchange` (RFC 8693).
     pub grant_type: String,
     /// Authorization code grant: the code from the authorization response.
     pub code: Option<String>,
@@ -37,8 +38,23 @@ pub struct TokenRequest {
     pub password: Option<String>,
     /// Refresh grant: the refresh token.
     pub refresh_token: Option<String>,
-    /// Password, refresh and client credentials grants: space-separated scopes.
+    /// Password, refresh, client credentials and token exchange grants: space-separated
+    /// scopes (for token exchange, within the subject token's).
     pub scope: Option<String>,
+    /// Token exchange: the access token whose subject the new token is about.
+    pub subject_token: Option<String>,
+    /// Token exchange: `urn:ietf:params:oauth:token-type:access_token`.
+    pub subject_token_type: Option<String>,
+    /// Token exchange: an access token of whoever acts for the subject (the new token's `act`).
+    pub actor_token: Option<String>,
+    /// Token exchange: `urn:ietf:params:oauth:token-type:access_token`, with `actor_token`.
+    pub actor_token_type: Option<String>,
+    /// Token exchange: the audience of the new token (one of the client's audiences).
+    pub audience: Option<String>,
+    /// Token exchange: the resource of the new token (likewise one of the client's audiences).
+    pub resource: Option<String>,
+    /// Token exchange: `urn:ietf:params:oauth:token-type:access_token` (the only type issued).
+    pub requested_token_type: Option<String>,
     /// `client_secret_post`, or a public client (else HTTP Basic).
     pub client_id: Option<String>,
     /// `client_secret_post`.
@@ -132,6 +148,8 @@ pub struct AdminClientForm {
     pub grant_client_credentials: Option<String>,
     /// `yes` to allow the password grant.
     pub grant_password: Option<String>,
+    /// `yes` to allow token exchange (RFC 8693).
+    pub grant_token_exchange: Option<String>,
     /// Scopes it may request, separated by spaces or commas.
     pub scopes: Option<String>,
     /// Audiences of its access tokens, separated by spaces or commas.

@@ -267,6 +267,11 @@ pub(super) fn check_client(
             "a public client cannot use client_credentials",
         ));
     }
+    if public && grants.contains(&Grant::TokenExchange) {
+        return Err(AdminError::invalid(
+            "a public client cannot use token_exchange",
+        ));
+    }
     if Scope::from_tokens(scopes).is_err() {
         return Err(AdminError::invalid("a scope is malformed"));
     }

@@ -23,6 +23,7 @@ mod code_grant;
 mod config;
 mod dpop;
 mod encrypted;
+mod exchange;
 mod feed;
 mod grants;
 mod keys;
@@ -65,6 +66,7 @@ pub use client_jose::{
 pub use clients::NewClient;
 pub use config::{Config, ConfigError, MAX_REFRESH_GRACE};
 pub use dpop::{DPOP_ALGORITHMS, DpopRequest, Presentation};
+pub use exchange::{ACCESS_TOKEN_TYPE, ExchangeRequest};
 pub use keys::KeyChange;
 pub use logout::{BACKCHANNEL_LOGOUT_EVENT, LogoutParams, LogoutPlan};
 pub use password_reset::{RESET_LINK_LIFETIME, ResetLink};

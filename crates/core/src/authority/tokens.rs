@@ -43,6 +43,9 @@ pub struct TokenResponse {
     /// The OpenID Connect ID token, when `openid` was granted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
+    /// What token exchange issued (RFC 8693 §2.2.1): always an access token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issued_token_type: Option<String>,
 }
 
 impl TokenResponse {
@@ -102,6 +105,9 @@ pub struct AccessClaims {
     pub sid: Option<SessionId>,
     /// `cnf.jkt`: the thumbprint of the DPoP key the token is bound to (RFC 9449 §6.1).
     pub cnf_jkt: Option<String>,
+    /// `act` (RFC 8693 §4.1): who acts for the subject, for a token from token exchange.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub act: Option<Value>,
 }
 
 impl AccessClaims {
@@ -138,6 +144,8 @@ struct AccessExtra {
     sid: Option<String>,
     #[serde(default)]
     cnf: Option<Confirmation>,
+    #[serde(default)]
+    act: Option<Value>,
 }
 
 /// The `cnf` claim of a DPoP-bound token (RFC 9449 §6.1): only `jkt` is ever issued.
@@ -357,6 +365,7 @@ impl<S: Store> Authority<S> {
             refresh_token,
             scope: (!scope.is_empty()).then(|| scope.to_string()),
             id_token,
+            issued_token_type: None,
         }
     }
 
@@ -435,6 +444,7 @@ impl<S: Store> Authority<S> {
             roles: extra.roles,
             sid: extra.sid.map(SessionId::new),
             cnf_jkt: extra.cnf.map(|cnf| cnf.jkt),
+            act: extra.act,
         })
     }
 

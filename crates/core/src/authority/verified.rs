@@ -98,6 +98,7 @@ mod tests {
             roles: Vec::new(),
             sid: None,
             cnf_jkt: None,
+            act: None,
         }
     }
 

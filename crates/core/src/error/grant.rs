@@ -41,6 +41,14 @@ pub enum GrantError {
     /// The PKCE `code_verifier` does not match the code's challenge (RFC 7636 §4.6).
     #[error("the code_verifier does not match the code_challenge")]
     PkceFailed,
+    /// The subject or actor token of a token exchange is not a live access token of ours
+    /// (or is bound to a DPoP key the request does not prove).
+    #[error("the {0} is invalid, expired or revoked")]
+    BadExchangeToken(&'static str),
+    /// Token exchange for an audience or resource the client may not ask for
+    /// (RFC 8693 `invalid_target`).
+    #[error("the client may not ask for this audience or resource")]
+    InvalidTarget,
     /// The DPoP proof, or its absence, is refused (RFC 9449).
     #[error(transparent)]
     Dpop(#[from] super::DpopRefused),
@@ -65,6 +73,8 @@ impl GrantError {
             Self::BadRefreshToken => "refresh_token_invalid",
             Self::BadCode => "code_invalid",
             Self::PkceFailed => "pkce_failed",
+            Self::BadExchangeToken(_) => "exchange_token_invalid",
+            Self::InvalidTarget => "invalid_target",
             Self::Dpop(refused) => refused.code(),
             Self::Store(err) => err.code(),
             Self::Internal(err) => err.code(),

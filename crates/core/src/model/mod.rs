@@ -51,6 +51,9 @@ pub struct User {
     pub password_changed_at: Timestamp,
 }
 
+/// The `grant_type` of token exchange (RFC 8693 §2.1).
+pub const TOKEN_EXCHANGE_GRANT: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+
 /// An OAuth grant type a client may use.
 #[derive(Clone, Copy, Debug, Deserialize, Eq, Hash, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -64,6 +67,9 @@ pub enum Grant {
     ClientCredentials,
     /// Authorization code with PKCE (RFC 6749 §4.1, RFC 7636), for browser sign-in.
     AuthorizationCode,
+    /// Token exchange (RFC 8693): a narrower token for another audience, on behalf of the
+    /// subject of a token the client holds.
+    TokenExchange,
 }
 
 impl Grant {
@@ -74,16 +80,26 @@ impl Grant {
             Self::RefreshToken => "refresh_token",
             Self::ClientCredentials => "client_credentials",
             Self::AuthorizationCode => "authorization_code",
+            Self::TokenExchange => TOKEN_EXCHANGE_GRANT,
         }
     }
 
-    /// Parses a `grant_type` name.
+    /// The short name the CLI and the console use (`token_exchange` for the URN).
+    pub fn short_name(self) -> &'static str {
+        match self {
+            Self::TokenExchange => "token_exchange",
+            other => other.as_str(),
+        }
+    }
+
+    /// Parses a `grant_type` name (the URN of token exchange, or its short name).
     pub fn parse(name: &str) -> Option<Self> {
         match name {
             "password" => Some(Self::Password),
             "refresh_token" => Some(Self::RefreshToken),
             "client_credentials" => Some(Self::ClientCredentials),
             "authorization_code" => Some(Self::AuthorizationCode),
+            TOKEN_EXCHANGE_GRANT | "token_exchange" => Some(Self::TokenExchange),
             _ => None,
         }
     }

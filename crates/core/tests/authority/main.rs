@@ -10,6 +10,7 @@ mod browser;
 mod clients;
 mod console;
 mod dpop;
+mod exchange;
 mod grants;
 mod keys;
 mod lockouts;

@@ -114,6 +114,7 @@ pub fn metadata_for<S: Store>(state: &AppState<S>) -> Metadata {
             "refresh_token",
             "client_credentials",
             "password",
+            tessera_core::model::TOKEN_EXCHANGE_GRANT,
         ],
         response_types_supported: vec!["code"],
         response_modes_supported: vec!["query", "form_post"],

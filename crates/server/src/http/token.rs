@@ -1,11 +1,12 @@
 //! `POST /oauth/token` (RFC 6749 §3.2): the password, refresh token, authorization code
-//! (with PKCE) and client credentials grants, with client authentication and the login
-//! throttle.
+//! (with PKCE), client credentials and token exchange (RFC 8693) grants, with client
+//! authentication and the login throttle.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use tessera_core::authority::ExchangeRequest;
 use tessera_core::model::{Client, Grant};
 use tessera_core::{DpopRequest, GrantError, Store, TokenResponse};
 
@@ -29,7 +30,7 @@ pub const TOKEN_PATH: &str = "/oauth/token";
     params(("DPoP" = Option<String>, Header, description = "a DPoP proof (RFC 9449) for POST to the token endpoint's URL: the tokens are bound to its key (token_type DPoP, cnf.jkt); required for clients registered with require_dpop")),
     responses(
         (status = 200, description = "tokens issued (token_type Bearer, or DPoP with a proof)", body = tessera_core::TokenResponse),
-        (status = 400, description = "invalid_request, invalid_grant, invalid_scope, unauthorized_client, unsupported_grant_type, invalid_dpop_proof", body = crate::http::error::ErrorBody),
+        (status = 400, description = "invalid_request, invalid_grant, invalid_scope, invalid_target, unauthorized_client, unsupported_grant_type, invalid_dpop_proof", body = crate::http::error::ErrorBody),
         (status = 401, description = "invalid_client", body = crate::http::error::ErrorBody),
         (status = 429, description = "too many failed logins; see Retry-After", body = crate::http::error::ErrorBody),
     )
@@ -91,6 +92,20 @@ pub async fn token<S: Store>(
             let scope = params.get("scope");
             let authority = state.authority();
             Box::pin(authority.client_credentials_grant_dpop(&client, scope, jkt)).await?
+        }
+        Grant::TokenExchange => {
+            let request = ExchangeRequest {
+                subject_token: params.require("subject_token")?,
+                subject_token_type: params.require("subject_token_type")?,
+                actor_token: params.get("actor_token"),
+                actor_token_type: params.get("actor_token_type"),
+                audience: params.get("audience"),
+                resource: params.get("resource"),
+                scope: params.get("scope"),
+                requested_token_type: params.get("requested_token_type"),
+            };
+            let authority = state.authority();
+            Box::pin(authority.token_exchange(&client, &request, jkt)).await?
         }
     };
     state.metrics().token_issued(grant.as_str());

@@ -795,6 +795,12 @@ async fn token_endpoint(app: &TestApp) -> Tokens {
     .await
     .json();
     assert!(issued["refresh_token"].is_null(), "{issued}");
+    token_exchange(
+        app,
+        &text(&tokens, "access_token"),
+        &text(&issued, "access_token"),
+    )
+    .await;
     dpop_token_response(app, &service).await;
     // Refusals.
     let wrong = [
@@ -824,6 +830,45 @@ async fn token_endpoint(app: &TestApp) -> Tokens {
         access: text(&refreshed, "access_token"),
         refresh: text(&refreshed, "refresh_token"),
     }
+}
+
+/// Token exchange (RFC 8693) with every parameter, and a target the client may not ask for.
+async fn token_exchange(app: &TestApp, subject: &str, actor: &str) {
+    let (gateway, secret) = app
+        .authority
+        .create_client(
+            "gateway",
+            &[Grant::TokenExchange],
+            &[],
+            &["orders-api".into()],
+            false,
+            &Actor::Operator,
+        )
+        .await
+        .expect("gateway");
+    let gateway = TestClient {
+        id: gateway.id.into_string(),
+        secret,
+    };
+    let at = "urn:ietf:params:oauth:token-type:access_token";
+    let mut fields = vec![
+        (
+            "grant_type",
+            "urn:ietf:params:oauth:grant-type:token-exchange",
+        ),
+        ("subject_token", subject),
+        ("subject_token_type", at),
+        ("actor_token", actor),
+        ("actor_token_type", at),
+        ("audience", "orders-api"),
+        ("resource", "orders-api"),
+        ("requested_token_type", at),
+        ("scope", "read"),
+    ];
+    let reply = expect(app, form("/oauth/token", &fields, Some(&gateway)), 200).await;
+    assert_eq!(reply.json()["issued_token_type"], at);
+    fields[5] = ("audience", "payroll");
+    expect(app, form("/oauth/token", &fields, Some(&gateway)), 400).await;
 }
 
 /// A token response for a DPoP proof (token_type DPoP), its introspection (cnf), and a

@@ -254,3 +254,85 @@ async fn basic_and_post_auth_together_are_refused() {
         .await
         .assert_error(StatusCode::BAD_REQUEST, "invalid_request");
 }
+
+#[tokio::test]
+async fn token_exchange_answers_rfc_8693() {
+    use tessera_core::model::{Actor, Grant};
+    let app = TestApp::new().await;
+    app.user("alice", &[]).await;
+    let client = app.app_client().await;
+    let login = app.login(&client, "alice").await;
+    let subject = text(&login, "access_token");
+    let (gateway, secret) = app
+        .authority
+        .create_client(
+            "gateway",
+            &[Grant::TokenExchange],
+            &[],
+            &["orders-api".into()],
+            false,
+            &Actor::Operator,
+        )
+        .await
+        .expect("gateway");
+    let gateway = crate::helpers::TestClient {
+        id: gateway.id.into_string(),
+        secret,
+    };
+    let urn = "urn:ietf:params:oauth:grant-type:token-exchange";
+    let at = "urn:ietf:params:oauth:token-type:access_token";
+    let fields = [
+        ("grant_type", urn),
+        ("subject_token", subject.as_str()),
+        ("subject_token_type", at),
+        ("audience", "orders-api"),
+        ("scope", "read"),
+    ];
+    let reply = app
+        .send(form("/oauth/token", &fields, Some(&gateway)))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+    assert_eq!(reply.header("cache-control"), "no-store");
+    let body = reply.json();
+    assert_eq!(body["issued_token_type"], at);
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["scope"], "read");
+    assert!(body.get("refresh_token").is_none());
+    let exchanged = text(&body, "access_token");
+    let userinfo = app.get("/userinfo", Some(&exchanged)).await;
+    assert_eq!(
+        userinfo.status,
+        StatusCode::OK,
+        "the exchanged token speaks for alice"
+    );
+
+    let mut elsewhere = fields;
+    elsewhere[3] = ("audience", "payroll");
+    app.send(form("/oauth/token", &elsewhere, Some(&gateway)))
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "invalid_target");
+    let mut broader = fields;
+    broader[4] = ("scope", "read admin");
+    app.send(form("/oauth/token", &broader, Some(&gateway)))
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "invalid_scope");
+    let mut forged = fields;
+    forged[1] = ("subject_token", "x.y.z");
+    app.send(form("/oauth/token", &forged, Some(&gateway)))
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "invalid_grant");
+    app.send(form("/oauth/token", &fields[..1], Some(&gateway)))
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "invalid_request");
+    app.send(form("/oauth/token", &fields, Some(&client)))
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "unauthorized_client");
+    let discovery = app
+        .get("/.well-known/openid-configuration", None)
+        .await
+        .json();
+    let grants = discovery["grant_types_supported"]
+        .as_array()
+        .expect("grants");
+    assert!(grants.iter().any(|g| g == urn), "{grants:?}");
+}

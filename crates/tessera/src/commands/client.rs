@@ -40,7 +40,8 @@ pub(crate) enum ClientCommand {
         tessera client add shop --grant authorization_code --scope openid --redirect-uri \
         https://shop.example.com/callback --jwks shop.jwks.json \
         --id-token-encrypted-response-alg ECDH-ES+A256KW\n  \
-        tessera client add agent --grant client_credentials --require-dpop")]
+        tessera client add agent --grant client_credentials --require-dpop\n  \
+        tessera client add orders-gateway --grant token_exchange --audience orders-api")]
     Add(AddArgs),
     /// List clients.
     #[command(after_help = "Examples:\n  tessera client list\n  tessera client list --json")]
@@ -60,8 +61,8 @@ pub(crate) struct AddArgs {
     /// A display name.
     #[arg(value_name = "NAME")]
     name: String,
-    /// A grant the client may use: authorization_code, refresh_token, client_credentials or
-    /// password (repeat).
+    /// A grant the client may use: authorization_code, refresh_token, client_credentials,
+    /// password or token_exchange (RFC 8693; its URN is accepted too) (repeat).
     #[arg(long = "grant", value_name = "GRANT", required = true, value_parser = parse_grant)]
     grants: Vec<Grant>,
     /// A scope the client may request (repeat, or give several separated by spaces).
@@ -136,8 +137,8 @@ pub(crate) fn run(global: &GlobalArgs, command: &ClientCommand) -> Result<(), Cl
 fn parse_grant(name: &str) -> Result<Grant, String> {
     Grant::parse(name).ok_or_else(|| {
         format!(
-            "unknown grant {name:?}; use authorization_code, refresh_token, client_credentials \
-             or password"
+            "unknown grant {name:?}; use authorization_code, refresh_token, client_credentials, \
+             password or token_exchange"
         )
     })
 }
@@ -262,7 +263,7 @@ fn row(client: &Client) -> ClientRow<'_> {
         client_id: &client.id,
         name: &client.name,
         public: client.is_public(),
-        grants: client.grants.iter().map(|g| g.as_str()).collect(),
+        grants: client.grants.iter().map(|g| g.short_name()).collect(),
         scopes: &client.scopes,
         audiences: &client.audiences,
         created_at: client.created_at.secs(),

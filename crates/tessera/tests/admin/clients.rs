@@ -247,3 +247,40 @@ fn rotate_secret_prints_a_new_one_once() {
         "client not found",
     );
 }
+
+#[test]
+fn token_exchange_clients_are_confidential() {
+    let d = Deployment::new();
+    let created = d.json(&[
+        "client",
+        "add",
+        "gateway",
+        "--grant",
+        "token_exchange",
+        "--audience",
+        "orders-api",
+    ]);
+    assert!(created["client_secret"].is_string(), "{created}");
+    let by_urn = d.json(&[
+        "client",
+        "add",
+        "gateway2",
+        "--grant",
+        "urn:ietf:params:oauth:grant-type:token-exchange",
+    ]);
+    assert!(by_urn["client_id"].is_string());
+    let listed = d.json(&["client", "list", "--json"]);
+    assert_eq!(listed[0]["grants"], serde_json::json!(["token_exchange"]));
+    assert_fails(
+        &d.run(&[
+            "client",
+            "add",
+            "spa",
+            "--grant",
+            "token_exchange",
+            "--public",
+        ]),
+        2,
+        "token_exchange",
+    );
+}

@@ -20,11 +20,12 @@ use super::page::see_other;
 const NOTICES: [&str; 2] = ["admin_client_saved", "admin_client_deleted"];
 
 /// The grants the forms offer, each a checkbox `grant_{name}`.
-const GRANTS: [Grant; 4] = [
+const GRANTS: [Grant; 5] = [
     Grant::AuthorizationCode,
     Grant::RefreshToken,
     Grant::ClientCredentials,
     Grant::Password,
+    Grant::TokenExchange,
 ];
 
 #[derive(Serialize)]
@@ -269,7 +270,7 @@ fn settings(form: &Params) -> ClientChanges {
     changes.grants = Some(
         GRANTS
             .into_iter()
-            .filter(|g| form.get(&format!("grant_{}", g.as_str())) == Some("yes"))
+            .filter(|g| form.get(&format!("grant_{}", g.short_name())) == Some("yes"))
             .collect(),
     );
     changes.scopes = Some(words("scopes"));
@@ -352,12 +353,12 @@ async fn refused<S: Store>(state: &AppState<S>, admin: &Admin, err: AdminError) 
 fn grant_choices(chosen: &[Grant]) -> serde_json::Value {
     GRANTS
         .iter()
-        .map(|g| serde_json::json!({ "name": g.as_str(), "checked": chosen.contains(g) }))
+        .map(|g| serde_json::json!({ "name": g.short_name(), "checked": chosen.contains(g) }))
         .collect()
 }
 
 fn grant_names(grants: &[Grant]) -> Vec<&'static str> {
-    grants.iter().map(|g| g.as_str()).collect()
+    grants.iter().map(|g| g.short_name()).collect()
 }
 
 /// `/ui/admin/clients/{id}`, escaped, with a notice.

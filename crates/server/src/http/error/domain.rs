@@ -71,7 +71,11 @@ impl From<GrantError> for ApiError {
             GrantError::BadCredentials
             | GrantError::BadRefreshToken
             | GrantError::BadCode
-            | GrantError::PkceFailed => Self::new(StatusCode::BAD_REQUEST, "invalid_grant", text),
+            | GrantError::PkceFailed
+            | GrantError::BadExchangeToken(_) => {
+                Self::new(StatusCode::BAD_REQUEST, "invalid_grant", text)
+            }
+            GrantError::InvalidTarget => Self::new(StatusCode::BAD_REQUEST, "invalid_target", text),
             GrantError::Locked(locked) => Self::throttled(locked.retry_after_secs()),
             GrantError::Dpop(refused) => {
                 Self::new(StatusCode::BAD_REQUEST, refused.oauth_error(), text)
@@ -184,6 +188,11 @@ mod tests {
         assert_eq!(answer(GrantError::BadRefreshToken), (bad, "invalid_grant"));
         assert_eq!(answer(GrantError::BadCode), (bad, "invalid_grant"));
         assert_eq!(answer(GrantError::PkceFailed), (bad, "invalid_grant"));
+        assert_eq!(
+            answer(GrantError::BadExchangeToken("subject_token")),
+            (bad, "invalid_grant")
+        );
+        assert_eq!(answer(GrantError::InvalidTarget), (bad, "invalid_target"));
         assert_eq!(
             answer(GrantError::GrantNotAllowed(Grant::Password)),
             (bad, "unauthorized_client")
