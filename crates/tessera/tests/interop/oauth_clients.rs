@@ -175,3 +175,61 @@ fn openid_client_binds_tokens_with_dpop_and_reads_userinfo() {
     let algs = report["dpop_signing_alg_values_supported"].to_string();
     assert!(algs.contains("\"ES256\""), "{report}");
 }
+
+#[test]
+#[ignore = "needs python3 with interop/python/requirements.txt"]
+fn authlib_exchanges_a_users_token_for_another_audience() {
+    Runtime::Python.require();
+    let data = DataDir::new();
+    let server = ServerProcess::start(&data);
+    data.add_user("alice", &[]);
+    let client = add_client(&data, &["password"]);
+    let args = [
+        "client",
+        "add",
+        "orders-gateway",
+        "--grant",
+        "token_exchange",
+        "--audience",
+        "orders-api",
+    ];
+    let exchanger: Value = serde_json::from_str(&data.cli(&args, "")).expect("client JSON");
+    let exchanger_id = exchanger["client_id"].as_str().expect("client_id");
+    let secrets = json!({
+        "client_secret": client.secret,
+        "exchanger_secret": exchanger["client_secret"],
+        "password": PASSWORD,
+    });
+    let output = Runtime::Python.run(
+        "token_exchange.py",
+        &[
+            "--issuer",
+            server.base.as_str(),
+            "--client-id",
+            client.id.as_str(),
+            "--exchanger-id",
+            exchanger_id,
+            "--username",
+            "alice",
+            "--audience",
+            "orders-api",
+            "--alg",
+            DEFAULT_ALG,
+        ],
+        &secrets.to_string(),
+    );
+    let report = json_output("Authlib token exchange", &output);
+    let claims = &report["claims"];
+    assert_eq!(claims["aud"], "orders-api", "{report}");
+    assert_eq!(claims["client_id"], exchanger_id, "{report}");
+    assert_eq!(claims["scope"], SCOPE, "{report}");
+    let access = text(&login(&server, &client, "alice"), "access_token");
+    let me = get(&server.url("/userinfo"), Some(&access));
+    assert_eq!(claims["sub"], me.json()["sub"], "the user's sub: {report}");
+    assert_eq!(
+        report["issued_token_type"],
+        "urn:ietf:params:oauth:token-type:access_token"
+    );
+    assert_eq!(report["has_refresh_token"], false);
+    assert_eq!(report["other_audience"], "invalid_target", "{report}");
+}
