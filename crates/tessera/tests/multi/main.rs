@@ -17,6 +17,7 @@ mod browser;
 mod console;
 mod dpop;
 mod dump;
+mod exchange;
 #[path = "../server/helpers.rs"]
 mod helpers;
 mod moved;
