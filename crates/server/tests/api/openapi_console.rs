@@ -28,6 +28,16 @@ pub(super) async fn console_pages(app: &TestApp) {
     }
     expect_in(&mut fresh, get(user), 303).await;
     expect_in(&mut member, get(user), 403).await;
+    for page in [
+        user.to_owned(),
+        "/ui/admin/clients".to_owned(),
+        "/ui/admin/clients/c_x".to_owned(),
+        "/ui/admin/keys".to_owned(),
+        "/ui/admin/webhooks".to_owned(),
+    ] {
+        let repeated = format!("{page}?notice=a&notice=b");
+        expect_in(&mut root, get(&repeated), 400).await;
+    }
     let page = body(&expect_in(&mut root, get(user), 200).await);
     let token = token_of(&page);
     let actions: [Action; 4] = [

@@ -44,6 +44,7 @@ struct ClientRow {
     responses(
         (status = 200, description = "the clients and the form to register one", content_type = "text/html"),
         (status = 303, description = "not signed in: to `/ui/login`", headers(("Location" = String))),
+        (status = 400, description = "the query cannot be read (a repeated or malformed parameter)", content_type = "text/html"),
         (status = 403, description = "the account lacks the admin role", content_type = "text/html"),
         (status = 503, description = "the service is unavailable; Retry-After", content_type = "text/html"),
     ))]
@@ -115,6 +116,7 @@ pub async fn create<S: Store>(
     responses(
         (status = 200, description = "the client: its settings form, the new-secret and delete forms", content_type = "text/html"),
         (status = 303, description = "not signed in: to `/ui/login`", headers(("Location" = String))),
+        (status = 400, description = "the query cannot be read (a repeated or malformed parameter)", content_type = "text/html"),
         (status = 403, description = "the account lacks the admin role", content_type = "text/html"),
         (status = 404, description = "no such client", content_type = "text/html"),
         (status = 503, description = "the service is unavailable; Retry-After", content_type = "text/html"),

@@ -46,6 +46,7 @@ struct FamilyRow {
     responses(
         (status = 200, description = "the account: details, roles form, sessions, unlock and reset-link forms", content_type = "text/html"),
         (status = 303, description = "not signed in: to `/ui/login`", headers(("Location" = String))),
+        (status = 400, description = "the query cannot be read (a repeated or malformed parameter)", content_type = "text/html"),
         (status = 403, description = "the account lacks the admin role", content_type = "text/html"),
         (status = 404, description = "no such account", content_type = "text/html"),
         (status = 503, description = "the service is unavailable; Retry-After", content_type = "text/html"),
