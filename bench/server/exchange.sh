@@ -21,6 +21,8 @@ DURATION=${DURATION:-5s}
 CONNS=${CONNS:-32}
 ALGS=${ALGS:-ES256 RS256}
 BIN=${TESSERA_BIN:-$ROOT/target/release/tessera}
+# The server reads TESSERA_* as settings; this one is the script's.
+unset TESSERA_BIN
 mkdir -p "$HERE/results"
 OUT="$HERE/results/exchange-$(date -u +%Y%m%dT%H%M%SZ).tsv"
 TMP=$(mktemp -d /tmp/tessera-exchange.XXXXXX)
