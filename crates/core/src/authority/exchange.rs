@@ -4,12 +4,12 @@
 //! subject. The new token never carries more rights than the subject token.
 
 use serde_json::{Map, Value};
-use tessera_jose::jwt::Claims;
 
 use super::Authority;
-use super::tokens::{ACCESS_TOKEN_TYP, AccessClaims, TokenResponse};
+use super::grants::require_grant;
+use super::tokens::{ACCESS_TOKEN_TYP, AccessClaims, Subject, TokenResponse};
 use crate::error::{GrantError, ScopeRefused};
-use crate::model::{Client, Grant, Timestamp};
+use crate::model::{Client, Grant, Jti, SessionId};
 use crate::scope::Scope;
 use crate::secrets::random_jti;
 use crate::store::Store;
@@ -55,9 +55,7 @@ impl<S: Store> Authority<S> {
         request: &ExchangeRequest<'_>,
         jkt: Option<&str>,
     ) -> Result<TokenResponse, GrantError> {
-        if !client.grants.contains(&Grant::TokenExchange) {
-            return Err(GrantError::GrantNotAllowed(Grant::TokenExchange));
-        }
+        require_grant(client, Grant::TokenExchange)?;
         if client.is_public() {
             return Err(GrantError::PublicClient(Grant::TokenExchange));
         }
@@ -73,11 +71,19 @@ impl<S: Store> Authority<S> {
         let scope = narrowed(&subject, request.scope)?;
         let now = self.now();
         let expires = self.access_expiry(now).secs().min(subject.exp.secs());
-        let claims = exchanged_claims(&self.config.issuer, &subject, now)
-            .with_audience(audience)
-            .with_expiry(expires)
-            .with_jwt_id(random_jti()?);
-        let claims = with_extra(claims, client, &subject, &scope, jkt, actor.as_ref());
+        let as_subject = Subject {
+            sub: &subject.sub,
+            roles: &subject.roles,
+            sid: subject.sid.as_ref().map(SessionId::as_str),
+            jkt,
+        };
+        let jti = Jti::new(random_jti()?);
+        let mut claims = self.access_claims(client, &as_subject, &scope, now, &jti);
+        claims.aud = vec![audience];
+        claims.exp = Some(expires);
+        if let Some(act) = act_claim(&subject, actor.as_ref()) {
+            claims.extra.insert("act".into(), act);
+        }
         let access_token = self.sign(&claims, ACCESS_TOKEN_TYP)?;
         let mut response = self
             .response(access_token, None, &scope, None)
@@ -172,40 +178,10 @@ fn narrowed(subject: &AccessClaims, requested: Option<&str>) -> Result<Scope, Gr
     }
 }
 
-/// The registered claims of the new token: our issuer, the subject's `sub`, now.
-fn exchanged_claims(issuer: &str, subject: &AccessClaims, now: Timestamp) -> Claims {
-    Claims::new()
-        .with_issuer(issuer)
-        .with_subject(subject.sub.as_str())
-        .with_issued_at(now.secs())
-}
-
-/// The private claims: the exchanging client, the narrowed scope, the subject's roles and
-/// session, `cnf` when bound, and `act`: the actor, with the subject token's own `act`
-/// nested inside (RFC 8693 §4.1), or the subject token's `act` when no actor acts.
-fn with_extra(
-    mut claims: Claims,
-    client: &Client,
-    subject: &AccessClaims,
-    scope: &Scope,
-    jkt: Option<&str>,
-    actor: Option<&AccessClaims>,
-) -> Claims {
-    let extra = &mut claims.extra;
-    extra.insert("client_id".into(), client.id.as_str().into());
-    if !scope.is_empty() {
-        extra.insert("scope".into(), scope.to_string().into());
-    }
-    if !subject.roles.is_empty() {
-        extra.insert("roles".into(), Value::from(subject.roles.clone()));
-    }
-    if let Some(sid) = &subject.sid {
-        extra.insert("sid".into(), sid.as_str().into());
-    }
-    if let Some(jkt) = jkt {
-        extra.insert("cnf".into(), serde_json::json!({ "jkt": jkt }));
-    }
-    let act = match actor {
+/// `act` of the new token: the actor, with the subject token's own `act` nested inside
+/// (RFC 8693 §4.1), or the subject token's `act` when no actor acts.
+fn act_claim(subject: &AccessClaims, actor: Option<&AccessClaims>) -> Option<Value> {
+    match actor {
         Some(actor) => {
             let mut act = Map::new();
             act.insert("sub".into(), actor.sub.as_str().into());
@@ -216,9 +192,5 @@ fn with_extra(
             Some(Value::Object(act))
         }
         None => subject.act.clone(),
-    };
-    if let Some(act) = act {
-        extra.insert("act".into(), act);
     }
-    claims
 }

@@ -309,7 +309,7 @@ pub(super) fn refresh_binding<'a>(client: &Client, jkt: Option<&'a str>) -> Opti
     jkt.filter(|_| client.is_public())
 }
 
-fn require_grant(client: &Client, grant: Grant) -> Result<(), GrantError> {
+pub(super) fn require_grant(client: &Client, grant: Grant) -> Result<(), GrantError> {
     if client.grants.contains(&grant) {
         Ok(())
     } else {

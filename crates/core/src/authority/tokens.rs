@@ -217,6 +217,20 @@ impl<S: Store> Authority<S> {
         now: Timestamp,
         jti: &Jti,
     ) -> Result<String, ServiceError> {
+        let claims = self.access_claims(client, subject, scope, now, jti);
+        self.sign(&claims, ACCESS_TOKEN_TYP)
+    }
+
+    /// The claims of an access token (RFC 9068) for `client` about `subject`: its audiences,
+    /// the access token lifetime, `client_id`, `scope`, `roles`, `sid` and `cnf`.
+    pub(super) fn access_claims(
+        &self,
+        client: &Client,
+        subject: &Subject<'_>,
+        scope: &Scope,
+        now: Timestamp,
+        jti: &Jti,
+    ) -> Claims {
         let mut claims = Claims::new()
             .with_issuer(self.config.issuer.as_str())
             .with_subject(subject.sub)
@@ -238,7 +252,7 @@ impl<S: Store> Authority<S> {
         if let Some(jkt) = subject.jkt {
             extra.insert("cnf".into(), serde_json::json!({ "jkt": jkt }));
         }
-        self.sign(&claims, ACCESS_TOKEN_TYP)
+        claims
     }
 
     /// When an access token issued at `now` expires.
