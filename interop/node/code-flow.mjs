@@ -16,62 +16,13 @@
 import { readFileSync } from 'node:fs';
 
 import { loadOrExit, requiredArgs } from './deps.mjs';
+import { FormBrowser } from './form-browser.mjs';
 
 const client = await loadOrExit('openid-client');
 
 const NAMES = ['issuer', 'client-id', 'username', 'redirect-uri', 'post-logout-redirect-uri'];
 const args = requiredArgs('code-flow.mjs', NAMES, '< secrets.json');
 const secrets = JSON.parse(readFileSync(0, 'utf8'));
-
-/** A browser's cookie jar and navigation, enough for server-rendered forms. */
-class Browser {
-  constructor() {
-    this.cookies = new Map();
-  }
-
-  async go(url, init = {}) {
-    const headers = new Headers(init.headers);
-    if (this.cookies.size) {
-      headers.set('cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '));
-    }
-    const response = await fetch(url, { ...init, headers, redirect: 'manual' });
-    for (const line of response.headers.getSetCookie()) {
-      const [pair] = line.split(';');
-      const at = pair.indexOf('=');
-      const [name, value] = [pair.slice(0, at), pair.slice(at + 1)];
-      if (value) this.cookies.set(name, value);
-      else this.cookies.delete(name);
-    }
-    return response;
-  }
-
-  /** Submits the page's first form with `fields` added to its hidden inputs. */
-  async submit(base, html, fields) {
-    const form = html.match(/<form method="post" action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/);
-    if (!form) throw new Error(`no form in the page: ${html.slice(0, 200)}`);
-    const body = new URLSearchParams();
-    for (const input of form[2].matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) {
-      body.set(input[1], unescape(input[2]));
-    }
-    for (const [name, value] of Object.entries(fields)) body.set(name, value);
-    return this.go(new URL(unescape(form[1]), base), {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body,
-    });
-  }
-}
-
-/** Undoes HTML escaping of an attribute value. */
-function unescape(text) {
-  return text
-    .replaceAll('&#x2f;', '/')
-    .replaceAll('&quot;', '"')
-    .replaceAll('&#x27;', "'")
-    .replaceAll('&lt;', '<')
-    .replaceAll('&gt;', '>')
-    .replaceAll('&amp;', '&');
-}
 
 async function run() {
   const config = await client.discovery(
@@ -92,10 +43,10 @@ async function run() {
     state,
     nonce,
   });
-  const browser = new Browser();
+  const browser = new FormBrowser(args.issuer);
   const page = await browser.go(authorizationUrl);
   if (page.status !== 200) throw new Error(`the authorization endpoint answered ${page.status}`);
-  const back = await browser.submit(args.issuer, await page.text(), {
+  const back = await browser.submit(await page.text(), {
     username: args.username,
     password: secrets.password,
   });

@@ -3,16 +3,20 @@
 // browser uses (and then signs in with), ends that browser's session from the console,
 // registers a client and changes it, rotates the signing key, adds a webhook, and reads the
 // audit trail. On every page it runs axe-core (WCAG 2.1 A and AA) and saves a full-page
-// screenshot.
+// screenshot. The console asks administrators for a second factor: the script is their
+// authenticator app, computing the codes from the secret it is given.
 //
 //     node console-pages.mjs --issuer URL --username NAME --screenshots DIR < secrets.json
 //
-// secrets.json is {"password": ...}. Exit 0 and a JSON report on stdout (per page: its title,
-// HTTP status and axe violations; what the console showed; the audit trail's rows); 1 and
-// `rejected: ...` on stderr; 2 on bad usage or a missing package or browser.
+// secrets.json is {"password": ..., "totp_secret": BASE32} (the administrator's; the secret
+// comes on stdin, never on the command line where `ps` shows it). Exit 0 and a JSON report
+// on stdout (per page: its title, HTTP status and axe violations; what the console showed;
+// the audit trail's rows); 1 and `rejected: ...` on stderr; 2 on bad usage or a missing
+// package or browser.
 
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 
+import { authenticator } from './authenticator.mjs';
 import { loadOrExit, requiredArgs } from './deps.mjs';
 import { auditor } from './pages.mjs';
 
@@ -31,6 +35,7 @@ const NEW_USER = 'carol';
 const NEW_PASSWORD = 'a carefully chosen passphrase';
 
 const audit = auditor(args.screenshots);
+const adminApp = secrets.totp_secret ? authenticator(secrets.totp_secret) : null;
 
 /** Clicks `selector` and waits for the page it leads to; its response. */
 async function submit(page, selector) {
@@ -38,11 +43,19 @@ async function submit(page, selector) {
   return response;
 }
 
-async function signIn(page, username, password) {
+/** Signs in with `password`, then, when the second-factor page follows, with a code of
+ * `app`; the last response and whether a code was asked for. */
+async function signIn(page, username, password, app = null) {
   await page.goto(at('/ui/login'));
   await page.fill('input[autocomplete="username"]', username);
   await page.fill('input[autocomplete="current-password"]', password);
-  return submit(page, 'button[value="sign_in"]');
+  let response = await submit(page, 'button[value="sign_in"]');
+  const askedForCode = (await page.locator('form[action="/ui/second-factor"]').count()) > 0;
+  if (askedForCode && app) {
+    await page.fill('input[autocomplete="one-time-code"]', (await app.next()).code);
+    response = await submit(page, 'button[value="verify"]');
+  }
+  return { response, askedForCode };
 }
 
 async function run() {
@@ -52,7 +65,9 @@ async function run() {
     const admin = await (await browser.newContext({ locale: 'en-US' })).newPage();
     let response = await admin.goto(at('/ui/admin'));
     report.unsigned_lands_on = new URL(admin.url()).pathname;
-    await signIn(admin, args.username, secrets.password);
+    // The administrator's password leads to the second-factor page; the app's code, on.
+    report.admin_asked_for_code = (await signIn(admin, args.username, secrets.password, adminApp)).askedForCode;
+    report.admin_signed_in_at = new URL(admin.url()).pathname;
     response = await admin.goto(at('/ui/admin'));
     await audit(admin, 'console-users', response.status(), report);
 
@@ -75,7 +90,7 @@ async function run() {
     await owner.fill('input[autocomplete="new-password"]', NEW_PASSWORD);
     response = await submit(owner, 'button[value="set_password"]');
     await audit(owner, 'reset-done', response.status(), report);
-    await signIn(owner, NEW_USER, NEW_PASSWORD);
+    report.owner_asked_for_code = (await signIn(owner, NEW_USER, NEW_PASSWORD)).askedForCode;
     report.owner_signed_in_at = new URL(owner.url()).pathname;
 
     // The administrator sees that browser and ends its session.

@@ -50,6 +50,14 @@ pub enum SecurityEvent {
         /// Why (for logs only; the response never tells).
         reason: LoginFailure,
     },
+    /// A user's second factors changed (`change`: `totp_added`, `recovery_codes`,
+    /// `removed`); their other sessions were ended.
+    FactorsChanged {
+        /// The account.
+        user_id: UserId,
+        /// What changed.
+        change: &'static str,
+    },
     /// A user changed their password; their other sessions were ended.
     PasswordChanged {
         /// The account.
@@ -79,6 +87,8 @@ pub enum LoginFailure {
     UnknownUser,
     /// The password is wrong.
     WrongPassword,
+    /// The password was right, but the second factor's code was wrong or used.
+    WrongCode,
 }
 
 /// Why a browser sign-in session ended.
@@ -95,6 +105,8 @@ pub enum EndReason {
     Replay,
     /// Another user signed in in the same browser.
     Replaced,
+    /// The user's second factors changed (added, removed or reset).
+    FactorsChanged,
 }
 
 impl fmt::Display for EndReason {
@@ -105,6 +117,7 @@ impl fmt::Display for EndReason {
             Self::Admin => "admin",
             Self::Replay => "replay",
             Self::Replaced => "replaced",
+            Self::FactorsChanged => "factors_changed",
         })
     }
 }
@@ -136,6 +149,7 @@ impl LoginFailure {
             Self::Disabled => "disabled",
             Self::UnknownUser => "unknown_user",
             Self::WrongPassword => "wrong_password",
+            Self::WrongCode => "wrong_code",
         }
     }
 }
@@ -146,6 +160,7 @@ impl fmt::Display for LoginFailure {
             Self::Disabled => "account disabled",
             Self::UnknownUser => "unknown username",
             Self::WrongPassword => "wrong password",
+            Self::WrongCode => "wrong second-factor code",
         })
     }
 }

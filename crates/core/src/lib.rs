@@ -29,8 +29,8 @@ pub use authority::{
     NewClient, Presentation, SET_TYP, TokenResponse, TokenTypeHint, UserInfo, WEBHOOK_MAX_ATTEMPTS,
 };
 pub use error::{
-    AccountError, AdminError, ClientAuthError, DpopRefused, GrantError, InternalError, RevokeError,
-    ServiceError, StartError, StoreError, TokenError,
+    AccountError, AdminError, ClientAuthError, DpopRefused, FactorError, GrantError, InternalError,
+    RevokeError, ServiceError, StartError, StoreError, TokenError,
 };
 pub use events::{EventSink, SecurityEvent};
 pub use keys::{KeyRing, RotationPolicy};

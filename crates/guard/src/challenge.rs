@@ -64,6 +64,11 @@ fn one_scheme(rejection: &Rejection, scheme: Scheme) -> Option<String> {
             "{name} error=\"insufficient_scope\", error_description=\"{}\", scope=\"{scope}\"",
             rejection.description(),
         ),
+        Rejection::InsufficientUserAuthentication { acr_values } => format!(
+            "{name} error=\"insufficient_user_authentication\", error_description=\"{}\", \
+             acr_values=\"{acr_values}\"",
+            rejection.description(),
+        ),
         Rejection::KeysUnavailable | Rejection::NotConfigured => return None,
         other => format!(
             "{name} error=\"{}\", error_description=\"{}\"",

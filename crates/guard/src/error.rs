@@ -31,6 +31,14 @@ pub enum Rejection {
         /// The scopes the route requires (space-separated), for the challenge's `scope`.
         scope: String,
     },
+    /// The token is valid but its user did not authenticate strongly enough for the route
+    /// (its `acr` is not the one required): 401 `insufficient_user_authentication` with
+    /// `acr_values` in the challenge (RFC 9470), so the client can send the user back to
+    /// sign in with a second factor.
+    InsufficientUserAuthentication {
+        /// The `acr` the route requires.
+        acr_values: String,
+    },
     /// The issuer's keys could not be fetched and no usable copy is cached: 503.
     KeysUnavailable,
     /// The route reads an [`crate::AccessToken`] but no guard runs in front of it: 500,
@@ -63,6 +71,7 @@ impl Rejection {
             | Self::InvalidDpopProof(code) => code,
             Self::WithDpop { rejection, .. } => rejection.code(),
             Self::InsufficientScope { .. } => "insufficient_scope",
+            Self::InsufficientUserAuthentication { .. } => "insufficient_user_authentication",
             Self::KeysUnavailable => "keys_unavailable",
             Self::NotConfigured => "guard_not_configured",
         }
@@ -71,9 +80,10 @@ impl Rejection {
     /// The HTTP status of the response.
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::MissingToken | Self::InvalidToken(_) | Self::InvalidDpopProof(_) => {
-                StatusCode::UNAUTHORIZED
-            }
+            Self::MissingToken
+            | Self::InvalidToken(_)
+            | Self::InvalidDpopProof(_)
+            | Self::InsufficientUserAuthentication { .. } => StatusCode::UNAUTHORIZED,
             Self::WithDpop { rejection, .. } => rejection.status(),
             Self::InvalidRequest(_) => StatusCode::BAD_REQUEST,
             Self::InsufficientScope { .. } => StatusCode::FORBIDDEN,
@@ -89,6 +99,7 @@ impl Rejection {
             Self::InvalidRequest(_) => Some("invalid_request"),
             Self::InvalidToken(_) => Some("invalid_token"),
             Self::InsufficientScope { .. } => Some("insufficient_scope"),
+            Self::InsufficientUserAuthentication { .. } => Some("insufficient_user_authentication"),
             Self::KeysUnavailable => Some("temporarily_unavailable"),
             Self::NotConfigured => Some("server_error"),
             Self::InvalidDpopProof(_) => Some("invalid_dpop_proof"),
@@ -132,6 +143,9 @@ impl Rejection {
             Self::InvalidDpopProof(_) => "the DPoP proof is invalid",
             Self::WithDpop { rejection, .. } => rejection.description(),
             Self::InsufficientScope { .. } => "the access token lacks a required scope or role",
+            Self::InsufficientUserAuthentication { .. } => {
+                "a stronger sign-in (a second factor) is required"
+            }
             Self::KeysUnavailable => "the issuer's keys are unavailable; retry later",
             Self::NotConfigured => "the service is misconfigured",
         }

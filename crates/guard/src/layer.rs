@@ -48,6 +48,15 @@ impl GuardLayer {
         self
     }
 
+    /// Also requires the user to have signed in with this authentication context class:
+    /// `require_acr("urn:tessera:acr:mfa")` lets only tokens from a sign-in with a second
+    /// factor through; others get 401 `insufficient_user_authentication` with `acr_values`
+    /// (RFC 9470), for the client to step the user up.
+    pub fn require_acr(mut self, acr: impl Into<String>) -> Self {
+        Arc::make_mut(&mut self.requirements).acr = Some(acr.into());
+        self
+    }
+
     /// Also requires `role` (the subject must have every required role).
     pub fn require_role(mut self, role: impl Into<String>) -> Self {
         Arc::make_mut(&mut self.requirements)

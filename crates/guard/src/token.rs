@@ -28,6 +28,8 @@ struct Fields {
     exp: i64,
     /// `cnf.jkt`: the thumbprint of the key the token is bound to (RFC 9449 §6.1).
     jkt: Option<String>,
+    /// `acr`: how strongly the user authenticated (present when a second factor was used).
+    acr: Option<String>,
     claims: Claims,
 }
 
@@ -69,6 +71,7 @@ impl AccessToken {
                     return Err(Rejection::InvalidToken("cnf_unsupported"));
                 }
             },
+            acr: extra.acr,
             claims,
         };
         Ok(Self {
@@ -128,6 +131,25 @@ impl AccessToken {
         self.inner.jkt.is_some()
     }
 
+    /// The authentication context class the user reached (`acr`), if the token states one:
+    /// Tessera states `urn:tessera:acr:mfa` when a second factor was used.
+    pub fn acr(&self) -> Option<&str> {
+        self.inner.acr.as_deref()
+    }
+
+    /// Refuses the request unless the token's `acr` is `acr`.
+    ///
+    /// # Errors
+    /// [`Rejection::InsufficientUserAuthentication`] (401, RFC 9470).
+    pub fn require_acr(&self, acr: &str) -> Result<(), Rejection> {
+        if self.acr() == Some(acr) {
+            return Ok(());
+        }
+        Err(Rejection::InsufficientUserAuthentication {
+            acr_values: acr.to_owned(),
+        })
+    }
+
     /// Every verified claim, for application-specific ones.
     pub fn claims(&self) -> &Claims {
         &self.inner.claims
@@ -167,6 +189,7 @@ struct Rfc9068 {
     scope: Option<String>,
     roles: Option<Vec<String>>,
     cnf: Option<Confirmation>,
+    acr: Option<String>,
 }
 
 /// The confirmation claim (RFC 7800); only a JWK thumbprint (RFC 9449 §6.1) is understood.
@@ -175,19 +198,25 @@ struct Confirmation {
     jkt: Option<String>,
 }
 
-/// What a route demands beyond a valid token: every listed scope and every listed role.
+/// What a route demands beyond a valid token: every listed scope and every listed role,
+/// and the `acr` if one is set.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Requirements {
     pub(crate) scopes: Vec<String>,
     pub(crate) roles: Vec<String>,
+    pub(crate) acr: Option<String>,
 }
 
 impl Requirements {
     /// Checks `token` against the requirements.
     ///
     /// # Errors
-    /// [`Rejection::InsufficientScope`] naming all required scopes.
+    /// [`Rejection::InsufficientScope`] naming all required scopes;
+    /// [`Rejection::InsufficientUserAuthentication`] for a weaker `acr` than required.
     pub(crate) fn check(&self, token: &AccessToken) -> Result<(), Rejection> {
+        if let Some(acr) = &self.acr {
+            token.require_acr(acr)?;
+        }
         let scopes_ok = self.scopes.iter().all(|s| token.has_scope(s));
         let roles_ok = self.roles.iter().all(|r| token.has_role(r));
         if scopes_ok && roles_ok {
@@ -275,6 +304,7 @@ mod tests {
         let need = |scopes: &[&str], roles: &[&str]| Requirements {
             scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
             roles: roles.iter().map(|s| (*s).to_owned()).collect(),
+            acr: None,
         };
         assert!(need(&["a", "b"], &["r"]).check(&token).is_ok());
         assert!(need(&["a", "c"], &[]).check(&token).is_err());

@@ -72,6 +72,55 @@ async fn a_missing_scope_or_role_is_403_insufficient_scope() {
 }
 
 #[tokio::test]
+async fn a_route_that_requires_a_second_factor_challenges_weaker_tokens_per_rfc_9470() {
+    let (issuer, guard, reached, _) = setup().await;
+    let mfa = "urn:tessera:acr:mfa";
+    let router: Router = Router::new()
+        .route(
+            "/payouts",
+            get(|Extension(token): Extension<AccessToken>| async move {
+                token.acr().unwrap_or("-").to_owned()
+            }),
+        )
+        .route_layer(guard.layer().require_acr(mfa));
+    for weaker in [json!({}), json!({"acr": "urn:tessera:acr:pwd"})] {
+        let token = issuer.token(weaker);
+        // Twice: the second answer comes from the verified-token cache, checked again.
+        for _ in 0..2 {
+            let answer = call(&router, "GET", "/payouts", &[&bearer(&token)]).await;
+            assert_eq!(answer.status, 401, "{}", answer.body);
+            let challenge = answer.challenge.expect("challenge");
+            assert!(
+                challenge.contains("error=\"insufficient_user_authentication\""),
+                "{challenge}"
+            );
+            assert!(
+                challenge.contains(&format!("acr_values=\"{mfa}\"")),
+                "{challenge}"
+            );
+            let body: Value = serde_json::from_str(&answer.body).expect("json");
+            assert_eq!(body["error"], "insufficient_user_authentication");
+        }
+    }
+    let wrong_type = issuer.token(json!({"acr": 2}));
+    let answer = call(&router, "GET", "/payouts", &[&bearer(&wrong_type)]).await;
+    assert_eq!(
+        answer.status, 401,
+        "an acr that is no string fails the token"
+    );
+    assert!(answer.body.contains("invalid_token"), "{}", answer.body);
+    let strong = issuer.token(json!({"acr": mfa}));
+    let answer = call(&router, "GET", "/payouts", &[&bearer(&strong)]).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.body, mfa);
+    assert_eq!(
+        reached.load(Ordering::SeqCst),
+        0,
+        "the other app was not reached"
+    );
+}
+
+#[tokio::test]
 async fn a_token_seen_before_still_meets_each_route_and_the_revoked_set() {
     let (issuer, guard, reached, router) = setup().await;
     let jti = "jti-seen-before";

@@ -90,6 +90,8 @@ pub struct Settings {
     pub throttle: ThrottleSettings,
     /// `[audit]`: how long the audit trail is kept, and how large it may grow.
     pub audit: AuditSettings,
+    /// `[mfa]`: who must sign in with a second factor.
+    pub mfa: MfaSettings,
     /// `[ui]`: the sign-in pages' branding (`brand_name`, `accent_color`, `templates_dir`).
     pub ui: crate::ui::Branding,
     /// Where the master key comes from.
@@ -274,6 +276,27 @@ pub struct AuditSettings {
     pub webhook_max_backoff: Duration,
 }
 
+/// `[mfa]`: the second-factor policy.
+#[derive(Clone, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub struct MfaSettings {
+    /// `mfa.console`: the operator console asks administrators for a second factor
+    /// (default true).
+    pub console: bool,
+    /// `mfa.required_roles`: users holding any of these roles must sign in to the browser
+    /// with a second factor, and are sent to set one up first (default none).
+    pub required_roles: Vec<String>,
+}
+
+impl Default for MfaSettings {
+    fn default() -> Self {
+        Self {
+            console: true,
+            required_roles: Vec::new(),
+        }
+    }
+}
+
 /// `[throttle]`: how failed logins slow down further attempts, per account and per client IP.
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
 #[non_exhaustive]
@@ -398,6 +421,8 @@ impl Settings {
         config.audit_retention = self.audit.retention;
         config.audit_max_events = self.audit.max_events;
         config.webhook_max_backoff = self.audit.webhook_max_backoff;
+        config.second_factor_roles = self.mfa.required_roles.clone();
+        config.console_second_factor = self.mfa.console;
         config
     }
 }

@@ -15,8 +15,9 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
 use crate::http::browser::{
-    self, account as browser_account, admin_clients, admin_console, admin_events, admin_keys,
-    admin_user, admin_users, admin_webhooks, authorize, consent, login, logout, reset,
+    self, account as browser_account, account_factors, admin_clients, admin_console, admin_events,
+    admin_keys, admin_user, admin_users, admin_webhooks, authorize, consent, login, logout, reset,
+    second_factor,
 };
 use crate::http::{account, admin, cors, discovery, events, oauth, ops, revocations, token};
 
@@ -211,6 +212,49 @@ pub struct LoginForm {
     pub action: Option<String>,
 }
 
+/// The second-factor form (`POST /ui/second-factor`).
+#[derive(Debug, ToSchema)]
+pub struct SecondFactorForm {
+    /// The form's anti-CSRF token.
+    pub csrf_token: String,
+    /// The sealed challenge the page carries (who gave a right password, and when).
+    pub challenge: String,
+    /// The pending authorization request, sealed (absent without a client).
+    pub request: Option<String>,
+    /// A code of the authenticator app, or a recovery code.
+    pub code: Option<String>,
+    /// Where to go afterwards without a client (a page under `/ui/`).
+    pub next: Option<String>,
+    /// `verify`, or `cancel` (the client hears `access_denied`).
+    pub action: Option<String>,
+}
+
+/// The account page's forms that need nothing but their token (`POST /ui/account/totp`,
+/// `/ui/account/recovery-codes`).
+#[derive(Debug, ToSchema)]
+pub struct AccountTokenForm {
+    /// The form's anti-CSRF token.
+    pub csrf_token: String,
+}
+
+/// The authenticator app's first code (`POST /ui/account/totp/confirm`).
+#[derive(Debug, ToSchema)]
+pub struct AccountTotpConfirmForm {
+    /// The form's anti-CSRF token.
+    pub csrf_token: String,
+    /// The code the app shows.
+    pub code: Option<String>,
+}
+
+/// Removing the authenticator app (`POST /ui/account/totp/remove`).
+#[derive(Debug, ToSchema)]
+pub struct AccountTotpRemoveForm {
+    /// The form's anti-CSRF token.
+    pub csrf_token: String,
+    /// `yes`: the removal is confirmed.
+    pub confirm: Option<String>,
+}
+
 /// The consent form (`POST /ui/consent`).
 #[derive(Debug, ToSchema)]
 pub struct ConsentForm {
@@ -379,12 +423,15 @@ fn preflight_operation(path: &str) -> utoipa::openapi::path::Operation {
     paths(
         discovery::metadata, discovery::jwks,
         authorize::get, authorize::post,
-        login::show, login::submit, consent::submit,
+        login::show, login::submit, second_factor::submit, consent::submit,
         logout::get, logout::post,
         browser_account::show, browser_account::change_password, browser_account::end_session,
+        account_factors::begin, account_factors::confirm, account_factors::recovery_codes,
+        account_factors::remove,
         admin_console::show, admin_events::show, admin_users::create,
         admin_users::disable, admin_users::enable, admin_users::delete,
         admin_user::show, admin_user::roles, admin_user::unlock, admin_user::reset,
+        admin_user::reset_factors,
         admin_user::end_sessions,
         admin_clients::list, admin_clients::create, admin_clients::show,
         admin_clients::update, admin_clients::rotate_secret, admin_clients::delete,
@@ -395,7 +442,7 @@ fn preflight_operation(path: &str) -> utoipa::openapi::path::Operation {
         token::token, oauth::revoke, oauth::introspect,
         account::userinfo, account::logout, account::sessions, account::end_session, account::change_password,
         admin::list_users, admin::create_user, admin::update_user, admin::delete_user,
-        admin::unlock_user,
+        admin::unlock_user, admin::user_factors, admin::reset_user_factors,
         admin::list_clients, admin::create_client, admin::delete_client,
         admin::list_keys, admin::rotate_keys, admin::retire_key, events::list_events,
         revocations::list, revocations::stream,

@@ -34,6 +34,7 @@ mod audit;
 mod codec;
 mod columns;
 mod error;
+mod factors;
 mod memory;
 mod postgres;
 mod schema;

@@ -17,11 +17,11 @@ use tessera_core::StoreError;
 use tessera_core::model::{AuditEvent, EventQuery, NewEvent, Webhook, WebhookId};
 use tessera_core::model::{
     Client, ClientId, Jti, KeyId, KeyRecord, KeyState, LockoutKey, RefreshRecord, Revocation,
-    RotateOutcome, Session, SessionId, Timestamp, UnixMillis, User, UserId,
+    RotateOutcome, Session, SessionId, Timestamp, TotpFactor, UnixMillis, User, UserId,
 };
 use tessera_core::store::{
-    AccountStore, AuditStore, ClientStore, Fut, KeyStore, LockoutStore, MaintenanceStore,
-    ReplayStore, RevocationStore, SessionStore, WebhookStore,
+    AccountStore, AuditStore, ClientStore, FactorStore, Fut, KeyStore, LockoutStore,
+    MaintenanceStore, ReplayStore, RevocationStore, SessionStore, WebhookStore,
 };
 use tessera_core::transfer::Snapshot;
 
@@ -188,6 +188,7 @@ impl AccountStore for MemoryStore {
             s.sessions.retain(|_, x| x.user_id != *user);
             s.drop_orphan_tokens();
             s.browser.forget_user(user);
+            s.forget_factors(user);
             Ok(())
         })
     }
@@ -557,6 +558,91 @@ impl AuditStore for MemoryStore {
             });
             Ok((aged + surplus) as u64)
         })
+    }
+}
+
+impl FactorStore for MemoryStore {
+    fn begin_totp(&self, factor: &TotpFactor) -> impl Fut<bool> {
+        self.with(|s| {
+            if !s.users.iter().any(|u| u.id == factor.user_id) {
+                return Err(StoreError::NotFound);
+            }
+            if s.totp
+                .get(&factor.user_id)
+                .is_some_and(TotpFactor::is_confirmed)
+            {
+                return Ok(false);
+            }
+            // Stored unconfirmed and unused, whatever the rest of `factor` says, as the
+            // databases store it.
+            let pending = TotpFactor::pending(
+                factor.user_id.clone(),
+                factor.sealed_secret.clone(),
+                factor.created_at,
+            );
+            s.totp.insert(factor.user_id.clone(), pending);
+            Ok(true)
+        })
+    }
+
+    fn totp_of(&self, user: &UserId) -> impl Fut<Option<TotpFactor>> {
+        self.with(|s| Ok(s.totp.get(user).cloned()))
+    }
+
+    fn confirm_totp(
+        &self,
+        user: &UserId,
+        step: u64,
+        at: Timestamp,
+        recovery_macs: &[Vec<u8>],
+    ) -> impl Fut<bool> {
+        self.with(|s| {
+            crate::factors::step(step)?;
+            if s.totp.get(user).is_none_or(TotpFactor::is_confirmed) {
+                return Ok(false);
+            }
+            // The codes first: they are the step that can fail, and then nothing changed.
+            s.replace_recovery_codes(user, recovery_macs)?;
+            if let Some(factor) = s.totp.get_mut(user) {
+                factor.confirmed_at = Some(at);
+                factor.last_step = step;
+                factor.last_used_at = Some(at);
+            }
+            Ok(true)
+        })
+    }
+
+    fn use_totp_step(&self, user: &UserId, step: u64, at: Timestamp) -> impl Fut<bool> {
+        self.with(|s| {
+            crate::factors::step(step)?;
+            Ok(match s.totp.get_mut(user) {
+                Some(factor) if factor.is_confirmed() && factor.last_step < step => {
+                    factor.last_step = step;
+                    factor.last_used_at = Some(at);
+                    true
+                }
+                _ => false,
+            })
+        })
+    }
+
+    fn replace_recovery_codes(&self, user: &UserId, recovery_macs: &[Vec<u8>]) -> impl Fut<()> {
+        self.with(|s| s.replace_recovery_codes(user, recovery_macs))
+    }
+
+    fn use_recovery_code(&self, user: &UserId, mac: &[u8]) -> impl Fut<bool> {
+        self.with(|s| Ok(s.recovery_codes.remove(&(user.clone(), mac.to_vec()))))
+    }
+
+    fn recovery_codes_left(&self, user: &UserId) -> impl Fut<u32> {
+        self.with(|s| {
+            let left = s.recovery_codes.iter().filter(|(u, _)| u == user).count();
+            Ok(u32::try_from(left).unwrap_or(u32::MAX))
+        })
+    }
+
+    fn remove_factors(&self, user: &UserId) -> impl Fut<bool> {
+        self.with(|s| Ok(s.forget_factors(user)))
     }
 }
 

@@ -8,6 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Authority;
+use super::factors::ACR_MFA;
 use crate::error::{AuthorizeError, InternalError, StoreError};
 use crate::model::{AuthorizationCode, Client, ClientId, Consent, Grant, LoginSession};
 use crate::scope::{OPENID, Scope};
@@ -172,6 +173,11 @@ pub enum AuthorizeNext {
         /// Every scope it asks for (the page names each).
         scope: Scope,
     },
+    /// Ask the signed-in user for their second factor (step-up): the client, the user's
+    /// roles or `acr_values` require one and the session was opened with a password only.
+    SecondFactor,
+    /// A second factor is required but the user has none: send them to set one up.
+    SetUpSecondFactor,
     /// Done: send the browser back with this.
     Respond(AuthorizationResponse),
 }
@@ -290,6 +296,18 @@ impl<S: Store> Authority<S> {
             }
             return Ok(AuthorizeNext::SignIn);
         }
+        if self.needs_second_factor(request, client, session).await? {
+            if request.prompt.none {
+                return Err(refuse(
+                    "interaction_required",
+                    "the user must give a second factor",
+                ));
+            }
+            if self.has_second_factor(&session.user_id).await? {
+                return Ok(AuthorizeNext::SecondFactor);
+            }
+            return Ok(AuthorizeNext::SetUpSecondFactor);
+        }
         if self.needs_consent(request, client, session).await? {
             if request.prompt.none {
                 return Err(refuse("consent_required", "the user must consent"));
@@ -380,6 +398,25 @@ impl<S: Store> Authority<S> {
             mode: request.response_mode,
             params,
         })
+    }
+
+    /// True when `session` (password only) falls short of a second factor that the
+    /// request's `acr_values`, the client or the user's roles require.
+    async fn needs_second_factor(
+        &self,
+        request: &AuthorizationRequest,
+        client: &Client,
+        session: &LoginSession,
+    ) -> Result<bool, StoreError> {
+        if session.acr.as_deref() == Some(ACR_MFA) {
+            return Ok(false);
+        }
+        let asked = request.acr_values.iter().any(|acr| asks_for_mfa(acr));
+        if asked || client.web.require_second_factor {
+            return Ok(true);
+        }
+        let user = self.store.user_by_id(&session.user_id).await?;
+        Ok(user.is_some_and(|u| self.role_requires_second_factor(&u)))
     }
 
     async fn needs_consent(
@@ -561,6 +598,16 @@ fn parse_max_age(max_age: Option<&str>) -> Result<Option<u64>, &'static str> {
 }
 
 /// True when the session cannot serve this request without a new sign-in.
+/// True for an `acr_values` entry that asks for a second factor: ours, or the OpenID PAPE
+/// multi-factor policy URI that some relying parties send.
+fn asks_for_mfa(acr: &str) -> bool {
+    acr == ACR_MFA || acr == PAPE_MULTI_FACTOR
+}
+
+/// The OpenID Provider Authentication Policy Extension's multi-factor policy, accepted in
+/// `acr_values` as a synonym of [`ACR_MFA`].
+const PAPE_MULTI_FACTOR: &str = "http://schemas.openid.net/pape/policies/2007/06/multi-factor";
+
 fn needs_sign_in(
     request: &AuthorizationRequest,
     session: &LoginSession,

@@ -25,6 +25,8 @@ pub struct ClientChanges {
     pub redirect_uris: Option<Vec<String>>,
     /// Where RP-initiated logout may send the browser afterwards.
     pub post_logout_redirect_uris: Option<Vec<String>>,
+    /// Whether users signing in to it must give a second factor.
+    pub require_second_factor: Option<bool>,
 }
 
 impl<S: Store> Authority<S> {
@@ -46,7 +48,8 @@ impl<S: Store> Authority<S> {
     /// # Errors
     /// [`AdminError::NotFound`] for an unknown client id; [`AdminError::Invalid`] for what
     /// registration refuses (an empty name or grant list, a malformed scope, audience or
-    /// URI, client credentials for a public client, the code grant without a redirect URI).
+    /// URI, client credentials for a public client, the code grant without a redirect URI,
+    /// the password grant for a client that requires a second factor).
     pub async fn update_client(
         &self,
         id: &str,
@@ -81,6 +84,11 @@ impl<S: Store> Authority<S> {
         if let Some(uris) = logout.filter(|u| *u != web.post_logout_redirect_uris) {
             web.post_logout_redirect_uris = uris;
             changed.push("post_logout_redirect_uris");
+        }
+        let second_factor = changes.require_second_factor;
+        if let Some(required) = second_factor.filter(|r| *r != web.require_second_factor) {
+            web.require_second_factor = required;
+            changed.push("require_second_factor");
         }
         if changed.is_empty() {
             return Ok(client);

@@ -134,8 +134,9 @@ impl<S: Store> Authority<S> {
     ///
     /// # Errors
     /// [`AdminError::Invalid`] for an empty name or grant list, a malformed scope, audience,
-    /// redirect URI, logout URI or origin, a public client asking for client credentials, or
-    /// the authorization code grant without a redirect URI.
+    /// redirect URI, logout URI or origin, a public client asking for client credentials,
+    /// the authorization code grant without a redirect URI, or the password grant for a
+    /// client that requires a second factor.
     pub async fn register_client(
         &self,
         new: &NewClient,
@@ -237,6 +238,13 @@ pub(super) fn checked_web(web: &ClientWeb, grants: &[Grant]) -> Result<ClientWeb
     let mut origins = Vec::with_capacity(web.allowed_origins.len());
     for origin in &web.allowed_origins {
         origins.push(check_origin(origin).map_err(|err| invalid("origin", err))?);
+    }
+    // The password grant cannot ask for a second factor, so it would be a way around the
+    // client's own policy.
+    if web.require_second_factor && grants.contains(&Grant::Password) {
+        return Err(AdminError::invalid(
+            "a client that requires a second factor cannot use the password grant",
+        ));
     }
     if grants.contains(&Grant::AuthorizationCode) && web.redirect_uris.is_empty() {
         return Err(AdminError::invalid(

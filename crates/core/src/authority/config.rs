@@ -49,6 +49,12 @@ pub struct Config {
     /// The longest wait between two attempts to deliver an event to a webhook (default 5
     /// minutes; 1 s to 1 hour).
     pub webhook_max_backoff: Duration,
+    /// Users holding any of these roles must sign in to the browser with a second factor
+    /// (default none): to reach any client or the console, they are asked for it, or sent
+    /// to set one up first.
+    pub second_factor_roles: Vec<String>,
+    /// The operator console asks administrators for a second factor (default true).
+    pub console_second_factor: bool,
 }
 
 /// A setting is out of range.
@@ -82,6 +88,8 @@ impl Config {
             audit_retention: Duration::from_secs(90 * 86_400),
             audit_max_events: 10_000_000,
             webhook_max_backoff: Duration::from_secs(300),
+            second_factor_roles: Vec::new(),
+            console_second_factor: true,
         }
     }
 

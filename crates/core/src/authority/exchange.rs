@@ -76,6 +76,7 @@ impl<S: Store> Authority<S> {
             roles: &subject.roles,
             sid: subject.sid.as_ref().map(SessionId::as_str),
             jkt,
+            acr: None,
         };
         let jti = Jti::new(random_jti()?);
         let mut claims = self.access_claims(client, &as_subject, &scope, now, &jti);

@@ -59,6 +59,10 @@ impl<S: Store> Authority<S> {
         let signed_in = self
             .authenticate(username, password, Some(&client.id), ip)
             .await?;
+        if self.has_second_factor(&signed_in.user.id).await? {
+            return Err(GrantError::SecondFactorRequired);
+        }
+        self.clear_failures(&signed_in.lockout).await?;
         let user = signed_in.user;
         let now = self.now();
         let family_key = refresh_binding(client, jkt);
@@ -69,7 +73,7 @@ impl<S: Store> Authority<S> {
             .grants
             .contains(&Grant::RefreshToken)
             .then_some(refresh_token);
-        Ok(self.user_response(client, &user, &session, &scope, refresh_token, jkt)?)
+        Ok(self.user_response(client, &user, &session, None, &scope, refresh_token, jkt)?)
     }
 
     /// The refresh token grant (RFC 6749 §6) with rotation (RFC 9700 §4.14): the token is
@@ -129,7 +133,12 @@ impl<S: Store> Authority<S> {
             .filter(|u| !u.disabled)
             .ok_or(GrantError::BadRefreshToken)?;
         let (session, next_token) = self.rotate(client, &hash, &session).await?;
-        Ok(self.user_response(client, &user, &session, &scope, Some(next_token), jkt)?)
+        let browser = match &session.login_session_id {
+            Some(id) => self.store.login_session_by_id(id).await?,
+            None => None,
+        };
+        let next = Some(next_token);
+        Ok(self.user_response(client, &user, &session, browser.as_ref(), &scope, next, jkt)?)
     }
 
     /// The client credentials grant (RFC 6749 §4.4): an access token whose `sub` is the
@@ -167,6 +176,7 @@ impl<S: Store> Authority<S> {
             roles: &[],
             sid: None,
             jkt,
+            acr: None,
         };
         let access_token = self.sign_access_token(client, &subject, &scope, self.now())?;
         Ok(self

@@ -21,6 +21,10 @@ pub(super) struct Authenticated {
     pub(super) user: User,
     /// `login_succeeded`, with the client and address.
     pub(super) record: NewEvent,
+    /// The account's lock-out counter, for the caller to clear once the sign-in is
+    /// complete (after the second factor, for a user who has one: a right password alone
+    /// must not reset the count of wrong codes).
+    pub(super) lockout: LockoutKey,
 }
 
 /// Why a password did not sign its user in.
@@ -64,9 +68,12 @@ impl<S: Store> Authority<S> {
         };
         match self.check_login(username, password).await? {
             Ok(user) => {
-                self.clear_failures(&account).await?;
                 let record = event(EventKind::LoginSucceeded).user(&user.id);
-                Ok(Authenticated { user, record })
+                Ok(Authenticated {
+                    user,
+                    record,
+                    lockout: account,
+                })
             }
             Err(failed) => {
                 self.emit(SecurityEvent::LoginFailed {

@@ -24,6 +24,7 @@ mod config;
 mod dpop;
 mod encrypted;
 mod exchange;
+mod factors;
 mod feed;
 mod grants;
 mod keys;
@@ -67,11 +68,15 @@ pub use clients::NewClient;
 pub use config::{Config, ConfigError, MAX_REFRESH_GRACE};
 pub use dpop::{DPOP_ALGORITHMS, DpopRequest, Presentation};
 pub use exchange::{ACCESS_TOKEN_TYPE, ExchangeRequest};
+pub use factors::{
+    ACR_MFA, ACR_PASSWORD, FactorSummary, FactorUsed, RECOVERY_CODES, SECOND_FACTOR_AMR,
+    TotpEnrollment,
+};
 pub use keys::KeyChange;
 pub use logout::{BACKCHANNEL_LOGOUT_EVENT, LogoutParams, LogoutPlan};
 pub use password_reset::{RESET_LINK_LIFETIME, ResetLink};
 pub use revocation::{Confirmation, Introspection, TokenTypeHint};
-pub use signin::SignedIn;
+pub use signin::{CHALLENGE_LIFETIME_SECS, PasswordStep, SignedIn};
 pub use tokens::ACCESS_TOKEN_TYP;
 pub use tokens::{AccessClaims, TokenResponse};
 pub use user_sessions::UserSessions;

@@ -8,7 +8,8 @@ use tessera_jose::b64;
 
 use super::Authority;
 use super::both::both;
-use crate::error::{GrantError, ServiceError, StoreError};
+use super::factors::{ACR_MFA, ACR_PASSWORD, SECOND_FACTOR_AMR};
+use crate::error::{FactorError, GrantError, ServiceError, StoreError};
 use crate::events::{EndReason, SecurityEvent};
 use crate::model::{
     Actor, ClientId, EventKind, Jti, LoginSession, LoginSessionId, LogoutNotice, NewEvent,
@@ -33,12 +34,29 @@ pub struct SignedIn {
     pub cookie_secret: String,
 }
 
+/// What a right password leads to in the browser.
+#[derive(Clone, Debug)]
+pub enum PasswordStep {
+    /// Signed in: the user has no second factor.
+    SignedIn(SignedIn),
+    /// The user has a second factor and must give it now ([`Authority::seal_challenge`]
+    /// carries this to the second-factor page).
+    SecondFactor(UserId),
+}
+
+/// How long the second-factor page waits for a code after the password, in seconds.
+pub const CHALLENGE_LIFETIME_SECS: i64 = 300;
+
+/// The purpose of a sealed second-factor challenge.
+const CHALLENGE_PURPOSE: &str = "second-factor";
+
 impl<S: Store> Authority<S> {
     /// Signs a browser in with a password, under the same lock-out rule and with the same
-    /// answer for every failure as the password grant. `current` is the session the
-    /// browser's cookie already names: re-authenticating its own user keeps the session (and
-    /// its `sid`) with a new cookie secret; another user's session is ended and replaced.
-    /// The cookie secret changes either way, so a cookie planted before sign-in is worthless
+    /// answer for every failure as the password grant. A user with a second factor is not
+    /// signed in yet: the answer says to ask for it. `current` is the session the browser's
+    /// cookie already names: re-authenticating its own user keeps the session (and its
+    /// `sid`) with a new cookie secret; another user's session is ended and replaced. The
+    /// cookie secret changes either way, so a cookie planted before sign-in is worthless
     /// after it (session fixation). `ip`, the browser's address, goes into the audit trail.
     ///
     /// # Errors
@@ -51,12 +69,76 @@ impl<S: Store> Authority<S> {
         client: Option<&ClientId>,
         current: Option<&LoginSession>,
         ip: Option<IpAddr>,
-    ) -> Result<SignedIn, GrantError> {
+    ) -> Result<PasswordStep, GrantError> {
         let signed_in = self.authenticate(username, password, client, ip).await?;
+        if self.has_second_factor(&signed_in.user.id).await? {
+            // The sign-in succeeds, and is recorded, only with the second factor.
+            return Ok(PasswordStep::SecondFactor(signed_in.user.id));
+        }
+        self.clear_failures(&signed_in.lockout).await?;
         let amr = vec!["pwd".to_owned()];
-        let opened = self.open_browser_session(&signed_in.user.id, amr, None, current);
+        let acr = Some(ACR_PASSWORD.to_owned());
+        let opened = self.open_browser_session(&signed_in.user.id, amr, acr, current);
         let (opened, _) = both(opened, self.audit(signed_in.record)).await;
-        opened
+        Ok(PasswordStep::SignedIn(opened?))
+    }
+
+    /// Finishes a sign-in with the second factor `code` of `user` (whose password was
+    /// right), or steps up `current`, the browser's own session of `user`, to a second
+    /// factor. The session's `amr` gains `otp` and `mfa` and its `acr` becomes
+    /// [`ACR_MFA`].
+    ///
+    /// # Errors
+    /// [`FactorError::WrongCode`]; [`FactorError::Locked`]; [`FactorError::NoAccount`];
+    /// the store's errors and ours.
+    pub async fn sign_in_second_factor(
+        &self,
+        user: &UserId,
+        code: &str,
+        client: Option<&ClientId>,
+        current: Option<&LoginSession>,
+        ip: Option<IpAddr>,
+    ) -> Result<SignedIn, FactorError> {
+        self.check_second_factor(user, code, client, ip).await?;
+        let mut amr = match current.filter(|s| s.user_id == *user && s.is_live(self.now())) {
+            Some(own) => own.amr.clone(),
+            None => vec!["pwd".to_owned()],
+        };
+        for method in SECOND_FACTOR_AMR {
+            if !amr.iter().any(|m| m == method) {
+                amr.push(method.to_owned());
+            }
+        }
+        let signed_in = self
+            .open_browser_session(user, amr, Some(ACR_MFA.to_owned()), current)
+            .await?;
+        Ok(signed_in)
+    }
+
+    /// The second-factor page's hidden state: that `user` gave a right password (or holds
+    /// this browser's session) just now, sealed and bound to the browser's `binding`.
+    ///
+    /// # Errors
+    /// [`crate::InternalError`] if sealing fails.
+    pub fn seal_challenge(
+        &self,
+        user: &UserId,
+        binding: &str,
+    ) -> Result<String, crate::InternalError> {
+        let body = format!("{}\n{}", self.now().secs(), user.as_str());
+        self.seal_browser_state(CHALLENGE_PURPOSE, binding, body.as_bytes())
+    }
+
+    /// The user of a challenge [`Self::seal_challenge`] made for this browser, while it is
+    /// fresh; `None` for anything else.
+    pub fn open_challenge(&self, binding: &str, sealed: &str) -> Option<UserId> {
+        let body = self.open_browser_state(CHALLENGE_PURPOSE, binding, sealed)?;
+        let text = std::str::from_utf8(&body).ok()?;
+        let (at, user) = text.split_once('\n')?;
+        let at = Timestamp::from_secs(at.parse().ok()?);
+        let age = self.now().secs_since(at);
+        ((0..=CHALLENGE_LIFETIME_SECS).contains(&age) && !user.is_empty())
+            .then(|| UserId::new(user))
     }
 
     /// Starts (or re-authenticates) the browser's session for `user` after it authenticated
@@ -67,7 +149,7 @@ impl<S: Store> Authority<S> {
         amr: Vec<String>,
         acr: Option<String>,
         current: Option<&LoginSession>,
-    ) -> Result<SignedIn, GrantError> {
+    ) -> Result<SignedIn, ServiceError> {
         let now = self.now();
         let cookie_secret = cookie_secret()?;
         let secret_hash = sha256(cookie_secret.as_bytes());

@@ -8,9 +8,12 @@ use tessera_jose::jws::Header;
 use tessera_jose::{Claims, Validator, jwt};
 
 use super::Authority;
+use super::factors::{ACR_MFA, ACR_PASSWORD};
 use crate::error::{InternalError, ServiceError, TokenError};
 use crate::keys::KeyRing;
-use crate::model::{Client, ClientId, Jti, Session, SessionId, Timestamp, User, UserId};
+use crate::model::{
+    Client, ClientId, Jti, LoginSession, Session, SessionId, Timestamp, User, UserId,
+};
 use crate::scope::{OPENID, Scope};
 use crate::secrets::random_jti;
 use crate::store::Store;
@@ -192,6 +195,9 @@ pub(super) struct Subject<'a> {
     pub(super) sid: Option<&'a str>,
     /// The thumbprint of the DPoP key the token is bound to, if any.
     pub(super) jkt: Option<&'a str>,
+    /// The `acr` to state: only [`ACR_MFA`], when a second factor was used, so that a
+    /// resource server can require it.
+    pub(super) acr: Option<&'a str>,
 }
 
 impl<S: Store> Authority<S> {
@@ -252,6 +258,9 @@ impl<S: Store> Authority<S> {
         if let Some(jkt) = subject.jkt {
             extra.insert("cnf".into(), serde_json::json!({ "jkt": jkt }));
         }
+        if let Some(acr) = subject.acr {
+            extra.insert("acr".into(), acr.into());
+        }
         claims
     }
 
@@ -300,25 +309,38 @@ impl<S: Store> Authority<S> {
     }
 
     /// The response for a password or refresh grant: an access token, an ID token if
-    /// `openid` was granted, and the refresh token if the client may use it.
+    /// `openid` was granted, and the refresh token if the client may use it. `browser` is
+    /// the sign-in the refresh family came from (code flow): its `amr`, `acr`, `auth_time`
+    /// and `sid` carry over; without one, the user signed in with a password.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn user_response(
         &self,
         client: &Client,
         user: &User,
         session: &Session,
+        browser: Option<&LoginSession>,
         scope: &Scope,
         refresh_token: Option<String>,
         jkt: Option<&str>,
     ) -> Result<TokenResponse, ServiceError> {
         let now = self.now();
         let jti = Jti::new(random_jti()?);
-        let amr = ["pwd".to_owned()];
-        let facts = IdTokenFacts {
-            auth_time: session.created_at,
-            sid: session.id.as_str(),
-            nonce: None,
-            amr: &amr,
-            acr: None,
+        let password = ["pwd".to_owned()];
+        let facts = match browser {
+            Some(signed_in) => IdTokenFacts {
+                auth_time: signed_in.auth_time,
+                sid: signed_in.id.as_str(),
+                nonce: None,
+                amr: &signed_in.amr,
+                acr: signed_in.acr.as_deref(),
+            },
+            None => IdTokenFacts {
+                auth_time: session.created_at,
+                sid: session.id.as_str(),
+                nonce: None,
+                amr: &password,
+                acr: Some(ACR_PASSWORD),
+            },
         };
         self.tokens_for(
             client,
@@ -353,6 +375,7 @@ impl<S: Store> Authority<S> {
             roles: &user.roles,
             sid: Some(session.id.as_str()),
             jkt,
+            acr: facts.acr.filter(|acr| *acr == ACR_MFA),
         };
         let access_token = self.sign_access_token_as(client, &subject, scope, now, jti)?;
         let id_token = if scope.contains(OPENID) {

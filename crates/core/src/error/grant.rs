@@ -49,6 +49,10 @@ pub enum GrantError {
     /// (RFC 8693 `invalid_target`).
     #[error("the client may not ask for this audience or resource")]
     InvalidTarget,
+    /// The password was right, but the account has a second factor, which this grant
+    /// cannot ask for: the user signs in through the browser.
+    #[error("this account has a second factor: sign in through the browser")]
+    SecondFactorRequired,
     /// The DPoP proof, or its absence, is refused (RFC 9449).
     #[error(transparent)]
     Dpop(#[from] super::DpopRefused),
@@ -75,6 +79,7 @@ impl GrantError {
             Self::PkceFailed => "pkce_failed",
             Self::BadExchangeToken(_) => "exchange_token_invalid",
             Self::InvalidTarget => "invalid_target",
+            Self::SecondFactorRequired => "second_factor_required",
             Self::Dpop(refused) => refused.code(),
             Self::Store(err) => err.code(),
             Self::Internal(err) => err.code(),

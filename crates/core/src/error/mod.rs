@@ -1,6 +1,6 @@
 //! The domain's errors, typed per area: grants ([`GrantError`]), client authentication
 //! ([`ClientAuthError`]), access tokens ([`TokenError`], [`RevokeError`]), self-service
-//! ([`AccountError`]), administration ([`AdminError`]), and what every area shares: a store
+//! ([`AccountError`]), second factors ([`FactorError`]), administration ([`AdminError`]), and what every area shares: a store
 //! that failed ([`StoreError`], already in domain words) and a failure on our side that no
 //! caller could avoid ([`InternalError`]), each keeping its cause as a
 //! [`source`](std::error::Error::source) for logs only.
@@ -14,6 +14,7 @@ mod account;
 mod admin;
 mod authorize;
 mod dpop;
+mod factor;
 mod grant;
 mod token;
 
@@ -25,6 +26,7 @@ pub use account::AccountError;
 pub use admin::{AdminError, Entity};
 pub use authorize::AuthorizeError;
 pub use dpop::DpopRefused;
+pub use factor::FactorError;
 pub use grant::{ClientAuthError, GrantError, ScopeRefused};
 pub use token::{RevokeError, TokenError};
 

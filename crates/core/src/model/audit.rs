@@ -79,6 +79,12 @@ event_kinds! {
     KeyRetired => "key_retired",
     /// Users, clients and keys were imported (`detail`: how many of each).
     Imported => "imported",
+    /// A second factor was set up (`detail`: `totp`, or `recovery_codes` when new codes
+    /// replaced the old ones).
+    FactorAdded => "factor_added",
+    /// Second factors were removed (`detail`: `totp` by the user, `all` by an
+    /// administrator's reset).
+    FactorRemoved => "factor_removed",
     /// A security-event receiver was added (`detail`: its id).
     WebhookAdded => "webhook_added",
     /// A security-event receiver was removed (`detail`: its id).

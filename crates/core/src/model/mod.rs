@@ -3,6 +3,7 @@
 
 mod audit;
 mod browser;
+mod factor;
 mod ids;
 mod jose;
 mod time;
@@ -18,6 +19,7 @@ pub use audit::{
 pub use browser::{
     AuthorizationCode, CodeOutcome, Consent, LoginSession, LogoutNotice, NoticeOutcome,
 };
+pub use factor::TotpFactor;
 pub use ids::{
     ClientId, Jti, KeyId, LockoutKey, LoginSessionId, NoticeId, SessionId, UserId, WebhookId,
 };
@@ -152,6 +154,9 @@ pub struct ClientWeb {
     /// Every token request must carry a DPoP proof (RFC 9449): the client's access tokens
     /// are always bound to its key.
     pub require_dpop: bool,
+    /// Users signing in to this client must give a second factor (the `acr` of its ID
+    /// tokens is then always `urn:tessera:acr:mfa`).
+    pub require_second_factor: bool,
 }
 
 impl Client {

@@ -10,6 +10,7 @@ mod accounts;
 mod audit;
 mod browser;
 mod clients;
+mod factors;
 mod keys;
 mod lockouts;
 mod replay;
@@ -24,6 +25,7 @@ pub use accounts::AccountStore;
 pub use audit::AuditStore;
 pub use browser::{CodeStore, ConsentStore, LoginSessionStore, OutboxStore};
 pub use clients::ClientStore;
+pub use factors::FactorStore;
 pub use keys::KeyStore;
 pub use lockouts::LockoutStore;
 pub use replay::ReplayStore;
@@ -74,6 +76,7 @@ pub trait Store:
     + ReplayStore
     + AuditStore
     + WebhookStore
+    + FactorStore
     + MaintenanceStore
     + 'static
 {
@@ -93,6 +96,7 @@ impl<T> Store for T where
         + ReplayStore
         + AuditStore
         + WebhookStore
+        + FactorStore
         + MaintenanceStore
         + 'static
 {

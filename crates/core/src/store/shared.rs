@@ -334,3 +334,36 @@ impl<T: OutboxStore> OutboxStore for Arc<T> {
         (**self).pending_logout_notices()
     }
 }
+
+impl<T: super::FactorStore> super::FactorStore for Arc<T> {
+    fn begin_totp(&self, factor: &crate::model::TotpFactor) -> impl Fut<bool> {
+        (**self).begin_totp(factor)
+    }
+    fn totp_of(&self, user: &UserId) -> impl Fut<Option<crate::model::TotpFactor>> {
+        (**self).totp_of(user)
+    }
+    fn confirm_totp(
+        &self,
+        user: &UserId,
+        step: u64,
+        at: Timestamp,
+        recovery_macs: &[Vec<u8>],
+    ) -> impl Fut<bool> {
+        (**self).confirm_totp(user, step, at, recovery_macs)
+    }
+    fn use_totp_step(&self, user: &UserId, step: u64, at: Timestamp) -> impl Fut<bool> {
+        (**self).use_totp_step(user, step, at)
+    }
+    fn replace_recovery_codes(&self, user: &UserId, recovery_macs: &[Vec<u8>]) -> impl Fut<()> {
+        (**self).replace_recovery_codes(user, recovery_macs)
+    }
+    fn use_recovery_code(&self, user: &UserId, mac: &[u8]) -> impl Fut<bool> {
+        (**self).use_recovery_code(user, mac)
+    }
+    fn recovery_codes_left(&self, user: &UserId) -> impl Fut<u32> {
+        (**self).recovery_codes_left(user)
+    }
+    fn remove_factors(&self, user: &UserId) -> impl Fut<bool> {
+        (**self).remove_factors(user)
+    }
+}

@@ -4,12 +4,14 @@
 mod authorize;
 mod code;
 mod ending;
+mod factors;
 mod logout;
 mod signin;
 mod state;
 
 use tessera_core::authority::{
-    AuthorizationParams, AuthorizationRequest, AuthorizationResponse, AuthorizeNext, SignedIn,
+    AuthorizationParams, AuthorizationRequest, AuthorizationResponse, AuthorizeNext, PasswordStep,
+    SignedIn,
 };
 use tessera_core::error::AuthorizeError;
 use tessera_core::model::Actor;
@@ -116,7 +118,15 @@ fn assert_error(response: &AuthorizationResponse, error: &str) {
 
 /// A browser that signs `username` in afresh.
 fn sign_in(h: &Harness, username: &str) -> SignedIn {
-    block_on(h.auth.sign_in(username, PASSWORD, None, None, None)).expect("signed in")
+    signed_in(block_on(h.auth.sign_in(username, PASSWORD, None, None, None)).expect("signed in"))
+}
+
+/// The session of a password step that needed no second factor.
+fn signed_in(step: PasswordStep) -> SignedIn {
+    match step {
+        PasswordStep::SignedIn(signed_in) => signed_in,
+        PasswordStep::SecondFactor(user) => panic!("{user} was asked for a second factor"),
+    }
 }
 
 /// What `authorize` answers for `params` in `session` (not right after a sign-in).

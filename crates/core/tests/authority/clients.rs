@@ -1,9 +1,10 @@
 //! Client registration and authentication.
 
+use tessera_core::authority::ClientChanges;
 use tessera_core::model::Actor;
-use tessera_core::model::Grant;
+use tessera_core::model::{ClientWeb, EventKind, EventQuery, Grant};
 use tessera_core::secrets::sha256;
-use tessera_core::{AdminError, ClientAuthError, SecurityEvent};
+use tessera_core::{AdminError, ClientAuthError, NewClient, SecurityEvent};
 
 use crate::support::{Harness, block_on};
 
@@ -87,4 +88,46 @@ fn client_registration_is_validated() {
     .expect("public client");
     assert!(secret.is_none() && client.is_public());
     assert_eq!(client.grants, [Grant::Password, Grant::RefreshToken]);
+}
+
+#[test]
+fn a_client_requiring_a_second_factor_is_stored_changed_and_kept_off_the_password_grant() {
+    let h = Harness::new();
+    let web = ClientWeb {
+        redirect_uris: vec!["https://app.example.test/cb".into()],
+        require_second_factor: true,
+        ..ClientWeb::default()
+    };
+    let new = NewClient::new("portal", &[Grant::AuthorizationCode]).with_web(web.clone());
+    let (client, _) = block_on(h.auth.register_client(&new, &Actor::Operator)).expect("register");
+    assert!(client.web.require_second_factor);
+    assert!(
+        block_on(h.auth.client(&client.id))
+            .expect("stored")
+            .web
+            .require_second_factor
+    );
+
+    // The password grant cannot ask for the second factor: registering both is refused,
+    // and so is adding the grant later.
+    let both = NewClient::new("portal", &[Grant::AuthorizationCode, Grant::Password]).with_web(web);
+    let err = block_on(h.auth.register_client(&both, &Actor::Operator)).expect_err("refused");
+    assert!(matches!(err, AdminError::Invalid(_)), "{err}");
+    let mut grants = ClientChanges::default();
+    grants.grants = Some(vec![Grant::AuthorizationCode, Grant::Password]);
+    let err =
+        block_on(h.auth.update_client(&client.id, grants, &Actor::Operator)).expect_err("refused");
+    assert!(matches!(err, AdminError::Invalid(_)), "{err}");
+
+    let mut off = ClientChanges::default();
+    off.require_second_factor = Some(false);
+    let changed = block_on(h.auth.update_client(&client.id, off, &Actor::Operator)).expect("off");
+    assert!(!changed.web.require_second_factor);
+    let trail = block_on(h.auth.events(&EventQuery::default())).expect("events");
+    let updated = trail
+        .iter()
+        .rev()
+        .find(|e| e.kind == EventKind::ClientUpdated)
+        .expect("client_updated");
+    assert_eq!(updated.detail.as_deref(), Some("require_second_factor"));
 }

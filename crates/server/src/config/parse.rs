@@ -15,8 +15,8 @@ use super::error::shown;
 use super::layers::{Origins, Reader, check_env_names, overlay_env, read_file, set};
 use super::{
     AuditSettings, ConfigError, DATABASE_FILE, DEFAULT_DATA_DIR, DatabaseSettings, DatabaseUrl,
-    Flags, KeySettings, LogFormat, MASTER_KEY_FILE, MasterKeySource, ServerSettings, Settings,
-    ThrottleLimits, ThrottleSettings, TlsFiles, TokenSettings,
+    Flags, KeySettings, LogFormat, MASTER_KEY_FILE, MasterKeySource, MfaSettings, ServerSettings,
+    Settings, ThrottleLimits, ThrottleSettings, TlsFiles, TokenSettings,
 };
 use crate::connections::ConnectionLimits;
 use crate::http::metrics_access::MetricsSettings;
@@ -62,6 +62,7 @@ pub(super) fn load(flags: &Flags, env: &[(String, String)]) -> Result<Settings, 
         min_password_chars: min_password_chars(&mut reader)?,
         throttle: throttle(&mut reader)?,
         audit: audit(&mut reader)?,
+        mfa: mfa(&mut reader)?,
         ui: ui(&mut reader)?,
         master_key: master_key(
             var("TESSERA_MASTER_KEY"),
@@ -537,6 +538,49 @@ fn audit(r: &mut Reader) -> Result<AuditSettings, ConfigError> {
         retention,
         max_events,
         webhook_max_backoff,
+    })
+}
+
+/// The most roles `mfa.required_roles` may list (as many as an account may hold).
+const MAX_MFA_ROLES: usize = 64;
+
+/// `[mfa]`: `console` (default true), and `required_roles`, each a role as accounts can hold
+/// it (1 to 64 printable ASCII characters, the rule `tessera user set-roles` applies:
+/// anything else could never match); none by default. Repeats are dropped.
+fn mfa(r: &mut Reader) -> Result<MfaSettings, ConfigError> {
+    let console = r.boolean("mfa.console", true)?;
+    let key = "mfa.required_roles";
+    let Some(roles) = r.string_list(key)? else {
+        return Ok(MfaSettings {
+            console,
+            ..MfaSettings::default()
+        });
+    };
+    if roles.len() > MAX_MFA_ROLES {
+        return Err(ConfigError::key(key, "lists at most 64 roles"));
+    }
+    if let Some(bad) = roles
+        .iter()
+        .find(|role| role.len() > 64 || !role.bytes().all(|b| b.is_ascii_graphic()))
+    {
+        return Err(ConfigError::key(
+            key,
+            format!(
+                "{} is not a role; a role is 1 to 64 printable ASCII characters without \
+                 spaces, such as \"admin\"; use [] to ask no role for a second factor",
+                shown(bad)
+            ),
+        ));
+    }
+    let mut unique: Vec<String> = Vec::with_capacity(roles.len());
+    for role in roles {
+        if !unique.contains(&role) {
+            unique.push(role);
+        }
+    }
+    Ok(MfaSettings {
+        console,
+        required_roles: unique,
     })
 }
 

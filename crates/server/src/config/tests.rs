@@ -545,3 +545,63 @@ fn metrics_access_is_open_by_default_and_configurable() {
         assert_eq!(error_key(result), key, "{var}={value}");
     }
 }
+
+#[test]
+fn mfa_asks_administrators_in_the_console_by_default_and_listed_roles_everywhere() {
+    let s = Settings::load_from(&Flags::default(), &[]).expect("defaults");
+    assert!(s.mfa.required_roles.is_empty());
+    let authority = s.to_authority_config();
+    assert!(authority.second_factor_roles.is_empty());
+    assert!(authority.console_second_factor);
+    let off = config_file("[mfa]\nconsole = false\n");
+    let s = Settings::load_from(&flags_with(&off), &[]).expect("settings");
+    assert!(!s.to_authority_config().console_second_factor);
+    let vars = env(&[("TESSERA_MFA__CONSOLE", "maybe")]);
+    let err = Settings::load_from(&Flags::default(), &vars);
+    assert_eq!(error_key(err), "mfa.console");
+
+    let file = config_file("[mfa]\nrequired_roles = [\"admin\", \"ops\", \"admin\"]\n");
+    let s = Settings::load_from(&flags_with(&file), &[]).expect("settings");
+    assert_eq!(s.mfa.required_roles, ["admin", "ops"], "repeats dropped");
+    assert_eq!(
+        s.to_authority_config().second_factor_roles,
+        ["admin", "ops"]
+    );
+
+    let off = config_file("[mfa]\nrequired_roles = []\n");
+    let s = Settings::load_from(&flags_with(&off), &[]).expect("settings");
+    assert!(s.to_authority_config().second_factor_roles.is_empty());
+
+    // The environment beats the file, comma-separated; empty turns the policy off too.
+    let vars = env(&[("TESSERA_MFA__REQUIRED_ROLES", "auditor, support")]);
+    let s = Settings::load_from(&flags_with(&file), &vars).expect("settings");
+    assert_eq!(s.mfa.required_roles, ["auditor", "support"]);
+    let vars = env(&[("TESSERA_MFA__REQUIRED_ROLES", "")]);
+    let s = Settings::load_from(&Flags::default(), &vars).expect("settings");
+    assert!(s.mfa.required_roles.is_empty());
+
+    for bad in [
+        "[mfa]\nrequired_roles = [\"site admin\"]\n",
+        "[mfa]\nrequired_roles = [\"ünïcode\"]\n",
+        "[mfa]\nrequired_roles = [1]\n",
+        "[mfa]\nrequired_roles = \"admin\"\nother = 1\n",
+    ] {
+        let file = config_file(bad);
+        let err = Settings::load_from(&flags_with(&file), &[]).expect_err(bad);
+        let key = err.key_name().unwrap_or("");
+        assert!(key.starts_with("mfa."), "{bad}: {err}");
+    }
+    let long = format!("[mfa]\nrequired_roles = [\"{}\"]\n", "r".repeat(65));
+    let file = config_file(&long);
+    let err = Settings::load_from(&flags_with(&file), &[]).expect_err("too long");
+    assert_eq!(err.key_name(), Some("mfa.required_roles"));
+    assert!(
+        err.to_string().contains("TESSERA_MFA__REQUIRED_ROLES"),
+        "{err}"
+    );
+    let vars = env(&[("TESSERA_MFA__REQUIRED_ROLES", "admin,site admin")]);
+    assert_eq!(
+        error_key(Settings::load_from(&Flags::default(), &vars)),
+        "mfa.required_roles"
+    );
+}

@@ -8,6 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
+use tessera_core::authority::FactorSummary;
 use tessera_core::keys::{KeyInfo, parse_alg};
 use tessera_core::model::{Client, ClientId, ClientWeb, Grant, Timestamp, User};
 use tessera_core::{KeyChange, Store};
@@ -204,6 +205,87 @@ pub async fn unlock_user<S: Store>(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// An account's authenticator app, as the admin API shows it (never its secret).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TotpView {
+    /// When it was confirmed (RFC 3339), or null while it is being set up.
+    #[schema(format = DateTime, required = true)]
+    pub confirmed_at: Option<String>,
+    /// When it last gave a code that was accepted (RFC 3339), or null.
+    #[schema(format = DateTime, required = true)]
+    pub last_used_at: Option<String>,
+    /// True while it is set up but not yet confirmed by a first code (it is not asked for
+    /// until then).
+    pub pending: bool,
+}
+
+/// An account's second factors, as `GET /admin/users/{username}/factors` shows them.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FactorsView {
+    /// The authenticator app (TOTP), or null when the account has none.
+    #[schema(required = true)]
+    pub totp: Option<TotpView>,
+    /// How many of the account's recovery codes are unspent.
+    pub recovery_codes_left: u32,
+}
+
+impl From<&FactorSummary> for FactorsView {
+    fn from(factors: &FactorSummary) -> Self {
+        let rfc3339 = |at: Option<Timestamp>| at.map(|at| at.to_millis().to_rfc3339());
+        let has_totp = factors.totp_since.is_some() || factors.totp_pending;
+        Self {
+            totp: has_totp.then(|| TotpView {
+                confirmed_at: rfc3339(factors.totp_since),
+                last_used_at: rfc3339(factors.totp_last_used),
+                pending: factors.totp_pending,
+            }),
+            recovery_codes_left: factors.recovery_codes_left,
+        }
+    }
+}
+
+/// `GET /admin/users/{username}/factors`: the account's second factors (never secrets).
+#[utoipa::path(get, path = "/admin/users/{username}/factors", tag = "admin", security(("bearer" = [])),
+    params(("username" = String, Path)),
+    responses((status = 200, description = "the account's factors", body = FactorsView),
+        (status = 404, description = "not_found", body = crate::http::error::ErrorBody),
+        (status = 401, description = "invalid_token: no valid access token", body = crate::http::error::ErrorBody),
+        (status = 403, description = "insufficient_scope: the admin role is required", body = crate::http::error::ErrorBody),
+        (status = 503, description = "temporarily_unavailable: the store does not answer; Retry-After", body = crate::http::error::ErrorBody)))]
+#[tracing::instrument(skip_all, fields(admin = %claims.sub))]
+pub async fn user_factors<S: Store>(
+    State(state): State<AppState<S>>,
+    Admin(claims): Admin,
+    Path(username): Path<String>,
+) -> Result<Response, ApiError> {
+    let (_, factors) = state.authority().user_factors(&username).await?;
+    Ok(json_no_store(StatusCode::OK, &FactorsView::from(&factors)))
+}
+
+/// `DELETE /admin/users/{username}/factors`: removes the account's authenticator app and
+/// recovery codes (for a user who lost them) and signs the user out of every browser; 204
+/// whether or not it had any.
+#[utoipa::path(delete, path = "/admin/users/{username}/factors", tag = "admin", security(("bearer" = [])),
+    params(("username" = String, Path)),
+    responses((status = 204, description = "no second factor left"),
+        (status = 404, description = "not_found", body = crate::http::error::ErrorBody),
+        (status = 401, description = "invalid_token: no valid access token", body = crate::http::error::ErrorBody),
+        (status = 403, description = "insufficient_scope: the admin role is required", body = crate::http::error::ErrorBody),
+        (status = 503, description = "temporarily_unavailable: the store does not answer; Retry-After", body = crate::http::error::ErrorBody)))]
+#[tracing::instrument(skip_all, fields(admin = %claims.sub))]
+pub async fn reset_user_factors<S: Store>(
+    State(state): State<AppState<S>>,
+    Admin(claims): Admin,
+    Path(username): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let removed = state
+        .authority()
+        .reset_factors(&username, &admin_actor(&claims))
+        .await?;
+    in_request(|| tracing::info!(event = "factors_reset", removed, "second factors reset"));
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// A client as the admin API shows it; the secret only in the creation answer.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ClientView {
@@ -264,6 +346,9 @@ pub struct ClientView {
     /// Every token request must carry a DPoP proof (RFC 9449).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub require_dpop: bool,
+    /// Users signing in to it must give a second factor.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub require_second_factor: bool,
 }
 
 impl ClientView {
@@ -291,6 +376,7 @@ impl ClientView {
             userinfo_encrypted_response_alg: jose.userinfo_encrypted_response_alg,
             userinfo_encrypted_response_enc: jose.userinfo_encrypted_response_enc,
             require_dpop: client.web.require_dpop,
+            require_second_factor: client.web.require_second_factor,
         }
     }
 }
@@ -349,6 +435,10 @@ pub struct NewClient {
     /// Every token request must carry a DPoP proof (RFC 9449); its tokens are always bound.
     #[serde(default)]
     pub require_dpop: bool,
+    /// Users signing in to it must give a second factor (its ID tokens' `acr` is then
+    /// `urn:tessera:acr:mfa`); not with the `password` grant, which cannot ask for one.
+    #[serde(default)]
+    pub require_second_factor: bool,
 
     /// The client's public keys (a JWK Set), to encrypt its ID tokens and userinfo to.
     #[serde(default)]
@@ -411,6 +501,7 @@ pub async fn create_client<S: Store>(
             first_party: new.first_party,
             allowed_origins: new.allowed_origins,
             require_dpop: new.require_dpop,
+            require_second_factor: new.require_second_factor,
 
             jose,
         });

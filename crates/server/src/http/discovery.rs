@@ -8,6 +8,7 @@ use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use tessera_core::authority::{ACR_MFA, ACR_PASSWORD};
 use tessera_core::keys::KeyRing;
 use tessera_core::{Authority, Store};
 
@@ -68,6 +69,9 @@ pub struct Metadata {
     pub subject_types_supported: Vec<&'static str>,
     /// Claims the userinfo endpoint and ID tokens may carry.
     pub claims_supported: Vec<&'static str>,
+    /// Authentication context classes of ID tokens' `acr`: a password alone, or with a
+    /// second factor (which a client asks for in `acr_values`).
+    pub acr_values_supported: Vec<&'static str>,
 
     /// JWE `alg` values for the ID tokens of clients that registered encryption.
     pub id_token_encryption_alg_values_supported: Vec<&'static str>,
@@ -149,6 +153,7 @@ pub fn metadata_for<S: Store>(state: &AppState<S>) -> Metadata {
             "email",
             "roles",
         ],
+        acr_values_supported: vec![ACR_PASSWORD, ACR_MFA],
 
         id_token_encryption_alg_values_supported: encryption_algs(),
         id_token_encryption_enc_values_supported: encryption_encs(),

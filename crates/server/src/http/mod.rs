@@ -325,6 +325,10 @@ fn admin_routes<S: Store>() -> Router<AppState<S>> {
             post(admin::unlock_user::<S>),
         )
         .route(
+            "/admin/users/{username}/factors",
+            get(admin::user_factors::<S>).delete(admin::reset_user_factors::<S>),
+        )
+        .route(
             "/admin/clients",
             get(admin::list_clients::<S>).post(admin::create_client::<S>),
         )

@@ -14,7 +14,7 @@ use serde::Serialize;
 pub const LOCALES: [&str; 2] = ["en", "de"];
 
 /// The embedded templates, by name.
-const TEMPLATES: [(&str, &str); 18] = [
+const TEMPLATES: [(&str, &str); 22] = [
     ("base.html", include_str!("templates/base.html")),
     ("login.html", include_str!("templates/login.html")),
     ("consent.html", include_str!("templates/consent.html")),
@@ -48,6 +48,19 @@ const TEMPLATES: [(&str, &str); 18] = [
         include_str!("templates/admin_webhooks.html"),
     ),
     ("reset.html", include_str!("templates/reset.html")),
+    (
+        "second_factor.html",
+        include_str!("templates/second_factor.html"),
+    ),
+    (
+        "second_factor_setup.html",
+        include_str!("templates/second_factor_setup.html"),
+    ),
+    ("totp_setup.html", include_str!("templates/totp_setup.html")),
+    (
+        "recovery_codes.html",
+        include_str!("templates/recovery_codes.html"),
+    ),
 ];
 
 /// The embedded catalogues, in the order of [`LOCALES`].

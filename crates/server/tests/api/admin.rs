@@ -2,8 +2,11 @@
 
 use axum::http::{Method, StatusCode};
 use serde_json::json;
+use tessera_core::model::{Actor, UnixMillis};
 
-use crate::helpers::{PASSWORD, TestApp, TestClient, assert_bearer_challenge, bare, text};
+use crate::helpers::{
+    PASSWORD, TestApp, TestClient, assert_bearer_challenge, assert_no_store, bare, text,
+};
 use crate::helpers::{form, json as json_request};
 
 #[tokio::test]
@@ -236,4 +239,179 @@ async fn the_last_administrator_keeps_the_role() {
         .await
         .expect("root");
     assert_eq!(root[0].roles, ["admin"]);
+}
+
+#[tokio::test]
+async fn an_accounts_factors_are_shown_and_reset() {
+    let app = TestApp::new().await;
+    let admin = app.admin_token().await;
+    let root_id = app
+        .authority
+        .search_users("root", None, 1)
+        .await
+        .expect("root")[0]
+        .id
+        .to_string();
+    let erin = app.user("erin", &[]).await;
+    app.user("fay", &["ops"]).await;
+    let client = app.app_client().await;
+    let member = text(&app.login(&client, "fay").await, "access_token");
+    for method in [Method::GET, Method::DELETE] {
+        let path = "/admin/users/erin/factors";
+        assert_bearer_challenge(&app.send(bare(method.clone(), path, None)).await);
+        app.send(bare(method.clone(), path, Some(&member)))
+            .await
+            .assert_error(StatusCode::FORBIDDEN, "insufficient_scope");
+        app.send(bare(method, "/admin/users/nobody/factors", Some(&admin)))
+            .await
+            .assert_error(StatusCode::NOT_FOUND, "not_found");
+    }
+
+    let reply = app.get("/admin/users/erin/factors", Some(&admin)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+    assert_no_store(&reply);
+    assert_eq!(
+        reply.json(),
+        json!({"totp": null, "recovery_codes_left": 0})
+    );
+
+    let uri = app
+        .authority
+        .enroll_totp_for("erin", &Actor::Operator)
+        .await
+        .expect("enrolled");
+    let factors = app.get("/admin/users/erin/factors", Some(&admin)).await;
+    let body = factors.json();
+    let totp = &body["totp"];
+    assert_eq!(totp["pending"], false, "{body}");
+    let confirmed = totp["confirmed_at"].as_str().expect("confirmed_at");
+    assert!(
+        UnixMillis::parse_rfc3339(confirmed).is_some() && confirmed.ends_with('Z'),
+        "{body}"
+    );
+    assert!(
+        totp["last_used_at"].is_null() || totp["last_used_at"].is_string(),
+        "{body}"
+    );
+    let secret = uri
+        .split(['?', '&'])
+        .find_map(|part| part.strip_prefix("secret="))
+        .expect("secret=");
+    let shown = String::from_utf8_lossy(&factors.body).into_owned();
+    assert!(!shown.contains(secret), "no secret: {shown}");
+
+    // An authenticator being set up is shown as pending.
+    let (fay, _) = app.authority.user_factors("fay").await.expect("fay");
+    app.authority.begin_totp(&fay).await.expect("begun");
+    let pending = app
+        .get("/admin/users/fay/factors", Some(&admin))
+        .await
+        .json();
+    assert_eq!(
+        pending["totp"],
+        json!({"confirmed_at": null, "last_used_at": null, "pending": true})
+    );
+
+    let reply = app
+        .send(bare(
+            Method::DELETE,
+            "/admin/users/erin/factors",
+            Some(&admin),
+        ))
+        .await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{:?}", reply.body);
+    assert!(reply.body.is_empty());
+    let after = app
+        .get("/admin/users/erin/factors", Some(&admin))
+        .await
+        .json();
+    assert_eq!(after["totp"], json!(null));
+    let again = app
+        .send(bare(
+            Method::DELETE,
+            "/admin/users/erin/factors",
+            Some(&admin),
+        ))
+        .await;
+    assert_eq!(
+        again.status,
+        StatusCode::NO_CONTENT,
+        "nothing left is fine too"
+    );
+
+    // The trail names the administrator: one addition (by the operator), one removal.
+    let trail = app
+        .get(
+            "/admin/events?type=factor_added,factor_removed",
+            Some(&admin),
+        )
+        .await
+        .json();
+    let events = trail["events"].as_array().expect("events");
+    let of_erin: Vec<(&str, &str)> = events
+        .iter()
+        .filter(|e| e["user"] == erin.as_str())
+        .map(|e| {
+            (
+                e["type"].as_str().unwrap_or(""),
+                e["actor"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        of_erin,
+        [
+            ("factor_added", "cli"),
+            ("factor_removed", root_id.as_str())
+        ],
+        "{trail}"
+    );
+}
+
+#[tokio::test]
+async fn clients_can_require_a_second_factor() {
+    let app = TestApp::new().await;
+    let admin = app.admin_token().await;
+    let new = json!({
+        "name": "console",
+        "grants": ["authorization_code", "refresh_token"],
+        "redirect_uris": ["https://console.example/cb"],
+        "require_second_factor": true,
+    });
+    let reply = app
+        .send(json_request(Method::POST, "/admin/clients", &admin, &new))
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+    let created = reply.json();
+    assert_eq!(created["require_second_factor"], true);
+    let id = text(&created, "client_id");
+    let stored = app.authority.client(&id).await.expect("stored");
+    assert!(stored.web.require_second_factor);
+
+    let plain = json!({"name": "svc", "grants": ["client_credentials"]});
+    let reply = app
+        .send(json_request(Method::POST, "/admin/clients", &admin, &plain))
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+    assert!(reply.json().get("require_second_factor").is_none());
+
+    let list = app.get("/admin/clients", Some(&admin)).await.json();
+    let listed = list
+        .as_array()
+        .and_then(|all| all.iter().find(|c| c["client_id"] == id.as_str()))
+        .expect("listed");
+    assert_eq!(listed["require_second_factor"], true);
+
+    // The password grant cannot ask for a second factor.
+    let password = json!({"name": "legacy", "grants": ["password"], "require_second_factor": true});
+    let refused = app
+        .send(json_request(
+            Method::POST,
+            "/admin/clients",
+            &admin,
+            &password,
+        ))
+        .await;
+    let body = refused.assert_error(StatusCode::BAD_REQUEST, "invalid_request");
+    assert!(body.to_string().contains("password grant"), "{body}");
 }

@@ -36,6 +36,14 @@ async fn both_discovery_paths_serve_rfc8414_metadata() {
             serde_json::json!(["ES256"])
         );
         assert!(doc["scopes_supported"].to_string().contains("openid"));
+        assert_eq!(
+            doc["acr_values_supported"],
+            serde_json::json!(["urn:tessera:acr:pwd", "urn:tessera:acr:mfa"])
+        );
+        let claims = doc["claims_supported"].as_array().expect("claims");
+        for claim in ["acr", "amr", "auth_time", "sid"] {
+            assert!(claims.contains(&serde_json::json!(claim)), "{claim}");
+        }
     }
 }
 

@@ -24,5 +24,6 @@ mod metrics_access;
 mod oauth;
 mod openapi_contract;
 mod ops;
+mod second_factor;
 mod throttle;
 mod token;

@@ -24,6 +24,8 @@ use tower::ServiceExt as _;
 
 #[path = "openapi_console.rs"]
 mod console;
+#[path = "openapi_factors.rs"]
+mod factors;
 
 use crate::browser::{
     BYE, Browser, account_form, authorize_path, body, hidden_fields, redeem, redirect_params,
@@ -482,6 +484,7 @@ async fn every_endpoint_answers_as_the_document_says() {
     browser(&app).await;
     admin_console(&app).await;
     console::console_pages(&app).await;
+    factors::factor_pages(&app).await;
     admin(&app).await;
 
     // The only administrator keeps the role.
@@ -531,6 +534,7 @@ async fn store_gone(app: TestApp) {
     let mut sign_in = hidden_fields(&body(&page));
     sign_in.push(("username".into(), "alice".into()));
     sign_in.push(("password".into(), PASSWORD.into()));
+    let admin = app.admin_token().await;
     app.store.close().await;
     expect(&app, get("/readyz"), 503).await;
     expect_in(&mut browser, form("/ui/login", &pairs(&sign_in), None), 503).await;
@@ -577,6 +581,17 @@ async fn store_gone(app: TestApp) {
         expect_in(&mut browser, form(path, &forms, None), 503).await;
     }
     console::store_gone(&app, &mut browser).await;
+    factors::store_gone(&app, &mut browser).await;
+    // Last: a JSON 503 opens the store's breaker, which then answers every route at once.
+    for method in [Method::GET, Method::DELETE] {
+        let reply = expect(
+            &app,
+            bare(method, "/admin/users/root/factors", Some(&admin)),
+            503,
+        )
+        .await;
+        assert!(!reply.header("retry-after").is_empty(), "Retry-After");
+    }
 }
 
 /// The operator console: its pages and forms, with every status they document.
@@ -1470,6 +1485,8 @@ async fn admin(app: &TestApp) {
         (Method::PATCH, "/admin/users/x"),
         (Method::DELETE, "/admin/users/x"),
         (Method::POST, "/admin/users/x/unlock"),
+        (Method::GET, "/admin/users/x/factors"),
+        (Method::DELETE, "/admin/users/x/factors"),
         (Method::GET, "/admin/clients"),
         (Method::POST, "/admin/clients"),
         (Method::DELETE, "/admin/clients/x"),
@@ -1542,6 +1559,36 @@ async fn admin(app: &TestApp) {
         404,
     )
     .await;
+    // Second factors: an enrolled account's, then none after the reset.
+    app.authority
+        .enroll_totp_for("gina", &Actor::Operator)
+        .await
+        .expect("enrolled");
+    let factors = expect(
+        app,
+        bare(Method::GET, "/admin/users/gina/factors", token),
+        200,
+    )
+    .await
+    .json();
+    assert_eq!(factors["totp"]["pending"], false, "{factors}");
+    expect(
+        app,
+        bare(Method::DELETE, "/admin/users/gina/factors", token),
+        204,
+    )
+    .await;
+    let none = expect(
+        app,
+        bare(Method::GET, "/admin/users/gina/factors", token),
+        200,
+    )
+    .await
+    .json();
+    assert_eq!(none, json!({"totp": null, "recovery_codes_left": 0}));
+    for method in [Method::GET, Method::DELETE] {
+        expect(app, bare(method, "/admin/users/nobody/factors", token), 404).await;
+    }
     expect(app, bare(Method::DELETE, "/admin/users/gina", token), 204).await;
     expect(app, bare(Method::DELETE, "/admin/users/gina", token), 404).await;
 
@@ -1557,6 +1604,7 @@ async fn admin(app: &TestApp) {
         "first_party": true,
         "allowed_origins": ["https://shop.example"],
         "require_dpop": true,
+        "require_second_factor": true,
     });
     let created = expect(
         app,
@@ -1590,6 +1638,7 @@ async fn admin(app: &TestApp) {
     )
     .await;
     assert_eq!(created["require_dpop"], true);
+    assert_eq!(created["require_second_factor"], true);
     let bad_grant = json!({"name": "x", "grants": ["magic"]});
     expect(
         app,

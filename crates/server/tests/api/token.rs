@@ -336,3 +336,38 @@ async fn token_exchange_answers_rfc_8693() {
         .expect("grants");
     assert!(grants.iter().any(|g| g == urn), "{grants:?}");
 }
+
+#[tokio::test]
+async fn the_password_grant_refuses_an_account_with_a_second_factor() {
+    let app = TestApp::new().await;
+    app.user("alice", &[]).await;
+    let client = app.app_client().await;
+    app.authority
+        .enroll_totp_for("alice", &tessera_core::model::Actor::Operator)
+        .await
+        .expect("enrolled");
+    let reply = app.password_grant(&client, "alice", PASSWORD).await;
+    let body = reply.assert_error(StatusCode::BAD_REQUEST, "invalid_grant");
+    assert_eq!(
+        body["error_description"],
+        "this account has a second factor: sign in through the browser"
+    );
+    // A wrong password is refused as before, and does not say the account has a factor.
+    let wrong = app
+        .password_grant(&client, "alice", "not the password")
+        .await;
+    let body = wrong.assert_error(StatusCode::BAD_REQUEST, "invalid_grant");
+    assert!(
+        !body.to_string().contains("second factor"),
+        "a wrong password learns nothing: {body}"
+    );
+    // Once the factor is removed, the password alone works again.
+    let removed = app
+        .authority
+        .reset_factors("alice", &tessera_core::model::Actor::Operator)
+        .await
+        .expect("reset");
+    assert!(removed);
+    let reply = app.password_grant(&client, "alice", PASSWORD).await;
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.body);
+}

@@ -5,11 +5,11 @@ use std::time::Duration;
 use tessera_core::model::{AuditEvent, EventQuery, NewEvent, Webhook, WebhookId};
 use tessera_core::model::{
     Client, ClientId, Jti, KeyId, KeyRecord, KeyState, LockoutKey, RefreshRecord, Revocation,
-    RotateOutcome, Session, SessionId, Timestamp, UnixMillis, User, UserId,
+    RotateOutcome, Session, SessionId, Timestamp, TotpFactor, UnixMillis, User, UserId,
 };
 use tessera_core::store::{
-    AccountStore, AuditStore, ClientStore, Fut, KeyStore, LockoutStore, MaintenanceStore,
-    ReplayStore, RevocationStore, SessionStore, WebhookStore,
+    AccountStore, AuditStore, ClientStore, FactorStore, Fut, KeyStore, LockoutStore,
+    MaintenanceStore, ReplayStore, RevocationStore, SessionStore, WebhookStore,
 };
 use tessera_core::transfer::Snapshot;
 
@@ -254,6 +254,46 @@ impl AuditStore for AnyStore {
 
     fn purge_events(&self, before: UnixMillis, keep: u64, batch: u32) -> impl Fut<u64> {
         dispatch!(self, s => s.purge_events(before, keep, batch))
+    }
+}
+
+impl FactorStore for AnyStore {
+    fn begin_totp(&self, factor: &TotpFactor) -> impl Fut<bool> {
+        dispatch!(self, s => s.begin_totp(factor))
+    }
+
+    fn totp_of(&self, user: &UserId) -> impl Fut<Option<TotpFactor>> {
+        dispatch!(self, s => s.totp_of(user))
+    }
+
+    fn confirm_totp(
+        &self,
+        user: &UserId,
+        step: u64,
+        at: Timestamp,
+        recovery_macs: &[Vec<u8>],
+    ) -> impl Fut<bool> {
+        dispatch!(self, s => s.confirm_totp(user, step, at, recovery_macs))
+    }
+
+    fn use_totp_step(&self, user: &UserId, step: u64, at: Timestamp) -> impl Fut<bool> {
+        dispatch!(self, s => s.use_totp_step(user, step, at))
+    }
+
+    fn replace_recovery_codes(&self, user: &UserId, recovery_macs: &[Vec<u8>]) -> impl Fut<()> {
+        dispatch!(self, s => s.replace_recovery_codes(user, recovery_macs))
+    }
+
+    fn use_recovery_code(&self, user: &UserId, mac: &[u8]) -> impl Fut<bool> {
+        dispatch!(self, s => s.use_recovery_code(user, mac))
+    }
+
+    fn recovery_codes_left(&self, user: &UserId) -> impl Fut<u32> {
+        dispatch!(self, s => s.recovery_codes_left(user))
+    }
+
+    fn remove_factors(&self, user: &UserId) -> impl Fut<bool> {
+        dispatch!(self, s => s.remove_factors(user))
     }
 }
 

@@ -1,13 +1,13 @@
 //! What a [`MemoryStore`](super::MemoryStore) holds, and the changes that take more than one
 //! step. The store calls these under its lock, so each call is atomic.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use tessera_core::StoreError;
 use tessera_core::model::{
     AuditEvent, Client, Jti, KeyId, KeyRecord, KeyState, LockoutKey, RefreshRecord, Revocation,
-    RotateOutcome, Session, SessionId, Timestamp, UnixMillis, User, UserId, Webhook,
+    RotateOutcome, Session, SessionId, Timestamp, TotpFactor, UnixMillis, User, UserId, Webhook,
 };
 use tessera_core::refresh::{Decision, decide};
 use tessera_core::transfer::Snapshot;
@@ -37,6 +37,10 @@ pub(super) struct State {
     pub(super) last_event: i64,
     /// Security-event receivers, oldest first, with the lease of each (ms).
     pub(super) webhooks: Vec<(Webhook, Option<UnixMillis>)>,
+    /// TOTP authenticators, at most one per user.
+    pub(super) totp: HashMap<UserId, TotpFactor>,
+    /// Unspent recovery codes: whose, and the code's MAC (the databases' primary key).
+    pub(super) recovery_codes: HashSet<(UserId, Vec<u8>)>,
 }
 
 /// A failed-login counter.
@@ -53,6 +57,35 @@ impl State {
             .iter_mut()
             .find(|u| u.id == *id)
             .ok_or(StoreError::NotFound)
+    }
+
+    /// Replaces the user's recovery codes with `macs`, as the databases' delete and inserts
+    /// do: codes for an unknown user are not found, a MAC given twice is a conflict, and on
+    /// either error nothing has changed.
+    pub(super) fn replace_recovery_codes(
+        &mut self,
+        user: &UserId,
+        macs: &[Vec<u8>],
+    ) -> Result<(), StoreError> {
+        if !macs.is_empty() && !self.users.iter().any(|u| u.id == *user) {
+            return Err(StoreError::NotFound);
+        }
+        let distinct: HashSet<&Vec<u8>> = macs.iter().collect();
+        if distinct.len() < macs.len() {
+            return Err(StoreError::Conflict("recovery code".into()));
+        }
+        self.recovery_codes.retain(|(u, _)| u != user);
+        self.recovery_codes
+            .extend(macs.iter().map(|mac| (user.clone(), mac.clone())));
+        Ok(())
+    }
+
+    /// Drops the user's authenticator and recovery codes; true when there was any.
+    pub(super) fn forget_factors(&mut self, user: &UserId) -> bool {
+        let totp = self.totp.remove(user).is_some();
+        let before = self.recovery_codes.len();
+        self.recovery_codes.retain(|(u, _)| u != user);
+        totp || self.recovery_codes.len() < before
     }
 
     /// Revokes every live session matching `which`.

@@ -6,17 +6,17 @@ use std::time::Duration;
 use tessera_core::model::{AuditEvent, EventQuery, NewEvent, Webhook, WebhookId};
 use tessera_core::model::{
     Client, ClientId, Jti, KeyId, KeyRecord, KeyState, LockoutKey, RefreshRecord, Revocation,
-    RotateOutcome, Session, SessionId, Timestamp, UnixMillis, User, UserId,
+    RotateOutcome, Session, SessionId, Timestamp, TotpFactor, UnixMillis, User, UserId,
 };
 use tessera_core::store::{
-    AccountStore, AuditStore, ClientStore, Fut, KeyStore, LockoutStore, MaintenanceStore,
-    ReplayStore, RevocationStore, SessionStore, WebhookStore,
+    AccountStore, AuditStore, ClientStore, FactorStore, Fut, KeyStore, LockoutStore,
+    MaintenanceStore, ReplayStore, RevocationStore, SessionStore, WebhookStore,
 };
 use tessera_core::transfer::Snapshot;
 
 use super::{
-    PgStore, accounts, audit, clients, import, keys, lockouts, purge, replay, revocations, rotate,
-    sessions, webhooks,
+    PgStore, accounts, audit, clients, factors, import, keys, lockouts, purge, replay, revocations,
+    rotate, sessions, webhooks,
 };
 
 impl AccountStore for PgStore {
@@ -256,6 +256,46 @@ impl AuditStore for PgStore {
 
     fn purge_events(&self, before: UnixMillis, keep: u64, batch: u32) -> impl Fut<u64> {
         audit::purge(&self.pool, before, keep, batch)
+    }
+}
+
+impl FactorStore for PgStore {
+    fn begin_totp(&self, factor: &TotpFactor) -> impl Fut<bool> {
+        factors::begin_totp(&self.pool, factor)
+    }
+
+    fn totp_of(&self, user: &UserId) -> impl Fut<Option<TotpFactor>> {
+        factors::totp_of(&self.pool, user)
+    }
+
+    fn confirm_totp(
+        &self,
+        user: &UserId,
+        step: u64,
+        at: Timestamp,
+        recovery_macs: &[Vec<u8>],
+    ) -> impl Fut<bool> {
+        factors::confirm_totp(&self.pool, user, step, at, recovery_macs)
+    }
+
+    fn use_totp_step(&self, user: &UserId, step: u64, at: Timestamp) -> impl Fut<bool> {
+        factors::use_totp_step(&self.pool, user, step, at)
+    }
+
+    fn replace_recovery_codes(&self, user: &UserId, recovery_macs: &[Vec<u8>]) -> impl Fut<()> {
+        factors::replace_recovery_codes(&self.pool, user, recovery_macs)
+    }
+
+    fn use_recovery_code(&self, user: &UserId, mac: &[u8]) -> impl Fut<bool> {
+        factors::use_recovery_code(&self.pool, user, mac)
+    }
+
+    fn recovery_codes_left(&self, user: &UserId) -> impl Fut<u32> {
+        factors::recovery_codes_left(&self.pool, user)
+    }
+
+    fn remove_factors(&self, user: &UserId) -> impl Fut<bool> {
+        factors::remove_factors(&self.pool, user)
     }
 }
 

@@ -10,6 +10,7 @@ mod cache;
 mod clients;
 mod engine;
 mod error;
+mod factors;
 mod import;
 mod keys;
 mod lockouts;

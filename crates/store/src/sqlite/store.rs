@@ -9,18 +9,18 @@ use rusqlite::Connection;
 use tessera_core::model::{AuditEvent, EventQuery, NewEvent, Webhook, WebhookId};
 use tessera_core::model::{
     Client, ClientId, Jti, KeyId, KeyRecord, KeyState, LockoutKey, RefreshRecord, Revocation,
-    RotateOutcome, Session, SessionId, Timestamp, UnixMillis, User, UserId,
+    RotateOutcome, Session, SessionId, Timestamp, TotpFactor, UnixMillis, User, UserId,
 };
 use tessera_core::store::{
-    AccountStore, AuditStore, ClientStore, Fut, KeyStore, LockoutStore, MaintenanceStore,
-    ReplayStore, RevocationStore, SessionStore, WebhookStore,
+    AccountStore, AuditStore, ClientStore, FactorStore, Fut, KeyStore, LockoutStore,
+    MaintenanceStore, ReplayStore, RevocationStore, SessionStore, WebhookStore,
 };
 use tessera_core::transfer::Snapshot;
 
 use super::error::SqlResultExt;
 use super::{
-    SqliteStore, accounts, audit, clients, import, keys, lockouts, purge, revocations, rotate,
-    sessions, webhooks,
+    SqliteStore, accounts, audit, clients, factors, import, keys, lockouts, purge, revocations,
+    rotate, sessions, webhooks,
 };
 
 impl AccountStore for SqliteStore {
@@ -354,6 +354,59 @@ impl AuditStore for SqliteStore {
     fn purge_events(&self, before: UnixMillis, keep: u64, batch: u32) -> impl Fut<u64> {
         self.db
             .write(move |c, _| audit::purge(c, before, keep, batch))
+    }
+}
+
+impl FactorStore for SqliteStore {
+    fn begin_totp(&self, factor: &TotpFactor) -> impl Fut<bool> {
+        let factor = factor.clone();
+        self.db.write(move |c, _| factors::begin_totp(c, &factor))
+    }
+
+    fn totp_of(&self, user: &UserId) -> impl Fut<Option<TotpFactor>> {
+        let user = user.clone();
+        self.db.read(move |c, _| factors::totp_of(c, &user))
+    }
+
+    fn confirm_totp(
+        &self,
+        user: &UserId,
+        step: u64,
+        at: Timestamp,
+        recovery_macs: &[Vec<u8>],
+    ) -> impl Fut<bool> {
+        let (user, recovery_macs) = (user.clone(), recovery_macs.to_vec());
+        self.db
+            .write(move |c, _| factors::confirm_totp(c, &user, step, at, &recovery_macs))
+    }
+
+    fn use_totp_step(&self, user: &UserId, step: u64, at: Timestamp) -> impl Fut<bool> {
+        let user = user.clone();
+        self.db
+            .write(move |c, _| factors::use_totp_step(c, &user, step, at))
+    }
+
+    fn replace_recovery_codes(&self, user: &UserId, recovery_macs: &[Vec<u8>]) -> impl Fut<()> {
+        let (user, recovery_macs) = (user.clone(), recovery_macs.to_vec());
+        self.db
+            .write(move |c, _| factors::replace_recovery_codes(c, &user, &recovery_macs))
+    }
+
+    fn use_recovery_code(&self, user: &UserId, mac: &[u8]) -> impl Fut<bool> {
+        let (user, mac) = (user.clone(), mac.to_vec());
+        self.db
+            .write(move |c, _| factors::use_recovery_code(c, &user, &mac))
+    }
+
+    fn recovery_codes_left(&self, user: &UserId) -> impl Fut<u32> {
+        let user = user.clone();
+        self.db
+            .read(move |c, _| factors::recovery_codes_left(c, &user))
+    }
+
+    fn remove_factors(&self, user: &UserId) -> impl Fut<bool> {
+        let user = user.clone();
+        self.db.write(move |c, _| factors::remove_factors(c, &user))
     }
 }
 

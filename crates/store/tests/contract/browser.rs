@@ -653,6 +653,7 @@ pub async fn clients_keep_their_browser_settings<S: Store>(store: S) {
 
         jose: client_jose(),
         require_dpop: true,
+        require_second_factor: true,
     };
     let mut with_web = client("c1");
     with_web.web = web;

@@ -13,6 +13,7 @@ mod audit;
 mod backends;
 mod browser;
 mod clients;
+mod factors;
 mod fixtures;
 mod import;
 mod keys;
@@ -114,6 +115,18 @@ macro_rules! contract {
             webhooks::a_claim_leases_due_receivers_until_they_are_updated,
             webhooks::concurrent_webhook_claims_are_disjoint,
             webhooks::the_latest_event_id_follows_the_trail,
+            factors::enrollment_restarts_until_confirmed_then_holds,
+            factors::an_enrollment_is_stored_unconfirmed,
+            factors::unknown_users_have_no_factors,
+            factors::each_step_is_accepted_once_and_in_order,
+            factors::a_step_past_the_column_range_is_refused,
+            factors::recovery_codes_are_spent_once_and_replaced,
+            factors::a_failed_confirmation_writes_nothing,
+            factors::remove_factors_takes_both_once,
+            factors::deleting_the_user_removes_their_factors,
+            factors::concurrent_uses_of_one_step_have_one_winner,
+            factors::concurrent_spends_of_one_code_have_one_winner,
+            factors::concurrent_confirmations_have_one_winner,
         );
     };
     (@each $backend:ident, $fresh:path, $($area:ident :: $test:ident),+ $(,)?) => {

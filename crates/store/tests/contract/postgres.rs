@@ -7,9 +7,10 @@ use std::time::Duration;
 
 use sqlx::Connection;
 use tessera_core::StoreError;
-use tessera_core::model::{Jti, KeyState, RotateOutcome};
+use tessera_core::model::{Jti, KeyState, RotateOutcome, TotpFactor};
 use tessera_core::store::{
-    AccountStore, KeyStore, MaintenanceStore, ReplayStore, RevocationStore, SessionStore,
+    AccountStore, FactorStore, KeyStore, MaintenanceStore, ReplayStore, RevocationStore,
+    SessionStore,
 };
 use tessera_store::{PgOptions, PgStore};
 
@@ -111,6 +112,49 @@ async fn two_instances_accept_a_dpop_proof_once() {
         }
         assert_eq!(won, 1, "round {round}: one instance accepts the proof");
     }
+}
+
+/// A TOTP code accepted at one instance is refused at the other, a code sent to both at once
+/// is accepted by exactly one, and a recovery code spent at one is spent for both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_accept_a_totp_code_once() {
+    let Some(schema) = schema().await else { return };
+    let first = Arc::new(PgStore::open(&schema.url(), options()).await.unwrap());
+    let second = Arc::new(PgStore::open(&schema.url(), options()).await.unwrap());
+    seed(first.as_ref()).await;
+    let user = "u1".into();
+    let factor = TotpFactor::pending("u1".into(), b"sealed".to_vec(), NOW);
+    assert!(first.begin_totp(&factor).await.unwrap());
+    let codes = [b"mac:a".to_vec(), b"mac:b".to_vec()];
+    assert!(second.confirm_totp(&user, 100, NOW, &codes).await.unwrap());
+    assert!(
+        !first.begin_totp(&factor).await.unwrap(),
+        "confirmed at the other"
+    );
+    assert!(first.use_totp_step(&user, 101, at(30)).await.unwrap());
+    assert!(!second.use_totp_step(&user, 101, at(31)).await.unwrap());
+    for round in 2..7u64 {
+        let start = Arc::new(tokio::sync::Barrier::new(8));
+        let tasks: Vec<_> = (0..8u8)
+            .map(|i| {
+                let store = Arc::clone(if i % 2 == 0 { &first } else { &second });
+                let (start, user) = (Arc::clone(&start), user.clone());
+                tokio::spawn(async move {
+                    store.ping().await.unwrap();
+                    start.wait().await;
+                    store.use_totp_step(&user, 100 + round, at(60)).await
+                })
+            })
+            .collect();
+        let mut won = 0;
+        for task in tasks {
+            won += usize::from(task.await.unwrap().unwrap());
+        }
+        assert_eq!(won, 1, "round {round}: one instance accepts the code");
+    }
+    assert!(first.use_recovery_code(&user, b"mac:a").await.unwrap());
+    assert!(!second.use_recovery_code(&user, b"mac:a").await.unwrap());
+    assert_eq!(second.recovery_codes_left(&user).await.unwrap(), 1);
 }
 
 /// Two instances planning a rotation at once from the same view: one new key, not two.
@@ -249,7 +293,7 @@ async fn instances_starting_together_migrate_once() {
         .fetch_one(&mut conn)
         .await
         .unwrap();
-    assert_eq!(rows, 6);
+    assert_eq!(rows, 7);
     conn.close().await.unwrap();
 }
 
@@ -271,6 +315,7 @@ async fn pending_migrations_are_listed_then_applied_once() {
             (4, "dpop"),
             (5, "audit trail"),
             (6, "webhooks"),
+            (7, "factors"),
         ]
     );
     let mut conn = schema.connect().await;

@@ -41,6 +41,8 @@ pub(crate) enum ClientCommand {
         https://shop.example.com/callback --jwks shop.jwks.json \
         --id-token-encrypted-response-alg ECDH-ES+A256KW\n  \
         tessera client add agent --grant client_credentials --require-dpop\n  \
+        tessera client add console --grant authorization_code --scope openid --redirect-uri \
+        https://console.example.com/callback --require-second-factor\n  \
         tessera client add orders-gateway --grant token_exchange --audience orders-api")]
     Add(AddArgs),
     /// List clients.
@@ -98,6 +100,11 @@ pub(crate) struct AddArgs {
     /// `invalid_dpop_proof`.
     #[arg(long)]
     require_dpop: bool,
+    /// Users signing in to the client must give a second factor (those without one are sent
+    /// to set one up), and its ID tokens' acr is `urn:tessera:acr:mfa`. Not with --grant
+    /// password, which cannot ask for one.
+    #[arg(long)]
+    require_second_factor: bool,
 
     /// Its keys and the encryption of its ID tokens and userinfo answers (boxed: the other
     /// commands are small).
@@ -171,6 +178,7 @@ fn add(global: &GlobalArgs, args: &AddArgs) -> Result<(), CliError> {
 
             jose: args.jose.settings()?,
             require_dpop: args.require_dpop,
+            require_second_factor: args.require_second_factor,
         });
     let (client, secret) = admin::with_deployment(global, |d| async move {
         d.authority()
@@ -241,6 +249,12 @@ fn list(global: &GlobalArgs, args: &ListArgs) -> Result<(), CliError> {
                 dash(&c.scopes),
                 dash(&c.audiences),
                 timefmt::utc(c.created_at.secs()),
+                if c.web.require_second_factor {
+                    "required"
+                } else {
+                    "-"
+                }
+                .into(),
                 if c.web.require_dpop { "required" } else { "-" }.into(),
             ]
         })
@@ -253,6 +267,7 @@ fn list(global: &GlobalArgs, args: &ListArgs) -> Result<(), CliError> {
         "SCOPES",
         "AUDIENCES",
         "CREATED",
+        "MFA",
         "DPOP",
     ];
     commands::print(&admin::table(&header, &rows))

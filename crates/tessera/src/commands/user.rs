@@ -2,7 +2,7 @@
 
 use clap::{Args, Subcommand};
 use serde::Serialize;
-use tessera_core::model::{Actor, User};
+use tessera_core::model::{Actor, Timestamp, User};
 
 use crate::cli::GlobalArgs;
 use crate::commands::{self, admin};
@@ -16,7 +16,10 @@ where the server runs (or pass its --data-dir / --database-url) and it sees each
 `disable` and `delete` end all of the user's sessions at once. `unlock` lifts a lock-out
 after too many failed logins, for every server on the database. `reset-link` prints a
 one-time link with which the user sets a new password in the browser (Tessera sends
-nothing; hand it over yourself).";
+nothing; hand it over yourself). `mfa NAME` shows a user's second factors and `mfa reset NAME`
+removes them (for a user who lost their authenticator); `totp enroll NAME` sets up an
+authenticator app at once and prints its otpauth:// URI (users normally enroll on the account
+page).";
 
 /// Examples of `tessera user`.
 pub(crate) const USER_EXAMPLES: &str = "\
@@ -27,7 +30,10 @@ Examples:
   tessera user disable bob
   tessera user set-roles alice --role admin --role auditor
   tessera user reset-link bob
-  tessera user unlock alice";
+  tessera user unlock alice
+  tessera user mfa alice
+  tessera user mfa reset alice
+  tessera user totp enroll alice";
 
 /// `tessera user …`.
 #[derive(Debug, Subcommand)]
@@ -69,7 +75,89 @@ pub(crate) enum UserCommand {
     /// Delete an account, its sessions and everything else of theirs.
     #[command(after_help = "Example:\n  tessera user delete alice")]
     Delete(NameArg),
+    /// Show a user's second factors (`mfa NAME`), or remove them (`mfa reset NAME`).
+    #[command(
+        long_about = MFA_LONG,
+        after_help = "Examples:\n  \
+            tessera user mfa alice\n  \
+            tessera user mfa alice --json\n  \
+            tessera user mfa reset alice\n  \
+            tessera user mfa -- reset      (a user named \"reset\")",
+        args_conflicts_with_subcommands = true,
+        subcommand_negates_reqs = true,
+        disable_help_subcommand = true
+    )]
+    Mfa(MfaArgs),
+    /// Set up a user's authenticator app (TOTP) from the command line.
+    #[command(after_help = "Example:\n  tessera user totp enroll alice")]
+    Totp {
+        /// The totp command to run.
+        #[command(subcommand)]
+        command: TotpCommand,
+    },
 }
+
+/// Help text of `tessera user mfa`.
+const MFA_LONG: &str = "\
+Shows the second factors of a user: their authenticator app (when it was set up, when it last \
+gave an accepted code, or that its set-up is not finished) and how many recovery codes they \
+have left. Secrets are never shown.
+
+`tessera user mfa reset NAME` removes the authenticator app and the recovery codes of a user \
+who lost them, and signs them out of every browser; they sign in with their password alone \
+until they set up a new one (users whose role requires a second factor are asked to at once).
+
+`reset` is read as the command: to show a user who is named \"reset\", put `--` before the \
+name (`tessera user mfa -- reset`).";
+
+/// Arguments of `user mfa`: a username to show, or the `reset` command.
+#[derive(Debug, Args)]
+pub(crate) struct MfaArgs {
+    /// The username.
+    #[arg(value_name = "NAME", required = true)]
+    name: Option<String>,
+    /// Print a JSON object instead of text (as `GET /admin/users/{name}/factors`).
+    #[arg(long)]
+    json: bool,
+    /// `reset NAME`.
+    #[command(subcommand)]
+    command: Option<MfaCommand>,
+}
+
+/// `tessera user mfa reset`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum MfaCommand {
+    /// Remove a user's authenticator app and recovery codes; signs them out of every browser.
+    #[command(after_help = "Example:\n  tessera user mfa reset alice")]
+    Reset(NameArg),
+}
+
+/// `tessera user totp …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum TotpCommand {
+    /// Set up an authenticator app for a user at once and print its otpauth:// URI (one
+    /// line, for a QR code or a script); the app's first code is accepted.
+    #[command(
+        long_about = TOTP_ENROLL_LONG,
+        after_help = "Examples:\n  \
+            tessera user totp enroll alice\n  \
+            tessera user totp enroll alice | qrencode -t ansiutf8"
+    )]
+    Enroll(NameArg),
+}
+
+/// Help text of `tessera user totp enroll`.
+const TOTP_ENROLL_LONG: &str = "\
+Sets up an authenticator app (TOTP, RFC 6238: SHA-1, 6 digits, 30 seconds) for a user at once, \
+without waiting for a first code, and prints its otpauth:// URI on one line: for scripted \
+enrollment, tests, or a QR code to hand to the user. Users normally enroll themselves on the \
+account page, which also gives them recovery codes. From now on the user is asked for a code \
+after their password, and the password grant refuses them; they are signed out of every \
+browser.
+
+The URI holds the secret: it is printed this once and stored only sealed. A user who already \
+has an authenticator app is refused (exit 1): remove it first with `tessera user mfa reset \
+NAME`.";
 
 /// Arguments of `user add`.
 #[derive(Debug, Args)]
@@ -142,6 +230,14 @@ pub(crate) fn run(global: &GlobalArgs, command: &UserCommand) -> Result<(), CliE
         UserCommand::Enable(args) => set_disabled(global, &args.name, false),
         UserCommand::Unlock(args) => unlock(global, &args.name),
         UserCommand::Delete(args) => delete(global, &args.name),
+        UserCommand::Mfa(MfaArgs {
+            command: Some(MfaCommand::Reset(args)),
+            ..
+        }) => reset_factors(global, &args.name),
+        UserCommand::Mfa(args) => show_factors(global, args),
+        UserCommand::Totp {
+            command: TotpCommand::Enroll(args),
+        } => enroll_totp(global, &args.name),
     }
 }
 
@@ -311,4 +407,104 @@ fn unlock(global: &GlobalArgs, name: &str) -> Result<(), CliError> {
     } else {
         format!("{name} was not locked and had no failed logins")
     })
+}
+
+/// An authenticator app as `user mfa --json` shows it (the admin API's shape).
+#[derive(Serialize)]
+struct TotpRow {
+    confirmed_at: Option<String>,
+    last_used_at: Option<String>,
+    pending: bool,
+}
+
+/// What `user mfa --json` prints: the object of `GET /admin/users/{name}/factors`.
+#[derive(Serialize)]
+struct FactorsRow {
+    totp: Option<TotpRow>,
+    recovery_codes_left: u32,
+}
+
+fn show_factors(global: &GlobalArgs, args: &MfaArgs) -> Result<(), CliError> {
+    // clap requires NAME when no subcommand is given.
+    let name = args.name.as_deref().unwrap_or_default();
+    let factors = admin::with_deployment(global, |d| async move {
+        let (_, factors) = d
+            .authority()
+            .user_factors(name)
+            .await
+            .map_err(|err| CliError::from(err).context(&format!("user {name}")))?;
+        Ok(factors)
+    })?;
+    let has_totp = factors.totp_since.is_some() || factors.totp_pending;
+    if args.json {
+        let rfc3339 = |at: Option<Timestamp>| at.map(|at| at.to_millis().to_rfc3339());
+        let row = FactorsRow {
+            totp: has_totp.then(|| TotpRow {
+                confirmed_at: rfc3339(factors.totp_since),
+                last_used_at: rfc3339(factors.totp_last_used),
+                pending: factors.totp_pending,
+            }),
+            recovery_codes_left: factors.recovery_codes_left,
+        };
+        return commands::print(&admin::json(&row)?);
+    }
+    let app = match (factors.totp_since, factors.totp_pending) {
+        (Some(since), _) => format!(
+            "set up {}, last used {}",
+            timefmt::utc(since.secs()),
+            factors
+                .totp_last_used
+                .map_or_else(|| "never".to_owned(), |at| timefmt::utc(at.secs()))
+        ),
+        (None, true) => "pending (set up but not confirmed by a first code yet)".to_owned(),
+        (None, false) => "none".to_owned(),
+    };
+    commands::print(&format!(
+        "second factors of {name}\nauthenticator app: {app}\nrecovery codes left: {}",
+        factors.recovery_codes_left
+    ))
+}
+
+fn reset_factors(global: &GlobalArgs, name: &str) -> Result<(), CliError> {
+    let removed = admin::with_deployment(global, |d| async move {
+        d.authority()
+            .reset_factors(name, &Actor::Operator)
+            .await
+            .map_err(|err| CliError::from(err).context(&format!("user {name}")))
+    })?;
+    commands::print(&if removed {
+        format!("removed the second factors of {name}; their sessions were ended")
+    } else {
+        format!("{name} had no second factor")
+    })
+}
+
+/// The URI goes to stdout only, never to a log: it holds the authenticator's secret.
+fn enroll_totp(global: &GlobalArgs, name: &str) -> Result<(), CliError> {
+    let uri = admin::with_deployment(global, |d| async move {
+        let authority = d.authority();
+        let in_context = |err| CliError::from(err).context(&format!("user {name}"));
+        // Asked first so that the refusal can name the command that clears the way; the
+        // enrollment itself still refuses a factor that appears meanwhile.
+        let (_, factors) = authority.user_factors(name).await.map_err(in_context)?;
+        if factors.has_second_factor() {
+            return Err(CliError::rejected(format!(
+                "user {name} already has an authenticator app"
+            ))
+            .with_code("conflict")
+            .with_hint(format!(
+                "remove it first with `tessera user mfa reset {name}`, then enroll again"
+            )));
+        }
+        authority
+            .enroll_totp_for(name, &Actor::Operator)
+            .await
+            .map_err(in_context)
+    })?;
+    commands::print(&uri)?;
+    eprintln!(
+        "note: the URI holds the authenticator's secret and is not shown again; {name} now \
+         needs a code after their password"
+    );
+    Ok(())
 }

@@ -225,6 +225,71 @@ fn require_dpop_is_stored_and_listed() {
 }
 
 #[test]
+fn require_second_factor_is_stored_and_listed() {
+    let d = Deployment::new();
+    let output = d.run(&[
+        "client",
+        "add",
+        "console",
+        "--grant",
+        "authorization_code",
+        "--scope",
+        "openid",
+        "--redirect-uri",
+        "https://console.example.com/callback",
+        "--require-second-factor",
+    ]);
+    let created: Value =
+        serde_json::from_str(&stdout_of(&output, &["client", "add"])).expect("json");
+    let id = created["client_id"].as_str().expect("client_id").to_owned();
+    d.ok(&[
+        "client",
+        "add",
+        "portal",
+        "--grant",
+        "authorization_code",
+        "--redirect-uri",
+        "https://portal.example.com/callback",
+    ]);
+    let list = d.json(&["client", "list", "--json"]);
+    let named = |name: &str| {
+        list.as_array()
+            .and_then(|all| all.iter().find(|c| c["name"] == name))
+            .cloned()
+            .expect("client listed")
+    };
+    assert_eq!(named("console")["client_id"], id.as_str());
+    assert_eq!(named("console")["require_second_factor"], true);
+    assert_eq!(named("portal")["require_second_factor"], false);
+    let table = d.ok(&["client", "list"]);
+    let header = table.lines().next().unwrap_or("");
+    assert!(header.contains("  MFA  "), "{table}");
+    let column = header.find("MFA").expect("MFA column");
+    let row = table
+        .lines()
+        .find(|line| line.contains(&id))
+        .expect("console's row");
+    assert_eq!(row.get(column..column + 8), Some("required"), "{table}");
+
+    // The password grant cannot ask for a second factor: refused, nothing stored.
+    let refused = d.run(&[
+        "client",
+        "add",
+        "legacy",
+        "--grant",
+        "password",
+        "--require-second-factor",
+    ]);
+    assert_fails(&refused, 2, "password grant");
+    assert_eq!(
+        d.json(&["client", "list", "--json"])
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+}
+
+#[test]
 fn rotate_secret_prints_a_new_one_once() {
     let d = Deployment::new();
     let created = d.json(&["client", "add", "batch", "--grant", "client_credentials"]);

@@ -116,6 +116,9 @@ fn help_has_examples() {
         &["user", "add", "--help"][..],
         &["user", "set-password", "--help"],
         &["user", "unlock", "--help"],
+        &["user", "mfa", "--help"],
+        &["user", "mfa", "reset", "--help"],
+        &["user", "totp", "enroll", "--help"],
         &["client", "add", "--help"],
         &["keys", "rotate", "--help"],
         &["keys", "retire", "--help"],
@@ -267,4 +270,109 @@ fn set_roles_reset_link_and_sign_out() {
     let events = d.ok(&["events", "--json"]);
     assert!(events.contains("\"password_reset_issued\""), "{events}");
     assert!(events.contains("\"roles\""), "{events}");
+}
+
+#[test]
+fn totp_enroll_mfa_and_mfa_reset() {
+    let d = Deployment::new();
+    d.add_user("erin", "a quiet dependable passphrase");
+    d.add_user("reset", "a quiet dependable passphrase");
+    let none = d.ok(&["user", "mfa", "erin"]);
+    assert!(none.contains("authenticator app: none"), "{none}");
+    assert!(none.contains("recovery codes left: 0"), "{none}");
+    assert_eq!(
+        d.json(&["user", "mfa", "erin", "--json"]),
+        serde_json::json!({"totp": null, "recovery_codes_left": 0})
+    );
+
+    // The URI alone on stdout, one line, for a script or a QR code.
+    let output = d.run(&["user", "totp", "enroll", "erin"]);
+    let stdout = crate::helpers::stdout_of(&output, &["user", "totp", "enroll"]);
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    let uri = stdout.trim_end();
+    assert!(uri.starts_with("otpauth://totp/"), "{uri}");
+    assert!(uri.contains(":erin?"), "{uri}");
+    let secret = uri
+        .split(['?', '&'])
+        .find_map(|part| part.strip_prefix("secret="))
+        .expect("secret=");
+    assert!(secret.len() >= 32, "{uri}");
+    assert!(uri.contains("&issuer=Tessera"), "{uri}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !stderr.contains(secret),
+        "the secret only on stdout: {stderr}"
+    );
+
+    let shown = d.ok(&["user", "mfa", "erin"]);
+    assert!(shown.contains("authenticator app: set up 2"), "{shown}");
+    assert!(!shown.contains(secret), "{shown}");
+    let json = d.json(&["user", "mfa", "erin", "--json"]);
+    assert_eq!(json["totp"]["pending"], false);
+    assert!(
+        json["totp"]["confirmed_at"]
+            .as_str()
+            .is_some_and(|at| at.ends_with('Z') && at.contains('T')),
+        "{json}"
+    );
+
+    // A second enrollment is a conflict that says how to clear the way.
+    let stderr = assert_fails(
+        &d.run(&["user", "totp", "enroll", "erin"]),
+        1,
+        "already has an authenticator app",
+    );
+    assert!(stderr.contains("(conflict)"), "{stderr}");
+    assert!(stderr.contains("tessera user mfa reset erin"), "{stderr}");
+
+    let removed = d.ok(&["user", "mfa", "reset", "erin"]);
+    assert_eq!(
+        removed.trim_end(),
+        "removed the second factors of erin; their sessions were ended"
+    );
+    assert!(
+        d.ok(&["user", "mfa", "erin"])
+            .contains("authenticator app: none")
+    );
+    assert_eq!(
+        d.ok(&["user", "mfa", "reset", "erin"]).trim_end(),
+        "erin had no second factor"
+    );
+    // Enrolling again works once the old one is gone.
+    assert!(
+        d.ok(&["user", "totp", "enroll", "erin"])
+            .starts_with("otpauth://")
+    );
+
+    // `reset` is the command; `--` lists a user who is named so.
+    assert!(
+        d.ok(&["user", "mfa", "--", "reset"])
+            .contains("second factors of reset")
+    );
+    for args in [&["user", "mfa", "reset"][..], &["user", "mfa"]] {
+        let output = d.run(args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("<NAME>"), "{args:?}: {stderr}");
+    }
+
+    for args in [
+        &["user", "mfa", "nobody"][..],
+        &["user", "mfa", "nobody", "--json"],
+        &["user", "mfa", "reset", "nobody"],
+        &["user", "totp", "enroll", "nobody"],
+    ] {
+        let stderr = assert_fails(&d.run(args), 1, "no such user");
+        assert!(stderr.contains("(not_found)"), "{args:?}: {stderr}");
+    }
+
+    let events = d.ok(&["events", "--json", "--type", "factor_added"]);
+    assert_eq!(events.lines().count(), 2, "{events}");
+    assert!(events.contains("\"actor\":\"cli\""), "{events}");
+    let events = d.ok(&["events", "--json", "--type", "factor_removed"]);
+    assert_eq!(
+        events.lines().count(),
+        1,
+        "only a removal that removed: {events}"
+    );
 }

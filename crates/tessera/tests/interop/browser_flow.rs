@@ -87,3 +87,59 @@ fn openid_client_runs_the_code_flow_from_discovery() {
 fn authlib_runs_the_code_flow_from_discovery() {
     check(Runtime::Python, "code_flow.py");
 }
+
+/// openid-client asks for a second factor with `acr_values` (from discovery's
+/// `acr_values_supported`); the user gives a password and a TOTP code, and the validated ID
+/// token says so (`acr`, `amr`).
+#[test]
+#[ignore = "needs node with interop/node packages (npm ci)"]
+fn openid_client_steps_up_to_a_second_factor_with_acr_values() {
+    Runtime::Node.require();
+    let data = DataDir::new();
+    let server = ServerProcess::start(&data);
+    data.add_user("alice", &[]);
+    let uri = data.cli(&["user", "totp", "enroll", "alice"], "");
+    let secret = uri
+        .split("secret=")
+        .nth(1)
+        .and_then(|rest| rest.split('&').next())
+        .expect("the secret in the otpauth URI");
+    let args = [
+        "client",
+        "add",
+        "portal",
+        "--grant",
+        "authorization_code",
+        "--scope",
+        "openid",
+        "--redirect-uri",
+        REDIRECT,
+        "--first-party",
+    ];
+    let client: Value = serde_json::from_str(&data.cli(&args, "")).expect("client JSON");
+    let client_id = client["client_id"].as_str().expect("client_id");
+    let secrets = json!({
+        "client_secret": client["client_secret"],
+        "password": PASSWORD,
+        "totp_secret": secret,
+    });
+    let output = Runtime::Node.run(
+        "step-up.mjs",
+        &[
+            "--issuer",
+            server.base.as_str(),
+            "--client-id",
+            client_id,
+            "--username",
+            "alice",
+            "--redirect-uri",
+            REDIRECT,
+        ],
+        &secrets.to_string(),
+    );
+    let report = json_output("step-up.mjs", &output);
+    let claims = &report["id_token_claims"];
+    assert_eq!(claims["acr"], "urn:tessera:acr:mfa", "{report}");
+    assert_eq!(claims["amr"], json!(["pwd", "otp", "mfa"]), "{report}");
+    assert_eq!(claims["aud"], client_id, "{report}");
+}

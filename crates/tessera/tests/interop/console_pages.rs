@@ -1,9 +1,10 @@
 //! The operator console in a real browser: Debian's Chromium, driven by playwright-core,
-//! signs in as an administrator, creates an account and hands it a reset link that a second
-//! browser uses, ends that browser's session, registers and changes a client, rotates the
-//! signing key, adds a webhook, and finds each of these in the audit trail with the
-//! administrator as actor. axe-core checks every page; each is saved as a screenshot under
-//! the test target directory (`ui-screenshots/`).
+//! signs in as an administrator (with a code of the authenticator app the CLI set up, as the
+//! console requires of the `admin` role by default), creates an account and hands it a reset
+//! link that a second browser uses, ends that browser's session, registers and changes a
+//! client, rotates the signing key, adds a webhook, and finds each of these in the audit
+//! trail with the administrator as actor. axe-core checks every page; each is saved as a
+//! screenshot under the test target directory (`ui-screenshots/`).
 
 use serde_json::{Value, json};
 
@@ -17,6 +18,8 @@ fn the_console_works_in_chromium_and_passes_axe() {
     let data = DataDir::new();
     let server = ServerProcess::start(&data);
     data.add_user("root", &["admin"]);
+    let uri = data.cli(&["user", "totp", "enroll", "root"], "");
+    let totp_secret = otpauth_secret(&uri);
     let users: Value =
         serde_json::from_str(&data.cli(&["user", "list", "--json"], "")).expect("user list JSON");
     let root_id = users
@@ -36,7 +39,8 @@ fn the_console_works_in_chromium_and_passes_axe() {
             "--screenshots",
             screenshots.to_str().expect("utf-8 path"),
         ],
-        &json!({ "password": PASSWORD }).to_string(),
+        // The secret goes on stdin with the password, never on the command line.
+        &json!({ "password": PASSWORD, "totp_secret": totp_secret }).to_string(),
     );
     let report = json_output("console pages", &output);
     let expected = [
@@ -57,6 +61,9 @@ fn the_console_works_in_chromium_and_passes_axe() {
     ];
     assert_pages(&report, &expected, &screenshots);
     assert_eq!(report["unsigned_lands_on"], "/ui/login", "{report}");
+    assert_eq!(report["admin_asked_for_code"], true, "{report}");
+    assert_eq!(report["admin_signed_in_at"], "/ui/account", "{report}");
+    assert_eq!(report["owner_asked_for_code"], false, "{report}");
     assert_eq!(report["owner_signed_in_at"], "/ui/account", "{report}");
     assert_eq!(
         report["sessions_listed"], 2,
@@ -111,4 +118,16 @@ fn the_console_works_in_chromium_and_passes_axe() {
         .filter_map(Value::as_array)
         .any(|row| row[1] == "password_changed" && row[6] == "reset_link");
     assert!(reset, "the reset is in the trail: {trail:?}");
+}
+
+/// The base32 secret of the `otpauth://` URI `tessera user totp enroll` printed.
+fn otpauth_secret(uri: &str) -> String {
+    let uri = uri.trim();
+    assert!(uri.starts_with("otpauth://totp/"), "{uri}");
+    let query = uri.split_once('?').map_or("", |(_, query)| query);
+    query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("secret="))
+        .unwrap_or_else(|| panic!("no secret in {uri}"))
+        .to_owned()
 }

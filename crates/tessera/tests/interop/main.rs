@@ -54,6 +54,7 @@ mod foreign_tokens;
 mod guard;
 mod jwe;
 mod oauth_clients;
+mod second_factor_pages;
 mod server_tokens;
 mod spa_cors;
 

@@ -1,24 +1,24 @@
 //! The operator console on two instances of one PostgreSQL database: what an administrator
 //! does through one instance's pages holds at the other at once: new roles in the next
 //! refresh, a reset link made at one and used at the other, a client's new secret, and an
-//! account's sessions ended.
+//! account's sessions ended. The administrator signs in with a password and a code of the
+//! authenticator app the CLI set up (the console asks the `admin` role for both).
 
 use base64::Engine as _;
 use serde_json::Value;
 
 use crate::browser::{Browser, hidden};
+use crate::factors::{App, give_code, password};
 use crate::helpers::{Client, PASSWORD, ServerProcess, login, text, token};
 use crate::{Pair, cli};
 
-/// An administrator's browser signed in at `server`, and its console token.
-fn admin_at(server: &ServerProcess) -> (Browser, String) {
+/// An administrator's browser signed in at `server` with a password and a code of `app`,
+/// and its console token.
+fn admin_at(server: &ServerProcess, app: &mut App) -> (Browser, String) {
     let mut browser = Browser::new();
-    let page = browser.get(&server.url("/ui/login"));
-    let mut form = hidden(&page.body);
-    form.push(("username".into(), "root".into()));
-    form.push(("password".into(), PASSWORD.into()));
-    let refs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let signed_in = browser.post(&server.url("/ui/login"), &refs);
+    let page = password(&mut browser, server, "root");
+    assert_eq!(page.status, 200, "the second-factor page: {}", page.body);
+    let signed_in = give_code(&mut browser, server, &page, &app.next().1);
     assert_eq!(signed_in.status, 303, "{}", signed_in.body);
     let console = browser.get(&server.url("/ui/admin/users/alice"));
     assert_eq!(console.status, 200, "{}", console.body);
@@ -59,8 +59,15 @@ fn what_the_console_does_at_one_instance_holds_at_the_other() {
         &["user", "add", "root", "--role", "admin", "--password-stdin"],
         PASSWORD,
     );
+    let uri = cli(
+        &pair.dirs.0,
+        &pair.env,
+        &["user", "totp", "enroll", "root"],
+        "",
+    );
+    let mut app = App::from_uri(&uri);
     let tokens = login(&pair.a, &pair.client, "alice");
-    let (mut admin, csrf) = admin_at(&pair.b);
+    let (mut admin, csrf) = admin_at(&pair.b, &mut app);
 
     // Roles set at B: the next refresh, at A, carries them.
     let saved = admin.post(
@@ -113,7 +120,7 @@ fn what_the_console_does_at_one_instance_holds_at_the_other() {
     assert_eq!(token(&pair.b, &pair.client, &new_password).status, 200);
 
     // A client registered at A gets a new secret at B; A takes only the new one.
-    let (mut admin_a, csrf_a) = admin_at(&pair.a);
+    let (mut admin_a, csrf_a) = admin_at(&pair.a, &mut app);
     let created = admin_a.post(
         &pair.a.url("/ui/admin/clients"),
         &[

@@ -5,7 +5,7 @@
 //! 503s with `Retry-After` while the database is away, a scheduled key rotation makes one key
 //! that neither instance signs with before both have published it for a JWKS cache
 //! lifetime, and the background purge keeps the refresh token and revocation tables bounded
-//! under load.
+//! under load; a second-factor code or recovery code is accepted once across both.
 //!
 //! These tests need PostgreSQL's server binaries (`initdb`, `postgres`) and are ignored
 //! unless asked for: `cargo test -p tessera --test multi -- --include-ignored`.
@@ -18,6 +18,7 @@ mod console;
 mod dpop;
 mod dump;
 mod exchange;
+mod factors;
 #[path = "../server/helpers.rs"]
 mod helpers;
 mod moved;

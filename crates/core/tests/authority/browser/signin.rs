@@ -9,7 +9,7 @@ use tessera_core::model::Actor;
 use tessera_core::store::{AccountStore, LoginSessionStore};
 use tessera_core::{Clock, GrantError, SecurityEvent};
 
-use super::{finds, now, sign_in};
+use super::{finds, now, sign_in, signed_in};
 use crate::support::{Harness, PASSWORD, T0, block_on, config};
 
 const HOUR: i64 = 3600;
@@ -68,11 +68,13 @@ fn every_sign_in_changes_the_cookie_secret_and_the_same_user_keeps_the_sid() {
     assert_eq!(first.session.user_id, alice.id);
     assert_eq!(first.session.amr, ["pwd"]);
     h.clock.advance(600);
-    let second = block_on(
-        h.auth
-            .sign_in("alice", PASSWORD, None, Some(&first.session), None),
-    )
-    .expect("signed in again");
+    let second = signed_in(
+        block_on(
+            h.auth
+                .sign_in("alice", PASSWORD, None, Some(&first.session), None),
+        )
+        .expect("signed in again"),
+    );
     assert_eq!(second.session.id, first.session.id, "the sid is kept");
     assert_ne!(second.cookie_secret, first.cookie_secret);
     assert_eq!(second.session.auth_time.secs(), T0 + 600);
@@ -95,11 +97,13 @@ fn another_users_sign_in_in_the_same_browser_ends_the_first_session() {
     let alice = h.user("alice");
     let bob = h.user("bob");
     let first = sign_in(&h, "alice");
-    let second = block_on(
-        h.auth
-            .sign_in("bob", PASSWORD, None, Some(&first.session), None),
-    )
-    .expect("bob signed in");
+    let second = signed_in(
+        block_on(
+            h.auth
+                .sign_in("bob", PASSWORD, None, Some(&first.session), None),
+        )
+        .expect("bob signed in"),
+    );
     assert_ne!(second.session.id, first.session.id);
     assert_eq!(second.session.user_id, bob.id);
     assert!(!finds(&h, &first.cookie_secret));

@@ -32,9 +32,13 @@ struct SessionRow {
 }
 
 /// What to say above the forms.
-enum Outcome {
+pub(crate) enum Outcome {
+    /// Nothing.
     None,
+    /// A notice (a catalogue key).
     Notice(&'static str),
+    /// An error (a catalogue key; `totp_…` ones go with the second-factor forms, the
+    /// others with the password form) and the status to answer.
     Error(&'static str, StatusCode),
 }
 
@@ -145,7 +149,7 @@ pub async fn end_session<S: Store>(
 
 /// The browser, its session and the form of an account POST whose origin, session and
 /// anti-CSRF token check out.
-async fn checked<S: Store>(
+pub(crate) async fn checked<S: Store>(
     state: &AppState<S>,
     headers: &HeaderMap,
     form: Result<Params, ApiError>,
@@ -181,16 +185,18 @@ async fn checked<S: Store>(
     Ok((browser, session, form))
 }
 
-async fn render<S: Store>(
+/// The account page with `outcome`.
+pub(crate) async fn render<S: Store>(
     state: &AppState<S>,
     browser: &Browser,
     session: &LoginSession,
     outcome: Outcome,
 ) -> Response {
     let authority = state.authority();
-    let (Ok(Some(user)), Ok(sessions)) = (
+    let (Ok(Some(user)), Ok(sessions), Ok(factors)) = (
         authority.browser_user(session).await,
         authority.browser_sessions_of(&session.user_id).await,
+        authority.factors_of(&session.user_id).await,
     ) else {
         return unavailable();
     };
@@ -208,14 +214,27 @@ async fn render<S: Store>(
     let (status, notice, error) = match outcome {
         Outcome::None => (StatusCode::OK, None, None),
         Outcome::Notice(key) => (StatusCode::OK, Some(ui.text(locale, key)), None),
-        Outcome::Error(key, status) => (status, None, Some(ui.text(locale, key))),
+        Outcome::Error(key, status) => (status, None, Some(key)),
     };
+    let (factor_error, error) = match error {
+        Some(key) if key.starts_with("totp") => (Some(ui.text(locale, key)), None),
+        Some(key) => (None, Some(ui.text(locale, key))),
+        None => (None, None),
+    };
+    let factors = serde_json::json!({
+        "totp": factors.has_second_factor(),
+        "since": factors.totp_since.map(utc),
+        "used": factors.totp_last_used.map(utc),
+        "codes_left": factors.recovery_codes_left.to_string(),
+    });
     let values = serde_json::json!({
         "title": ui.text(locale, "account_title"),
         "username": user.username,
         "sessions": rows,
         "notice": notice,
         "error": error,
+        "factor_error": factor_error,
+        "factors": factors,
         "csrf": authority.browser_token(super::logout::PURPOSE, &browser.binding),
         "csrf_account": authority.browser_token(PURPOSE, &browser.binding),
     });

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Serialize;
 use tessera_core::Store;
+use tessera_core::authority::ACR_MFA;
 use tessera_core::error::{AdminError, Entity};
 use tessera_core::model::{Actor, Timestamp, User};
 use time::OffsetDateTime;
@@ -16,8 +17,9 @@ use time::macros::format_description;
 use super::super::bearer::ADMIN_ROLE;
 use super::super::params::Params;
 use super::super::{ApiError, AppState};
-use super::authorize::current_session;
+use super::authorize::{Pending, current_session, set_up_second_factor};
 use super::page::{Browser, Page, bad_request, cross_site, query_params, same_origin, see_other};
+use super::second_factor;
 use super::unavailable;
 
 /// The purpose of the console forms' anti-CSRF token.
@@ -64,7 +66,9 @@ pub(crate) async fn admin_page<S: Store>(
 }
 
 /// The signed-in administrator of this browser; else the answer: to the sign-in page when
-/// nobody is signed in, 403 when the account lacks the `admin` role.
+/// nobody is signed in, 403 when the account lacks the `admin` role; when the policy asks
+/// the account for a second factor and the session was opened with a password only, the
+/// second-factor page (or, without a factor, 403 saying to set one up).
 pub(crate) async fn signed_in_admin<S: Store>(
     state: &AppState<S>,
     browser: Browser,
@@ -88,6 +92,22 @@ pub(crate) async fn signed_in_admin<S: Store>(
             None,
         );
         return Err(page.into_response());
+    }
+    let authority = state.authority();
+    if authority.console_requires_second_factor(&user) && session.acr.as_deref() != Some(ACR_MFA) {
+        // A password alone does not reach the console: step up, or set a factor up first.
+        return Err(match authority.has_second_factor(&user.id).await {
+            Ok(true) => {
+                let pending = Pending::default();
+                second_factor::ask(state, &browser, &user.id, None, "/ui/admin", &pending)
+                    .into_response()
+            }
+            Ok(false) => {
+                let locale = browser.locale(None);
+                set_up_second_factor(state, &browser, locale, None).into_response()
+            }
+            Err(_) => unavailable(),
+        });
     }
     Ok(Admin { browser, user })
 }

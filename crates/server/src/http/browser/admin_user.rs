@@ -3,7 +3,7 @@
 //! a lock-out and to make a password reset link (shown once, never sent anywhere).
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Uri};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use serde::Serialize;
 use tessera_core::Store;
@@ -16,8 +16,9 @@ use super::admin_console::{Admin, Outcome, admin_form, admin_page, console_page,
 use super::page::see_other;
 
 /// The notices a redirect back to the account's page may name (`?notice=`).
-const NOTICES: [&str; 4] = [
+const NOTICES: [&str; 5] = [
     "admin_roles_saved",
+    "admin_factors_removed",
     "admin_user_unlocked",
     "admin_session_ended",
     "admin_sessions_ended",
@@ -201,6 +202,43 @@ pub async fn end_sessions<S: Store>(
     back(&state, &admin, &username, result, notice).await
 }
 
+/// `POST /ui/admin/users/{username}/factors/reset`: remove every second factor of the
+/// account (a user who lost them) and end its sessions; the `confirm` box must be ticked.
+#[utoipa::path(post, path = "/ui/admin/users/{username}/factors/reset", tag = "browser",
+    params(("username" = String, Path, description = "the account")),
+    request_body(content = crate::openapi::AdminDeleteForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "removed (whether or not there were any): back to the account's page", headers(("Location" = String))),
+        (status = 400, description = "not confirmed, or the form expired", content_type = "text/html"),
+        (status = 403, description = "posted from another site, or not an administrator", content_type = "text/html"),
+        (status = 404, description = "no such account", content_type = "text/html"),
+        (status = 503, description = "the service is unavailable; Retry-After", content_type = "text/html"),
+    ))]
+pub async fn reset_factors<S: Store>(
+    State(state): State<AppState<S>>,
+    Path(username): Path<String>,
+    headers: HeaderMap,
+    form: Result<Params, ApiError>,
+) -> Response {
+    let (admin, form) = match admin_form(&state, &headers, form).await {
+        Ok(checked) => checked,
+        Err(response) => return response,
+    };
+    if form.get("confirm") != Some("yes") {
+        let outcome = Outcome::Error("admin_confirm_missing", None, StatusCode::BAD_REQUEST);
+        return render(&state, &admin, &username, outcome, None).await;
+    }
+    let result = state
+        .authority()
+        .reset_factors(&username, &admin.actor())
+        .await
+        .map(|_| ());
+    if result.is_ok() {
+        state.logout_notices().notify_one();
+    }
+    back(&state, &admin, &username, result, "admin_factors_removed").await
+}
+
 /// Back to the account's page with `notice`, or the page with the error.
 async fn back<S: Store>(
     state: &AppState<S>,
@@ -254,8 +292,17 @@ async fn render<S: Store>(
             "expires": utc(link.expires_at),
         })
     });
+    let Ok(factors) = state.authority().factors_of(&sessions.user.id).await else {
+        return super::unavailable();
+    };
     let mut values = user_values(&sessions);
     values["reset"] = serde_json::json!(reset);
+    values["factors"] = serde_json::json!({
+        "totp": factors.has_second_factor(),
+        "since": factors.totp_since.map(utc),
+        "used": factors.totp_last_used.map(utc),
+        "codes_left": factors.recovery_codes_left.to_string(),
+    });
     console_page(
         state,
         admin,

@@ -192,9 +192,53 @@ pub(crate) async fn proceed<S: Store>(
                 consent_page(state, browser, locale, &client, &scope, session, &pending).await;
             with_cookies(page.allow_form_target(&request.redirect_uri), cookies)
         }
+        Ok(AuthorizeNext::SecondFactor) => {
+            let Some(session) = session else {
+                return unavailable();
+            };
+            let pending = Pending {
+                params: pending.params.clone(),
+                signed_in_at: None,
+            };
+            let page = super::second_factor::ask(
+                state,
+                browser,
+                &session.user_id,
+                Some(client.name.as_str()),
+                "/ui/account",
+                &pending,
+            );
+            with_cookies(page.allow_form_target(&request.redirect_uri), cookies)
+        }
+        Ok(AuthorizeNext::SetUpSecondFactor) => {
+            let page = set_up_second_factor(state, browser, locale, Some(&client.name));
+            with_cookies(page, cookies)
+        }
         Ok(_) => unavailable(),
         Err(err) => refused(state, browser, locale, err, cookies),
     }
+}
+
+/// 403: a second factor is required (by `client`, or by the console when `None`) and the
+/// user has none; the page sends them to set one up on their account page.
+pub(crate) fn set_up_second_factor<S: Store>(
+    state: &AppState<S>,
+    browser: &Browser,
+    locale: &str,
+    client: Option<&str>,
+) -> Page {
+    let values = serde_json::json!({
+        "title": state.ui().text(locale, "second_factor_setup_title"),
+        "client_name": client,
+    });
+    Page::render(
+        state,
+        browser,
+        locale,
+        StatusCode::FORBIDDEN,
+        "second_factor_setup.html",
+        &values,
+    )
 }
 
 fn with_cookies(mut page: Page, cookies: Vec<String>) -> Response {

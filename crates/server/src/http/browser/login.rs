@@ -10,7 +10,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use tessera_core::model::ClientId;
+use tessera_core::authority::PasswordStep;
+use tessera_core::model::{ClientId, UserId};
 use tessera_core::{GrantError, Store};
 
 use super::super::blocking::on_blocking_pool;
@@ -18,6 +19,7 @@ use super::super::params::Params;
 use super::super::{ApiError, AppState, ClientIp};
 use super::authorize::{Pending, current_session, proceed, respond};
 use super::page::{Browser, Page, cross_site, same_origin, see_other};
+use super::second_factor;
 use super::unavailable;
 
 /// The purpose of the sign-in form's anti-CSRF token.
@@ -107,21 +109,9 @@ pub async fn submit<S: Store>(
     headers: HeaderMap,
     form: Result<Params, ApiError>,
 ) -> Response {
-    let Some(browser) = Browser::read(&state, &headers) else {
-        return unavailable();
-    };
-    if !same_origin(&state, &headers) {
-        return cross_site(&state, &browser);
-    }
-    let Ok(form) = form else {
-        return expired(&state, &browser, &Pending::default());
-    };
-    let pending = match form.get("request") {
-        Some(sealed) => match Pending::open(&state, &browser, sealed) {
-            Some(pending) => pending,
-            None => return expired(&state, &browser, &Pending::default()),
-        },
-        None => Pending::default(),
+    let (browser, form, pending) = match posted(&state, &headers, form) {
+        Ok(posted) => posted,
+        Err(response) => return *response,
     };
     let token = form.get("csrf_token").unwrap_or("");
     if !state
@@ -157,7 +147,10 @@ pub async fn submit<S: Store>(
     })
     .await;
     let signed_in = match attempt {
-        Ok(Ok(signed_in)) => signed_in,
+        Ok(Ok(PasswordStep::SignedIn(signed_in))) => signed_in,
+        Ok(Ok(PasswordStep::SecondFactor(user))) => {
+            return second_factor_page(&state, &browser, &user, &pending).await;
+        }
         Ok(Err(GrantError::Locked(_))) => {
             state.metrics().login_throttled();
             return failed(&state, &browser, locale, &pending, &username, "locked").await;
@@ -193,6 +186,56 @@ pub async fn submit<S: Store>(
         vec![cookie],
     )
     .await
+}
+
+/// The browser, form and pending request (if any) of a sign-in step's POST from our own
+/// origin; else the answer: 403 from another site, the sign-in page saying the form expired
+/// for a body that cannot be read or a sealed request that does not open.
+pub(crate) fn posted<S: Store>(
+    state: &AppState<S>,
+    headers: &HeaderMap,
+    form: Result<Params, ApiError>,
+) -> Result<(Browser, Params, Pending), Box<Response>> {
+    let Some(browser) = Browser::read(state, headers) else {
+        return Err(Box::new(unavailable()));
+    };
+    if !same_origin(state, headers) {
+        return Err(Box::new(cross_site(state, &browser)));
+    }
+    let Ok(form) = form else {
+        return Err(Box::new(expired(state, &browser, &Pending::default())));
+    };
+    let pending = match form.get("request") {
+        Some(sealed) => match Pending::open(state, &browser, sealed) {
+            Some(pending) => pending,
+            None => return Err(Box::new(expired(state, &browser, &Pending::default()))),
+        },
+        None => Pending::default(),
+    };
+    Ok((browser, form, pending))
+}
+
+/// The second-factor page after a right password, for the pending request's client.
+async fn second_factor_page<S: Store>(
+    state: &AppState<S>,
+    browser: &Browser,
+    user: &UserId,
+    pending: &Pending,
+) -> Response {
+    let checked = match pending.params.client_id {
+        Some(_) => state
+            .authority()
+            .check_authorization(&pending.params)
+            .await
+            .ok(),
+        None => None,
+    };
+    let client_name = checked.as_ref().map(|(_, client)| client.name.as_str());
+    let mut page = second_factor::ask(state, browser, user, client_name, "/ui/account", pending);
+    if let Some((request, _)) = &checked {
+        page = page.allow_form_target(&request.redirect_uri);
+    }
+    page.into_response()
 }
 
 /// The sign-in page again, with an error: 401 for credentials, 429 for a lock-out.
@@ -231,7 +274,11 @@ async fn failed<S: Store>(
 
 /// A form that cannot be trusted (no binding, wrong token, stale request): the sign-in
 /// page again, saying so, with a fresh token.
-fn expired<S: Store>(state: &AppState<S>, browser: &Browser, pending: &Pending) -> Response {
+pub(crate) fn expired<S: Store>(
+    state: &AppState<S>,
+    browser: &Browser,
+    pending: &Pending,
+) -> Response {
     let locale = browser.locale(pending.params.ui_locales.as_deref());
     let values = LoginPage {
         client_name: None,

@@ -8,6 +8,7 @@
 //! 4xx; pages are never cached or framed.
 
 pub mod account;
+pub mod account_factors;
 pub mod admin_clients;
 pub mod admin_console;
 pub mod admin_events;
@@ -21,6 +22,7 @@ pub mod login;
 pub mod logout;
 pub(crate) mod page;
 pub mod reset;
+pub mod second_factor;
 
 use axum::Router;
 use axum::extract::State;
@@ -39,6 +41,10 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
             get(authorize::get::<S>).post(authorize::post::<S>),
         )
         .route("/ui/login", get(login::show::<S>).post(login::submit::<S>))
+        .route(
+            "/ui/second-factor",
+            axum::routing::post(second_factor::submit::<S>),
+        )
         .route("/ui/consent", axum::routing::post(consent::submit::<S>))
         .route(
             "/oauth/logout",
@@ -52,6 +58,19 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
         .route(
             "/ui/account/sessions",
             axum::routing::post(account::end_session::<S>),
+        )
+        .route("/ui/account/totp", post(account_factors::begin::<S>))
+        .route(
+            "/ui/account/totp/confirm",
+            post(account_factors::confirm::<S>),
+        )
+        .route(
+            "/ui/account/totp/remove",
+            post(account_factors::remove::<S>),
+        )
+        .route(
+            "/ui/account/recovery-codes",
+            post(account_factors::recovery_codes::<S>),
         )
         .route("/ui/admin", get(admin_console::show::<S>))
         .route("/ui/admin/events", get(admin_events::show::<S>))
@@ -88,6 +107,10 @@ fn console_routes<S: Store>() -> Router<AppState<S>> {
         .route(
             "/ui/admin/users/{username}/unlock",
             post(admin_user::unlock::<S>),
+        )
+        .route(
+            "/ui/admin/users/{username}/factors/reset",
+            post(admin_user::reset_factors::<S>),
         )
         .route(
             "/ui/admin/users/{username}/reset",

@@ -72,7 +72,8 @@ impl From<GrantError> for ApiError {
             | GrantError::BadRefreshToken
             | GrantError::BadCode
             | GrantError::PkceFailed
-            | GrantError::BadExchangeToken(_) => {
+            | GrantError::BadExchangeToken(_)
+            | GrantError::SecondFactorRequired => {
                 Self::new(StatusCode::BAD_REQUEST, "invalid_grant", text)
             }
             GrantError::InvalidTarget => Self::new(StatusCode::BAD_REQUEST, "invalid_target", text),
@@ -193,6 +194,10 @@ mod tests {
             (bad, "invalid_grant")
         );
         assert_eq!(answer(GrantError::InvalidTarget), (bad, "invalid_target"));
+        assert_eq!(
+            answer(GrantError::SecondFactorRequired),
+            (bad, "invalid_grant")
+        );
         assert_eq!(
             answer(GrantError::GrantNotAllowed(Grant::Password)),
             (bad, "unauthorized_client")
