@@ -16,10 +16,12 @@ use utoipa::{Modify, OpenApi, ToSchema};
 
 use crate::http::browser::{
     self, account as browser_account, account_factors, admin_clients, admin_console, admin_events,
-    admin_keys, admin_user, admin_users, admin_webhooks, authorize, consent, login, logout, reset,
-    second_factor,
+    admin_keys, admin_user, admin_users, admin_webhooks, authorize, consent,
+    device as browser_device, login, logout, reset, second_factor,
 };
-use crate::http::{account, admin, cors, discovery, events, oauth, ops, revocations, token};
+use crate::http::{
+    account, admin, cors, device, discovery, events, oauth, ops, revocations, token,
+};
 
 /// The parameters of `POST /oauth/token` (form-encoded, or a JSON object of strings).
 #[derive(Debug, ToSchema)]
@@ -56,6 +58,20 @@ pub struct TokenRequest {
     pub resource: Option<String>,
     /// Token exchange: `urn:ietf:params:oauth:token-type:access_token` (the only type issued).
     pub requested_token_type: Option<String>,
+    /// Device grant (`urn:ietf:params:oauth:grant-type:device_code`): the device code.
+    pub device_code: Option<String>,
+    /// `client_secret_post`, or a public client (else HTTP Basic).
+    pub client_id: Option<String>,
+    /// `client_secret_post`.
+    pub client_secret: Option<String>,
+}
+
+/// The parameters of `POST /oauth/device_authorization` (RFC 8628 §3.1).
+#[derive(Debug, ToSchema)]
+pub struct DeviceAuthorizationRequest {
+    /// Space-separated scopes (within the client's, plus `openid`); all of the client's when
+    /// absent.
+    pub scope: Option<String>,
     /// `client_secret_post`, or a public client (else HTTP Basic).
     pub client_id: Option<String>,
     /// `client_secret_post`.
@@ -210,6 +226,8 @@ pub struct LoginForm {
     pub password: Option<String>,
     /// `sign_in`, or `cancel` (the client hears `access_denied`).
     pub action: Option<String>,
+    /// Without a pending request: a page of ours under `/ui/` to go to afterwards.
+    pub next: Option<String>,
 }
 
 /// The second-factor form (`POST /ui/second-factor`).
@@ -253,6 +271,17 @@ pub struct AccountTotpRemoveForm {
     pub csrf_token: String,
     /// `yes`: the removal is confirmed.
     pub confirm: Option<String>,
+}
+
+/// The device page's form (`POST /ui/device`).
+#[derive(Debug, ToSchema)]
+pub struct DeviceForm {
+    /// The form's anti-CSRF token.
+    pub csrf_token: String,
+    /// The code the device shows.
+    pub user_code: Option<String>,
+    /// `continue` (show what the device asks for), `allow` or `deny`.
+    pub action: Option<String>,
 }
 
 /// The consent form (`POST /ui/consent`).
@@ -424,6 +453,7 @@ fn preflight_operation(path: &str) -> utoipa::openapi::path::Operation {
         discovery::metadata, discovery::jwks,
         authorize::get, authorize::post,
         login::show, login::submit, second_factor::submit, consent::submit,
+        browser_device::show, browser_device::submit,
         logout::get, logout::post,
         browser_account::show, browser_account::change_password, browser_account::end_session,
         account_factors::begin, account_factors::confirm, account_factors::recovery_codes,
@@ -439,7 +469,7 @@ fn preflight_operation(path: &str) -> utoipa::openapi::path::Operation {
         admin_webhooks::show, admin_webhooks::add, admin_webhooks::replay,
         admin_webhooks::delete, reset::show, reset::submit,
         browser::style_sheet, browser::logo,
-        token::token, oauth::revoke, oauth::introspect,
+        token::token, device::start, oauth::revoke, oauth::introspect,
         account::userinfo, account::logout, account::sessions, account::end_session, account::change_password,
         admin::list_users, admin::create_user, admin::update_user, admin::delete_user,
         admin::unlock_user, admin::user_factors, admin::reset_user_factors,

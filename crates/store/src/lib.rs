@@ -33,6 +33,7 @@ mod any;
 mod audit;
 mod codec;
 mod columns;
+mod devices;
 mod error;
 mod factors;
 mod memory;

@@ -16,11 +16,12 @@ use std::time::Duration;
 use tessera_core::StoreError;
 use tessera_core::model::{AuditEvent, EventQuery, NewEvent, Webhook, WebhookId};
 use tessera_core::model::{
-    Client, ClientId, Jti, KeyId, KeyRecord, KeyState, LockoutKey, RefreshRecord, Revocation,
-    RotateOutcome, Session, SessionId, Timestamp, TotpFactor, UnixMillis, User, UserId,
+    Client, ClientId, DeviceApproval, DeviceAuthorization, DeviceState, Jti, KeyId, KeyRecord,
+    KeyState, LockoutKey, RefreshRecord, Revocation, RotateOutcome, Session, SessionId, Timestamp,
+    TotpFactor, UnixMillis, User, UserId,
 };
 use tessera_core::store::{
-    AccountStore, AuditStore, ClientStore, FactorStore, Fut, KeyStore, LockoutStore,
+    AccountStore, AuditStore, ClientStore, DeviceStore, FactorStore, Fut, KeyStore, LockoutStore,
     MaintenanceStore, ReplayStore, RevocationStore, SessionStore, WebhookStore,
 };
 use tessera_core::transfer::Snapshot;
@@ -189,6 +190,7 @@ impl AccountStore for MemoryStore {
             s.drop_orphan_tokens();
             s.browser.forget_user(user);
             s.forget_factors(user);
+            s.forget_devices_of(user);
             Ok(())
         })
     }
@@ -231,6 +233,7 @@ impl ClientStore for MemoryStore {
             s.sessions.retain(|_, x| x.client_id != *id);
             s.drop_orphan_tokens();
             s.browser.forget_client(id);
+            s.devices.retain(|_, d| d.client_id != *id);
             Ok(())
         })
     }
@@ -643,6 +646,127 @@ impl FactorStore for MemoryStore {
 
     fn remove_factors(&self, user: &UserId) -> impl Fut<bool> {
         self.with(|s| Ok(s.forget_factors(user)))
+    }
+}
+
+impl DeviceStore for MemoryStore {
+    fn create_device_authorization(&self, request: &DeviceAuthorization) -> impl Fut<()> {
+        self.with(|s| {
+            // Checked in the order the databases' conditional insert meets them: the live
+            // user code, then the primary key, then the foreign key.
+            let code_taken = s
+                .devices
+                .values()
+                .any(|d| d.user_code == request.user_code && d.expires_at > request.created_at);
+            if code_taken {
+                return Err(StoreError::Conflict(format!(
+                    "device user code {}",
+                    request.user_code
+                )));
+            }
+            if s.devices.contains_key(&request.device_code_hash) {
+                return Err(StoreError::Conflict("device authorization".into()));
+            }
+            if !s.clients.iter().any(|c| c.id == request.client_id) {
+                return Err(StoreError::NotFound);
+            }
+            // Stored pending, unpolled and undecided, whatever the rest of `request` says,
+            // as the databases store it.
+            let pending = DeviceAuthorization::pending(
+                request.device_code_hash.clone(),
+                request.user_code.clone(),
+                request.client_id.clone(),
+                request.scope.clone(),
+                request.created_at,
+                request.expires_at,
+                request.interval_secs,
+            );
+            s.devices.insert(request.device_code_hash.clone(), pending);
+            Ok(())
+        })
+    }
+
+    fn pending_device_by_user_code(
+        &self,
+        user_code: &str,
+        now: Timestamp,
+    ) -> impl Fut<Option<DeviceAuthorization>> {
+        self.with(|s| {
+            Ok(s.devices
+                .values()
+                .find(|d| {
+                    d.user_code == user_code
+                        && d.state == DeviceState::Pending
+                        && d.expires_at > now
+                })
+                .cloned())
+        })
+    }
+
+    fn decide_device(
+        &self,
+        user_code: &str,
+        approval: Option<&DeviceApproval>,
+        now: Timestamp,
+    ) -> impl Fut<bool> {
+        self.with(|s| {
+            let Some(hash) = s
+                .devices
+                .iter()
+                .find(|(_, d)| {
+                    d.user_code == user_code
+                        && d.state == DeviceState::Pending
+                        && d.expires_at > now
+                })
+                .map(|(hash, _)| hash.clone())
+            else {
+                return Ok(false);
+            };
+            if approval.is_some_and(|a| !s.users.iter().any(|u| u.id == a.user_id)) {
+                // The databases' foreign key refuses an unknown user.
+                return Err(StoreError::NotFound);
+            }
+            if let Some(request) = s.devices.get_mut(&hash) {
+                request.state = crate::devices::decided(approval);
+                request.approval = approval.cloned();
+            }
+            Ok(true)
+        })
+    }
+
+    fn poll_device(
+        &self,
+        device_code_hash: &[u8],
+        now: Timestamp,
+    ) -> impl Fut<Option<DeviceAuthorization>> {
+        self.with(|s| {
+            Ok(s.devices.get_mut(device_code_hash).map(|request| {
+                let before = request.clone();
+                request.last_polled_at = Some(now);
+                before
+            }))
+        })
+    }
+
+    fn slow_device_down(&self, device_code_hash: &[u8], by_secs: i64) -> impl Fut<()> {
+        self.with(|s| {
+            if let Some(request) = s.devices.get_mut(device_code_hash) {
+                request.interval_secs = request.interval_secs.saturating_add(by_secs);
+            }
+            Ok(())
+        })
+    }
+
+    fn redeem_device(&self, device_code_hash: &[u8]) -> impl Fut<bool> {
+        self.with(|s| {
+            Ok(match s.devices.get_mut(device_code_hash) {
+                Some(request) if request.state == DeviceState::Approved => {
+                    request.state = DeviceState::Redeemed;
+                    true
+                }
+                _ => false,
+            })
+        })
     }
 }
 

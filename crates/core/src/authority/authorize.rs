@@ -408,11 +408,27 @@ impl<S: Store> Authority<S> {
         client: &Client,
         session: &LoginSession,
     ) -> Result<bool, StoreError> {
+        let asked = request.acr_values.iter().any(|acr| asks_for_mfa(acr));
+        if asked && session.acr.as_deref() != Some(ACR_MFA) {
+            return Ok(true);
+        }
+        self.client_needs_second_factor(client, session).await
+    }
+
+    /// True when `session` (password only) falls short of a second factor that `client` or
+    /// the user's roles require (the device page asks this before an approval).
+    ///
+    /// # Errors
+    /// The store's errors.
+    pub async fn client_needs_second_factor(
+        &self,
+        client: &Client,
+        session: &LoginSession,
+    ) -> Result<bool, StoreError> {
         if session.acr.as_deref() == Some(ACR_MFA) {
             return Ok(false);
         }
-        let asked = request.acr_values.iter().any(|acr| asks_for_mfa(acr));
-        if asked || client.web.require_second_factor {
+        if client.web.require_second_factor {
             return Ok(true);
         }
         let user = self.store.user_by_id(&session.user_id).await?;

@@ -185,7 +185,7 @@ impl<S: Store> Authority<S> {
     }
 
     /// Creates a session with its first refresh token.
-    async fn start_session(
+    pub(super) async fn start_session(
         &self,
         client: &Client,
         user: &User,

@@ -21,6 +21,7 @@ mod client_jose;
 mod clients;
 mod code_grant;
 mod config;
+mod device;
 mod dpop;
 mod encrypted;
 mod exchange;
@@ -66,6 +67,9 @@ pub use client_jose::{
 };
 pub use clients::NewClient;
 pub use config::{Config, ConfigError, MAX_REFRESH_GRACE};
+pub use device::{
+    DEVICE_CODE_LIFETIME_SECS, DEVICE_POLL_INTERVAL_SECS, DeviceStart, normalize_user_code,
+};
 pub use dpop::{DPOP_ALGORITHMS, DpopRequest, Presentation};
 pub use exchange::{ACCESS_TOKEN_TYPE, ExchangeRequest};
 pub use factors::{

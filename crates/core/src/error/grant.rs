@@ -49,6 +49,21 @@ pub enum GrantError {
     /// (RFC 8693 `invalid_target`).
     #[error("the client may not ask for this audience or resource")]
     InvalidTarget,
+    /// The device grant's user has not decided yet (RFC 8628 §3.5 `authorization_pending`).
+    #[error("the user has not yet approved the request")]
+    AuthorizationPending,
+    /// The device polls faster than its interval, which grows by 5 s (`slow_down`).
+    #[error("polling too fast; wait longer between requests")]
+    SlowDown,
+    /// The device code expired before the user approved it (`expired_token`).
+    #[error("the device code has expired; start again")]
+    ExpiredToken,
+    /// The user denied the device's request (`access_denied`).
+    #[error("the user denied the request")]
+    AccessDenied,
+    /// A device code that is unknown, already redeemed or another client's.
+    #[error("the device code is invalid")]
+    BadDeviceCode,
     /// The password was right, but the account has a second factor, which this grant
     /// cannot ask for: the user signs in through the browser.
     #[error("this account has a second factor: sign in through the browser")]
@@ -80,6 +95,11 @@ impl GrantError {
             Self::BadExchangeToken(_) => "exchange_token_invalid",
             Self::InvalidTarget => "invalid_target",
             Self::SecondFactorRequired => "second_factor_required",
+            Self::AuthorizationPending => "authorization_pending",
+            Self::SlowDown => "slow_down",
+            Self::ExpiredToken => "expired_token",
+            Self::AccessDenied => "access_denied",
+            Self::BadDeviceCode => "device_code_invalid",
             Self::Dpop(refused) => refused.code(),
             Self::Store(err) => err.code(),
             Self::Internal(err) => err.code(),

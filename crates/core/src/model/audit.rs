@@ -85,6 +85,9 @@ event_kinds! {
     /// Second factors were removed (`detail`: `totp` by the user, `all` by an
     /// administrator's reset).
     FactorRemoved => "factor_removed",
+    /// A user allowed or denied a device's request at `/ui/device` (`detail`: `allowed` or
+    /// `denied`; `client`: the device's client).
+    DeviceDecided => "device_decided",
     /// A security-event receiver was added (`detail`: its id).
     WebhookAdded => "webhook_added",
     /// A security-event receiver was removed (`detail`: its id).

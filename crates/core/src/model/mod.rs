@@ -3,6 +3,7 @@
 
 mod audit;
 mod browser;
+mod device;
 mod factor;
 mod ids;
 mod jose;
@@ -19,6 +20,7 @@ pub use audit::{
 pub use browser::{
     AuthorizationCode, CodeOutcome, Consent, LoginSession, LogoutNotice, NoticeOutcome,
 };
+pub use device::{DeviceApproval, DeviceAuthorization, DeviceState};
 pub use factor::TotpFactor;
 pub use ids::{
     ClientId, Jti, KeyId, LockoutKey, LoginSessionId, NoticeId, SessionId, UserId, WebhookId,
@@ -56,6 +58,9 @@ pub struct User {
 /// The `grant_type` of token exchange (RFC 8693 §2.1).
 pub const TOKEN_EXCHANGE_GRANT: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 
+/// The `grant_type` of the device authorization grant (RFC 8628 §3.4).
+pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+
 /// An OAuth grant type a client may use.
 #[derive(Clone, Copy, Debug, Deserialize, Eq, Hash, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -72,6 +77,9 @@ pub enum Grant {
     /// Token exchange (RFC 8693): a narrower token for another audience, on behalf of the
     /// subject of a token the client holds.
     TokenExchange,
+    /// The device authorization grant (RFC 8628): a device without a browser shows a code
+    /// that its user approves in a browser elsewhere.
+    DeviceCode,
 }
 
 impl Grant {
@@ -83,6 +91,7 @@ impl Grant {
             Self::ClientCredentials => "client_credentials",
             Self::AuthorizationCode => "authorization_code",
             Self::TokenExchange => TOKEN_EXCHANGE_GRANT,
+            Self::DeviceCode => DEVICE_CODE_GRANT,
         }
     }
 
@@ -90,6 +99,7 @@ impl Grant {
     pub fn short_name(self) -> &'static str {
         match self {
             Self::TokenExchange => "token_exchange",
+            Self::DeviceCode => "device_code",
             other => other.as_str(),
         }
     }
@@ -102,6 +112,7 @@ impl Grant {
             "client_credentials" => Some(Self::ClientCredentials),
             "authorization_code" => Some(Self::AuthorizationCode),
             TOKEN_EXCHANGE_GRANT | "token_exchange" => Some(Self::TokenExchange),
+            DEVICE_CODE_GRANT | "device_code" => Some(Self::DeviceCode),
             _ => None,
         }
     }

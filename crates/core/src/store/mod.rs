@@ -10,6 +10,7 @@ mod accounts;
 mod audit;
 mod browser;
 mod clients;
+mod devices;
 mod factors;
 mod keys;
 mod lockouts;
@@ -25,6 +26,7 @@ pub use accounts::AccountStore;
 pub use audit::AuditStore;
 pub use browser::{CodeStore, ConsentStore, LoginSessionStore, OutboxStore};
 pub use clients::ClientStore;
+pub use devices::DeviceStore;
 pub use factors::FactorStore;
 pub use keys::KeyStore;
 pub use lockouts::LockoutStore;
@@ -50,8 +52,8 @@ pub trait MaintenanceStore: Send + Sync {
     /// refresh records, failed-login counters, login sessions past their end (ended, idle or
     /// absolute) with what hangs on them, authorization codes an hour past their expiry,
     /// delivered logout notices a day old and given-up ones a week old, DPoP proof records
-    /// past their window. Works in bounded
-    /// batches so that it never blocks requests for long.
+    /// past their window, device authorization requests an hour past their expiry. Works
+    /// in bounded batches so that it never blocks requests for long.
     fn purge_expired(&self, now: Timestamp) -> impl Fut<u64>;
 
     /// Writes every record of `snapshot` (users, clients, keys, revocations) and moves the
@@ -77,6 +79,7 @@ pub trait Store:
     + AuditStore
     + WebhookStore
     + FactorStore
+    + DeviceStore
     + MaintenanceStore
     + 'static
 {
@@ -97,6 +100,7 @@ impl<T> Store for T where
         + AuditStore
         + WebhookStore
         + FactorStore
+        + DeviceStore
         + MaintenanceStore
         + 'static
 {

@@ -367,3 +367,40 @@ impl<T: super::FactorStore> super::FactorStore for Arc<T> {
         (**self).remove_factors(user)
     }
 }
+
+impl<T: super::DeviceStore> super::DeviceStore for Arc<T> {
+    fn create_device_authorization(
+        &self,
+        request: &crate::model::DeviceAuthorization,
+    ) -> impl Fut<()> {
+        (**self).create_device_authorization(request)
+    }
+    fn pending_device_by_user_code(
+        &self,
+        user_code: &str,
+        now: Timestamp,
+    ) -> impl Fut<Option<crate::model::DeviceAuthorization>> {
+        (**self).pending_device_by_user_code(user_code, now)
+    }
+    fn decide_device(
+        &self,
+        user_code: &str,
+        approval: Option<&crate::model::DeviceApproval>,
+        now: Timestamp,
+    ) -> impl Fut<bool> {
+        (**self).decide_device(user_code, approval, now)
+    }
+    fn poll_device(
+        &self,
+        device_code_hash: &[u8],
+        now: Timestamp,
+    ) -> impl Fut<Option<crate::model::DeviceAuthorization>> {
+        (**self).poll_device(device_code_hash, now)
+    }
+    fn slow_device_down(&self, device_code_hash: &[u8], by_secs: i64) -> impl Fut<()> {
+        (**self).slow_device_down(device_code_hash, by_secs)
+    }
+    fn redeem_device(&self, device_code_hash: &[u8]) -> impl Fut<bool> {
+        (**self).redeem_device(device_code_hash)
+    }
+}

@@ -3,6 +3,7 @@
 
 mod authorize;
 mod code;
+mod device;
 mod ending;
 mod factors;
 mod logout;

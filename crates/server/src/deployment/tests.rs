@@ -107,7 +107,7 @@ async fn sqlite_migrations_are_listed_without_writing_then_applied_once() {
     let settings = settings(tmp.path(), &[]);
     let pending = pending_migrations(&settings).await.expect("pending");
     let versions: Vec<i64> = pending.iter().map(|m| m.version).collect();
-    assert_eq!(versions, [1, 2, 3, 4, 5, 6, 7]);
+    assert_eq!(versions, [1, 2, 3, 4, 5, 6, 7, 8]);
     assert!(!tmp.path().join("data").exists(), "listing created nothing");
 
     assert_eq!(migrate(&settings).await.expect("migrate"), pending);

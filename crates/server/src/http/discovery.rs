@@ -33,6 +33,8 @@ pub struct Metadata {
     pub jwks_uri: String,
     /// RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0).
     pub end_session_endpoint: String,
+    /// The device authorization endpoint (RFC 8628 §4).
+    pub device_authorization_endpoint: String,
     /// Grants the token endpoint serves.
     pub grant_types_supported: Vec<&'static str>,
     /// Response types of the authorization endpoint: `code` only (OAuth 2.1).
@@ -112,6 +114,7 @@ pub fn metadata_for<S: Store>(state: &AppState<S>) -> Metadata {
         userinfo_endpoint: at("/userinfo"),
         jwks_uri: at("/.well-known/jwks.json"),
         end_session_endpoint: at("/oauth/logout"),
+        device_authorization_endpoint: at("/oauth/device_authorization"),
         issuer,
         grant_types_supported: vec![
             "authorization_code",
@@ -119,6 +122,7 @@ pub fn metadata_for<S: Store>(state: &AppState<S>) -> Metadata {
             "client_credentials",
             "password",
             tessera_core::model::TOKEN_EXCHANGE_GRANT,
+            tessera_core::model::DEVICE_CODE_GRANT,
         ],
         response_types_supported: vec!["code"],
         response_modes_supported: vec!["query", "form_post"],

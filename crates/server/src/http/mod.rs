@@ -10,6 +10,7 @@ pub mod client_auth;
 pub mod client_jose;
 pub mod context;
 pub mod cors;
+pub mod device;
 pub mod discovery;
 pub mod dpop;
 pub mod error;
@@ -293,6 +294,7 @@ fn cors_routes<S: Store>() -> Router<AppState<S>> {
             get(discovery::jwks::<S>).options(preflight),
         )
         .route("/oauth/token", post(token::token::<S>).options(preflight))
+        .route("/oauth/device_authorization", post(device::start::<S>))
         .route("/oauth/revoke", post(oauth::revoke::<S>).options(preflight))
         .route(
             "/userinfo",

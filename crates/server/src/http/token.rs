@@ -1,6 +1,6 @@
 //! `POST /oauth/token` (RFC 6749 §3.2): the password, refresh token, authorization code
-//! (with PKCE), client credentials and token exchange (RFC 8693) grants, with client
-//! authentication and the login throttle.
+//! (with PKCE), client credentials, token exchange (RFC 8693) and device (RFC 8628) grants,
+//! with client authentication and the login throttle.
 
 use axum::Json;
 use axum::extract::State;
@@ -30,7 +30,7 @@ pub const TOKEN_PATH: &str = "/oauth/token";
     params(("DPoP" = Option<String>, Header, description = "a DPoP proof (RFC 9449) for POST to the token endpoint's URL: the tokens are bound to its key (token_type DPoP, cnf.jkt); required for clients registered with require_dpop")),
     responses(
         (status = 200, description = "tokens issued (token_type Bearer, or DPoP with a proof)", body = tessera_core::TokenResponse),
-        (status = 400, description = "invalid_request, invalid_grant, invalid_scope, invalid_target, unauthorized_client, unsupported_grant_type, invalid_dpop_proof", body = crate::http::error::ErrorBody),
+        (status = 400, description = "invalid_request, invalid_grant, invalid_scope, invalid_target, unauthorized_client, unsupported_grant_type, invalid_dpop_proof; for the device grant authorization_pending, slow_down, expired_token, access_denied", body = crate::http::error::ErrorBody),
         (status = 401, description = "invalid_client", body = crate::http::error::ErrorBody),
         (status = 429, description = "too many failed logins; see Retry-After", body = crate::http::error::ErrorBody),
     )
@@ -92,6 +92,11 @@ pub async fn token<S: Store>(
             let scope = params.get("scope");
             let authority = state.authority();
             Box::pin(authority.client_credentials_grant_dpop(&client, scope, jkt)).await?
+        }
+        Grant::DeviceCode => {
+            let device_code = params.require("device_code")?;
+            let authority = state.authority();
+            Box::pin(authority.device_code_grant(&client, device_code, jkt)).await?
         }
         Grant::TokenExchange => {
             let request = ExchangeRequest {

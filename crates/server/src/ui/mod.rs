@@ -14,7 +14,7 @@ use serde::Serialize;
 pub const LOCALES: [&str; 2] = ["en", "de"];
 
 /// The embedded templates, by name.
-const TEMPLATES: [(&str, &str); 22] = [
+const TEMPLATES: [(&str, &str); 25] = [
     ("base.html", include_str!("templates/base.html")),
     ("login.html", include_str!("templates/login.html")),
     ("consent.html", include_str!("templates/consent.html")),
@@ -57,6 +57,15 @@ const TEMPLATES: [(&str, &str); 22] = [
         include_str!("templates/second_factor_setup.html"),
     ),
     ("totp_setup.html", include_str!("templates/totp_setup.html")),
+    ("device.html", include_str!("templates/device.html")),
+    (
+        "device_confirm.html",
+        include_str!("templates/device_confirm.html"),
+    ),
+    (
+        "device_done.html",
+        include_str!("templates/device_done.html"),
+    ),
     (
         "recovery_codes.html",
         include_str!("templates/recovery_codes.html"),

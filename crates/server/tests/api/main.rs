@@ -12,6 +12,7 @@ mod browser;
 mod connections;
 mod console_pages;
 mod cors;
+mod device;
 mod discovery;
 mod dpop;
 mod encrypted_id_token;

@@ -24,6 +24,8 @@ use tower::ServiceExt as _;
 
 #[path = "openapi_console.rs"]
 mod console;
+#[path = "openapi_device.rs"]
+mod device;
 #[path = "openapi_factors.rs"]
 mod factors;
 
@@ -485,6 +487,8 @@ async fn every_endpoint_answers_as_the_document_says() {
     admin_console(&app).await;
     console::console_pages(&app).await;
     factors::factor_pages(&app).await;
+    let check = Arc::clone(&contract) as Arc<dyn Check>;
+    device::device_pages(&app, &check).await;
     admin(&app).await;
 
     // The only administrator keeps the role.
@@ -582,6 +586,7 @@ async fn store_gone(app: TestApp) {
     }
     console::store_gone(&app, &mut browser).await;
     factors::store_gone(&app, &mut browser).await;
+    device::store_gone(&mut browser).await;
     // Last: a JSON 503 opens the store's breaker, which then answers every route at once.
     for method in [Method::GET, Method::DELETE] {
         let reply = expect(

@@ -4,11 +4,12 @@ use std::time::Duration;
 
 use tessera_core::model::{AuditEvent, EventQuery, NewEvent, Webhook, WebhookId};
 use tessera_core::model::{
-    Client, ClientId, Jti, KeyId, KeyRecord, KeyState, LockoutKey, RefreshRecord, Revocation,
-    RotateOutcome, Session, SessionId, Timestamp, TotpFactor, UnixMillis, User, UserId,
+    Client, ClientId, DeviceApproval, DeviceAuthorization, Jti, KeyId, KeyRecord, KeyState,
+    LockoutKey, RefreshRecord, Revocation, RotateOutcome, Session, SessionId, Timestamp,
+    TotpFactor, UnixMillis, User, UserId,
 };
 use tessera_core::store::{
-    AccountStore, AuditStore, ClientStore, FactorStore, Fut, KeyStore, LockoutStore,
+    AccountStore, AuditStore, ClientStore, DeviceStore, FactorStore, Fut, KeyStore, LockoutStore,
     MaintenanceStore, ReplayStore, RevocationStore, SessionStore, WebhookStore,
 };
 use tessera_core::transfer::Snapshot;
@@ -294,6 +295,45 @@ impl FactorStore for AnyStore {
 
     fn remove_factors(&self, user: &UserId) -> impl Fut<bool> {
         dispatch!(self, s => s.remove_factors(user))
+    }
+}
+
+impl DeviceStore for AnyStore {
+    fn create_device_authorization(&self, request: &DeviceAuthorization) -> impl Fut<()> {
+        dispatch!(self, s => s.create_device_authorization(request))
+    }
+
+    fn pending_device_by_user_code(
+        &self,
+        user_code: &str,
+        now: Timestamp,
+    ) -> impl Fut<Option<DeviceAuthorization>> {
+        dispatch!(self, s => s.pending_device_by_user_code(user_code, now))
+    }
+
+    fn decide_device(
+        &self,
+        user_code: &str,
+        approval: Option<&DeviceApproval>,
+        now: Timestamp,
+    ) -> impl Fut<bool> {
+        dispatch!(self, s => s.decide_device(user_code, approval, now))
+    }
+
+    fn poll_device(
+        &self,
+        device_code_hash: &[u8],
+        now: Timestamp,
+    ) -> impl Fut<Option<DeviceAuthorization>> {
+        dispatch!(self, s => s.poll_device(device_code_hash, now))
+    }
+
+    fn slow_device_down(&self, device_code_hash: &[u8], by_secs: i64) -> impl Fut<()> {
+        dispatch!(self, s => s.slow_device_down(device_code_hash, by_secs))
+    }
+
+    fn redeem_device(&self, device_code_hash: &[u8]) -> impl Fut<bool> {
+        dispatch!(self, s => s.redeem_device(device_code_hash))
     }
 }
 

@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use tessera_core::StoreError;
 use tessera_core::model::{
-    AuditEvent, Client, Jti, KeyId, KeyRecord, KeyState, LockoutKey, RefreshRecord, Revocation,
-    RotateOutcome, Session, SessionId, Timestamp, TotpFactor, UnixMillis, User, UserId, Webhook,
+    AuditEvent, Client, DeviceAuthorization, Jti, KeyId, KeyRecord, KeyState, LockoutKey,
+    RefreshRecord, Revocation, RotateOutcome, Session, SessionId, Timestamp, TotpFactor,
+    UnixMillis, User, UserId, Webhook,
 };
 use tessera_core::refresh::{Decision, decide};
 use tessera_core::transfer::Snapshot;
@@ -41,6 +42,8 @@ pub(super) struct State {
     pub(super) totp: HashMap<UserId, TotpFactor>,
     /// Unspent recovery codes: whose, and the code's MAC (the databases' primary key).
     pub(super) recovery_codes: HashSet<(UserId, Vec<u8>)>,
+    /// Device authorization requests, by the digest of their device code.
+    pub(super) devices: HashMap<Vec<u8>, DeviceAuthorization>,
 }
 
 /// A failed-login counter.
@@ -86,6 +89,13 @@ impl State {
         let before = self.recovery_codes.len();
         self.recovery_codes.retain(|(u, _)| u != user);
         totp || self.recovery_codes.len() < before
+    }
+
+    /// Drops the device requests that `user` approved, as the databases' foreign key
+    /// cascades.
+    pub(super) fn forget_devices_of(&mut self, user: &UserId) {
+        self.devices
+            .retain(|_, d| d.approval.as_ref().is_none_or(|a| a.user_id != *user));
     }
 
     /// Revokes every live session matching `which`.
@@ -258,8 +268,8 @@ impl State {
 
     /// Deletes what has expired at `now`, as the databases do: revocations, refresh records
     /// past their idle expiry, sessions past their absolute expiry with every record of
-    /// theirs, failed-login counters, and what browser sign-in no longer needs. Answers how
-    /// many went.
+    /// theirs, failed-login counters, what browser sign-in no longer needs, and device
+    /// requests an hour past their expiry. Answers how many went.
     pub(super) fn purge(&mut self, now: Timestamp) -> usize {
         let before = self.len();
         self.revocations.retain(|r| r.exp > now);
@@ -269,6 +279,8 @@ impl State {
         let now_ms = now.to_millis();
         self.lockouts.retain(|_, l| l.expires_at > now_ms);
         self.dpop_jtis.retain(|_, expires_at| *expires_at > now);
+        let devices_before = now.plus_secs(-crate::devices::KEPT_SECS);
+        self.devices.retain(|_, d| d.expires_at > devices_before);
         before - self.len() + self.browser.purge(now)
     }
 
@@ -279,6 +291,7 @@ impl State {
             + self.refresh.len()
             + self.lockouts.len()
             + self.dpop_jtis.len()
+            + self.devices.len()
     }
 
     /// Writes every record of `snapshot` and retires the keys in `retire`. On error some may

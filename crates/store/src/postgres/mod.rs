@@ -6,6 +6,7 @@ mod audit;
 mod browser;
 mod browser_store;
 mod clients;
+mod devices;
 mod factors;
 mod hints;
 mod import;

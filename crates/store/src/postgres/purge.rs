@@ -25,7 +25,7 @@ const BATCH: i64 = 5_000;
 /// Each statement takes `now` as `$1` and the batch size as `$2`, deletes at most that many
 /// rows, and is run until it deletes fewer. The order matters: refresh records of expired
 /// sessions go before the sessions, so that they are counted rather than cascaded.
-const PURGES: [&str; 10] = [
+const PURGES: [&str; 11] = [
     "DELETE FROM revocations WHERE cursor IN (SELECT cursor FROM revocations \
      WHERE exp <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)",
     "DELETE FROM refresh_tokens WHERE hash IN (SELECT hash FROM refresh_tokens \
@@ -53,12 +53,17 @@ const PURGES: [&str; 10] = [
     // DPoP proofs whose `iat` window has closed.
     "DELETE FROM dpop_jtis WHERE jti_hash IN (SELECT jti_hash FROM dpop_jtis \
      WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)",
+    // Device requests are kept an hour past expiry, so that a late poll hears
+    // `expired_token` rather than `invalid_grant` (index of migration 0008).
+    "DELETE FROM device_authorizations WHERE device_code_hash IN (SELECT device_code_hash \
+     FROM device_authorizations WHERE expires_at <= $1 - 3600 \
+     LIMIT $2 FOR UPDATE SKIP LOCKED)",
 ];
 
 /// Deletes expired revocations, expired refresh records, sessions past their absolute
 /// expiry together with their refresh records, expired failed-login counters, login
-/// sessions past their end, spent or stale codes, settled logout notices and DPoP proof
-/// records past their window; returns the
+/// sessions past their end, spent or stale codes, settled logout notices, DPoP proof
+/// records past their window and device requests an hour past their expiry; returns the
 /// number of rows deleted. Rows locked by a request at the time are left for the next
 /// purge. An error stops the purge; the batches committed before it stay deleted.
 pub(super) async fn purge_expired(pool: &PgPool, now: Timestamp) -> Result<u64, StoreError> {

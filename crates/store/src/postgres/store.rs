@@ -5,18 +5,19 @@ use std::time::Duration;
 
 use tessera_core::model::{AuditEvent, EventQuery, NewEvent, Webhook, WebhookId};
 use tessera_core::model::{
-    Client, ClientId, Jti, KeyId, KeyRecord, KeyState, LockoutKey, RefreshRecord, Revocation,
-    RotateOutcome, Session, SessionId, Timestamp, TotpFactor, UnixMillis, User, UserId,
+    Client, ClientId, DeviceApproval, DeviceAuthorization, Jti, KeyId, KeyRecord, KeyState,
+    LockoutKey, RefreshRecord, Revocation, RotateOutcome, Session, SessionId, Timestamp,
+    TotpFactor, UnixMillis, User, UserId,
 };
 use tessera_core::store::{
-    AccountStore, AuditStore, ClientStore, FactorStore, Fut, KeyStore, LockoutStore,
+    AccountStore, AuditStore, ClientStore, DeviceStore, FactorStore, Fut, KeyStore, LockoutStore,
     MaintenanceStore, ReplayStore, RevocationStore, SessionStore, WebhookStore,
 };
 use tessera_core::transfer::Snapshot;
 
 use super::{
-    PgStore, accounts, audit, clients, factors, import, keys, lockouts, purge, replay, revocations,
-    rotate, sessions, webhooks,
+    PgStore, accounts, audit, clients, devices, factors, import, keys, lockouts, purge, replay,
+    revocations, rotate, sessions, webhooks,
 };
 
 impl AccountStore for PgStore {
@@ -296,6 +297,45 @@ impl FactorStore for PgStore {
 
     fn remove_factors(&self, user: &UserId) -> impl Fut<bool> {
         factors::remove_factors(&self.pool, user)
+    }
+}
+
+impl DeviceStore for PgStore {
+    fn create_device_authorization(&self, request: &DeviceAuthorization) -> impl Fut<()> {
+        devices::create(&self.pool, request)
+    }
+
+    fn pending_device_by_user_code(
+        &self,
+        user_code: &str,
+        now: Timestamp,
+    ) -> impl Fut<Option<DeviceAuthorization>> {
+        devices::pending_by_user_code(&self.pool, user_code, now)
+    }
+
+    fn decide_device(
+        &self,
+        user_code: &str,
+        approval: Option<&DeviceApproval>,
+        now: Timestamp,
+    ) -> impl Fut<bool> {
+        devices::decide(&self.pool, user_code, approval, now)
+    }
+
+    fn poll_device(
+        &self,
+        device_code_hash: &[u8],
+        now: Timestamp,
+    ) -> impl Fut<Option<DeviceAuthorization>> {
+        devices::poll(&self.pool, device_code_hash, now)
+    }
+
+    fn slow_device_down(&self, device_code_hash: &[u8], by_secs: i64) -> impl Fut<()> {
+        devices::slow_down(&self.pool, device_code_hash, by_secs)
+    }
+
+    fn redeem_device(&self, device_code_hash: &[u8]) -> impl Fut<bool> {
+        devices::redeem(&self.pool, device_code_hash)
     }
 }
 

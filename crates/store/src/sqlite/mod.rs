@@ -8,6 +8,7 @@ mod browser;
 mod browser_store;
 mod cache;
 mod clients;
+mod devices;
 mod engine;
 mod error;
 mod factors;

@@ -8,7 +8,7 @@ use super::cache::Cache;
 use super::exec;
 
 /// Each statement takes `now` once; their row counts add up to the result.
-const PURGES: [&str; 8] = [
+const PURGES: [&str; 9] = [
     "DELETE FROM revocations WHERE exp <= ?1",
     "DELETE FROM refresh_tokens WHERE expires_at <= ?1 \
      OR session_id IN (SELECT id FROM sessions WHERE expires_at <= ?1)",
@@ -25,12 +25,15 @@ const PURGES: [&str; 8] = [
      OR gave_up_at <= ?1 - 604800",
     // DPoP proofs whose `iat` window has closed.
     "DELETE FROM dpop_jtis WHERE expires_at <= ?1",
+    // Device requests are kept an hour past expiry, so that a late poll hears
+    // `expired_token` rather than `invalid_grant`.
+    "DELETE FROM device_authorizations WHERE expires_at <= ?1 - 3600",
 ];
 
 /// Deletes expired revocations, expired refresh records, sessions past their absolute
 /// expiry together with their refresh records, expired failed-login counters, login
-/// sessions past their end, spent or stale codes, settled logout notices and DPoP proof
-/// records past their window; returns the
+/// sessions past their end, spent or stale codes, settled logout notices, DPoP proof
+/// records past their window and device requests an hour past their expiry; returns the
 /// number of rows deleted. Runs in the caller's write transaction.
 pub(super) fn purge_expired(
     conn: &Connection,

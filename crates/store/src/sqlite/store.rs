@@ -8,19 +8,20 @@ use std::time::Duration;
 use rusqlite::Connection;
 use tessera_core::model::{AuditEvent, EventQuery, NewEvent, Webhook, WebhookId};
 use tessera_core::model::{
-    Client, ClientId, Jti, KeyId, KeyRecord, KeyState, LockoutKey, RefreshRecord, Revocation,
-    RotateOutcome, Session, SessionId, Timestamp, TotpFactor, UnixMillis, User, UserId,
+    Client, ClientId, DeviceApproval, DeviceAuthorization, Jti, KeyId, KeyRecord, KeyState,
+    LockoutKey, RefreshRecord, Revocation, RotateOutcome, Session, SessionId, Timestamp,
+    TotpFactor, UnixMillis, User, UserId,
 };
 use tessera_core::store::{
-    AccountStore, AuditStore, ClientStore, FactorStore, Fut, KeyStore, LockoutStore,
+    AccountStore, AuditStore, ClientStore, DeviceStore, FactorStore, Fut, KeyStore, LockoutStore,
     MaintenanceStore, ReplayStore, RevocationStore, SessionStore, WebhookStore,
 };
 use tessera_core::transfer::Snapshot;
 
 use super::error::SqlResultExt;
 use super::{
-    SqliteStore, accounts, audit, clients, factors, import, keys, lockouts, purge, revocations,
-    rotate, sessions, webhooks,
+    SqliteStore, accounts, audit, clients, devices, factors, import, keys, lockouts, purge,
+    revocations, rotate, sessions, webhooks,
 };
 
 impl AccountStore for SqliteStore {
@@ -407,6 +408,56 @@ impl FactorStore for SqliteStore {
     fn remove_factors(&self, user: &UserId) -> impl Fut<bool> {
         let user = user.clone();
         self.db.write(move |c, _| factors::remove_factors(c, &user))
+    }
+}
+
+impl DeviceStore for SqliteStore {
+    fn create_device_authorization(&self, request: &DeviceAuthorization) -> impl Fut<()> {
+        let request = request.clone();
+        self.db.write(move |c, _| devices::create(c, &request))
+    }
+
+    fn pending_device_by_user_code(
+        &self,
+        user_code: &str,
+        now: Timestamp,
+    ) -> impl Fut<Option<DeviceAuthorization>> {
+        let user_code = user_code.to_owned();
+        self.db
+            .read(move |c, _| devices::pending_by_user_code(c, &user_code, now))
+    }
+
+    fn decide_device(
+        &self,
+        user_code: &str,
+        approval: Option<&DeviceApproval>,
+        now: Timestamp,
+    ) -> impl Fut<bool> {
+        let (user_code, approval) = (user_code.to_owned(), approval.cloned());
+        self.db
+            .write(move |c, _| devices::decide(c, &user_code, approval.as_ref(), now))
+    }
+
+    fn poll_device(
+        &self,
+        device_code_hash: &[u8],
+        now: Timestamp,
+    ) -> impl Fut<Option<DeviceAuthorization>> {
+        let device_code_hash = device_code_hash.to_vec();
+        self.db
+            .write(move |c, _| devices::poll(c, &device_code_hash, now))
+    }
+
+    fn slow_device_down(&self, device_code_hash: &[u8], by_secs: i64) -> impl Fut<()> {
+        let device_code_hash = device_code_hash.to_vec();
+        self.db
+            .write(move |c, _| devices::slow_down(c, &device_code_hash, by_secs))
+    }
+
+    fn redeem_device(&self, device_code_hash: &[u8]) -> impl Fut<bool> {
+        let device_code_hash = device_code_hash.to_vec();
+        self.db
+            .write(move |c, _| devices::redeem(c, &device_code_hash))
     }
 }
 

@@ -13,6 +13,7 @@ mod audit;
 mod backends;
 mod browser;
 mod clients;
+mod devices;
 mod factors;
 mod fixtures;
 mod import;
@@ -127,6 +128,24 @@ macro_rules! contract {
             factors::concurrent_uses_of_one_step_have_one_winner,
             factors::concurrent_spends_of_one_code_have_one_winner,
             factors::concurrent_confirmations_have_one_winner,
+            devices::a_request_is_found_by_its_user_code_while_pending,
+            devices::a_request_is_stored_pending_whatever_it_says,
+            devices::a_live_user_code_conflicts,
+            devices::a_user_code_is_free_again_once_expired,
+            devices::an_approval_is_decided_once,
+            devices::a_denial_is_decided_once,
+            devices::an_expired_request_cannot_be_decided,
+            devices::approval_fields_round_trip,
+            devices::an_unknown_client_or_user_is_not_found,
+            devices::a_poll_answers_the_request_as_it_was_before,
+            devices::concurrent_polls_each_see_the_one_before,
+            devices::slow_downs_add_up,
+            devices::a_request_is_redeemed_once_after_approval,
+            devices::concurrent_redeems_have_one_winner,
+            devices::concurrent_creators_of_one_user_code_have_one_winner,
+            devices::purge_keeps_a_request_an_hour_past_its_expiry,
+            devices::deleting_the_client_removes_its_requests,
+            devices::deleting_the_user_removes_the_requests_they_approved,
         );
     };
     (@each $backend:ident, $fresh:path, $($area:ident :: $test:ident),+ $(,)?) => {

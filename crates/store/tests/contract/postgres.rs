@@ -293,7 +293,7 @@ async fn instances_starting_together_migrate_once() {
         .fetch_one(&mut conn)
         .await
         .unwrap();
-    assert_eq!(rows, 7);
+    assert_eq!(rows, 8);
     conn.close().await.unwrap();
 }
 
@@ -316,6 +316,7 @@ async fn pending_migrations_are_listed_then_applied_once() {
             (5, "audit trail"),
             (6, "webhooks"),
             (7, "factors"),
+            (8, "device grant"),
         ]
     );
     let mut conn = schema.connect().await;

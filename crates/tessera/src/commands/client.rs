@@ -43,7 +43,8 @@ pub(crate) enum ClientCommand {
         tessera client add agent --grant client_credentials --require-dpop\n  \
         tessera client add console --grant authorization_code --scope openid --redirect-uri \
         https://console.example.com/callback --require-second-factor\n  \
-        tessera client add orders-gateway --grant token_exchange --audience orders-api")]
+        tessera client add orders-gateway --grant token_exchange --audience orders-api\n  \
+        tessera client add cli --grant device_code --grant refresh_token --public --scope openid")]
     Add(AddArgs),
     /// List clients.
     #[command(after_help = "Examples:\n  tessera client list\n  tessera client list --json")]
@@ -64,7 +65,8 @@ pub(crate) struct AddArgs {
     #[arg(value_name = "NAME")]
     name: String,
     /// A grant the client may use: authorization_code, refresh_token, client_credentials,
-    /// password or token_exchange (RFC 8693; its URN is accepted too) (repeat).
+    /// password, token_exchange (RFC 8693) or device_code (RFC 8628; their URNs are accepted
+    /// too) (repeat).
     #[arg(long = "grant", value_name = "GRANT", required = true, value_parser = parse_grant)]
     grants: Vec<Grant>,
     /// A scope the client may request (repeat, or give several separated by spaces).
@@ -145,7 +147,7 @@ fn parse_grant(name: &str) -> Result<Grant, String> {
     Grant::parse(name).ok_or_else(|| {
         format!(
             "unknown grant {name:?}; use authorization_code, refresh_token, client_credentials, \
-             password or token_exchange"
+             password, token_exchange or device_code"
         )
     })
 }

@@ -12,9 +12,9 @@ fn check_lists_pending_migrations_exits_1_and_creates_nothing() {
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert_eq!(
         stdout,
-        "pending 0001 initial\npending 0002 login lockouts\npending 0003 browser sign in\npending 0004 dpop\npending 0005 audit trail\npending 0006 webhooks\npending 0007 factors\n"
+        "pending 0001 initial\npending 0002 login lockouts\npending 0003 browser sign in\npending 0004 dpop\npending 0005 audit trail\npending 0006 webhooks\npending 0007 factors\npending 0008 device grant\n"
     );
-    assert_fails(&output, 1, "7 migrations are pending");
+    assert_fails(&output, 1, "8 migrations are pending");
     assert!(!d.data_dir().exists(), "--check changed nothing");
 }
 
@@ -24,7 +24,7 @@ fn migrate_applies_each_migration_once_then_check_passes() {
     let applied = d.ok(&["migrate"]);
     assert_eq!(
         applied,
-        "applied 0001 initial\napplied 0002 login lockouts\napplied 0003 browser sign in\napplied 0004 dpop\napplied 0005 audit trail\napplied 0006 webhooks\napplied 0007 factors\n"
+        "applied 0001 initial\napplied 0002 login lockouts\napplied 0003 browser sign in\napplied 0004 dpop\napplied 0005 audit trail\napplied 0006 webhooks\napplied 0007 factors\napplied 0008 device grant\n"
     );
     assert!(d.data_dir().join("tessera.db").is_file());
     assert!(d.ok(&["migrate"]).contains("nothing to apply"));
@@ -140,11 +140,11 @@ fn postgres_migrate_then_admin_commands() {
             .expect("run")
     };
 
-    assert_fails(&run(&["migrate", "--check"]), 1, "7 migrations are pending");
+    assert_fails(&run(&["migrate", "--check"]), 1, "8 migrations are pending");
     let applied = stdout_of(&run(&["migrate"]), &["migrate"]);
     assert_eq!(
         applied,
-        "applied 0001 initial\napplied 0002 login lockouts\napplied 0003 browser sign in\napplied 0004 dpop\napplied 0005 audit trail\napplied 0006 webhooks\napplied 0007 factors\n"
+        "applied 0001 initial\napplied 0002 login lockouts\napplied 0003 browser sign in\napplied 0004 dpop\napplied 0005 audit trail\napplied 0006 webhooks\napplied 0007 factors\napplied 0008 device grant\n"
     );
     let checked = stdout_of(&run(&["migrate", "--check"]), &["migrate", "--check"]);
     assert!(checked.contains("nothing is pending"), "{checked}");

@@ -49,6 +49,8 @@ mod browser_flow;
 mod browser_pages;
 mod console_pages;
 mod demo_web;
+mod device_flow;
+mod device_pages;
 mod encrypted_id_token;
 mod foreign_tokens;
 mod guard;

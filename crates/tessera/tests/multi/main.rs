@@ -15,6 +15,7 @@ mod bounded;
 mod breaker;
 mod browser;
 mod console;
+mod device;
 mod dpop;
 mod dump;
 mod exchange;

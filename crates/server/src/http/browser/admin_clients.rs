@@ -20,12 +20,13 @@ use super::page::see_other;
 const NOTICES: [&str; 2] = ["admin_client_saved", "admin_client_deleted"];
 
 /// The grants the forms offer, each a checkbox `grant_{name}`.
-const GRANTS: [Grant; 5] = [
+const GRANTS: [Grant; 6] = [
     Grant::AuthorizationCode,
     Grant::RefreshToken,
     Grant::ClientCredentials,
     Grant::Password,
     Grant::TokenExchange,
+    Grant::DeviceCode,
 ];
 
 #[derive(Serialize)]

@@ -176,6 +176,7 @@ pub(crate) async fn proceed<S: Store>(
                 client_name: Some(client.name.as_str()),
                 username: request.login_hint.as_deref().unwrap_or(""),
                 error: None,
+                next: None,
             };
             let page = login::page(state, browser, locale, StatusCode::OK, &values, pending);
             with_cookies(page.allow_form_target(&request.redirect_uri), cookies)
@@ -248,18 +249,14 @@ fn with_cookies(mut page: Page, cookies: Vec<String>) -> Response {
     page.into_response()
 }
 
-/// What the consent page shows: the client, each scope in words, and who is signed in.
-async fn consent_page<S: Store>(
+/// Each scope of `scope` in words, as the consent and device pages list them.
+pub(crate) fn scope_texts<S: Store>(
     state: &AppState<S>,
-    browser: &Browser,
     locale: &str,
-    client: &Client,
     scope: &tessera_core::scope::Scope,
-    session: &LoginSession,
-    pending: &Pending,
-) -> Page {
+) -> Vec<String> {
     let ui = state.ui();
-    let scopes: Vec<String> = scope
+    scope
         .tokens()
         .iter()
         .map(|token| {
@@ -271,7 +268,21 @@ async fn consent_page<S: Store>(
                 text
             }
         })
-        .collect();
+        .collect()
+}
+
+/// What the consent page shows: the client, each scope in words, and who is signed in.
+async fn consent_page<S: Store>(
+    state: &AppState<S>,
+    browser: &Browser,
+    locale: &str,
+    client: &Client,
+    scope: &tessera_core::scope::Scope,
+    session: &LoginSession,
+    pending: &Pending,
+) -> Page {
+    let ui = state.ui();
+    let scopes = scope_texts(state, locale, scope);
     let username = match state.authority().browser_user(session).await {
         Ok(Some(user)) => user.username,
         _ => String::new(),

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use tessera_core::authority::PasswordStep;
@@ -18,8 +18,8 @@ use super::super::blocking::on_blocking_pool;
 use super::super::params::Params;
 use super::super::{ApiError, AppState, ClientIp};
 use super::authorize::{Pending, current_session, proceed, respond};
-use super::page::{Browser, Page, cross_site, same_origin, see_other};
-use super::second_factor;
+use super::page::{Browser, Page, bad_request, cross_site, query_params, same_origin, see_other};
+use super::second_factor::{self, HOME, safe_next};
 use super::unavailable;
 
 /// The purpose of the sign-in form's anti-CSRF token.
@@ -34,6 +34,9 @@ pub(crate) struct LoginPage<'a> {
     pub(crate) username: &'a str,
     /// An error to show, already in the page's language.
     pub(crate) error: Option<String>,
+    /// Where to go after signing in without a client (a page of ours; the account page
+    /// when `None`).
+    pub(crate) next: Option<&'a str>,
 }
 
 /// The sign-in page, with `pending` sealed into it when there is one.
@@ -60,17 +63,29 @@ pub(crate) fn page<S: Store>(
         "error": values.error,
         "csrf": state.authority().browser_token(PURPOSE, &browser.binding),
         "request": request,
+        "next": values.next,
     });
     Page::render(state, browser, locale, status, "login.html", &context)
 }
 
-/// `GET /ui/login`: the sign-in page on its own (to reach the account page).
+/// `GET /ui/login`: the sign-in page on its own (to reach the account page, or the page
+/// `next` names).
 #[utoipa::path(get, path = "/ui/login", tag = "browser",
+    params(("next" = Option<String>, Query, description = "a page of ours under `/ui/` to go to after signing in (else the account page)")),
     responses(
         (status = 200, description = "the sign-in page", content_type = "text/html"),
+        (status = 400, description = "the query cannot be read", content_type = "text/html"),
         (status = 503, description = "the service is unavailable; Retry-After", content_type = "text/html"),
     ))]
-pub async fn show<S: Store>(State(state): State<AppState<S>>, headers: HeaderMap) -> Response {
+pub async fn show<S: Store>(
+    State(state): State<AppState<S>>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let params = match query_params(&uri) {
+        Ok(params) => params,
+        Err(err) => return bad_request(&state, &headers, err.description()),
+    };
     let Some(browser) = Browser::read(&state, &headers) else {
         return unavailable();
     };
@@ -79,6 +94,7 @@ pub async fn show<S: Store>(State(state): State<AppState<S>>, headers: HeaderMap
         client_name: None,
         username: "",
         error: None,
+        next: params.get("next").map(|next| safe_next(Some(next))),
     };
     page(
         &state,
@@ -96,7 +112,7 @@ pub async fn show<S: Store>(State(state): State<AppState<S>>, headers: HeaderMap
     request_body(content = crate::openapi::LoginForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 200, description = "signed in: the consent page, or a page that posts the response to the client", content_type = "text/html"),
-        (status = 303, description = "signed in: back to the client (or to `/ui/account` without a pending request); cancelled: back to the client with `error=access_denied`", headers(("Location" = String), ("Set-Cookie" = String))),
+        (status = 303, description = "signed in: back to the client (or, without a pending request, to the page `next` names, else `/ui/account`); cancelled: back to the client with `error=access_denied`", headers(("Location" = String), ("Set-Cookie" = String))),
         (status = 400, description = "the form expired (anti-CSRF token or sealed request not valid): the sign-in page again", content_type = "text/html"),
         (status = 401, description = "wrong username or password: the sign-in page again", content_type = "text/html"),
         (status = 403, description = "posted from another site (Origin)", content_type = "text/html"),
@@ -129,10 +145,12 @@ pub async fn submit<S: Store>(
     };
     let username = form.get("username").unwrap_or("").to_owned();
     let password = form.get("password").unwrap_or("").to_owned();
+    let next = form.get("next").map(|next| safe_next(Some(next)));
     let locale = browser.locale(pending.params.ui_locales.as_deref());
+    let failed = |key| failed(&state, &browser, locale, &pending, &username, next, key);
     if state.throttle().check_ip(ip, Instant::now()).is_err() {
         state.metrics().login_throttled();
-        return failed(&state, &browser, locale, &pending, &username, "locked").await;
+        return failed("locked").await;
     }
     let client = pending.params.client_id.as_deref().map(ClientId::from);
     let authority = Arc::clone(state.authority());
@@ -149,30 +167,23 @@ pub async fn submit<S: Store>(
     let signed_in = match attempt {
         Ok(Ok(PasswordStep::SignedIn(signed_in))) => signed_in,
         Ok(Ok(PasswordStep::SecondFactor(user))) => {
-            return second_factor_page(&state, &browser, &user, &pending).await;
+            let next = next.unwrap_or(HOME);
+            return second_factor_page(&state, &browser, &user, &pending, next).await;
         }
         Ok(Err(GrantError::Locked(_))) => {
             state.metrics().login_throttled();
-            return failed(&state, &browser, locale, &pending, &username, "locked").await;
+            return failed("locked").await;
         }
         Ok(Err(GrantError::BadCredentials | GrantError::Malformed(_))) => {
             state.metrics().login_failed();
             state.throttle().record_ip_failure(ip, Instant::now());
-            return failed(
-                &state,
-                &browser,
-                locale,
-                &pending,
-                &username,
-                "bad_credentials",
-            )
-            .await;
+            return failed("bad_credentials").await;
         }
         Ok(Err(_)) | Err(_) => return unavailable(),
     };
     let cookie = browser.session_cookie(&signed_in.cookie_secret);
     if pending.params.client_id.is_none() {
-        return see_other("/ui/account", vec![cookie]);
+        return see_other(next.unwrap_or(HOME), vec![cookie]);
     }
     let pending = Pending {
         params: pending.params,
@@ -221,6 +232,7 @@ async fn second_factor_page<S: Store>(
     browser: &Browser,
     user: &UserId,
     pending: &Pending,
+    next: &str,
 ) -> Response {
     let checked = match pending.params.client_id {
         Some(_) => state
@@ -231,7 +243,7 @@ async fn second_factor_page<S: Store>(
         None => None,
     };
     let client_name = checked.as_ref().map(|(_, client)| client.name.as_str());
-    let mut page = second_factor::ask(state, browser, user, client_name, "/ui/account", pending);
+    let mut page = second_factor::ask(state, browser, user, client_name, next, pending);
     if let Some((request, _)) = &checked {
         page = page.allow_form_target(&request.redirect_uri);
     }
@@ -245,6 +257,7 @@ async fn failed<S: Store>(
     locale: &str,
     pending: &Pending,
     username: &str,
+    next: Option<&str>,
     key: &str,
 ) -> Response {
     let status = if key == "locked" {
@@ -264,6 +277,7 @@ async fn failed<S: Store>(
         client_name: checked.as_ref().map(|(_, client)| client.name.as_str()),
         username,
         error: Some(state.ui().text(locale, key)),
+        next,
     };
     let mut response = page(state, browser, locale, status, &values, pending);
     if let Some((request, _)) = &checked {
@@ -284,6 +298,7 @@ pub(crate) fn expired<S: Store>(
         client_name: None,
         username: "",
         error: Some(state.ui().text(locale, "form_expired")),
+        next: None,
     };
     page(
         state,

@@ -18,6 +18,7 @@ pub mod admin_users;
 pub mod admin_webhooks;
 pub mod authorize;
 pub mod consent;
+pub mod device;
 pub mod login;
 pub mod logout;
 pub(crate) mod page;
@@ -46,6 +47,10 @@ pub fn routes<S: Store>() -> Router<AppState<S>> {
             axum::routing::post(second_factor::submit::<S>),
         )
         .route("/ui/consent", axum::routing::post(consent::submit::<S>))
+        .route(
+            "/ui/device",
+            get(device::show::<S>).post(device::submit::<S>),
+        )
         .route(
             "/oauth/logout",
             get(logout::get::<S>).post(logout::post::<S>),

@@ -23,7 +23,7 @@ use super::unavailable;
 pub(crate) const PURPOSE: &str = "second-factor";
 
 /// Where a browser goes after the second factor (or a cancel) when no client is waiting.
-const HOME: &str = "/ui/account";
+pub(crate) const HOME: &str = "/ui/account";
 
 /// What the second-factor page shows besides the form.
 pub(crate) struct Challenge<'a> {
@@ -185,16 +185,24 @@ pub async fn submit<S: Store>(
     .await
 }
 
-/// The page to go to afterwards: one of ours under `/ui/`, else the account page (never
-/// another site: the field is the browser's to change).
+/// The page to go to afterwards: one of ours under `/ui/` (with at most a query of one
+/// `name=value`), else the account page (never another site: the field is the browser's to
+/// change). What passes has no character that HTML would need escaped.
 pub(crate) fn safe_next(next: Option<&str>) -> &str {
     next.filter(|path| {
-        path.starts_with("/ui/")
-            && path.len() <= 256
-            && !path.contains("//")
-            && path
-                .bytes()
+        let (page, query) = path.split_once('?').unwrap_or((path, ""));
+        let plain = |text: &str| {
+            text.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b"/-_.~%".contains(&b))
+        };
+        page.starts_with("/ui/")
+            && path.len() <= 256
+            && !page.contains("//")
+            && plain(page)
+            && (query.is_empty()
+                || query
+                    .split_once('=')
+                    .is_some_and(|(name, value)| plain(name) && plain(value)))
     })
     .unwrap_or(HOME)
 }
@@ -228,7 +236,9 @@ mod tests {
             "//evil.example/ui/",
             "/ui//evil.example",
             "/oauth/token",
-            "/ui/a?b=c",
+            "/ui/a?b=c&d=e",
+            "/ui/a?b=\"><script>",
+            "/ui/a?b",
             "/ui/\r\nSet-Cookie: x",
         ] {
             assert_eq!(safe_next(Some(hostile)), "/ui/account", "{hostile}");

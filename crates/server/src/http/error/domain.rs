@@ -73,10 +73,18 @@ impl From<GrantError> for ApiError {
             | GrantError::BadCode
             | GrantError::PkceFailed
             | GrantError::BadExchangeToken(_)
-            | GrantError::SecondFactorRequired => {
+            | GrantError::SecondFactorRequired
+            | GrantError::BadDeviceCode => {
                 Self::new(StatusCode::BAD_REQUEST, "invalid_grant", text)
             }
             GrantError::InvalidTarget => Self::new(StatusCode::BAD_REQUEST, "invalid_target", text),
+            GrantError::AuthorizationPending
+            | GrantError::SlowDown
+            | GrantError::ExpiredToken
+            | GrantError::AccessDenied => {
+                let code = err.code();
+                Self::new(StatusCode::BAD_REQUEST, code, text)
+            }
             GrantError::Locked(locked) => Self::throttled(locked.retry_after_secs()),
             GrantError::Dpop(refused) => {
                 Self::new(StatusCode::BAD_REQUEST, refused.oauth_error(), text)
@@ -198,6 +206,15 @@ mod tests {
             answer(GrantError::SecondFactorRequired),
             (bad, "invalid_grant")
         );
+        assert_eq!(answer(GrantError::BadDeviceCode), (bad, "invalid_grant"));
+        for (refusal, code) in [
+            (GrantError::AuthorizationPending, "authorization_pending"),
+            (GrantError::SlowDown, "slow_down"),
+            (GrantError::ExpiredToken, "expired_token"),
+            (GrantError::AccessDenied, "access_denied"),
+        ] {
+            assert_eq!(answer(refusal), (bad, code));
+        }
         assert_eq!(
             answer(GrantError::GrantNotAllowed(Grant::Password)),
             (bad, "unauthorized_client")
