@@ -42,7 +42,8 @@ impl Cli {
     }
 
     /// The command tree as `--help` shows it: the store flags are hidden from the tools that
-    /// never open a store, and accepted there all the same (scripts may pass them anywhere).
+    /// never open a store (the token tools, `keys generate`, `login`), and accepted there all
+    /// the same (scripts may pass them anywhere).
     pub(crate) fn command_with_help() -> clap::Command {
         let top = Self::command();
         let hidden: Vec<Arg> = top
@@ -57,6 +58,7 @@ impl Cli {
         top.mut_subcommand("token", hide)
             .mut_subcommand("jws", hide)
             .mut_subcommand("jwe", hide)
+            .mut_subcommand("login", hide)
             .mut_subcommand("keys", |keys| keys.mut_subcommand("generate", hide))
     }
 }
@@ -209,6 +211,13 @@ pub(crate) enum Command {
         after_help = crate::commands::doctor::DOCTOR_EXAMPLES
     )]
     Doctor(crate::commands::doctor::DoctorArgs),
+    /// Sign in from a terminal with the device grant (a code to approve in a browser); with
+    /// --print-token, print a fresh access token.
+    #[command(
+        long_about = crate::commands::login::LOGIN_LONG,
+        after_help = crate::commands::login::LOGIN_EXAMPLES
+    )]
+    Login(crate::commands::login::LoginArgs),
 }
 
 /// `tessera keys …`.

@@ -12,6 +12,7 @@ pub(crate) mod init;
 pub(crate) mod jwe;
 mod jws;
 pub(crate) mod keys;
+pub(crate) mod login;
 pub(crate) mod migrate;
 pub(crate) mod serve;
 mod token;
@@ -53,6 +54,7 @@ pub(crate) fn run(cli: Cli) -> Result<(), CliError> {
         Command::Doctor(args) => doctor::run(&cli.global, &args),
         Command::Import(args) => import::run(&cli.global, &args),
         Command::Init(args) => init::run(&cli.global, &args),
+        Command::Login(args) => login::run(&args),
         Command::Token { command } => match command {
             TokenCommand::Decode(args) => token::decode(&args),
             TokenCommand::Verify(args) => token::verify(&args),

@@ -6,7 +6,7 @@ use crate::helpers::{run_ok, tessera};
 
 #[test]
 fn every_command_explains_itself_with_an_example() {
-    let commands: [&[&str]; 15] = [
+    let commands: [&[&str]; 16] = [
         &[],
         &["serve"],
         &["init"],
@@ -22,6 +22,7 @@ fn every_command_explains_itself_with_an_example() {
         &["jwe", "encrypt"],
         &["jwe", "decrypt"],
         &["jwe", "generate"],
+        &["login"],
     ];
     for command in commands {
         let mut args = command.to_vec();
@@ -80,6 +81,7 @@ fn offline_tools_do_not_list_the_store_flags() {
         &["jwe", "encrypt", "--help"],
         &["jwe", "decrypt", "--help"],
         &["keys", "generate", "--help"],
+        &["login", "--help"],
     ] {
         let help = run_ok(command);
         for flag in ["--data-dir", "--database-url", "--config"] {
@@ -130,4 +132,22 @@ fn offline_tools_still_accept_the_store_flags() {
         "--alg",
         "EdDSA",
     ]);
+}
+
+#[test]
+fn login_help_says_what_is_stored_where_and_how() {
+    let help = run_ok(&["login", "--help"]);
+    // Wrapped to the terminal: compare words, not lines.
+    let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    for needle in [
+        "RFC 8628",
+        "$XDG_CONFIG_HOME/tessera/tokens.json",
+        "~/.config/tessera/tokens.json",
+        "mode 0700",
+        "mode 0600",
+        "--print-token",
+        "--grant device_code",
+    ] {
+        assert!(help.contains(needle), "{needle:?} missing:\n{help}");
+    }
 }
