@@ -43,6 +43,11 @@ async fn signed_in_at_device_page<'a>(
     let login = browser.get(&login_path).await;
     assert_eq!(login.status, StatusCode::OK);
     assert!(body(&login).contains(r#"name="next""#), "{}", body(&login));
+    assert!(
+        body(&login).contains("connect a device"),
+        "{}",
+        body(&login)
+    );
     let back = browser.sign_in(&login, user, PASSWORD).await;
     assert_eq!(back.status, StatusCode::SEE_OTHER, "{}", body(&back));
     let shown = user_code.to_owned();

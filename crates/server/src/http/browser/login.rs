@@ -64,6 +64,7 @@ pub(crate) fn page<S: Store>(
         "csrf": state.authority().browser_token(PURPOSE, &browser.binding),
         "request": request,
         "next": values.next,
+        "for_device": values.next.is_some_and(|next| next.starts_with("/ui/device")),
     });
     Page::render(state, browser, locale, status, "login.html", &context)
 }
