@@ -67,6 +67,27 @@ pub fn fill_random(buf: &mut [u8]) -> Result<(), RandomError> {
     SystemRandom::new().fill(buf).map_err(|_| RandomError)
 }
 
+/// `len` characters drawn uniformly from `alphabet` (ASCII, at most 256 characters): random
+/// bytes that would bias the draw are skipped.
+///
+/// # Errors
+/// [`RandomError`] when the system's random source fails.
+pub fn random_from_alphabet(alphabet: &[u8], len: usize) -> Result<String, RandomError> {
+    let size = alphabet.len();
+    let limit = 256 - 256 % size;
+    let mut out = String::with_capacity(len);
+    let mut bytes = [0u8; 32];
+    while out.len() < len {
+        fill_random(&mut bytes)?;
+        for &b in &bytes {
+            if usize::from(b) < limit && out.len() < len {
+                out.push(char::from(alphabet[usize::from(b) % size]));
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// A new 256-bit random token as base64url (43 characters), for refresh tokens and secrets.
 ///
 /// # Errors

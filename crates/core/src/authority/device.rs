@@ -11,7 +11,7 @@ use crate::model::{
     Client, DeviceApproval, DeviceAuthorization, DeviceState, EventKind, Grant, Jti, LoginSession,
     NewEvent,
 };
-use crate::secrets::{fill_random, random_jti, sha256};
+use crate::secrets::{random_from_alphabet, random_jti, sha256};
 use crate::store::Store;
 
 /// How long a device code and its user code live, in seconds (ten minutes).
@@ -64,7 +64,7 @@ impl<S: Store> Authority<S> {
         let device_code = random_jti()?;
         let now = self.now();
         for _ in 0..USER_CODE_TRIES {
-            let user_code = new_user_code()?;
+            let user_code = random_from_alphabet(USER_CODE_ALPHABET, USER_CODE_LEN)?;
             let request = DeviceAuthorization::pending(
                 sha256(device_code.as_bytes()),
                 user_code.clone(),
@@ -250,27 +250,12 @@ impl<S: Store> Authority<S> {
     }
 }
 
-/// A new user code, normalized (eight letters of [`USER_CODE_ALPHABET`], each uniformly
-/// drawn: bytes that would bias the draw are skipped).
-fn new_user_code() -> Result<String, InternalError> {
-    let letters = USER_CODE_ALPHABET.len();
-    let limit = 256 - 256 % letters;
-    let mut code = String::with_capacity(USER_CODE_LEN);
-    let mut bytes = [0u8; 16];
-    while code.len() < USER_CODE_LEN {
-        fill_random(&mut bytes)?;
-        for &b in &bytes {
-            if usize::from(b) < limit && code.len() < USER_CODE_LEN {
-                code.push(char::from(USER_CODE_ALPHABET[usize::from(b) % letters]));
-            }
-        }
+/// A normalized user code as people read it (and the device shows it): two groups of four.
+pub fn shown_user_code(code: &str) -> String {
+    match (code.get(..4), code.get(4..)) {
+        (Some(first), Some(rest)) if !rest.is_empty() => format!("{first}-{rest}"),
+        _ => code.to_owned(),
     }
-    Ok(code)
-}
-
-/// A user code as people read it: two groups of four.
-fn shown_user_code(code: &str) -> String {
-    format!("{}-{}", &code[..4], &code[4..])
 }
 
 /// A typed user code in its stored form (upper case, without dashes or spaces), if it can
@@ -293,7 +278,7 @@ mod tests {
     #[test]
     fn user_codes_are_consonants_shown_in_two_groups_and_read_back_in_any_form() {
         for _ in 0..100 {
-            let code = new_user_code().expect("random");
+            let code = random_from_alphabet(USER_CODE_ALPHABET, USER_CODE_LEN).expect("random");
             assert_eq!(code.len(), 8);
             assert!(
                 code.bytes().all(|b| USER_CODE_ALPHABET.contains(&b)),

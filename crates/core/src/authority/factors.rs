@@ -17,7 +17,7 @@ use crate::model::{
     Actor, ClientId, EventKind, LockoutKey, LoginSessionId, NewEvent, Timestamp, TotpFactor, User,
     UserId,
 };
-use crate::secrets::fill_random;
+use crate::secrets::random_from_alphabet;
 use crate::store::Store;
 use crate::totp;
 
@@ -449,7 +449,8 @@ impl<S: Store> Authority<S> {
         let mut shown = Vec::with_capacity(RECOVERY_CODES);
         let mut macs = Vec::with_capacity(RECOVERY_CODES);
         for _ in 0..RECOVERY_CODES {
-            let code = random_recovery_code()?;
+            let code = random_from_alphabet(RECOVERY_ALPHABET, RECOVERY_CODE_CHARS)
+                .map_err(InternalError::from)?;
             macs.push(self.recovery_mac(user, &code));
             shown.push(format!("{}-{}", &code[..5], &code[5..]));
         }
@@ -477,22 +478,4 @@ impl<S: Store> Authority<S> {
 /// The additional data a TOTP secret is sealed with: it opens only as this user's.
 fn totp_aad(user: &UserId) -> Vec<u8> {
     [b"tessera/totp/".as_slice(), user.as_str().as_bytes()].concat()
-}
-
-/// A random recovery code of [`RECOVERY_CODE_CHARS`] characters of [`RECOVERY_ALPHABET`],
-/// each uniformly drawn (bytes that would bias the draw are skipped).
-fn random_recovery_code() -> Result<String, InternalError> {
-    let alphabet = RECOVERY_ALPHABET.len();
-    let limit = 256 - 256 % alphabet;
-    let mut code = String::with_capacity(RECOVERY_CODE_CHARS);
-    let mut bytes = [0u8; 32];
-    while code.len() < RECOVERY_CODE_CHARS {
-        fill_random(&mut bytes)?;
-        for &b in &bytes {
-            if usize::from(b) < limit && code.len() < RECOVERY_CODE_CHARS {
-                code.push(char::from(RECOVERY_ALPHABET[usize::from(b) % alphabet]));
-            }
-        }
-    }
-    Ok(code)
 }

@@ -69,6 +69,7 @@ pub use clients::NewClient;
 pub use config::{Config, ConfigError, MAX_REFRESH_GRACE};
 pub use device::{
     DEVICE_CODE_LIFETIME_SECS, DEVICE_POLL_INTERVAL_SECS, DeviceStart, normalize_user_code,
+    shown_user_code,
 };
 pub use dpop::{DPOP_ALGORITHMS, DpopRequest, Presentation};
 pub use exchange::{ACCESS_TOKEN_TYPE, ExchangeRequest};

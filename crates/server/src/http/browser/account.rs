@@ -8,6 +8,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use tessera_core::Store;
+use tessera_core::authority::FactorSummary;
 use tessera_core::error::AccountError;
 use tessera_core::events::EndReason;
 use tessera_core::model::LoginSession;
@@ -221,12 +222,7 @@ pub(crate) async fn render<S: Store>(
         Some(key) => (None, Some(ui.text(locale, key))),
         None => (None, None),
     };
-    let factors = serde_json::json!({
-        "totp": factors.has_second_factor(),
-        "since": factors.totp_since.map(utc),
-        "used": factors.totp_last_used.map(utc),
-        "codes_left": factors.recovery_codes_left.to_string(),
-    });
+    let factors = factor_values(&factors);
     let values = serde_json::json!({
         "title": ui.text(locale, "account_title"),
         "username": user.username,
@@ -239,4 +235,14 @@ pub(crate) async fn render<S: Store>(
         "csrf_account": authority.browser_token(PURPOSE, &browser.binding),
     });
     Page::render(state, browser, locale, status, "account.html", &values).into_response()
+}
+
+/// What the account page and the console show of an account's second factors.
+pub(crate) fn factor_values(factors: &FactorSummary) -> serde_json::Value {
+    serde_json::json!({
+        "totp": factors.has_second_factor(),
+        "since": factors.totp_since.map(utc),
+        "used": factors.totp_last_used.map(utc),
+        "codes_left": factors.recovery_codes_left.to_string(),
+    })
 }

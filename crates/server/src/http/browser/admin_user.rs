@@ -297,12 +297,7 @@ async fn render<S: Store>(
     };
     let mut values = user_values(&sessions);
     values["reset"] = serde_json::json!(reset);
-    values["factors"] = serde_json::json!({
-        "totp": factors.has_second_factor(),
-        "since": factors.totp_since.map(utc),
-        "used": factors.totp_last_used.map(utc),
-        "codes_left": factors.recovery_codes_left.to_string(),
-    });
+    values["factors"] = super::account::factor_values(&factors);
     console_page(
         state,
         admin,

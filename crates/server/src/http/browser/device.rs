@@ -8,6 +8,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use tessera_core::Store;
+use tessera_core::authority::shown_user_code;
 use tessera_core::model::{Client, DeviceAuthorization, LoginSession};
 
 use super::super::params::Params;
@@ -183,7 +184,10 @@ async fn step_up<S: Store>(
 ) -> Response {
     match state.authority().has_second_factor(&session.user_id).await {
         Ok(true) => {
-            let next = format!("/ui/device?user_code={}", shown(&request.user_code));
+            let next = format!(
+                "/ui/device?user_code={}",
+                shown_user_code(&request.user_code)
+            );
             let next = second_factor::safe_next(Some(&next));
             let pending = Pending::default();
             let name = Some(client.name.as_str());
@@ -239,7 +243,7 @@ async fn confirm_page<S: Store>(
         "scopes": scope_texts(state, locale, &request.scope),
         "username": username,
         "user_code": request.user_code,
-        "shown_code": shown(&request.user_code),
+        "shown_code": shown_user_code(&request.user_code),
         "csrf": state.authority().browser_token(PURPOSE, &browser.binding),
     });
     Page::render(
@@ -257,19 +261,11 @@ async fn confirm_page<S: Store>(
 fn login_path(typed: &str) -> String {
     let code = tessera_core::authority::normalize_user_code(typed);
     let next = match code {
-        Some(code) => format!("/ui/device?user_code={}", shown(&code)),
+        Some(code) => format!("/ui/device?user_code={}", shown_user_code(&code)),
         None => "/ui/device".to_owned(),
     };
     let query = form_urlencoded::Serializer::new(String::new())
         .append_pair("next", &next)
         .finish();
     format!("/ui/login?{query}")
-}
-
-/// A normalized user code as the device shows it: two groups of four.
-fn shown(code: &str) -> String {
-    match (code.get(..4), code.get(4..)) {
-        (Some(first), Some(rest)) if !rest.is_empty() => format!("{first}-{rest}"),
-        _ => code.to_owned(),
-    }
 }
